@@ -1,0 +1,7 @@
+// Every migration in the order it runs. Forward-only; migrations never import app code.
+import type { Migration } from 'kysely';
+import * as foundation from './0001_foundation.ts';
+
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': foundation,
+};

@@ -1,0 +1,239 @@
+// Each CLI command: its flags, a prepare step that checks them (throwing UsageError, nothing
+// written), and the work it then does against the database.
+import type { Config } from '../config.ts';
+import type { Clock } from '../clock.ts';
+import { rawSqlite, type DB } from '../db/connect.ts';
+import { hashPassword } from '../auth/password.ts';
+import { audit } from '../ledger/audit.ts';
+import { adjustCredits, grantCredits } from '../ledger/credits.ts';
+import { walletSummary } from '../ledger/wallet.ts';
+import { creditsText, parseCreditsToMc } from '../pricing/format.ts';
+import { currentRates, setRate } from '../pricing/rates.ts';
+import { createUser, EmailTakenError, findUserByEmail, isPlausibleEmail } from '../users/users.ts';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface CliIO {
+  out: (line: string) => void;
+  readStdin: () => Promise<string>;
+}
+
+interface Context {
+  db: DB;
+  clock: Clock;
+  config: Config;
+  io: CliIO;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+type Work = (context: Context) => Promise<number>;
+
+interface Command {
+  options: Record<string, { type: 'string' | 'boolean' }>;
+  positionals: number;
+  prepare: (values: Values, positionals: string[], io: CliIO) => Promise<Work>;
+}
+
+const MIN_PASSWORD_LENGTH = 8;
+
+function required(values: Values, flag: string): string {
+  const value = values[flag];
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${flag} is required`);
+  return value.trim();
+}
+
+function email(values: Values): string {
+  const value = required(values, 'email');
+  if (!isPlausibleEmail(value)) throw new UsageError(`--email must be an email address, got "${value}"`);
+  return value;
+}
+
+function credits(values: Values, flag: string): number {
+  const text = required(values, flag);
+  const mc = parseCreditsToMc(text);
+  if (mc === null) throw new UsageError(`--${flag} must be a number of credits with at most 3 decimals, got "${text}"`);
+  return mc;
+}
+
+function optionalText(values: Values, flag: string): string | undefined {
+  const value = values[flag];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${flag} must not be empty`);
+  return value.trim();
+}
+
+function positiveInteger(values: Values, flag: string): number | undefined {
+  const text = optionalText(values, flag);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`--${flag} must be a whole number ≥ 1, got "${text}"`);
+  }
+  return Number(text);
+}
+
+async function userId(db: DB, address: string): Promise<number> {
+  const user = await findUserByEmail(db, address);
+  if (!user) throw new UsageError(`no user with email ${address}`);
+  return user.id;
+}
+
+const userCreate: Command = {
+  options: { email: { type: 'string' }, password: { type: 'string' }, 'password-stdin': { type: 'boolean' }, admin: { type: 'boolean' } },
+  positionals: 0,
+  async prepare(values, _positionals, io) {
+    const address = email(values);
+    if (values.password !== undefined && values['password-stdin']) throw new UsageError('give --password or --password-stdin, not both');
+    let password: string;
+    if (values['password-stdin']) password = (await io.readStdin()).replace(/\r?\n$/, '');
+    else if (typeof values.password === 'string') password = values.password;
+    else throw new UsageError('--password or --password-stdin is required');
+    if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+    return async ({ db, clock, io }) => {
+      const passwordHash = await hashPassword(password);
+      try {
+        const user = await createUser(db, clock, { email: address, passwordHash, isAdmin: values.admin === true });
+        io.out(`created user ${user.email}${user.is_admin ? ' (admin)' : ''}`);
+        io.out(String(user.id));
+        return 0;
+      } catch (error) {
+        if (error instanceof EmailTakenError) throw new UsageError(error.message);
+        throw error;
+      }
+    };
+  },
+};
+
+const creditsGrant: Command = {
+  options: { email: { type: 'string' }, credits: { type: 'string' }, reason: { type: 'string' }, 'idempotency-key': { type: 'string' } },
+  positionals: 0,
+  async prepare(values) {
+    const address = email(values);
+    const amountMc = credits(values, 'credits');
+    if (amountMc <= 0) throw new UsageError('--credits must be greater than 0 for a grant');
+    const reason = required(values, 'reason');
+    const idempotencyKey = optionalText(values, 'idempotency-key');
+    return async ({ db, clock, io }) => {
+      const result = await grantCredits(db, clock, { userId: await userId(db, address), amountMc, reason, idempotencyKey });
+      io.out(result.duplicate ? `already granted under key ${idempotencyKey}; nothing changed` : `granted ${creditsText(amountMc)} credits`);
+      io.out(creditsText(result.balanceMc));
+      return 0;
+    };
+  },
+};
+
+const creditsAdjust: Command = {
+  options: creditsGrant.options,
+  positionals: 0,
+  async prepare(values) {
+    const address = email(values);
+    const amountMc = credits(values, 'credits');
+    if (amountMc === 0) throw new UsageError('--credits must not be 0 for an adjustment');
+    const reason = required(values, 'reason');
+    const idempotencyKey = optionalText(values, 'idempotency-key');
+    return async ({ db, clock, io }) => {
+      const result = await adjustCredits(db, clock, { userId: await userId(db, address), amountMc, reason, idempotencyKey });
+      if (result.duplicate) io.out(`already adjusted under key ${idempotencyKey}; nothing changed`);
+      else io.out(`adjusted by ${creditsText(result.entry.amount_mc)} credits`);
+      if (!result.duplicate && result.entry.shortfall_mc > 0) {
+        io.out(`shortfall ${creditsText(result.entry.shortfall_mc)} credits: the balance (less what calls hold) could not go lower`);
+      }
+      io.out(creditsText(result.balanceMc));
+      return 0;
+    };
+  },
+};
+
+const balance: Command = {
+  options: { email: { type: 'string' } },
+  positionals: 0,
+  async prepare(values) {
+    const address = email(values);
+    return async ({ db, io }) => {
+      const wallet = await walletSummary(db, await userId(db, address));
+      io.out(`available ${creditsText(wallet.availableMc)} · held ${creditsText(wallet.heldMc)} by ${wallet.heldCalls} calls`);
+      io.out(creditsText(wallet.balanceMc));
+      return 0;
+    };
+  },
+};
+
+const ratesList: Command = {
+  options: {},
+  positionals: 0,
+  async prepare() {
+    return async ({ db, io }) => {
+      io.out('model\tversion\tlabel\tinput\tcached_input\toutput\tmax_output_tokens\tupdated (UTC)   (credits per 1k tokens)');
+      for (const r of await currentRates(db)) {
+        io.out(
+          [r.model, r.version, r.label, creditsText(r.input_mc_per_1k), creditsText(r.cached_input_mc_per_1k), creditsText(r.output_mc_per_1k), r.max_output_tokens, new Date(r.created_at_ms).toISOString()].join('\t'),
+        );
+      }
+      return 0;
+    };
+  },
+};
+
+const ratesSet: Command = {
+  options: { model: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' }, cached: { type: 'string' }, 'max-output': { type: 'string' }, label: { type: 'string' } },
+  positionals: 0,
+  async prepare(values) {
+    const model = required(values, 'model');
+    if (!/^[A-Za-z0-9._:/-]{1,100}$/.test(model)) throw new UsageError(`--model must be a model id (letters, digits, . _ : / -), got "${model}"`);
+    const rate = (flag: string) => {
+      const mc = credits(values, flag);
+      if (mc < 0) throw new UsageError(`--${flag} must not be negative`);
+      return mc;
+    };
+    const inputMcPer1k = rate('input');
+    const outputMcPer1k = rate('output');
+    const cachedInputMcPer1k = values.cached === undefined ? undefined : rate('cached');
+    const maxOutputTokens = positiveInteger(values, 'max-output');
+    const label = optionalText(values, 'label');
+    return async ({ db, clock, io }) => {
+      const r = await setRate(db, clock, { model, inputMcPer1k, outputMcPer1k, cachedInputMcPer1k, maxOutputTokens, label });
+      io.out(`${r.model} version ${r.version} (${r.label}): input ${creditsText(r.input_mc_per_1k)}, cached ${creditsText(r.cached_input_mc_per_1k)}, output ${creditsText(r.output_mc_per_1k)} credits per 1k; max output ${r.max_output_tokens}`);
+      io.out(String(r.version));
+      return 0;
+    };
+  },
+};
+
+const auditCommand: Command = {
+  options: {},
+  positionals: 0,
+  async prepare() {
+    return async ({ db, io }) => {
+      const violations = await audit(db);
+      for (const v of violations) io.out(`invariant ${v.invariant}: ${v.detail}`);
+      io.out(violations.length === 0 ? 'ok' : String(violations.length));
+      return violations.length === 0 ? 0 : 1;
+    };
+  },
+};
+
+const backup: Command = {
+  options: {},
+  positionals: 1,
+  async prepare(_values, positionals) {
+    const path = positionals[0]!;
+    return async ({ db, io }) => {
+      // better-sqlite3's online backup copies pages while the app keeps serving.
+      await rawSqlite(db).backup(path);
+      io.out(path);
+      return 0;
+    };
+  },
+};
+
+export const commands: Record<string, Command> = {
+  'user:create': userCreate,
+  'credits:grant': creditsGrant,
+  'credits:adjust': creditsAdjust,
+  balance,
+  'rates:list': ratesList,
+  'rates:set': ratesSet,
+  audit: auditCommand,
+  backup,
+};

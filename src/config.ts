@@ -1,0 +1,148 @@
+// Reads process.env once, validates every variable, and returns a frozen Config (DESIGN §2).
+
+export type RoundingMode = 'exact' | 'ceil';
+export type SqliteSynchronous = 'full' | 'normal';
+export type PaymentsMode = 'stripe' | 'demo' | 'off';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** The external origin, without a trailing slash. */
+  readonly publicUrl: string;
+  /** True when PUBLIC_URL was set explicitly; otherwise localhost and 127.0.0.1 are both accepted origins. */
+  readonly publicUrlExplicit: boolean;
+  readonly trustProxyHops: number;
+  readonly databasePath: string;
+  readonly sqliteSynchronous: SqliteSynchronous;
+  readonly roundingMode: RoundingMode;
+  readonly openaiApiKey: string | null;
+  readonly openaiBaseUrl: string | null;
+  readonly upstreamTimeoutSeconds: number;
+  readonly holdTtlSeconds: number;
+  readonly payments: PaymentsMode;
+  readonly stripeSecretKey: string | null;
+  readonly stripeWebhookSecret: string | null;
+  readonly stripeApiBase: string | null;
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  readonly signup: 'open' | 'closed';
+  readonly adminEmails: readonly string[];
+}
+
+/** A configuration value that stops the start; the message is one line naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | null {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = text(env, name);
+  if (value === null) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  const choices = allowed.map((a) => `"${a}"`).join(allowed.length === 2 ? ' or ' : ', ');
+  throw new ConfigError(`${name} must be ${choices}, got "${value}"`);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = text(env, name);
+  if (value === null) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+function httpUrl(env: Env, name: string): string | null {
+  const value = text(env, name);
+  if (value === null) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${value}"`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function databasePath(env: Env): string {
+  const value = text(env, 'DATABASE_URL') ?? 'sqlite:data/tokentab.db';
+  if (/^postgres(ql)?:\/\//.test(value)) {
+    throw new ConfigError('DATABASE_URL: PostgreSQL is not supported yet; use sqlite:PATH');
+  }
+  const match = /^sqlite:(.+)$/.exec(value);
+  if (!match || match[1]!.trim() === '') {
+    throw new ConfigError(`DATABASE_URL must be sqlite:PATH, got "${value}"`);
+  }
+  return match[1]!;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const host = text(env, 'HOST') ?? '127.0.0.1';
+  const explicitPublicUrl = httpUrl(env, 'PUBLIC_URL');
+  const holdTtlSeconds = integer(env, 'HOLD_TTL_SECONDS', 600, 120, 86400);
+  const upstreamTimeoutSeconds = integer(env, 'UPSTREAM_TIMEOUT_SECONDS', 300, 1, 86400);
+  if (upstreamTimeoutSeconds >= holdTtlSeconds - 60) {
+    throw new ConfigError(
+      `UPSTREAM_TIMEOUT_SECONDS must be below HOLD_TTL_SECONDS - 60 (${holdTtlSeconds - 60}), got "${upstreamTimeoutSeconds}"`,
+    );
+  }
+  const openaiApiKey = text(env, 'OPENAI_API_KEY');
+  const stripeSecretKey = text(env, 'STRIPE_SECRET_KEY');
+  const explicitPayments = text(env, 'PAYMENTS');
+  const payments = oneOf<PaymentsMode>(env, 'PAYMENTS', ['stripe', 'demo', 'off'], stripeSecretKey ? 'stripe' : 'demo');
+  if (payments === 'stripe' && !stripeSecretKey) {
+    throw new ConfigError('PAYMENTS=stripe needs STRIPE_SECRET_KEY');
+  }
+  if (openaiApiKey && !stripeSecretKey && explicitPayments === null) {
+    throw new ConfigError(
+      'PAYMENTS must be set explicitly ("demo" or "off") when OPENAI_API_KEY is set without STRIPE_SECRET_KEY: demo payments would give real usage away',
+    );
+  }
+  const mailFrom = text(env, 'MAIL_FROM') ?? 'tokentab <no-reply@localhost>';
+  const smtpUrl = text(env, 'SMTP_URL');
+  if (smtpUrl !== null && !/^smtps?:\/\//.test(smtpUrl)) {
+    throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+  }
+  const adminEmails = (text(env, 'ADMIN_EMAILS') ?? '')
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== '');
+
+  return Object.freeze({
+    port,
+    host,
+    publicUrl: explicitPublicUrl ?? `http://localhost:${port}`,
+    publicUrlExplicit: explicitPublicUrl !== null,
+    trustProxyHops: integer(env, 'TRUST_PROXY', 0, 0, 10),
+    databasePath: databasePath(env),
+    sqliteSynchronous: oneOf<SqliteSynchronous>(env, 'SQLITE_SYNCHRONOUS', ['full', 'normal'], 'full'),
+    roundingMode: oneOf<RoundingMode>(env, 'ROUNDING_MODE', ['exact', 'ceil'], 'exact'),
+    openaiApiKey,
+    openaiBaseUrl: httpUrl(env, 'OPENAI_BASE_URL'),
+    upstreamTimeoutSeconds,
+    holdTtlSeconds,
+    payments,
+    stripeSecretKey,
+    stripeWebhookSecret: text(env, 'STRIPE_WEBHOOK_SECRET'),
+    stripeApiBase: httpUrl(env, 'STRIPE_API_BASE'),
+    smtpUrl,
+    mailFrom,
+    signup: oneOf(env, 'SIGNUP', ['open', 'closed'] as const, 'open'),
+    adminEmails: Object.freeze(adminEmails),
+  });
+}
+
+/** Demo mode: no real upstream or no real payments; shown as a banner on every page. */
+export function isDemo(config: Config): boolean {
+  return config.openaiApiKey === null || config.payments === 'demo';
+}

@@ -1,0 +1,61 @@
+// Opens the SQLite file with the pragmas of DESIGN §4 and wraps it in kysely.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely } from 'kysely';
+import type { SqliteSynchronous } from '../config.ts';
+import { ImmediateSqliteDialect } from './immediate-sqlite.ts';
+import type { Database } from './schema.ts';
+
+export type DB = Kysely<Database>;
+
+interface DbInfo {
+  synchronous: SqliteSynchronous;
+  sqlite: BetterSqlite3.Database;
+}
+
+const infoByDb = new WeakMap<DB, DbInfo>();
+
+export function openDatabase(path: string, synchronous: SqliteSynchronous = 'full'): DB {
+  const file = resolve(path);
+  mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
+  infoByDb.set(db, { synchronous, sqlite });
+  return db;
+}
+
+/**
+ * kysely prepares every statement anew; the ledger runs the same few statements over and over, so
+ * prepared statements are kept by their SQL text (bounded, oldest dropped first).
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, limit = 500) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string): BetterSqlite3.Statement {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = sqlite.prepare(text);
+        if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+export function dbInfo(db: DB): DbInfo {
+  const info = infoByDb.get(db);
+  if (!info) throw new Error('database was not opened with openDatabase()');
+  return info;
+}
+
+/** The raw better-sqlite3 handle, for backup and for the benchmark's baseline only. */
+export function rawSqlite(db: DB): BetterSqlite3.Database {
+  return dbInfo(db).sqlite;
+}

@@ -1,0 +1,127 @@
+// The hand-written kysely Database types: one interface per table, columns as the migrations make them.
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+export type LedgerEntryType = 'purchase' | 'auto_recharge' | 'grant' | 'usage' | 'refund' | 'adjustment';
+export type HoldStatus = 'pending' | 'settled' | 'voided' | 'expired';
+export type UsageStatus = 'ok' | 'aborted' | 'upstream_error';
+export type RoundingModeColumn = 'exact' | 'ceil';
+
+/** 0 or 1: booleans are stored as integers so the schema reads the same on SQLite and PostgreSQL. */
+export type Flag = 0 | 1;
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  /** Lower-cased email: the UNIQUE column that makes sign-in case-insensitive. */
+  email_normalized: string;
+  password_hash: string;
+  low_balance_threshold_mc: ColumnType<number, number | undefined, number>;
+  is_admin: ColumnType<Flag, Flag | undefined, Flag>;
+  created_at_ms: number;
+}
+
+export interface WalletsTable {
+  user_id: number;
+  balance_mc: number;
+  held_mc: number;
+  updated_at_ms: number;
+}
+
+export interface LedgerEntriesTable {
+  id: Generated<number>;
+  user_id: number;
+  type: LedgerEntryType;
+  amount_mc: number;
+  balance_after_mc: number;
+  /** What was asked for but could not be taken (never below zero): adjustments and clawbacks. */
+  shortfall_mc: ColumnType<number, number | undefined, number>;
+  reference: string;
+  idempotency_key: string | null;
+  created_at_ms: number;
+}
+
+export interface HoldsTable {
+  id: Generated<number>;
+  user_id: number;
+  api_key_id: number | null;
+  request_id: string;
+  model: string;
+  rate_id: number;
+  amount_mc: number;
+  input_mc_per_1k: number;
+  cached_input_mc_per_1k: number;
+  output_mc_per_1k: number;
+  rounding_mode: RoundingModeColumn;
+  status: HoldStatus;
+  created_at_ms: number;
+  expires_at_ms: number;
+  ended_at_ms: number | null;
+}
+
+export interface UsageTable {
+  id: Generated<number>;
+  request_id: string;
+  user_id: number;
+  hold_id: number;
+  api_key_id: number | null;
+  model: string;
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  input_mc_per_1k: number;
+  cached_input_mc_per_1k: number;
+  output_mc_per_1k: number;
+  rounding_mode: RoundingModeColumn;
+  hold_mc: number;
+  charged_mc: number;
+  shortfall_mc: number;
+  status: UsageStatus;
+  estimated: Flag;
+  latency_ms: number;
+  upstream_response_id: string | null;
+  created_at_ms: number;
+}
+
+export interface RatesTable {
+  id: Generated<number>;
+  model: string;
+  /** 1, 2, 3… per model; the highest is the current rate. Old versions are never edited. */
+  version: number;
+  label: string;
+  input_mc_per_1k: number;
+  cached_input_mc_per_1k: number;
+  output_mc_per_1k: number;
+  max_output_tokens: number;
+  created_at_ms: number;
+}
+
+export interface PackagesTable {
+  id: string;
+  name: string;
+  price_cents: number;
+  currency: string;
+  credits_mc: number;
+  best_value: Flag;
+  sort_order: number;
+  active: Flag;
+  created_at_ms: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  wallets: WalletsTable;
+  ledger_entries: LedgerEntriesTable;
+  holds: HoldsTable;
+  usage: UsageTable;
+  rates: RatesTable;
+  packages: PackagesTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type Wallet = Selectable<WalletsTable>;
+export type LedgerEntry = Selectable<LedgerEntriesTable>;
+export type Hold = Selectable<HoldsTable>;
+export type Usage = Selectable<UsageTable>;
+export type Rate = Selectable<RatesTable>;
+export type Package = Selectable<PackagesTable>;
+export type NewUsage = Insertable<UsageTable>;

@@ -1,0 +1,58 @@
+// Appends to the ledger inside a caller's transaction: the wallet's balance and the entry's
+// balance_after move together, so invariant 1 (balance = Σ entries = running sum) holds per write.
+import type { LedgerEntry, LedgerEntryType } from '../db/schema.ts';
+import type { Trx } from '../db/transaction.ts';
+
+export interface NewEntry {
+  userId: number;
+  type: LedgerEntryType;
+  amountMc: number;
+  shortfallMc?: number;
+  reference: string;
+  idempotencyKey: string | null;
+  nowMs: number;
+  /** A settle gives its hold back in the same wallet update that takes the charge. */
+  releaseHeldMc?: number;
+}
+
+export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntry> {
+  if (!Number.isSafeInteger(entry.amountMc)) throw new RangeError(`amount must be whole millicredits, got ${entry.amountMc}`);
+  const wallet = await trx
+    .updateTable('wallets')
+    .set((eb) => ({
+      balance_mc: eb('balance_mc', '+', entry.amountMc),
+      held_mc: eb('held_mc', '-', entry.releaseHeldMc ?? 0),
+      updated_at_ms: entry.nowMs,
+    }))
+    .where('user_id', '=', entry.userId)
+    .returning(['balance_mc'])
+    .executeTakeFirstOrThrow();
+  return trx
+    .insertInto('ledger_entries')
+    .values({
+      user_id: entry.userId,
+      type: entry.type,
+      amount_mc: entry.amountMc,
+      balance_after_mc: wallet.balance_mc,
+      shortfall_mc: entry.shortfallMc ?? 0,
+      reference: entry.reference,
+      idempotency_key: entry.idempotencyKey,
+      created_at_ms: entry.nowMs,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findEntryByKey(trx: Trx, idempotencyKey: string): Promise<LedgerEntry | undefined> {
+  return trx.selectFrom('ledger_entries').selectAll().where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+}
+
+/** What can be taken from a wallet without pushing it below zero or below its holds. */
+export async function availableMc(trx: Trx, userId: number): Promise<number> {
+  const wallet = await trx
+    .selectFrom('wallets')
+    .select(['balance_mc', 'held_mc'])
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return wallet.balance_mc - wallet.held_mc;
+}

@@ -1,0 +1,224 @@
+// Two-phase charging (after TigerBeetle's pending transfers): a hold reserves the worst case before
+// the upstream call and ends exactly once, settled with the actual cost or voided.
+import type { RoundingMode } from '../config.ts';
+import type { Clock } from '../clock.ts';
+import type { DB } from '../db/connect.ts';
+import type { Hold, Rate, Usage, UsageStatus } from '../db/schema.ts';
+import { writeTransaction, type Trx } from '../db/transaction.ts';
+import { costMc, type TokenCounts } from '../pricing/cost.ts';
+import { appendEntry } from './entries.ts';
+import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
+
+export interface PlaceHoldInput {
+  userId: number;
+  apiKeyId: number | null;
+  requestId: string;
+  rate: Rate;
+  roundingMode: RoundingMode;
+  amountMc: number;
+  ttlMs: number;
+}
+
+/**
+ * Reserves `amountMc` with one conditional update (… WHERE balance − held ≥ amount), so concurrent
+ * holds, in this process or another, can never reserve more than the balance. The rates and the
+ * rounding mode are copied onto the hold now and used at settle, whatever the card says by then.
+ * Committed without fsync: if the process dies, its call dies with it and the hold is lost harmlessly.
+ */
+export function placeHold(db: DB, clock: Clock, input: PlaceHoldInput): Promise<Hold> {
+  if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
+    throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
+  }
+  return writeTransaction(
+    db,
+    async (trx) => {
+      const nowMs = clock.now();
+      const reserved = await trx
+        .updateTable('wallets')
+        .set((eb) => ({ held_mc: eb('held_mc', '+', input.amountMc), updated_at_ms: nowMs }))
+        .where('user_id', '=', input.userId)
+        .where((eb) => eb(eb('balance_mc', '-', eb.ref('held_mc')), '>=', input.amountMc))
+        .executeTakeFirst();
+      if (Number(reserved.numUpdatedRows) !== 1) {
+        const wallet = await trx
+          .selectFrom('wallets')
+          .select(['balance_mc', 'held_mc'])
+          .where('user_id', '=', input.userId)
+          .executeTakeFirstOrThrow();
+        throw new InsufficientCreditsError(input.amountMc, wallet.balance_mc - wallet.held_mc, wallet.held_mc);
+      }
+      return trx
+        .insertInto('holds')
+        .values({
+          user_id: input.userId,
+          api_key_id: input.apiKeyId,
+          request_id: input.requestId,
+          model: input.rate.model,
+          rate_id: input.rate.id,
+          amount_mc: input.amountMc,
+          input_mc_per_1k: input.rate.input_mc_per_1k,
+          cached_input_mc_per_1k: input.rate.cached_input_mc_per_1k,
+          output_mc_per_1k: input.rate.output_mc_per_1k,
+          rounding_mode: input.roundingMode,
+          status: 'pending',
+          created_at_ms: nowMs,
+          expires_at_ms: nowMs + input.ttlMs,
+          ended_at_ms: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+    { durable: false },
+  );
+}
+
+export interface CallOutcome {
+  tokens: TokenCounts;
+  status: UsageStatus;
+  /** True when the tokens were counted here, not reported by the upstream. */
+  estimated: boolean;
+  latencyMs: number;
+  upstreamResponseId?: string | null;
+}
+
+export interface SettleResult {
+  usage: Usage;
+  hold: Hold;
+  chargedMc: number;
+  shortfallMc: number;
+  balanceMc: number;
+}
+
+async function pendingOrExpired(trx: Trx, holdId: number): Promise<Hold> {
+  const hold = await trx.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirst();
+  if (!hold) throw new HoldNotFoundError(holdId);
+  if (hold.status === 'settled' || hold.status === 'voided') throw new HoldAlreadyEndedError(holdId, hold.status);
+  return hold;
+}
+
+/** Gives a pending hold's reservation back to the wallet (an expired one was given back by the sweeper). */
+async function release(trx: Trx, hold: Hold, nowMs: number): Promise<void> {
+  if (hold.status !== 'pending') return;
+  await trx
+    .updateTable('wallets')
+    .set((eb) => ({ held_mc: eb('held_mc', '-', hold.amount_mc), updated_at_ms: nowMs }))
+    .where('user_id', '=', hold.user_id)
+    .execute();
+}
+
+function usageRow(hold: Hold, outcome: CallOutcome, chargedMc: number, shortfallMc: number, nowMs: number) {
+  return {
+    request_id: hold.request_id,
+    user_id: hold.user_id,
+    hold_id: hold.id,
+    api_key_id: hold.api_key_id,
+    model: hold.model,
+    input_tokens: outcome.tokens.inputTokens,
+    cached_input_tokens: outcome.tokens.cachedInputTokens,
+    output_tokens: outcome.tokens.outputTokens,
+    input_mc_per_1k: hold.input_mc_per_1k,
+    cached_input_mc_per_1k: hold.cached_input_mc_per_1k,
+    output_mc_per_1k: hold.output_mc_per_1k,
+    rounding_mode: hold.rounding_mode,
+    hold_mc: hold.amount_mc,
+    charged_mc: chargedMc,
+    shortfall_mc: shortfallMc,
+    status: outcome.status,
+    estimated: outcome.estimated ? (1 as const) : (0 as const),
+    latency_ms: outcome.latencyMs,
+    upstream_response_id: outcome.upstreamResponseId ?? null,
+    created_at_ms: nowMs,
+  };
+}
+
+/**
+ * Charges the actual cost at the hold's rates: the hold is released and the cost taken from the
+ * balance, beyond the hold only from what is still available, never below zero (the rest is
+ * recorded as shortfall). A hold the sweeper already expired is charged the same way. The usage
+ * row and its ledger entry (written even for 0) share one timestamp and one durable commit.
+ */
+export function settleHold(db: DB, clock: Clock, holdId: number, outcome: CallOutcome): Promise<SettleResult> {
+  return writeTransaction(db, async (trx) => {
+    const nowMs = clock.now();
+    const hold = await pendingOrExpired(trx, holdId);
+    const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
+    // An expired hold was already given back by the sweeper; a pending one is given back now.
+    const releaseHeldMc = hold.status === 'pending' ? hold.amount_mc : 0;
+    const wallet = await trx
+      .selectFrom('wallets')
+      .select(['balance_mc', 'held_mc'])
+      .where('user_id', '=', hold.user_id)
+      .executeTakeFirstOrThrow();
+    const availableAfterReleaseMc = wallet.balance_mc - (wallet.held_mc - releaseHeldMc);
+    const chargedMc = Math.min(costOfCallMc, Math.max(0, availableAfterReleaseMc));
+    const shortfallMc = costOfCallMc - chargedMc;
+    const entry = await appendEntry(trx, {
+      userId: hold.user_id,
+      type: 'usage',
+      amountMc: -chargedMc,
+      shortfallMc,
+      reference: hold.request_id,
+      idempotencyKey: `usage:${hold.request_id}`,
+      nowMs,
+      releaseHeldMc,
+    });
+    const settled = await trx
+      .updateTable('holds')
+      .set({ status: 'settled', ended_at_ms: nowMs })
+      .where('id', '=', hold.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const usage = await trx
+      .insertInto('usage')
+      .values(usageRow(hold, outcome, chargedMc, shortfallMc, nowMs))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { usage, hold: settled, chargedMc, shortfallMc, balanceMc: entry.balance_after_mc };
+  });
+}
+
+/**
+ * Ends a hold with no charge. With `outcome` (an upstream error before any output) the call is
+ * still recorded as a usage row of 0 with no ledger entry. Returns false if the hold had ended.
+ */
+export function voidHold(db: DB, clock: Clock, holdId: number, outcome?: CallOutcome): Promise<boolean> {
+  return writeTransaction(db, async (trx) => {
+    const nowMs = clock.now();
+    const hold = await trx.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirst();
+    if (!hold) throw new HoldNotFoundError(holdId);
+    if (hold.status === 'settled' || hold.status === 'voided') return false;
+    await release(trx, hold, nowMs);
+    await trx.updateTable('holds').set({ status: 'voided', ended_at_ms: nowMs }).where('id', '=', hold.id).execute();
+    if (outcome) await trx.insertInto('usage').values(usageRow(hold, outcome, 0, 0, nowMs)).execute();
+    return true;
+  });
+}
+
+/**
+ * The sweeper: gives back every pending hold past its expiry (a call that died with its process).
+ * Such a hold is marked `expired`, not voided, so a call that was only slow is still charged.
+ * Works in batches so no transaction stays long. Returns how many holds expired.
+ */
+export async function expireHolds(db: DB, clock: Clock, batchSize = 500): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const expired = await writeTransaction(db, async (trx) => {
+      const nowMs = clock.now();
+      const due = await trx
+        .selectFrom('holds')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('expires_at_ms', '<=', nowMs)
+        .orderBy('expires_at_ms')
+        .limit(batchSize)
+        .execute();
+      for (const hold of due) {
+        await release(trx, hold, nowMs);
+        await trx.updateTable('holds').set({ status: 'expired', ended_at_ms: nowMs }).where('id', '=', hold.id).execute();
+      }
+      return due.length;
+    });
+    total += expired;
+    if (expired < batchSize) return total;
+  }
+}

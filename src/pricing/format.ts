@@ -1,0 +1,18 @@
+// Money for people: millicredits shown as credits and dollars. Views and CLI only; never parsed back.
+
+/** Credits with exactly 3 decimals: 12000 → "12.000", -3720 → "-3.720". */
+export function creditsText(amountMc: number): string {
+  const sign = amountMc < 0 ? '-' : '';
+  const abs = Math.abs(amountMc);
+  return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`;
+}
+
+/** Parses "12.5", "-3.720" or "1000" into millicredits; null if not a number with at most 3 decimals. */
+export function parseCreditsToMc(text: string): number | null {
+  const match = /^([+-]?)(\d{1,12})(?:\.(\d{1,3}))?$/.exec(text.trim());
+  if (!match) return null;
+  const whole = Number(match[2]);
+  const fraction = Number((match[3] ?? '').padEnd(3, '0'));
+  const mc = whole * 1000 + fraction;
+  return match[1] === '-' ? -mc : mc;
+}

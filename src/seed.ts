@@ -1,0 +1,37 @@
+// The default rate card and packages (DESIGN §4), written into empty tables only: a restart never
+// adds a rate version or brings back a package the operator changed.
+import type { Clock } from './clock.ts';
+import type { DB } from './db/connect.ts';
+import { writeTransaction } from './db/transaction.ts';
+
+export const defaultRates = [
+  { model: 'gpt-4o-mini', label: 'Eco', input_mc_per_1k: 2_400, cached_input_mc_per_1k: 1_200, output_mc_per_1k: 9_600, max_output_tokens: 16_384 },
+  { model: 'gpt-4o', label: 'Advanced', input_mc_per_1k: 20_000, cached_input_mc_per_1k: 10_000, output_mc_per_1k: 80_000, max_output_tokens: 16_384 },
+] as const;
+
+export const defaultPackages = [
+  { id: 'starter', name: 'Starter', price_cents: 1_000, credits_mc: 10_000_000, best_value: 0, sort_order: 1 },
+  { id: 'basic', name: 'Basic', price_cents: 2_000, credits_mc: 20_000_000, best_value: 0, sort_order: 2 },
+  { id: 'professional', name: 'Professional', price_cents: 5_000, credits_mc: 52_500_000, best_value: 0, sort_order: 3 },
+  { id: 'enterprise', name: 'Enterprise', price_cents: 20_000, credits_mc: 220_000_000, best_value: 1, sort_order: 4 },
+] as const;
+
+export async function seedDefaults(db: DB, clock: Clock): Promise<void> {
+  await writeTransaction(db, async (trx) => {
+    const nowMs = clock.now();
+    const rate = await trx.selectFrom('rates').select('id').limit(1).executeTakeFirst();
+    if (!rate) {
+      await trx
+        .insertInto('rates')
+        .values(defaultRates.map((r) => ({ ...r, version: 1, created_at_ms: nowMs })))
+        .execute();
+    }
+    const pkg = await trx.selectFrom('packages').select('id').limit(1).executeTakeFirst();
+    if (!pkg) {
+      await trx
+        .insertInto('packages')
+        .values(defaultPackages.map((p) => ({ ...p, currency: 'usd', active: 1 as const, best_value: p.best_value as 0 | 1, created_at_ms: nowMs })))
+        .execute();
+    }
+  });
+}

@@ -1,0 +1,81 @@
+// `audit` finds each invariant of DESIGN §4 when it is broken on purpose behind the ledger's back.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { sql } from 'kysely';
+import { rawSqlite } from '../src/db/connect.ts';
+import { audit } from '../src/ledger/audit.ts';
+import { grantCredits } from '../src/ledger/credits.ts';
+import { placeHold, settleHold } from '../src/ledger/holds.ts';
+import { freshDb, makeUser, rateOf, type TestDb } from './helpers/db.ts';
+
+const broken = suite<{ t: TestDb; userId: number }>('audit');
+
+// Every scenario starts from a clean, realistic history: two grants, a settled call, a pending hold.
+broken.before.each(async (context) => {
+  const t = await freshDb();
+  const user = await makeUser(t.db, t.clock);
+  await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 50_000, reason: 'a' });
+  await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 25_000, reason: 'b' });
+  const rate = await rateOf(t.db, 'gpt-4o-mini');
+  const settled = await placeHold(t.db, t.clock, { userId: user.id, apiKeyId: null, requestId: 'req_settled', rate, roundingMode: 'exact', amountMc: 20_000, ttlMs: 60_000 });
+  await settleHold(t.db, t.clock, settled.id, { tokens: { inputTokens: 1_000, cachedInputTokens: 0, outputTokens: 1_000 }, status: 'ok', estimated: false, latencyMs: 3 });
+  await placeHold(t.db, t.clock, { userId: user.id, apiKeyId: null, requestId: 'req_pending', rate, roundingMode: 'exact', amountMc: 5_000, ttlMs: 60_000 });
+  assert.equal(await audit(t.db), [], 'clean before it is broken');
+  context.t = t;
+  context.userId = user.id;
+});
+broken.after.each(async ({ t }) => t.close());
+
+async function invariantsBroken(t: TestDb): Promise<number[]> {
+  return [...new Set((await audit(t.db)).map((v) => v.invariant))].sort();
+}
+
+broken('1: a wallet balance that differs from the sum of its entries', async ({ t }) => {
+  await sql`update wallets set balance_mc = balance_mc + 1`.execute(t.db);
+  assert.equal(await invariantsBroken(t), [1]);
+});
+
+broken('1: an entry whose balance_after is not the running sum', async ({ t }) => {
+  await sql`update ledger_entries set balance_after_mc = balance_after_mc - 7 where reference = 'b'`.execute(t.db);
+  const violations = await audit(t.db);
+  assert.equal([...new Set(violations.map((v) => v.invariant))], [1]);
+  assert.match(violations[0]!.detail, /running sum/);
+});
+
+broken('2: held that is not the sum of pending holds', async ({ t }) => {
+  await sql`update wallets set held_mc = 4000`.execute(t.db);
+  assert.equal(await invariantsBroken(t), [2]);
+});
+
+broken('2: held above the balance (the CHECK constraint stops it; audit still reports it)', async ({ t }) => {
+  const sqlite = rawSqlite(t.db);
+  assert.throws(() => sqlite.prepare('update wallets set held_mc = balance_mc + 1').run(), /CHECK/);
+  sqlite.pragma('ignore_check_constraints = ON');
+  sqlite.prepare('update wallets set held_mc = balance_mc + 1').run();
+  sqlite.prepare("update holds set amount_mc = (select held_mc from wallets) where request_id = 'req_pending'").run();
+  const violations = await audit(t.db);
+  assert.ok(violations.some((v) => v.invariant === 2 && /0 ≤ held ≤ balance/.test(v.detail)), JSON.stringify(violations));
+});
+
+broken('3: a settled usage row whose ledger entry is missing', async ({ t }) => {
+  await sql`delete from ledger_entries where type = 'usage'`.execute(t.db);
+  assert.ok((await invariantsBroken(t)).includes(3));
+});
+
+broken('3: a usage row charged differently from its ledger entry', async ({ t }) => {
+  await sql`update usage set charged_mc = charged_mc + 1`.execute(t.db);
+  assert.equal(await invariantsBroken(t), [3]);
+});
+
+broken('3: a usage deduction with no usage row behind it', async ({ t, userId }) => {
+  await sql`insert into ledger_entries (user_id, type, amount_mc, balance_after_mc, reference, idempotency_key, created_at_ms)
+            values (${userId}, 'usage', 0, 63000, 'req_ghost', 'usage:req_ghost', 1)`.execute(t.db);
+  assert.equal(await invariantsBroken(t), [3]);
+});
+
+broken('5: an old rate version edited after it was applied', async ({ t }) => {
+  await sql`update rates set output_mc_per_1k = 1 where model = 'gpt-4o-mini'`.execute(t.db);
+  assert.equal(await invariantsBroken(t), [5]);
+});
+
+broken.run();

@@ -1,0 +1,72 @@
+// Configuration (DESIGN §2): defaults, one-line errors naming the variable, and the PAYMENTS rules.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+function fails(env: Record<string, string>, message: RegExp) {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.instance(error, ConfigError);
+    assert.match((error as Error).message, message);
+    assert.not.match((error as Error).message, /\n/, 'one line');
+    return;
+  }
+  assert.unreachable(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+test('defaults: demo payments, exact rounding, FULL sync, the local database', () => {
+  const config = loadConfig({});
+  assert.is(config.port, 3000);
+  assert.is(config.host, '127.0.0.1');
+  assert.is(config.publicUrl, 'http://localhost:3000');
+  assert.is(config.publicUrlExplicit, false);
+  assert.is(config.databasePath, 'data/tokentab.db');
+  assert.is(config.sqliteSynchronous, 'full');
+  assert.is(config.roundingMode, 'exact');
+  assert.is(config.payments, 'demo');
+  assert.is(config.holdTtlSeconds, 600);
+  assert.is(config.upstreamTimeoutSeconds, 300);
+  assert.ok(Object.isFrozen(config));
+});
+
+test('bad values stop the start with one line naming the variable and what is allowed', () => {
+  fails({ ROUNDING_MODE: 'round' }, /^ROUNDING_MODE must be "exact" or "ceil", got "round"$/);
+  fails({ SQLITE_SYNCHRONOUS: 'off' }, /^SQLITE_SYNCHRONOUS must be "full" or "normal"/);
+  fails({ PORT: 'http' }, /^PORT must be a whole number/);
+  fails({ PUBLIC_URL: 'localhost:3000' }, /^PUBLIC_URL must be an http\(s\) URL/);
+  fails({ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must be sqlite:PATH/);
+  fails({ DATABASE_URL: 'postgres://db/tokentab' }, /not supported yet/);
+  fails({ UPSTREAM_TIMEOUT_SECONDS: '550' }, /^UPSTREAM_TIMEOUT_SECONDS must be below HOLD_TTL_SECONDS - 60/);
+  fails({ PAYMENTS: 'free' }, /^PAYMENTS must be "stripe", "demo", "off"/);
+  fails({ SIGNUP: 'maybe' }, /^SIGNUP must be/);
+  fails({ SMTP_URL: 'mail.example.com' }, /^SMTP_URL/);
+  fails({ TRUST_PROXY: '-1' }, /^TRUST_PROXY/);
+});
+
+test('a real OpenAI key with no Stripe key needs PAYMENTS chosen explicitly', () => {
+  fails({ OPENAI_API_KEY: 'sk-real' }, /^PAYMENTS must be set explicitly/);
+  assert.is(loadConfig({ OPENAI_API_KEY: 'sk-real', PAYMENTS: 'off' }).payments, 'off');
+  assert.is(loadConfig({ OPENAI_API_KEY: 'sk-real', PAYMENTS: 'demo' }).payments, 'demo');
+  assert.is(loadConfig({ OPENAI_API_KEY: 'sk-real', STRIPE_SECRET_KEY: 'sk_test_1' }).payments, 'stripe');
+  fails({ PAYMENTS: 'stripe' }, /needs STRIPE_SECRET_KEY/);
+});
+
+test('the secret values are never part of an error message', () => {
+  try {
+    loadConfig({ OPENAI_API_KEY: 'sk-very-secret' });
+  } catch (error) {
+    assert.not.match((error as Error).message, /sk-very-secret/);
+  }
+});
+
+test('PUBLIC_URL, database path and admins', () => {
+  const config = loadConfig({ PUBLIC_URL: 'https://credits.example.com/', DATABASE_URL: 'sqlite:/var/lib/tokentab.db', ADMIN_EMAILS: 'A@x.com, b@y.org', PORT: '8080' });
+  assert.is(config.publicUrl, 'https://credits.example.com');
+  assert.is(config.publicUrlExplicit, true);
+  assert.is(config.databasePath, '/var/lib/tokentab.db');
+  assert.equal(config.adminEmails, ['a@x.com', 'b@y.org']);
+  assert.is(config.port, 8080);
+});
+
+test.run();

@@ -1,0 +1,90 @@
+// The cost of a request (DESIGN §4): the seed's four cases, cached input, zero, huge counts, odd rates.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { affordableOutputTokens, costMc } from '../src/pricing/cost.ts';
+import { creditsText, parseCreditsToMc } from '../src/pricing/format.ts';
+import { defaultRates } from '../src/seed.ts';
+
+const mini = defaultRates[0];
+const full = defaultRates[1];
+const tokens = (inputTokens: number, outputTokens: number, cachedInputTokens = 0) => ({ inputTokens, outputTokens, cachedInputTokens });
+
+test('the seed cases in exact mode', () => {
+  assert.is(costMc(tokens(1_000, 1_000), mini, 'exact'), 12_000);
+  assert.is(costMc(tokens(10_000, 2_000), full, 'exact'), 360_000);
+  assert.is(costMc(tokens(750, 200), mini, 'exact'), 3_720);
+  assert.is(costMc(tokens(1_234, 567), full, 'exact'), 70_040);
+});
+
+test('the seed cases in ceil mode round each request up to whole credits', () => {
+  assert.is(costMc(tokens(1_000, 1_000), mini, 'ceil'), 12_000);
+  assert.is(costMc(tokens(10_000, 2_000), full, 'ceil'), 360_000);
+  assert.is(costMc(tokens(750, 200), mini, 'ceil'), 4_000);
+  assert.is(costMc(tokens(1_234, 567), full, 'ceil'), 71_000);
+});
+
+test('zero tokens cost nothing in both modes', () => {
+  assert.is(costMc(tokens(0, 0), mini, 'exact'), 0);
+  assert.is(costMc(tokens(0, 0), full, 'ceil'), 0);
+});
+
+test('cached input tokens are charged at the cached rate', () => {
+  // 1,000 input of which 600 cached on gpt-4o-mini: 400·2400 + 600·1200 = 1,680,000 µc = 1,680 mc.
+  assert.is(costMc(tokens(1_000, 0, 600), mini, 'exact'), 1_680);
+  // All cached, plus output: 1,000·1200 + 100·9600 = 2,160,000 µc.
+  assert.is(costMc(tokens(1_000, 100, 1_000), mini, 'exact'), 2_160);
+  assert.throws(() => costMc(tokens(10, 0, 11), mini, 'exact'), /cannot exceed/);
+});
+
+test('a single token rounds up to a whole millicredit, or a whole credit in ceil mode', () => {
+  assert.is(costMc(tokens(1, 0), mini, 'exact'), 3); // 2,400 µc → 2.4 mc → 3 mc
+  assert.is(costMc(tokens(1, 0), mini, 'ceil'), 1_000);
+});
+
+test('very large counts stay exact (no float rounding)', () => {
+  // 2 billion tokens each way on gpt-4o: 2e9·20,000 + 2e9·80,000 µc = 2e14 µc = 2e11 mc.
+  assert.is(costMc(tokens(2_000_000_000, 2_000_000_000), full, 'exact'), 200_000_000_000);
+  // A count whose product passes 2^53 in µc but whose result in mc is still safe.
+  const big = 9_007_199_254; // ~2^53 / 1e6
+  assert.is(costMc(tokens(big, 0), { input_mc_per_1k: 1_000_001, cached_input_mc_per_1k: 0, output_mc_per_1k: 0 }, 'exact'), Number((BigInt(big) * 1_000_001n + 999n) / 1_000n));
+  assert.throws(() => costMc(tokens(Number.MAX_SAFE_INTEGER, 0), full, 'exact'), /largest/);
+});
+
+test('rates that are not whole credits', () => {
+  const odd = { input_mc_per_1k: 1, cached_input_mc_per_1k: 1, output_mc_per_1k: 333 };
+  assert.is(costMc(tokens(999, 0), odd, 'exact'), 1); // 999 µc → 1 mc
+  assert.is(costMc(tokens(1_000, 3), odd, 'exact'), 2); // 1,000 + 999 µc → 1.999 mc → 2 mc
+  assert.is(costMc(tokens(1_000, 3), odd, 'ceil'), 1_000);
+});
+
+test('negative or fractional token counts are refused', () => {
+  assert.throws(() => costMc(tokens(-1, 0), mini, 'exact'), /whole number/);
+  assert.throws(() => costMc(tokens(1.5, 0), mini, 'exact'), /whole number/);
+});
+
+test('affordable output tokens is the exact inverse of the cost', () => {
+  for (const mode of ['exact', 'ceil'] as const) {
+    for (const budget of [0, 3, 9_999, 12_000, 500_000, 123_456_789]) {
+      const n = affordableOutputTokens(budget, 100, mini, mode);
+      if (n > 0) assert.ok(costMc(tokens(100, n), mini, mode) <= budget, `${mode} ${budget}: ${n} fits`);
+      if (costMc(tokens(100, 0), mini, mode) <= budget) {
+        assert.ok(costMc(tokens(100, n + 1), mini, mode) > budget, `${mode} ${budget}: ${n + 1} does not fit`);
+      }
+    }
+  }
+  assert.is(affordableOutputTokens(100, 1_000_000, mini, 'exact'), 0);
+});
+
+test('credits are shown with exactly 3 decimals and parsed back without floats', () => {
+  assert.is(creditsText(12_000), '12.000');
+  assert.is(creditsText(3_720), '3.720');
+  assert.is(creditsText(-70_040), '-70.040');
+  assert.is(creditsText(5), '0.005');
+  assert.is(parseCreditsToMc('1012.5'), 1_012_500);
+  assert.is(parseCreditsToMc('-0.001'), -1);
+  assert.is(parseCreditsToMc('0.0001'), null);
+  assert.is(parseCreditsToMc('1e3'), null);
+  assert.is(parseCreditsToMc('abc'), null);
+});
+
+test.run();

@@ -1,0 +1,58 @@
+// The shared page frame: header with navigation, the demo-mode banner, and the main column.
+import type { Child } from 'hono/jsx';
+import { raw } from 'hono/html';
+
+export interface LayoutProps {
+  title: string;
+  demo: boolean;
+  /** The signed-in user's email, or null on public pages. */
+  userEmail?: string | null;
+  current?: string;
+  children?: Child;
+}
+
+const NAV = [
+  { href: '/credits', label: 'Credits' },
+  { href: '/playground', label: 'Playground' },
+  { href: '/keys', label: 'API keys' },
+  { href: '/account', label: 'Account' },
+];
+
+export function Layout(props: LayoutProps) {
+  return (
+    <>
+    {raw('<!DOCTYPE html>')}
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="htmx-config" content='{"allowEval":false,"includeIndicatorStyles":false}' />
+        <title>{`${props.title} · tokentab`}</title>
+        <link rel="stylesheet" href="/static/style.css" />
+        <script src="/static/htmx-2.0.11.min.js" defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="top">
+          <a class="brand" href="/">tokentab</a>
+          {props.userEmail ? (
+            <nav aria-label="Main">
+              {NAV.map((item) => (
+                <a href={item.href} aria-current={props.current === item.href ? 'page' : undefined}>
+                  {item.label}
+                </a>
+              ))}
+            </nav>
+          ) : null}
+        </header>
+        {props.demo ? (
+          <p class="banner banner-demo" role="note">
+            Demo mode: purchases use a local checkout page (no card is charged) and models are answered by a built-in demo model.
+          </p>
+        ) : null}
+        <main id="main">{props.children}</main>
+      </body>
+    </html>
+    </>
+  );
+}
