@@ -1,23 +1,48 @@
-// createApp(config, deps): security headers, static files, each feature's routes, and the one onError.
+// createApp(config, deps): security headers, CSRF, body limits, sessions, each feature's routes, the one onError.
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
+import { csrf } from 'hono/csrf';
 import { secureHeaders } from 'hono/secure-headers';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { isDemo, type Config } from './config.ts';
+import type { Config } from './config.ts';
 import type { Clock } from './clock.ts';
 import type { DB } from './db/connect.ts';
+import { createHasher, type Hasher } from './auth/hasher.ts';
+import { authRoutes } from './auth/routes.tsx';
+import { keysRoutes } from './keys/routes.tsx';
+import { creditsRoutes } from './credits/routes.tsx';
+import { apiRoutes } from './api/routes.ts';
 import { currentRates } from './pricing/rates.ts';
-import { Layout } from '../views/layout.tsx';
+import type { AppEnv } from './web/env.ts';
+import { loadSession } from './web/auth-middleware.ts';
+import { render } from './web/render.tsx';
 import { Home } from '../views/home.tsx';
 
 export interface AppDeps {
   db: DB;
   clock: Clock;
+  /** Tests pass a cheaper hasher; production uses OWASP's scrypt cost. */
+  hasher?: Hasher;
   log?: (line: string) => void;
 }
 
+const FORM_BODY_LIMIT_BYTES = 64 * 1024;
+const API_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/** The origins a state-changing form may come from (DESIGN §2). */
+export function allowedOrigins(config: Config): string[] {
+  if (config.publicUrlExplicit) return [new URL(config.publicUrl).origin];
+  return [`http://localhost:${config.port}`, `http://127.0.0.1:${config.port}`];
+}
+
+const tooLarge = (limitText: string) => (c: { text: (body: string, status: 413) => Response }) =>
+  c.text(`The request body is too large (at most ${limitText}).`, 413);
+
 export function createApp(config: Config, deps: AppDeps) {
   const log = deps.log ?? ((line: string) => console.error(line));
-  const app = new Hono();
+  const hasher = deps.hasher ?? createHasher();
+  const app = new Hono<AppEnv>();
 
   app.use(
     '*',
@@ -33,9 +58,29 @@ export function createApp(config: Config, deps: AppDeps) {
         baseUri: ["'none'"],
         objectSrc: ["'none'"],
       },
+      strictTransportSecurity: config.publicUrl.startsWith('https://') ? 'max-age=15552000; includeSubDomains' : false,
     }),
   );
   app.use('/static/*', serveStatic({ root: './' }));
+
+  app.use('/v1/*', bodyLimit({ maxSize: API_BODY_LIMIT_BYTES, onError: tooLarge('4 MB') }));
+  app.use('/webhooks/*', bodyLimit({ maxSize: 1024 * 1024, onError: tooLarge('1 MB') }));
+  const formLimit = bodyLimit({ maxSize: FORM_BODY_LIMIT_BYTES, onError: tooLarge('64 KB') });
+  app.use('*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/') || c.req.path.startsWith('/webhooks/')) return next();
+    return formLimit(c, next);
+  });
+  // Forms are checked by Origin (or Sec-Fetch-Site); the JSON API and webhooks carry no cookies.
+  const formCsrf = csrf({ origin: allowedOrigins(config) });
+  app.use('*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/') || c.req.path.startsWith('/webhooks/')) return next();
+    return formCsrf(c, next);
+  });
+  const sessions = loadSession(config, deps.db, deps.clock);
+  app.use('*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/') || c.req.path.startsWith('/static/')) return next();
+    return sessions(c, next);
+  });
 
   app.get('/healthz', async (c) => {
     await deps.db.selectFrom('rates').select('id').limit(1).execute();
@@ -43,17 +88,40 @@ export function createApp(config: Config, deps: AppDeps) {
   });
 
   app.get('/', async (c) => {
+    if (c.get('user')) return c.redirect('/credits', 303);
     const rates = await currentRates(deps.db);
-    return c.html(
-      <Layout title="Welcome" demo={isDemo(config)}>
-        <Home rates={rates} />
-      </Layout>,
-    );
+    return render(c, config, { title: 'Welcome', page: () => <Home rates={rates} /> });
+  });
+
+  app.route('/', authRoutes(config, { db: deps.db, clock: deps.clock, hasher, adminEmails: config.adminEmails, publicUrl: config.publicUrl }));
+  app.route('/', keysRoutes(config, deps.db, deps.clock));
+  app.route('/', creditsRoutes(config, deps.db, deps.clock));
+  app.route('/', apiRoutes(deps.db, deps.clock));
+
+  app.notFound((c) => {
+    if (c.req.path.startsWith('/v1/')) {
+      return c.json({ error: { message: `Unknown route ${c.req.method} ${c.req.path}`, type: 'invalid_request_error', code: 'not_found', param: null } }, 404);
+    }
+    return render(c, config, { title: 'Not found', status: 404, page: () => (
+      <>
+        <h1>Not found</h1>
+        <p>
+          There is nothing here. <a href="/">Go to the start page.</a>
+        </p>
+      </>
+    ) });
   });
 
   app.onError((error, c) => {
-    // The message may carry request data; the stack stays in the log, never in the page.
+    if (error instanceof HTTPException && error.status === 403) {
+      return c.text('This form was sent from another site, so it was refused. Open the page again and resend it.', 403);
+    }
+    if (error instanceof HTTPException) return error.getResponse();
+    // Only the error's name and message: no headers, bodies or keys reach the log.
     log(`error ${c.req.method} ${c.req.path}: ${error.name}: ${error.message}`);
+    if (c.req.path.startsWith('/v1/')) {
+      return c.json({ error: { message: 'Something went wrong on our side. Please try again.', type: 'server_error', code: 'internal_error', param: null } }, 500);
+    }
     return c.text('Something went wrong on our side. Please try again.', 500);
   });
 

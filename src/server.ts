@@ -7,6 +7,8 @@ import { migrateToLatest } from './db/migrate.ts';
 import { seedDefaults } from './seed.ts';
 import { createApp } from './app.tsx';
 import { expireHolds } from './ledger/holds.ts';
+import { startMailWorker } from './mail/worker.ts';
+import { createTransport } from 'nodemailer';
 
 const SWEEP_EVERY_MS = 30_000;
 
@@ -30,6 +32,13 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
   console.log(`tokentab listening on http://${info.address}:${info.port} (public URL ${config.publicUrl})`);
 });
 
+const log = (line: string) => console.log(line);
+const mailWorker = startMailWorker(db, systemClock, {
+  transport: config.smtpUrl ? createTransport(config.smtpUrl) : null,
+  from: config.mailFrom,
+  log,
+});
+
 const sweeper = setInterval(() => {
   expireHolds(db, systemClock).catch((error: Error) => console.error(`hold sweeper: ${error.message}`));
 }, SWEEP_EVERY_MS);
@@ -42,6 +51,7 @@ function stop(signal: string) {
   console.log(`${signal}: no longer accepting connections; draining`);
   clearInterval(sweeper);
   server.close(async () => {
+    await mailWorker.stop();
     await db.destroy();
     process.exit(0);
   });

@@ -8,6 +8,9 @@ export interface LayoutProps {
   /** The signed-in user's email, or null on public pages. */
   userEmail?: string | null;
   current?: string;
+  /** Pages that show a secret once: htmx must not keep them in its history cache. */
+  noHistory?: boolean;
+  signupOpen?: boolean;
   children?: Child;
 }
 
@@ -26,31 +29,44 @@ export function Layout(props: LayoutProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="htmx-config" content='{"allowEval":false,"includeIndicatorStyles":false}' />
+        <meta name="htmx-config" content='{"allowEval":false,"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"429","swap":true},{"code":"402","swap":true},{"code":"[45]..","swap":false,"error":true}]}' />
         <title>{`${props.title} · tokentab`}</title>
         <link rel="stylesheet" href="/static/style.css" />
         <script src="/static/htmx-2.0.11.min.js" defer></script>
+        <script src="/static/copy.js" defer></script>
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
         <header class="top">
-          <a class="brand" href="/">tokentab</a>
+          <a class="brand" href={props.userEmail ? '/credits' : '/'}>tokentab</a>
           {props.userEmail ? (
-            <nav aria-label="Main">
-              {NAV.map((item) => (
-                <a href={item.href} aria-current={props.current === item.href ? 'page' : undefined}>
-                  {item.label}
-                </a>
-              ))}
+            <>
+              <nav aria-label="Main">
+                {NAV.map((item) => (
+                  <a href={item.href} aria-current={props.current === item.href ? 'page' : undefined}>
+                    {item.label}
+                  </a>
+                ))}
+              </nav>
+              <form class="signout" method="post" action="/logout">
+                <span class="muted">{props.userEmail}</span> <button type="submit" class="link">Sign out</button>
+              </form>
+            </>
+          ) : (
+            <nav aria-label="Account">
+              <a href="/login">Sign in</a>
+              {props.signupOpen === false ? null : <a href="/signup">Create account</a>}
             </nav>
-          ) : null}
+          )}
         </header>
         {props.demo ? (
           <p class="banner banner-demo" role="note">
             Demo mode: purchases use a local checkout page (no card is charged) and models are answered by a built-in demo model.
           </p>
         ) : null}
-        <main id="main">{props.children}</main>
+        <main id="main" hx-history={props.noHistory ? 'false' : undefined}>
+          {props.children}
+        </main>
       </body>
     </html>
     </>

@@ -7,6 +7,7 @@ import { hashPassword } from '../auth/password.ts';
 import { audit } from '../ledger/audit.ts';
 import { adjustCredits, grantCredits } from '../ledger/credits.ts';
 import { walletSummary } from '../ledger/wallet.ts';
+import { createApiKey, keyNameProblem } from '../keys/keys.ts';
 import { creditsText, parseCreditsToMc } from '../pricing/format.ts';
 import { currentRates, setRate } from '../pricing/rates.ts';
 import { createUser, EmailTakenError, findUserByEmail, isPlausibleEmail } from '../users/users.ts';
@@ -227,7 +228,45 @@ const backup: Command = {
   },
 };
 
+const keyCreate: Command = {
+  options: { email: { type: 'string' }, name: { type: 'string' } },
+  positionals: 0,
+  async prepare(values) {
+    const address = email(values);
+    const name = required(values, 'name');
+    const problem = keyNameProblem(name);
+    if (problem) throw new UsageError(`--name: ${problem}`);
+    return async ({ db, clock, io }) => {
+      const { key, apiKey } = await createApiKey(db, clock, await userId(db, address), name);
+      io.out(`created key "${apiKey.name}" (${apiKey.prefix}…) for ${address}; it is shown only once:`);
+      io.out(key);
+      return 0;
+    };
+  },
+};
+
+const mailList: Command = {
+  options: { limit: { type: 'string' } },
+  positionals: 0,
+  async prepare(values) {
+    const limit = positiveInteger(values, 'limit') ?? 10;
+    return async ({ db, io }) => {
+      const mails = await db.selectFrom('mail_outbox').selectAll().orderBy('id', 'desc').limit(limit).execute();
+      for (const mail of mails.reverse()) {
+        io.out(`#${mail.id} ${new Date(mail.created_at_ms).toISOString()} ${mail.status} (${mail.attempts} attempts) to ${mail.to_address}`);
+        io.out(`Subject: ${mail.subject}`);
+        io.out(mail.body_text);
+        io.out('---');
+      }
+      io.out(String(mails.length));
+      return 0;
+    };
+  },
+};
+
 export const commands: Record<string, Command> = {
+  'key:create': keyCreate,
+  'mail:list': mailList,
   'user:create': userCreate,
   'credits:grant': creditsGrant,
   'credits:adjust': creditsAdjust,

@@ -107,6 +107,57 @@ export interface PackagesTable {
   created_at_ms: number;
 }
 
+export interface SessionsTable {
+  /** SHA-256 (hex) of the cookie's token. */
+  id: string;
+  user_id: number;
+  expires_at_ms: number;
+  created_at_ms: number;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** The first characters of the key, shown so people can tell keys apart. */
+  prefix: string;
+  key_hash: string;
+  created_at_ms: number;
+  last_used_at_ms: number | null;
+  revoked_at_ms: number | null;
+}
+
+export interface LoginFailuresTable {
+  id: Generated<number>;
+  scope_key: string;
+  created_at_ms: number;
+}
+
+export interface PasswordResetsTable {
+  id: Generated<number>;
+  user_id: number;
+  token_hash: string;
+  expires_at_ms: number;
+  used_at_ms: number | null;
+  created_at_ms: number;
+}
+
+export type MailStatus = 'pending' | 'sending' | 'sent' | 'kept';
+
+export interface MailOutboxTable {
+  id: Generated<number>;
+  to_address: string;
+  subject: string;
+  body_text: string;
+  status: MailStatus;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at_ms: number;
+  claimed_until_ms: number | null;
+  last_error: string | null;
+  created_at_ms: number;
+  sent_at_ms: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   wallets: WalletsTable;
@@ -115,6 +166,11 @@ export interface Database {
   usage: UsageTable;
   rates: RatesTable;
   packages: PackagesTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  login_failures: LoginFailuresTable;
+  password_resets: PasswordResetsTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -125,3 +181,6 @@ export type Usage = Selectable<UsageTable>;
 export type Rate = Selectable<RatesTable>;
 export type Package = Selectable<PackagesTable>;
 export type NewUsage = Insertable<UsageTable>;
+export type Session = Selectable<SessionsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
+export type Mail = Selectable<MailOutboxTable>;

@@ -1,0 +1,39 @@
+// The JSON API's account routes: the models on the rate card and the key owner's credits.
+import { Hono } from 'hono';
+import type { Clock } from '../clock.ts';
+import type { DB } from '../db/connect.ts';
+import { walletSummary } from '../ledger/wallet.ts';
+import { currentRates } from '../pricing/rates.ts';
+import { requireApiKey } from '../web/auth-middleware.ts';
+import type { AppEnv } from '../web/env.ts';
+
+/** Millicredits as a JSON number of credits: exact, since every mc value is a whole thousandth. */
+export const mcToCredits = (amountMc: number) => amountMc / 1000;
+
+export function apiRoutes(db: DB, clock: Clock) {
+  const app = new Hono<AppEnv>();
+  app.use('/v1/*', requireApiKey(db, clock));
+
+  app.get('/v1/models', async (c) => {
+    const rates = await currentRates(db);
+    return c.json({
+      object: 'list',
+      data: rates.map((r) => ({ id: r.model, object: 'model', created: Math.floor(r.created_at_ms / 1000), owned_by: 'tokentab' })),
+    });
+  });
+
+  app.get('/v1/credits', async (c) => {
+    const wallet = await walletSummary(db, c.get('user')!.id);
+    return c.json({
+      balanceCredits: mcToCredits(wallet.balanceMc),
+      availableCredits: mcToCredits(wallet.availableMc),
+      heldCredits: mcToCredits(wallet.heldMc),
+      heldCalls: wallet.heldCalls,
+      balanceMillicredits: wallet.balanceMc,
+      availableMillicredits: wallet.availableMc,
+      heldMillicredits: wallet.heldMc,
+    });
+  });
+
+  return app;
+}

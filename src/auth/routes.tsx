@@ -1,0 +1,183 @@
+// Sign-up, sign-in, sign-out, password reset and the account page: parse, call the domain, render.
+import { Hono, type Context } from 'hono';
+import type { Config } from '../config.ts';
+import type { AppEnv } from '../web/env.ts';
+import { clientIp } from '../web/client-ip.ts';
+import { formFields } from '../web/form-data.ts';
+import { render, redirectTo } from '../web/render.tsx';
+import { clearSessionCookie, writeSessionCookie } from '../web/session-cookie.ts';
+import { requireUser } from '../web/auth-middleware.ts';
+import { LoginForm, ResetForm, ResetRequestForm, SignupForm } from '../../views/auth/forms.tsx';
+import { AccountPage, EmailForm, PasswordForm } from '../../views/account.tsx';
+import {
+  changeEmail,
+  changePassword,
+  isResetTokenUsable,
+  logIn,
+  requestPasswordReset,
+  resetPassword,
+  signUp,
+  type AccountDeps,
+} from './accounts.ts';
+import { createSession, generateSessionToken, invalidateSession, invalidateUserSessions } from './sessions.ts';
+
+export function authRoutes(config: Config, deps: AccountDeps) {
+  const app = new Hono<AppEnv>();
+  const signupOpen = config.signup === 'open';
+
+  async function startSession(c: Context<AppEnv>, userId: number) {
+    const token = generateSessionToken();
+    const session = await createSession(deps.db, deps.clock, token, userId);
+    writeSessionCookie(c, config, token, session.expires_at_ms);
+  }
+
+  const centered = (title: string, body: () => unknown) => () => (
+    <section class="narrow">
+      <h1>{title}</h1>
+      {body()}
+    </section>
+  );
+
+  app.get('/login', (c) => {
+    if (c.get('user')) return c.redirect('/credits', 303);
+    const notice = c.req.query('signed_out') === 'everywhere' ? 'You were signed out everywhere.' : undefined;
+    return render(c, config, { title: 'Sign in', page: centered('Sign in', () => <LoginForm signupOpen={signupOpen} notice={notice} />) });
+  });
+
+  app.post('/login', async (c) => {
+    const field = await formFields(c);
+    const email = field('email');
+    const result = await logIn(deps, email, field('password'), clientIp(c, config.trustProxyHops));
+    if (!result.ok) {
+      if (result.retryAfterSeconds) c.header('Retry-After', String(result.retryAfterSeconds));
+      const form = () => <LoginForm signupOpen={signupOpen} email={email} errors={result.errors} />;
+      return render(c, config, { title: 'Sign in', status: result.retryAfterSeconds ? 429 : 422, page: centered('Sign in', form), partial: form });
+    }
+    await startSession(c, result.value.id);
+    return redirectTo(c, '/credits');
+  });
+
+  app.get('/signup', (c) => {
+    if (!signupOpen) return c.notFound();
+    if (c.get('user')) return c.redirect('/credits', 303);
+    return render(c, config, { title: 'Create account', page: centered('Create your account', () => <SignupForm />) });
+  });
+
+  app.post('/signup', async (c) => {
+    if (!signupOpen) return c.notFound();
+    const field = await formFields(c);
+    const email = field('email');
+    const result = await signUp(deps, email, field('password'));
+    if (!result.ok) {
+      const form = () => <SignupForm email={email} errors={result.errors} />;
+      return render(c, config, { title: 'Create account', status: 422, page: centered('Create your account', form), partial: form });
+    }
+    await startSession(c, result.value.id);
+    return redirectTo(c, '/credits');
+  });
+
+  app.post('/logout', async (c) => {
+    const session = c.get('session');
+    if (session) await invalidateSession(deps.db, session.id);
+    clearSessionCookie(c, config);
+    return redirectTo(c, '/login');
+  });
+
+  app.get('/reset', (c) => render(c, config, { title: 'Reset password', page: centered('Reset your password', () => <ResetRequestForm />) }));
+
+  app.post('/reset', async (c) => {
+    const field = await formFields(c);
+    const email = field('email');
+    const result = await requestPasswordReset(deps, email);
+    const form = () => (result.ok ? <ResetRequestForm sent /> : <ResetRequestForm email={email} errors={result.errors} />);
+    return render(c, config, { title: 'Reset password', status: result.ok ? 200 : 422, page: centered('Reset your password', form), partial: form });
+  });
+
+  app.get('/reset/:token', async (c) => {
+    const token = c.req.param('token');
+    const usable = await isResetTokenUsable(deps, token);
+    return render(c, config, {
+      title: 'Choose a new password',
+      status: usable ? 200 : 404,
+      noHistory: true,
+      page: centered('Choose a new password', () =>
+        usable ? (
+          <ResetForm token={token} />
+        ) : (
+          <p>
+            This reset link has expired or was already used. <a href="/reset">Ask for a new one.</a>
+          </p>
+        ),
+      ),
+    });
+  });
+
+  app.post('/reset/:token', async (c) => {
+    const token = c.req.param('token');
+    const field = await formFields(c);
+    const result = await resetPassword(deps, token, field('password'));
+    if (!result.ok) {
+      const form = () => <ResetForm token={token} errors={result.errors} />;
+      return render(c, config, { title: 'Choose a new password', status: 422, noHistory: true, page: centered('Choose a new password', form), partial: form });
+    }
+    await startSession(c, result.value.id);
+    return redirectTo(c, '/credits');
+  });
+
+  app.use('/account', requireUser);
+  app.use('/account/*', requireUser);
+
+  app.get('/account', (c) => {
+    const notice = c.req.query('changed') === 'password' ? 'Your password was changed; other devices were signed out.' : undefined;
+    return render(c, config, { title: 'Account', current: '/account', page: () => <AccountPage user={c.get('user')!} notice={notice} /> });
+  });
+
+  app.post('/account/email', async (c) => {
+    const user = c.get('user')!;
+    const field = await formFields(c);
+    const newEmail = field('new_email');
+    const result = await changeEmail(deps, user, field('current_password'), newEmail);
+    if (!result.ok) {
+      return render(c, config, {
+        title: 'Account',
+        status: 422,
+        current: '/account',
+        page: () => <AccountPage user={user} emailValue={newEmail} emailErrors={result.errors} />,
+        partial: () => <EmailForm email={newEmail} errors={result.errors} />,
+      });
+    }
+    const changed = { ...user, email: newEmail.trim() };
+    return render(c, config, {
+      title: 'Account',
+      current: '/account',
+      page: () => <AccountPage user={changed} notice={`Your email is now ${changed.email}.`} />,
+      partial: () => <EmailForm email={changed.email} saved />,
+    });
+  });
+
+  app.post('/account/password', async (c) => {
+    const user = c.get('user')!;
+    const field = await formFields(c);
+    const result = await changePassword(deps, user, field('current_password'), field('new_password'));
+    if (!result.ok) {
+      return render(c, config, {
+        title: 'Account',
+        status: 422,
+        current: '/account',
+        page: () => <AccountPage user={user} passwordErrors={result.errors} />,
+        partial: () => <PasswordForm errors={result.errors} />,
+      });
+    }
+    // Every session was signed out; this browser gets a fresh one so the person stays signed in here.
+    await startSession(c, user.id);
+    return redirectTo(c, '/account?changed=password');
+  });
+
+  app.post('/account/sign-out-everywhere', async (c) => {
+    await invalidateUserSessions(deps.db, c.get('user')!.id);
+    clearSessionCookie(c, config);
+    return redirectTo(c, '/login?signed_out=everywhere');
+  });
+
+  return app;
+}

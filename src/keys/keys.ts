@@ -1,0 +1,55 @@
+// API keys: shown once at creation, stored only as a SHA-256, listed by prefix, revoked for good.
+import type { Clock } from '../clock.ts';
+import type { DB } from '../db/connect.ts';
+import type { ApiKey, User } from '../db/schema.ts';
+import { hashToken, randomToken } from '../auth/tokens.ts';
+
+const KEY_PREFIX = 'tt_';
+/** "tt_" and 8 characters: enough to tell keys apart, far too little to guess the rest. */
+const SHOWN_PREFIX_LENGTH = 11;
+/** last_used_at is written at most once a minute, so a busy key does not write on every call. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+export const MAX_KEY_NAME_LENGTH = 80;
+
+export function keyNameProblem(name: string): string | null {
+  if (name.trim() === '') return 'Give the key a name, such as the app that will use it.';
+  if (name.trim().length > MAX_KEY_NAME_LENGTH) return `Use at most ${MAX_KEY_NAME_LENGTH} characters.`;
+  return null;
+}
+
+export async function createApiKey(db: DB, clock: Clock, userId: number, name: string): Promise<{ key: string; apiKey: ApiKey }> {
+  const key = `${KEY_PREFIX}${randomToken(24)}`;
+  const apiKey = await db
+    .insertInto('api_keys')
+    .values({ user_id: userId, name: name.trim(), prefix: key.slice(0, SHOWN_PREFIX_LENGTH), key_hash: hashToken(key), created_at_ms: clock.now(), last_used_at_ms: null, revoked_at_ms: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { key, apiKey };
+}
+
+export async function listApiKeys(db: DB, userId: number): Promise<ApiKey[]> {
+  return db.selectFrom('api_keys').selectAll().where('user_id', '=', userId).orderBy('revoked_at_ms', 'desc').orderBy('id', 'desc').execute();
+}
+
+/** False when the key is not this user's (or does not exist): the caller answers 404 either way. */
+export async function revokeApiKey(db: DB, clock: Clock, userId: number, keyId: number): Promise<boolean> {
+  const owned = await db.selectFrom('api_keys').select(['id', 'revoked_at_ms']).where('id', '=', keyId).where('user_id', '=', userId).executeTakeFirst();
+  if (!owned) return false;
+  if (owned.revoked_at_ms === null) {
+    await db.updateTable('api_keys').set({ revoked_at_ms: clock.now() }).where('id', '=', keyId).execute();
+  }
+  return true;
+}
+
+export async function authenticateApiKey(db: DB, clock: Clock, key: string): Promise<{ apiKey: ApiKey; user: User } | null> {
+  if (!key.startsWith(KEY_PREFIX)) return null;
+  const apiKey = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', hashToken(key)).executeTakeFirst();
+  if (!apiKey || apiKey.revoked_at_ms !== null) return null;
+  const user = await db.selectFrom('users').selectAll().where('id', '=', apiKey.user_id).executeTakeFirstOrThrow();
+  const nowMs = clock.now();
+  if (apiKey.last_used_at_ms === null || nowMs - apiKey.last_used_at_ms >= LAST_USED_RESOLUTION_MS) {
+    await db.updateTable('api_keys').set({ last_used_at_ms: nowMs }).where('id', '=', apiKey.id).execute();
+    apiKey.last_used_at_ms = nowMs;
+  }
+  return { apiKey, user };
+}

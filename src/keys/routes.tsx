@@ -1,0 +1,60 @@
+// /keys: list, create (the key shown once) and revoke; every query is scoped to the signed-in user.
+import { Hono, type Context } from 'hono';
+import type { Config } from '../config.ts';
+import type { Clock } from '../clock.ts';
+import type { DB } from '../db/connect.ts';
+import type { AppEnv } from '../web/env.ts';
+import { requireUser } from '../web/auth-middleware.ts';
+import { formFields } from '../web/form-data.ts';
+import { render } from '../web/render.tsx';
+import { KeysPanel, type KeysPanelProps } from '../../views/keys.tsx';
+import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey } from './keys.ts';
+
+export function keysRoutes(config: Config, db: DB, clock: Clock) {
+  const app = new Hono<AppEnv>();
+  app.use('/keys', requireUser);
+  app.use('/keys/*', requireUser);
+
+  async function panel(c: Context<AppEnv>, extra: Partial<KeysPanelProps> = {}, status: 200 | 404 | 422 = 200) {
+    const keys = await listApiKeys(db, c.get('user')!.id);
+    const props: KeysPanelProps = { keys, publicUrl: config.publicUrl, ...extra };
+    // A page with a new key on it must not be cached anywhere.
+    if (props.newKey) c.header('Cache-Control', 'no-store');
+    return render(c, config, {
+      title: 'API keys',
+      current: '/keys',
+      status,
+      noHistory: Boolean(props.newKey),
+      page: () => (
+        <>
+          <h1>API keys</h1>
+          <p class="muted">
+            Keys authenticate calls to <code>{config.publicUrl}/v1</code> and the CSV exports. Send one as <code>Authorization: Bearer …</code>.
+          </p>
+          <KeysPanel {...props} />
+        </>
+      ),
+      partial: () => <KeysPanel {...props} />,
+    });
+  }
+
+  app.get('/keys', (c) => panel(c));
+
+  app.post('/keys', async (c) => {
+    const field = await formFields(c);
+    const name = field('name');
+    const problem = keyNameProblem(name);
+    if (problem) return panel(c, { nameValue: name, errors: { name: problem } }, 422);
+    const { key, apiKey } = await createApiKey(db, clock, c.get('user')!.id, name);
+    return panel(c, { newKey: { key, name: apiKey.name } });
+  });
+
+  app.post('/keys/:id/revoke', async (c) => {
+    const keyId = Number(c.req.param('id'));
+    const revoked = Number.isSafeInteger(keyId) && (await revokeApiKey(db, clock, c.get('user')!.id, keyId));
+    if (!revoked) return panel(c, {}, 404);
+    return panel(c);
+  });
+
+  return app;
+}

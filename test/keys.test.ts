@@ -1,0 +1,115 @@
+// API keys: shown once, stored hashed, listed by prefix, Bearer auth on /v1, revoke, tenant isolation.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hashToken } from '../src/auth/tokens.ts';
+import { runCli } from '../src/cli/run.ts';
+import { grantCredits } from '../src/ledger/credits.ts';
+import { testApp, type Browser, type TestApp } from './helpers/app.ts';
+
+const keys = suite<{ t: TestApp; browser: Browser }>('api keys');
+keys.before.each(async (context) => {
+  context.t = await testApp();
+  context.browser = context.t.browser();
+  await context.browser.signUp('owner@example.com');
+});
+keys.after.each(async ({ t }) => {
+  for (const line of t.logLines) assert.not.match(line, /tt_[a-z0-9]{20}/, 'no key in the log');
+  await t.close();
+});
+
+async function createKey(browser: Browser, name: string, htmx = false) {
+  const answer = await browser.post('/keys', { name }, { htmx });
+  const key = answer.doc.querySelector('#new-key-value')?.textContent ?? '';
+  return { answer, key };
+}
+
+const bearer = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+
+keys('a new key is shown once with a copy button and a curl example, on a page htmx keeps out of history', async ({ t, browser }) => {
+  const { answer, key } = await createKey(browser, 'my script');
+  assert.is(answer.status, 200);
+  assert.match(key, /^tt_[a-z0-9]{39}$/);
+  assert.is(answer.headers.get('cache-control'), 'no-store');
+  assert.ok(answer.doc.querySelector('[hx-history="false"]'), 'kept out of htmx history');
+  assert.is(answer.doc.querySelector('button[data-copy-target="new-key-value"]')?.textContent?.trim(), 'Copy');
+  assert.match(answer.doc.querySelector('.new-key pre')?.textContent ?? '', new RegExp(`curl http://localhost:3000/v1/chat/completions[\\s\\S]*Bearer ${key}`));
+  const stored = await t.db.selectFrom('api_keys').selectAll().executeTakeFirstOrThrow();
+  assert.is(stored.key_hash, hashToken(key), 'only the hash is stored');
+  assert.not.ok(JSON.stringify(stored).includes(key));
+  const list = await browser.get('/keys');
+  assert.not.ok(list.text.includes(key), 'the list never shows the key again');
+  const row = list.doc.querySelector(`tr[data-key-id="${stored.id}"]`)!;
+  assert.is(row.querySelector('th')?.textContent, 'my script');
+  assert.is(row.querySelector('code')?.textContent, `${key.slice(0, 11)}…`);
+  assert.match(row.textContent ?? '', /never/);
+});
+
+keys('htmx creation swaps only the panel; an empty name is marked (422) and nothing is created', async ({ t, browser }) => {
+  const { answer } = await createKey(browser, 'ci', true);
+  assert.not.ok(answer.doc.querySelector('header.top'));
+  assert.ok(answer.doc.querySelector('#keys-panel #new-key-value'));
+  const bad = await browser.post('/keys', { name: '   ' }, { htmx: true });
+  assert.is(bad.status, 422);
+  assert.is(bad.doc.querySelector('input[name="name"]')?.getAttribute('aria-invalid'), 'true');
+  assert.is((await t.db.selectFrom('api_keys').select('id').execute()).length, 1);
+});
+
+keys('the key authenticates /v1; last used is written at most once a minute', async ({ t, browser }) => {
+  const { key } = await createKey(browser, 'app');
+  const user = await t.db.selectFrom('users').select('id').executeTakeFirstOrThrow();
+  await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 1_012_500, reason: 'r' });
+  const credits = await t.fetch('/v1/credits', bearer(key));
+  assert.is(credits.status, 200);
+  assert.equal(await credits.json(), { balanceCredits: 1012.5, availableCredits: 1012.5, heldCredits: 0, heldCalls: 0, balanceMillicredits: 1_012_500, availableMillicredits: 1_012_500, heldMillicredits: 0 });
+  const models = (await (await t.fetch('/v1/models', bearer(key))).json()) as { data: { id: string }[] };
+  assert.equal(models.data.map((m) => m.id).sort(), ['gpt-4o', 'gpt-4o-mini']);
+  const lastUsed = async () => (await t.db.selectFrom('api_keys').select('last_used_at_ms').executeTakeFirstOrThrow()).last_used_at_ms;
+  const first = await lastUsed();
+  assert.is(first, t.clock.now());
+  t.clock.advance(59_000);
+  await t.fetch('/v1/credits', bearer(key));
+  assert.is(await lastUsed(), first, 'not rewritten within the minute');
+  t.clock.advance(1_000);
+  await t.fetch('/v1/credits', bearer(key));
+  assert.is(await lastUsed(), t.clock.now());
+});
+
+keys('a revoked, unknown or missing key gets 401 in OpenAI\'s error shape', async ({ t, browser }) => {
+  const { key } = await createKey(browser, 'old');
+  const id = (await t.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;
+  const revoke = await browser.post(`/keys/${id}/revoke`, {});
+  assert.is(revoke.status, 200);
+  assert.match(revoke.doc.querySelector(`tr[data-key-id="${id}"]`)?.textContent ?? '', /Revoked/);
+  for (const headers of [bearer(key).headers, bearer('tt_unknownunknownunknownunknownunknown1234').headers, {}]) {
+    const answer = await t.fetch('/v1/credits', { headers });
+    assert.is(answer.status, 401);
+    const body = (await answer.json()) as { error: { message: string; type: string; code: string; param: null } };
+    assert.is(body.error.code, 'invalid_api_key');
+    assert.is(body.error.type, 'invalid_request_error');
+    assert.is(body.error.param, null);
+    assert.type(body.error.message, 'string');
+  }
+});
+
+keys('another user cannot revoke my key (404) and it keeps working', async ({ t, browser }) => {
+  const { key } = await createKey(browser, 'mine');
+  const id = (await t.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;
+  const intruder = t.browser();
+  await intruder.signUp('intruder@example.com');
+  assert.is((await intruder.post(`/keys/${id}/revoke`, {})).status, 404);
+  assert.is((await intruder.post('/keys/999999/revoke', {})).status, 404);
+  const list = await intruder.get('/keys');
+  assert.not.ok(list.doc.querySelector(`tr[data-key-id="${id}"]`), 'not listed for another user');
+  assert.is((await t.fetch('/v1/credits', bearer(key))).status, 200);
+});
+
+keys('CLI key:create prints the key on the last line, and it authenticates', async ({ t }) => {
+  const lines: string[] = [];
+  const code = await runCli(['key:create', '--email', 'OWNER@example.com', '--name', 'from cli'], { env: { DATABASE_URL: `sqlite:${t.path}` }, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+  assert.is(code, 0, lines.join('\n'));
+  const key = lines.at(-1)!;
+  assert.match(key, /^tt_/);
+  assert.is((await t.fetch('/v1/credits', bearer(key))).status, 200);
+});
+
+keys.run();

@@ -1,0 +1,95 @@
+// The API keys page: a new key shown once (copy button, curl example), the list, create and revoke.
+import type { ApiKey } from '../src/db/schema.ts';
+import { Field } from './form.tsx';
+import { utcDateTime } from './time.ts';
+
+export interface KeysPanelProps {
+  keys: ApiKey[];
+  publicUrl: string;
+  /** The full key, only in the response that created it. */
+  newKey?: { key: string; name: string };
+  nameValue?: string;
+  errors?: Record<string, string>;
+}
+
+function NewKey(props: { keyText: string; name: string; publicUrl: string }) {
+  const curl = `curl ${props.publicUrl}/v1/chat/completions \\
+  -H "Authorization: Bearer ${props.keyText}" \\
+  -H "Content-Type: application/json" \\
+  -d '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}'`;
+  return (
+    <section class="card new-key" hx-history="false" aria-labelledby="new-key-title">
+      <h2 id="new-key-title">Your new key “{props.name}”</h2>
+      <p>
+        <strong>Copy it now: it is shown only once.</strong> We keep only a hash of it.
+      </p>
+      <p class="secret-row">
+        <code id="new-key-value">{props.keyText}</code>{' '}
+        <button type="button" class="secondary" data-copy-target="new-key-value">
+          Copy
+        </button>
+      </p>
+      <p>Try it:</p>
+      <pre>
+        <code>{curl}</code>
+      </pre>
+    </section>
+  );
+}
+
+export function KeysPanel(props: KeysPanelProps) {
+  const errors = props.errors ?? {};
+  return (
+    <div id="keys-panel">
+      {props.newKey ? <NewKey keyText={props.newKey.key} name={props.newKey.name} publicUrl={props.publicUrl} /> : null}
+      <form class="card form" method="post" action="/keys" hx-post="/keys" hx-target="#keys-panel" hx-swap="outerHTML" hx-disabled-elt="find button">
+        <h2>Create a key</h2>
+        <Field label="Name" name="name" value={props.nameValue} error={errors.name} required hint="Which app or script will use it, so you can tell keys apart." />
+        <p>
+          <button type="submit">Create key</button>
+        </p>
+      </form>
+      <h2>Your keys</h2>
+      {props.keys.length === 0 ? (
+        <p class="muted">No keys yet. Create one to call the API from your code.</p>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Key</th>
+                <th scope="col">Created (UTC)</th>
+                <th scope="col">Last used (UTC)</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.keys.map((key) => (
+                <tr data-key-id={key.id}>
+                  <th scope="row">{key.name}</th>
+                  <td>
+                    <code>{key.prefix}…</code>
+                  </td>
+                  <td>{utcDateTime(key.created_at_ms)}</td>
+                  <td>{key.last_used_at_ms === null ? 'never' : utcDateTime(key.last_used_at_ms)}</td>
+                  <td>
+                    {key.revoked_at_ms !== null ? (
+                      <span class="status-revoked">Revoked {utcDateTime(key.revoked_at_ms)}</span>
+                    ) : (
+                      <form method="post" action={`/keys/${key.id}/revoke`} hx-post={`/keys/${key.id}/revoke`} hx-target="#keys-panel" hx-swap="outerHTML" hx-confirm={`Revoke “${key.name}”? Calls with it will fail at once.`}>
+                        <button type="submit" class="secondary danger" aria-label={`Revoke ${key.name}`}>
+                          Revoke
+                        </button>
+                      </form>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
