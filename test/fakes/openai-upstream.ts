@@ -1,0 +1,255 @@
+// A fake OpenAI for tests: a real HTTP server speaking the chat completions JSON and SSE wire format, scripted per test.
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  JSON_HEADERS,
+  SSE_HEADERS,
+  chatCompletion,
+  contentChunk,
+  errorBody,
+  newCompletionId,
+  roleChunk,
+  sseFrame,
+  streamFrames,
+  usageObject,
+  wantsUsageChunk,
+  type CompletionHeader,
+  type OpenAIErrorBody,
+} from '../../src/gateway/openai-wire.ts';
+import { countChatInputTokens, countTextTokens, splitTextByTokens, type ChatInput } from '../../src/gateway/tokens.ts';
+
+export type ErrorStatus = 400 | 401 | 403 | 404 | 422 | 429 | 500;
+
+/** What the fake does with the next request. */
+export type UpstreamBehaviour =
+  /** A normal answer, streamed or not as the request asks; usage defaults to the tokenizer's count. */
+  | { kind: 'ok'; text?: string; usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number }; chunkDelayMs?: number }
+  /** A stream that ends with [DONE] and no usage chunk (non-stream: no usage field), as some servers do. */
+  | { kind: 'no-usage'; text?: string }
+  /** An OpenAI-shaped error; a 429 carries Retry-After. */
+  | { kind: 'error'; status: ErrorStatus; message?: string; retryAfterSeconds?: number }
+  /** Reads the request and never answers: for timeouts. */
+  | { kind: 'hang' }
+  /** Sends the role chunk and `chunks` content chunks, then destroys the socket. */
+  | { kind: 'partial-then-error'; chunks: number }
+  /** `chunks` content chunks, `chunkDelayMs` apart: for client disconnects. */
+  | { kind: 'slow-stream'; chunks: number; chunkDelayMs: number };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The parsed JSON body, or null if it was not JSON. */
+  body: any;
+  behaviour: UpstreamBehaviour;
+  /** True once the client went away before the answer ended (an abort or a timeout on its side). */
+  abortedByClient: boolean;
+}
+
+export const FAKE_DEFAULT_TEXT = 'Hello from the fake upstream. This answer is scripted by the test.';
+
+/** OpenAI's error type and code for each status the fake can answer. */
+const ERRORS: Record<ErrorStatus, { type: string; code: string | null; message: string }> = {
+  400: { type: 'invalid_request_error', code: null, message: 'Invalid request.' },
+  401: { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided.' },
+  403: { type: 'invalid_request_error', code: 'unsupported_country_region_territory', message: 'Country, region, or territory not supported.' },
+  404: { type: 'invalid_request_error', code: 'model_not_found', message: 'The model does not exist or you do not have access to it.' },
+  422: { type: 'invalid_request_error', code: null, message: 'Unprocessable request.' },
+  429: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests.' },
+  500: { type: 'server_error', code: null, message: 'The server had an error while processing your request.' },
+};
+
+export class FakeOpenAIUpstream {
+  /** Every request received, in order. */
+  readonly requests: RecordedRequest[] = [];
+  /** How many requests the client abandoned before their answer ended. */
+  aborted = 0;
+  private defaultBehaviour: UpstreamBehaviour = { kind: 'ok' };
+  private queued: UpstreamBehaviour[] = [];
+  private closing = false;
+  private abortWaiters: (() => void)[] = [];
+
+  private constructor(
+    private readonly server: Server,
+    /** `http://127.0.0.1:PORT`; the SDK's baseURL is this + '/v1'. */
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<FakeOpenAIUpstream> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeOpenAIUpstream(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    server.on('request', (request, response) => void fake.handle(request, response));
+    return fake;
+  }
+
+  /** The behaviour of every request that finds the queue empty. */
+  setBehaviour(behaviour: UpstreamBehaviour): void {
+    this.defaultBehaviour = behaviour;
+  }
+
+  /** Behaviours for the next requests, one each, before the default applies again. */
+  queueBehaviours(...behaviours: UpstreamBehaviour[]): void {
+    this.queued.push(...behaviours);
+  }
+
+  get lastRequest(): RecordedRequest | undefined {
+    return this.requests.at(-1);
+  }
+
+  /** Back to answering 'ok' with nothing recorded: for a suite's before.each. */
+  reset(): void {
+    this.requests.length = 0;
+    this.aborted = 0;
+    this.queued = [];
+    this.defaultBehaviour = { kind: 'ok' };
+  }
+
+  /** Resolves once `count` requests in all were abandoned by the client (the close event comes a moment after the abort). */
+  async waitForAborted(count = 1, timeoutMs = 2_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.aborted < count) {
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) throw new Error(`expected ${count} aborted request(s) within ${timeoutMs} ms, saw ${this.aborted}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remainingMs);
+        this.abortWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Ends every connection, hanging ones included, and stops listening. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const bodyText = await readBody(request);
+    const behaviour = this.queued.shift() ?? this.defaultBehaviour;
+    const recorded: RecordedRequest = {
+      method: request.method ?? '',
+      path: request.url ?? '',
+      headers: request.headers,
+      body: parseJson(bodyText),
+      behaviour,
+      abortedByClient: false,
+    };
+    this.requests.push(recorded);
+
+    // Stops the streams' pauses when the connection goes, whoever closed it.
+    const gone = new AbortController();
+    let destroyedByFake = false;
+    response.on('close', () => {
+      gone.abort();
+      if (response.writableFinished || destroyedByFake || this.closing) return;
+      recorded.abortedByClient = true;
+      this.aborted++;
+      for (const wake of this.abortWaiters.splice(0)) wake();
+    });
+
+    if (request.method !== 'POST' || recorded.path !== '/v1/chat/completions') {
+      return sendJson(response, 404, errorBody(`Unknown request URL: ${request.method} ${recorded.path}.`, 'invalid_request_error', 'unknown_url'));
+    }
+    if (recorded.body === null || !Array.isArray(recorded.body.messages)) {
+      return sendJson(response, 400, errorBody('We could not parse the JSON body of your request.', 'invalid_request_error'));
+    }
+    const body = recorded.body as ChatInput & { model: string; stream?: boolean; stream_options?: { include_usage?: boolean } };
+    const header: CompletionHeader = { id: newCompletionId(), createdSeconds: Math.floor(Date.now() / 1000), model: String(body.model) };
+    const streaming = body.stream === true;
+
+    try {
+      switch (behaviour.kind) {
+        case 'ok':
+        case 'no-usage': {
+          const text = behaviour.text ?? FAKE_DEFAULT_TEXT;
+          const reported = behaviour.kind === 'ok' ? behaviour.usage : undefined;
+          const usage =
+            behaviour.kind === 'no-usage'
+              ? null
+              : usageObject({
+                  promptTokens: reported?.prompt_tokens ?? countChatInputTokens(body),
+                  completionTokens: reported?.completion_tokens ?? countTextTokens(text),
+                  cachedTokens: reported?.cached_tokens ?? 0,
+                });
+          if (!streaming) return sendJson(response, 200, chatCompletion(header, [{ text, finishReason: 'stop' }], usage));
+          const frames = streamFrames(header, {
+            choices: [{ pieces: splitTextByTokens(text, 2), finishReason: 'stop' }],
+            usage: wantsUsageChunk(body) ? usage : null,
+          });
+          const chunkDelayMs = behaviour.kind === 'ok' ? (behaviour.chunkDelayMs ?? 0) : 0;
+          return await sendFrames(response, frames, chunkDelayMs, gone.signal);
+        }
+        case 'slow-stream': {
+          const pieces = Array.from({ length: behaviour.chunks }, (_, index) => `Piece ${index + 1}. `);
+          const usage = usageObject({ promptTokens: countChatInputTokens(body), completionTokens: countTextTokens(pieces.join('')) });
+          const frames = streamFrames(header, { choices: [{ pieces, finishReason: 'stop' }], usage: wantsUsageChunk(body) ? usage : null });
+          return await sendFrames(response, frames, behaviour.chunkDelayMs, gone.signal);
+        }
+        case 'partial-then-error': {
+          response.writeHead(200, streaming ? SSE_HEADERS : JSON_HEADERS);
+          const partial = streaming
+            ? [roleChunk(header), ...Array.from({ length: behaviour.chunks }, (_, index) => contentChunk(header, `Piece ${index + 1}. `))].map(sseFrame).join('')
+            : `{"id":"${header.id}","object":"chat.completion","choi`;
+          // Destroy only once the bytes are on the wire, so the client really sees N chunks first.
+          await new Promise<void>((resolve) => response.write(partial, () => resolve()));
+          await sleep(20);
+          destroyedByFake = true;
+          response.socket?.destroy();
+          return;
+        }
+        case 'error': {
+          const known = ERRORS[behaviour.status];
+          const retryAfterSeconds = behaviour.retryAfterSeconds ?? (behaviour.status === 429 ? 1 : undefined);
+          const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
+          return sendJson(response, behaviour.status, errorBody(behaviour.message ?? known.message, known.type, known.code), headers);
+        }
+        case 'hang':
+          return; // close() ends the connection
+      }
+    } catch (error) {
+      if (!gone.signal.aborted) throw error;
+    }
+  }
+}
+
+export function startFakeOpenAIUpstream(): Promise<FakeOpenAIUpstream> {
+  return FakeOpenAIUpstream.start();
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of request) parts.push(part as Buffer);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function parseJson(text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function sendJson(response: ServerResponse, status: number, value: object | OpenAIErrorBody, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { ...JSON_HEADERS, 'x-request-id': `req_fake_${Date.now()}`, ...headers });
+  response.end(JSON.stringify(value));
+}
+
+/** Writes the frames one by one, pausing between them; stops quietly when the connection goes. */
+async function sendFrames(response: ServerResponse, frames: readonly string[], chunkDelayMs: number, gone: AbortSignal): Promise<void> {
+  response.writeHead(200, { ...SSE_HEADERS, 'x-request-id': `req_fake_${Date.now()}` });
+  response.flushHeaders();
+  for (const [index, frame] of frames.entries()) {
+    if (index > 0 && chunkDelayMs > 0) await sleep(chunkDelayMs, undefined, { signal: gone });
+    if (gone.aborted) return;
+    response.write(frame);
+  }
+  response.end();
+}
