@@ -2,8 +2,14 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.ts';
 import * as accounts from './0002_accounts.ts';
+import * as creditsTab from './0003_credits_tab.ts';
+import * as billing from './0005_billing.ts';
+import * as limits from './0006_limits.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_accounts': accounts,
+  '0003_credits_tab': creditsTab,
+  '0005_billing': billing,
+  '0006_limits': limits,
 };

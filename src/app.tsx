@@ -12,7 +12,12 @@ import { createHasher, type Hasher } from './auth/hasher.ts';
 import { authRoutes } from './auth/routes.tsx';
 import { keysRoutes } from './keys/routes.tsx';
 import { creditsRoutes } from './credits/routes.tsx';
+import { billingRoutes } from './billing/routes.tsx';
 import { apiRoutes } from './api/routes.ts';
+import { createGateway } from './gateway/create.ts';
+import type { Gateway } from './gateway/gateway.ts';
+import { gatewayRoutes } from './gateway/routes.ts';
+import { playgroundRoutes } from './playground/routes.tsx';
 import { currentRates } from './pricing/rates.ts';
 import type { AppEnv } from './web/env.ts';
 import { loadSession } from './web/auth-middleware.ts';
@@ -25,6 +30,8 @@ export interface AppDeps {
   /** Tests pass a cheaper hasher; production uses OWASP's scrypt cost. */
   hasher?: Hasher;
   log?: (line: string) => void;
+  /** The metered gateway; server.ts passes its own so it can drain it on SIGTERM. */
+  gateway?: Gateway;
 }
 
 const FORM_BODY_LIMIT_BYTES = 64 * 1024;
@@ -42,6 +49,7 @@ const tooLarge = (limitText: string) => (c: { text: (body: string, status: 413) 
 export function createApp(config: Config, deps: AppDeps) {
   const log = deps.log ?? ((line: string) => console.error(line));
   const hasher = deps.hasher ?? createHasher();
+  const gateway = deps.gateway ?? createGateway(config, { db: deps.db, clock: deps.clock, log });
   const app = new Hono<AppEnv>();
 
   app.use(
@@ -96,6 +104,10 @@ export function createApp(config: Config, deps: AppDeps) {
   app.route('/', authRoutes(config, { db: deps.db, clock: deps.clock, hasher, adminEmails: config.adminEmails, publicUrl: config.publicUrl }));
   app.route('/', keysRoutes(config, deps.db, deps.clock));
   app.route('/', creditsRoutes(config, deps.db, deps.clock));
+  app.route('/', billingRoutes(config, { db: deps.db, clock: deps.clock, log }));
+  app.route('/', playgroundRoutes(config, deps.db, gateway));
+  // Before apiRoutes: its /v1/* key check would otherwise run a second time for these routes.
+  app.route('/', gatewayRoutes(gateway, deps.db, deps.clock, `${config.publicUrl}/credits#packages`));
   app.route('/', apiRoutes(deps.db, deps.clock));
 
   app.notFound((c) => {

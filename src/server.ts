@@ -6,11 +6,16 @@ import { openDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDefaults } from './seed.ts';
 import { createApp } from './app.tsx';
+import { createGateway } from './gateway/create.ts';
 import { expireHolds } from './ledger/holds.ts';
 import { startMailWorker } from './mail/worker.ts';
+import { billingDeps } from './billing/deps.ts';
+import { startReconcileTimer } from './billing/reconcile.ts';
 import { createTransport } from 'nodemailer';
 
 const SWEEP_EVERY_MS = 30_000;
+/** DESIGN §2: calls in flight get this long to finish on SIGTERM before they are stopped and settled. */
+const DRAIN_GRACE_MS = 10_000;
 
 let config: Config;
 try {
@@ -27,7 +32,8 @@ const db = openDatabase(config.databasePath, config.sqliteSynchronous);
 await migrateToLatest(db);
 await seedDefaults(db, systemClock);
 
-const app = createApp(config, { db, clock: systemClock });
+const gateway = createGateway(config, { db, clock: systemClock });
+const app = createApp(config, { db, clock: systemClock, gateway });
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   console.log(`tokentab listening on http://${info.address}:${info.port} (public URL ${config.publicUrl})`);
 });
@@ -44,19 +50,29 @@ const sweeper = setInterval(() => {
 }, SWEEP_EVERY_MS);
 sweeper.unref();
 
+// Purchases a missed webhook left uncredited: checked at start and every 10 minutes (none with PAYMENTS=off).
+const billing = billingDeps(config, db, systemClock, log);
+const reconciler = billing ? startReconcileTimer(billing) : null;
+
 let stopping = false;
-function stop(signal: string) {
+async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`${signal}: no longer accepting connections; draining`);
   clearInterval(sweeper);
-  server.close(async () => {
-    await mailWorker.stop();
-    await db.destroy();
-    process.exit(0);
-  });
-  // Calls still running after 10 s are cut off (the gateway settles them as aborted).
-  setTimeout(() => process.exit(0), 10_000).unref();
+  reconciler?.stop();
+  // A last resort only: the drain below ends every call well within it.
+  setTimeout(() => process.exit(1), DRAIN_GRACE_MS + 10_000).unref();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Calls in flight finish, or after 10 s are stopped and settled as aborted: no hold is left for the sweeper.
+  const drained = await gateway.inFlight.drain(DRAIN_GRACE_MS);
+  console.log(`drained: ${drained.finished} calls finished, ${drained.stopped} stopped and settled as aborted`);
+  // Give the last answers a moment to leave, then close connections still open (idle keep-alives).
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 500))]);
+  if ('closeAllConnections' in server) server.closeAllConnections();
+  await mailWorker.stop();
+  await db.destroy();
+  process.exit(0);
 }
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

@@ -32,8 +32,9 @@ export function Layout(props: LayoutProps) {
         <meta name="htmx-config" content='{"allowEval":false,"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"429","swap":true},{"code":"402","swap":true},{"code":"[45]..","swap":false,"error":true}]}' />
         <title>{`${props.title} · tokentab`}</title>
         <link rel="stylesheet" href="/static/style.css" />
+        <link rel="icon" href="data:," />
         <script src="/static/htmx-2.0.11.min.js" defer></script>
-        <script src="/static/copy.js" defer></script>
+        <script src="/static/app.js" defer></script>
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>

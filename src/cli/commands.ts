@@ -11,6 +11,8 @@ import { createApiKey, keyNameProblem } from '../keys/keys.ts';
 import { creditsText, parseCreditsToMc } from '../pricing/format.ts';
 import { currentRates, setRate } from '../pricing/rates.ts';
 import { createUser, EmailTakenError, findUserByEmail, isPlausibleEmail } from '../users/users.ts';
+import { billingDeps } from '../billing/deps.ts';
+import { reconcilePurchases, RECONCILE_DEFAULT_HOURS } from '../billing/reconcile.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -264,6 +266,27 @@ const mailList: Command = {
   },
 };
 
+const reconcile: Command = {
+  options: { since: { type: 'string' } },
+  positionals: 0,
+  async prepare(values) {
+    const sinceHours = positiveInteger(values, 'since') ?? RECONCILE_DEFAULT_HOURS;
+    return async ({ db, clock, config, io }) => {
+      const deps = billingDeps(config, db, clock, io.out);
+      if (!deps) {
+        io.out('payments are off (PAYMENTS=off): nothing to reconcile');
+        io.out('0');
+        return 0;
+      }
+      const result = await reconcilePurchases(deps, clock.now() - sinceHours * 3_600_000);
+      for (const session of result.fulfilled) io.out(`credited ${session}`);
+      io.out(`${result.checked} paid Checkout Session(s) of the last ${sinceHours} h are purchases here; ${result.fulfilled.length} were not credited yet and now are`);
+      io.out(String(result.fulfilled.length));
+      return 0;
+    };
+  },
+};
+
 export const commands: Record<string, Command> = {
   'key:create': keyCreate,
   'mail:list': mailList,
@@ -274,5 +297,6 @@ export const commands: Record<string, Command> = {
   'rates:list': ratesList,
   'rates:set': ratesSet,
   audit: auditCommand,
+  reconcile,
   backup,
 };

@@ -1,32 +1,187 @@
-// /credits: the Credits tab (its parts grow in the Credits tab issue).
-import { Hono } from 'hono';
+// /credits: the Credits tab and each of its parts at its own URL (a partial for htmx, the full page
+// otherwise), the usage detail, the estimator, and the CSV exports (session or Bearer key).
+import { Hono, type Context } from 'hono';
 import type { Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
-import { walletSummary } from '../ledger/wallet.ts';
 import type { AppEnv } from '../web/env.ts';
-import { requireUser } from '../web/auth-middleware.ts';
-import { render } from '../web/render.tsx';
+import { requireUser, requireUserOrApiKey } from '../web/auth-middleware.ts';
+import { formFields } from '../web/form-data.ts';
+import { render, wantsPartial } from '../web/render.tsx';
+import { currentRates } from '../pricing/rates.ts';
+import { walletSummary } from '../ledger/wallet.ts';
+import { ledgerQuery } from '../ledger/ledger-queries.ts';
+import { usageDetail, usageQuery } from '../usage/usage-queries.ts';
+import { batchedCsv } from '../exports/batched-export.ts';
+import { keyPrefixMap, LEDGER_HEADER, ledgerLine, USAGE_HEADER, usageLine } from '../exports/csv.ts';
+import { cursorSecret } from './cursor.ts';
+import { estimateRequest, MAX_ESTIMATE_OUTPUT_TOKENS, MAX_ESTIMATE_TEXT_LENGTH, type Estimate } from './estimate.ts';
+import { parseLedgerFilters, parseUsageFilters, queryString } from './filters.ts';
+import { knownModels, loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, ownKeys, type CreditsContext } from './page-data.ts';
+import { CreditsPage } from '../../views/credits/credits-page.tsx';
+import { listRecentPurchases } from '../billing/purchases.ts';
+import { PurchasesList } from '../../views/billing/purchases-list.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
+import { UsageFilters, UsageResults } from '../../views/credits/usage-table.tsx';
+import { LedgerFilters, LedgerResults } from '../../views/credits/ledger-table.tsx';
+import { UsageDetailView } from '../../views/credits/usage-detail.tsx';
+import { EstimateResult, type EstimatorValues } from '../../views/credits/estimator.tsx';
+import { PackagesGrid } from '../../views/credits/packages.tsx';
+import { RateCard } from '../../views/credits/rate-card.tsx';
+import { SpendThisMonth } from '../../views/credits/spend.tsx';
 
-export function creditsRoutes(config: Config, db: DB, _clock: Clock) {
+type Query = Record<string, string | undefined>;
+
+export function creditsRoutes(config: Config, db: DB, clock: Clock) {
+  const ctx: CreditsContext = { config, db, clock };
   const app = new Hono<AppEnv>();
+  const csvAuth = requireUserOrApiKey(db, clock);
   app.use('/credits', requireUser);
-  app.use('/credits/*', requireUser);
+  app.use('/credits/*', (c, next) => (c.req.path.endsWith('.csv') ? csvAuth(c, next) : requireUser(c, next)));
 
-  app.get('/credits', async (c) => {
-    const wallet = await walletSummary(db, c.get('user')!.id);
+  /** The whole tab, with the usage and ledger tables in the state the query asks for. */
+  async function fullPage(c: Context<AppEnv>, parts: { usageQuery?: Query; ledgerQuery?: Query; estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> } } = {}) {
+    const user = c.get('user')!;
+    const [overview, extras, usage, ledger] = await Promise.all([
+      loadOverview(ctx, user.id),
+      loadPageExtras(ctx, user),
+      loadUsagePart(ctx, user.id, parts.usageQuery ?? {}),
+      loadLedgerPart(ctx, user.id, parts.ledgerQuery ?? {}),
+    ]);
+    const purchases = await listRecentPurchases(db, user.id, 10);
+    const estimator = parts.estimator ?? { values: { text: '', model: overview.rates[0]?.model ?? '', outputTokens: '' }, estimate: null };
+    const status = usage.errors || ledger.errors ? 400 : estimator.errors ? 422 : 200;
     return render(c, config, {
       title: 'Credits',
       current: '/credits',
+      status,
       page: () => (
-        <>
-          <h1>Credits</h1>
-          <BalanceCard wallet={wallet} />
-        </>
+        <CreditsPage
+          wallet={overview.wallet}
+          outOfCredits={overview.outOfCredits}
+          canBuy={overview.canBuy}
+          thresholdMc={extras.thresholdMc}
+          offers={extras.offers}
+          rates={overview.rates}
+          modelLabels={modelLabels(overview.rates)}
+          spend={extras.spend}
+          usage={{ filters: { raw: usage.raw, rates: usage.rates, keys: usage.keys, errors: usage.errors ?? undefined }, results: usage.results }}
+          ledger={{ raw: ledger.raw, filterErrors: ledger.errors ?? undefined, results: ledger.results }}
+          estimator={estimator}
+          purchases={<PurchasesList purchases={purchases} />}
+        />
       ),
     });
+  }
+
+  app.get('/credits', (c) => fullPage(c));
+
+  app.get('/credits/usage', async (c) => {
+    if (!wantsPartial(c)) return fullPage(c, { usageQuery: c.req.query() });
+    const usage = await loadUsagePart(ctx, c.get('user')!.id, c.req.query());
+    c.header('Vary', 'HX-Request');
+    // The address bar gets the canonical URL (no empty filters) rather than the form's raw query.
+    c.header('HX-Push-Url', `/credits/usage${queryString(usage.raw)}`);
+    return c.html(
+      <>
+        <UsageResults {...usage.results} />
+        {/* The filter form marks the bad field; it is swapped out of band so focus stays put otherwise. */}
+        {usage.errors ? <UsageFilters raw={usage.raw} rates={usage.rates} keys={usage.keys} errors={usage.errors} oob /> : null}
+      </>,
+      usage.errors ? 400 : 200,
+    );
+  });
+
+  app.get('/credits/ledger', async (c) => {
+    if (!wantsPartial(c)) return fullPage(c, { ledgerQuery: c.req.query() });
+    const ledger = await loadLedgerPart(ctx, c.get('user')!.id, c.req.query());
+    c.header('Vary', 'HX-Request');
+    c.header('HX-Push-Url', `/credits/ledger${queryString(ledger.raw)}`);
+    return c.html(
+      <>
+        <LedgerResults {...ledger.results} />
+        {ledger.errors ? <LedgerFilters raw={ledger.raw} errors={ledger.errors} oob /> : null}
+      </>,
+      ledger.errors ? 400 : 200,
+    );
+  });
+
+  app.get('/credits/usage/:requestId', async (c) => {
+    const detail = await usageDetail(db, c.get('user')!.id, c.req.param('requestId'));
+    if (!detail) {
+      return render(c, config, { title: 'Not found', status: 404, current: '/credits', page: () => <p>No call with that request id on your account.</p> });
+    }
+    const rates = await currentRates(db);
+    const label = modelLabels(rates).get(detail.usage.model) ?? detail.usage.model;
+    const view = () => <UsageDetailView detail={detail} modelLabel={label} />;
+    return render(c, config, { title: `Call ${detail.usage.request_id}`, current: '/credits', page: view, partial: view });
+  });
+
+  app.post('/credits/estimate', async (c) => {
+    const field = await formFields(c);
+    const values: EstimatorValues = { text: field('text'), model: field('model'), outputTokens: field('output_tokens').trim() };
+    const rates = await currentRates(db);
+    const rate = rates.find((r) => r.model === values.model);
+    const errors: Record<string, string> = {};
+    if (!rate) errors.model = `Choose a model from the rate card.`;
+    if (values.text.length > MAX_ESTIMATE_TEXT_LENGTH) errors.text = `Paste at most ${MAX_ESTIMATE_TEXT_LENGTH.toLocaleString('en-US')} characters.`;
+    const outputTokens = values.outputTokens === '' ? 0 : /^\d{1,7}$/.test(values.outputTokens) ? Number(values.outputTokens) : NaN;
+    if (!(outputTokens >= 0 && outputTokens <= MAX_ESTIMATE_OUTPUT_TOKENS)) errors.output_tokens = `Expected output tokens must be a whole number from 0 to ${MAX_ESTIMATE_OUTPUT_TOKENS.toLocaleString('en-US')}.`;
+    const failed = Object.keys(errors).length > 0;
+    const wallet = await walletSummary(db, c.get('user')!.id);
+    const estimate = failed || values.text === '' ? null : estimateRequest(values.text, outputTokens, rate!, config.roundingMode, wallet.availableMc);
+    if (wantsPartial(c)) return c.html(<EstimateResult estimate={estimate} errors={failed ? errors : undefined} />, failed ? 422 : 200);
+    return fullPage(c, { estimator: { values, estimate, errors: failed ? errors : undefined } });
+  });
+
+  // Each part on its own, for htmx swaps from other pages.
+  app.get('/credits/balance', async (c) => {
+    const overview = await loadOverview(ctx, c.get('user')!.id);
+    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} />;
+    return render(c, config, { title: 'Balance', current: '/credits', page: card, partial: card });
+  });
+  app.get('/credits/packages', async (c) => {
+    const [overview, extras] = await Promise.all([loadOverview(ctx, c.get('user')!.id), loadPageExtras(ctx, c.get('user')!)]);
+    const grid = () => <PackagesGrid offers={extras.offers} canBuy={overview.canBuy} />;
+    return render(c, config, { title: 'Packages', current: '/credits', page: grid, partial: grid });
+  });
+  app.get('/credits/rates', async (c) => {
+    const rates = await currentRates(db);
+    const card = () => <RateCard rates={rates} />;
+    return render(c, config, { title: 'Rate card', current: '/credits', page: card, partial: card });
+  });
+  app.get('/credits/spend', async (c) => {
+    const [extras, rates] = await Promise.all([loadPageExtras(ctx, c.get('user')!), currentRates(db)]);
+    const spend = () => <SpendThisMonth spend={extras.spend} modelLabels={modelLabels(rates)} />;
+    return render(c, config, { title: 'Spend this month', current: '/credits', page: spend, partial: spend });
+  });
+
+  app.get('/credits/usage.csv', async (c) => {
+    const userId = c.get('user')!.id;
+    const [secret, models, keys] = await Promise.all([cursorSecret(db), knownModels(db), ownKeys(db, userId)]);
+    const parsed = parseUsageFilters(c.req.query(), secret, models, keys.map((k) => k.id));
+    if (!parsed.ok) return c.text(`${Object.values(parsed.errors)[0]}\n`, 400);
+    const prefixes = keyPrefixMap(keys);
+    return csvResponse(`usage-${today(clock)}.csv`, batchedCsv(usageQuery(db, userId, parsed.filters), USAGE_HEADER, (row) => usageLine(row, prefixes)));
+  });
+
+  app.get('/credits/ledger.csv', async (c) => {
+    const parsed = parseLedgerFilters(c.req.query(), await cursorSecret(db));
+    if (!parsed.ok) return c.text(`${Object.values(parsed.errors)[0]}\n`, 400);
+    return csvResponse(`ledger-${today(clock)}.csv`, batchedCsv(ledgerQuery(db, c.get('user')!.id, parsed.filters), LEDGER_HEADER, ledgerLine));
   });
 
   return app;
+}
+
+const today = (clock: Clock) => new Date(clock.now()).toISOString().slice(0, 10);
+
+function csvResponse(filename: string, body: ReadableStream<Uint8Array>): Response {
+  return new Response(body, {
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${filename}"`,
+      'cache-control': 'no-store',
+    },
+  });
 }

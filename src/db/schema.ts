@@ -18,6 +18,8 @@ export interface UsersTable {
   low_balance_threshold_mc: ColumnType<number, number | undefined, number>;
   is_admin: ColumnType<Flag, Flag | undefined, Flag>;
   created_at_ms: number;
+  /** 1 once the low-balance email for the current dip went out; re-armed at or above the threshold. */
+  low_balance_alerted: ColumnType<Flag, Flag | undefined, Flag>;
 }
 
 export interface WalletsTable {
@@ -125,6 +127,9 @@ export interface ApiKeysTable {
   created_at_ms: number;
   last_used_at_ms: number | null;
   revoked_at_ms: number | null;
+  /** Monthly spending limit of this key; null = none. */
+  monthly_limit_mc: ColumnType<number | null, number | null | undefined, number | null>;
+  max_in_flight: ColumnType<number, number | undefined, number>;
 }
 
 export interface LoginFailuresTable {
@@ -158,6 +163,143 @@ export interface MailOutboxTable {
   sent_at_ms: number | null;
 }
 
+export interface MonthlySpendTable {
+  user_id: number;
+  /** "2026-11": the UTC month the hold was placed in. */
+  month: string;
+  model: string;
+  /** 0 for playground calls, which have no key. */
+  api_key_id: number;
+  charged_mc: number;
+  calls: number;
+}
+
+export interface AppSettingsTable {
+  name: string;
+  value: string;
+}
+
+export type PurchaseStatus = 'pending' | 'paid' | 'cancelled' | 'expired' | 'failed' | 'mismatch';
+export type PaymentMode = 'stripe' | 'demo';
+
+export interface PurchasesTable {
+  id: Generated<number>;
+  /** pur_…: the id Stripe sees (metadata, client_reference_id, Idempotency-Key) and URLs carry. */
+  public_id: string;
+  user_id: number;
+  package_id: string;
+  package_name: string;
+  price_cents: number;
+  currency: string;
+  credits_mc: number;
+  save_card: Flag;
+  payment_mode: PaymentMode;
+  status: PurchaseStatus;
+  checkout_session_id: string | null;
+  checkout_url: string | null;
+  payment_intent_id: string | null;
+  charge_id: string | null;
+  receipt_url: string | null;
+  /** What the paid Checkout Session said (amount_subtotal, currency), kept for a mismatch's report. */
+  paid_amount_cents: number | null;
+  paid_currency: string | null;
+  /** The highest cumulative refunded amount seen on the charge. */
+  amount_refunded_cents: ColumnType<number, number | undefined, number>;
+  dispute_id: string | null;
+  dispute_status: string | null;
+  dispute_amount_cents: ColumnType<number, number | undefined, number>;
+  /** Taken back from the balance for refunds and disputes, net of what a won dispute gave back. */
+  clawed_back_mc: ColumnType<number, number | undefined, number>;
+  /** Clawback that could not be taken (the balance was spent or held). */
+  shortfall_mc: ColumnType<number, number | undefined, number>;
+  /** The first success return: the pending card polls for two minutes from here. */
+  returned_at_ms: number | null;
+  paid_at_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface BillingCustomersTable {
+  user_id: number;
+  stripe_customer_id: string;
+  created_at_ms: number;
+}
+
+export interface StripeEventsTable {
+  id: string;
+  type: string;
+  processed_at_ms: number;
+}
+
+export interface DemoCheckoutSessionsTable {
+  id: string;
+  purchase_public_id: string;
+  amount_subtotal_cents: number;
+  currency: string;
+  status: 'open' | 'complete' | 'expired';
+  payment_status: 'paid' | 'unpaid';
+  created_at_ms: number;
+  paid_at_ms: number | null;
+}
+
+export interface BillingSettingsTable {
+  user_id: number;
+  auto_recharge_enabled: Flag;
+  auto_recharge_threshold_mc: number;
+  auto_recharge_package_id: string | null;
+  auto_recharge_monthly_limit: number;
+  monthly_cap_mc: number | null;
+  updated_at_ms: number;
+}
+
+export interface ModelCapsTable {
+  user_id: number;
+  model: string;
+  cap_mc: number;
+}
+
+export interface SavedCardsTable {
+  user_id: number;
+  payment_method_id: string;
+  brand: string;
+  last4: string;
+  created_at_ms: number;
+}
+
+export type AutoRechargeStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface AutoRechargesTable {
+  id: Generated<number>;
+  user_id: number;
+  package_id: string;
+  package_name: string;
+  price_cents: number;
+  currency: string;
+  credits_mc: number;
+  payment_method_id: string;
+  status: AutoRechargeStatus;
+  payment_intent_id: string | null;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at_ms: number;
+  failure_reason: string | null;
+  /** "2026-11": the month the recharge counts against the monthly limit. */
+  month: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface NoticesTable {
+  id: Generated<number>;
+  user_id: number;
+  kind: string;
+  /** UNIQUE: the same notice is raised once (e.g. "cap:user:2026-11:80"). */
+  dedupe_key: string;
+  message: string;
+  month: string;
+  dismissed_at_ms: number | null;
+  created_at_ms: number;
+}
+
 export interface Database {
   users: UsersTable;
   wallets: WalletsTable;
@@ -171,6 +313,17 @@ export interface Database {
   login_failures: LoginFailuresTable;
   password_resets: PasswordResetsTable;
   mail_outbox: MailOutboxTable;
+  monthly_spend: MonthlySpendTable;
+  app_settings: AppSettingsTable;
+  billing_settings: BillingSettingsTable;
+  model_caps: ModelCapsTable;
+  saved_cards: SavedCardsTable;
+  auto_recharges: AutoRechargesTable;
+  notices: NoticesTable;
+  purchases: PurchasesTable;
+  billing_customers: BillingCustomersTable;
+  stripe_events: StripeEventsTable;
+  demo_checkout_sessions: DemoCheckoutSessionsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -184,3 +337,4 @@ export type NewUsage = Insertable<UsageTable>;
 export type Session = Selectable<SessionsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Mail = Selectable<MailOutboxTable>;
+export type Purchase = Selectable<PurchasesTable>;

@@ -1,6 +1,7 @@
 // Checks every invariant of DESIGN §4 over the whole database; each violation names what broke.
 import { sql } from 'kysely';
 import type { DB } from '../db/connect.ts';
+import { purchasesCreditedOnce } from '../billing/audit-check.ts';
 
 export interface Violation {
   invariant: 1 | 2 | 3 | 4 | 5;
@@ -110,7 +111,7 @@ const usageKeepsRates: Check = async (db) => {
 };
 
 /** Later features (purchases: invariant 4) register their own checks here. */
-export const auditChecks: Check[] = [balancesMatchLedger, holdsWithinBalance, usageMatchesLedger, usageKeepsRates];
+export const auditChecks: Check[] = [balancesMatchLedger, holdsWithinBalance, usageMatchesLedger, purchasesCreditedOnce, usageKeepsRates];
 
 export async function audit(db: DB): Promise<Violation[]> {
   const violations: Violation[] = [];

@@ -8,6 +8,7 @@ import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { appendEntry } from './entries.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
+import { utcMonth } from './month.ts';
 
 export interface PlaceHoldInput {
   userId: number;
@@ -29,47 +30,48 @@ export function placeHold(db: DB, clock: Clock, input: PlaceHoldInput): Promise<
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
     throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
   }
-  return writeTransaction(
-    db,
-    async (trx) => {
-      const nowMs = clock.now();
-      const reserved = await trx
-        .updateTable('wallets')
-        .set((eb) => ({ held_mc: eb('held_mc', '+', input.amountMc), updated_at_ms: nowMs }))
-        .where('user_id', '=', input.userId)
-        .where((eb) => eb(eb('balance_mc', '-', eb.ref('held_mc')), '>=', input.amountMc))
-        .executeTakeFirst();
-      if (Number(reserved.numUpdatedRows) !== 1) {
-        const wallet = await trx
-          .selectFrom('wallets')
-          .select(['balance_mc', 'held_mc'])
-          .where('user_id', '=', input.userId)
-          .executeTakeFirstOrThrow();
-        throw new InsufficientCreditsError(input.amountMc, wallet.balance_mc - wallet.held_mc, wallet.held_mc);
-      }
-      return trx
-        .insertInto('holds')
-        .values({
-          user_id: input.userId,
-          api_key_id: input.apiKeyId,
-          request_id: input.requestId,
-          model: input.rate.model,
-          rate_id: input.rate.id,
-          amount_mc: input.amountMc,
-          input_mc_per_1k: input.rate.input_mc_per_1k,
-          cached_input_mc_per_1k: input.rate.cached_input_mc_per_1k,
-          output_mc_per_1k: input.rate.output_mc_per_1k,
-          rounding_mode: input.roundingMode,
-          status: 'pending',
-          created_at_ms: nowMs,
-          expires_at_ms: nowMs + input.ttlMs,
-          ended_at_ms: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    },
-    { durable: false },
-  );
+  return writeTransaction(db, (trx) => placeHoldIn(trx, clock.now(), input), { durable: false });
+}
+
+/** placeHold's work inside a caller's transaction, so several holds can share one commit. Writes nothing when refused. */
+export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput): Promise<Hold> {
+  if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
+    throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
+  }
+  const reserved = await trx
+    .updateTable('wallets')
+    .set((eb) => ({ held_mc: eb('held_mc', '+', input.amountMc), updated_at_ms: nowMs }))
+    .where('user_id', '=', input.userId)
+    .where((eb) => eb(eb('balance_mc', '-', eb.ref('held_mc')), '>=', input.amountMc))
+    .executeTakeFirst();
+  if (Number(reserved.numUpdatedRows) !== 1) {
+    const wallet = await trx
+      .selectFrom('wallets')
+      .select(['balance_mc', 'held_mc'])
+      .where('user_id', '=', input.userId)
+      .executeTakeFirstOrThrow();
+    throw new InsufficientCreditsError(input.amountMc, wallet.balance_mc - wallet.held_mc, wallet.held_mc);
+  }
+  return trx
+    .insertInto('holds')
+    .values({
+      user_id: input.userId,
+      api_key_id: input.apiKeyId,
+      request_id: input.requestId,
+      model: input.rate.model,
+      rate_id: input.rate.id,
+      amount_mc: input.amountMc,
+      input_mc_per_1k: input.rate.input_mc_per_1k,
+      cached_input_mc_per_1k: input.rate.cached_input_mc_per_1k,
+      output_mc_per_1k: input.rate.output_mc_per_1k,
+      rounding_mode: input.roundingMode,
+      status: 'pending',
+      created_at_ms: nowMs,
+      expires_at_ms: nowMs + input.ttlMs,
+      ended_at_ms: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export interface CallOutcome {
@@ -131,6 +133,20 @@ function usageRow(hold: Hold, outcome: CallOutcome, chargedMc: number, shortfall
   };
 }
 
+/** Keeps the monthly rollup in step with usage, in the same transaction: counted in the month the hold was placed. */
+async function addToMonthlySpend(trx: Trx, hold: Hold, chargedMc: number): Promise<void> {
+  await trx
+    .insertInto('monthly_spend')
+    .values({ user_id: hold.user_id, month: utcMonth(hold.created_at_ms), model: hold.model, api_key_id: hold.api_key_id ?? 0, charged_mc: chargedMc, calls: 1 })
+    .onConflict((oc) =>
+      oc.columns(['user_id', 'month', 'model', 'api_key_id']).doUpdateSet((eb) => ({
+        charged_mc: eb('monthly_spend.charged_mc', '+', eb.ref('excluded.charged_mc')),
+        calls: eb('monthly_spend.calls', '+', 1),
+      })),
+    )
+    .execute();
+}
+
 /**
  * Charges the actual cost at the hold's rates: the hold is released and the cost taken from the
  * balance, beyond the hold only from what is still available, never below zero (the rest is
@@ -138,43 +154,46 @@ function usageRow(hold: Hold, outcome: CallOutcome, chargedMc: number, shortfall
  * row and its ledger entry (written even for 0) share one timestamp and one durable commit.
  */
 export function settleHold(db: DB, clock: Clock, holdId: number, outcome: CallOutcome): Promise<SettleResult> {
-  return writeTransaction(db, async (trx) => {
-    const nowMs = clock.now();
-    const hold = await pendingOrExpired(trx, holdId);
-    const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
-    // An expired hold was already given back by the sweeper; a pending one is given back now.
-    const releaseHeldMc = hold.status === 'pending' ? hold.amount_mc : 0;
-    const wallet = await trx
-      .selectFrom('wallets')
-      .select(['balance_mc', 'held_mc'])
-      .where('user_id', '=', hold.user_id)
-      .executeTakeFirstOrThrow();
-    const availableAfterReleaseMc = wallet.balance_mc - (wallet.held_mc - releaseHeldMc);
-    const chargedMc = Math.min(costOfCallMc, Math.max(0, availableAfterReleaseMc));
-    const shortfallMc = costOfCallMc - chargedMc;
-    const entry = await appendEntry(trx, {
-      userId: hold.user_id,
-      type: 'usage',
-      amountMc: -chargedMc,
-      shortfallMc,
-      reference: hold.request_id,
-      idempotencyKey: `usage:${hold.request_id}`,
-      nowMs,
-      releaseHeldMc,
-    });
-    const settled = await trx
-      .updateTable('holds')
-      .set({ status: 'settled', ended_at_ms: nowMs })
-      .where('id', '=', hold.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const usage = await trx
-      .insertInto('usage')
-      .values(usageRow(hold, outcome, chargedMc, shortfallMc, nowMs))
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return { usage, hold: settled, chargedMc, shortfallMc, balanceMc: entry.balance_after_mc };
+  return writeTransaction(db, (trx) => settleHoldIn(trx, clock.now(), holdId, outcome));
+}
+
+/** settleHold's work inside a caller's transaction, so several settles can share one durable commit. */
+export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outcome: CallOutcome): Promise<SettleResult> {
+  const hold = await pendingOrExpired(trx, holdId);
+  const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
+  // An expired hold was already given back by the sweeper; a pending one is given back now.
+  const releaseHeldMc = hold.status === 'pending' ? hold.amount_mc : 0;
+  const wallet = await trx
+    .selectFrom('wallets')
+    .select(['balance_mc', 'held_mc'])
+    .where('user_id', '=', hold.user_id)
+    .executeTakeFirstOrThrow();
+  const availableAfterReleaseMc = wallet.balance_mc - (wallet.held_mc - releaseHeldMc);
+  const chargedMc = Math.min(costOfCallMc, Math.max(0, availableAfterReleaseMc));
+  const shortfallMc = costOfCallMc - chargedMc;
+  const entry = await appendEntry(trx, {
+    userId: hold.user_id,
+    type: 'usage',
+    amountMc: -chargedMc,
+    shortfallMc,
+    reference: hold.request_id,
+    idempotencyKey: `usage:${hold.request_id}`,
+    nowMs,
+    releaseHeldMc,
   });
+  const settled = await trx
+    .updateTable('holds')
+    .set({ status: 'settled', ended_at_ms: nowMs })
+    .where('id', '=', hold.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const usage = await trx
+    .insertInto('usage')
+    .values(usageRow(hold, outcome, chargedMc, shortfallMc, nowMs))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await addToMonthlySpend(trx, hold, chargedMc);
+  return { usage, hold: settled, chargedMc, shortfallMc, balanceMc: entry.balance_after_mc };
 }
 
 /**

@@ -1,24 +1,27 @@
-// The balance card: settled balance (2 decimals, rounded down) and USD, then available and held.
+// The balance card: settled balance (2 decimals, rounded down) and USD, available and held, and the
+// out-of-credits state. One component, so other pages swap it in out-of-band (hx-swap-oob).
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
-import { creditsText } from '../../src/pricing/format.ts';
+import { creditsDisplay, creditsRoundedDown, usdRoundedDown } from '../money.ts';
 
-/** Credits with 2 decimals, rounded down: 1234567 mc → "1,234.56". */
-export function creditsRoundedDown(amountMc: number): string {
-  const hundredths = Math.floor(amountMc / 10);
-  const whole = Math.floor(hundredths / 100);
-  return `${whole.toLocaleString('en-US')}.${String(hundredths % 100).padStart(2, '0')}`;
+export interface BalanceCardProps {
+  wallet: WalletSummary;
+  /** From isOutOfCredits: the same rule the gateway refuses calls by. */
+  outOfCredits?: boolean;
+  /** False when PAYMENTS=off: credits come from the operator. */
+  canBuy?: boolean;
+  oob?: boolean;
 }
 
-/** Dollars rounded down to the cent: 1,000 credits = $1.00, so 1 cent = 10,000 mc. */
-export function usdRoundedDown(amountMc: number): string {
-  const cents = Math.floor(amountMc / 10_000);
-  return `$${Math.floor(cents / 100).toLocaleString('en-US')}.${String(cents % 100).padStart(2, '0')}`;
-}
-
-export function BalanceCard(props: { wallet: WalletSummary; oob?: boolean }) {
+export function BalanceCard(props: BalanceCardProps) {
   const { wallet } = props;
+  const canBuy = props.canBuy ?? true;
   return (
-    <section id="balance-card" class="card balance-card" aria-labelledby="balance-title" hx-swap-oob={props.oob ? 'true' : undefined}>
+    <section
+      id="balance-card"
+      class={`card balance-card${props.outOfCredits ? ' is-out' : ''}`}
+      aria-labelledby="balance-title"
+      hx-swap-oob={props.oob ? 'true' : undefined}
+    >
       <h2 id="balance-title">Balance</h2>
       <p class="balance">
         <span class="balance-credits" data-mc={wallet.balanceMc}>
@@ -26,10 +29,28 @@ export function BalanceCard(props: { wallet: WalletSummary; oob?: boolean }) {
         </span>{' '}
         credits <span class="balance-usd muted">≈ {usdRoundedDown(wallet.balanceMc)}</span>
       </p>
-      <p class="muted">
-        available <span data-mc={wallet.availableMc}>{creditsText(wallet.availableMc)}</span> · held <span data-mc={wallet.heldMc}>{creditsText(wallet.heldMc)}</span> by{' '}
-        {wallet.heldCalls} {wallet.heldCalls === 1 ? 'call' : 'calls'}
+      <p class="muted balance-detail">
+        available <span data-mc={wallet.availableMc}>{creditsDisplay(wallet.availableMc)}</span> · held{' '}
+        <span data-mc={wallet.heldMc}>{creditsDisplay(wallet.heldMc)}</span> by {wallet.heldCalls} {wallet.heldCalls === 1 ? 'call' : 'calls'}
       </p>
+      {props.outOfCredits ? (
+        <div class="out-of-credits" role="alert">
+          <p>
+            <strong>You are out of credits.</strong> API and playground calls are refused (402) until you add credits.
+          </p>
+          {canBuy ? (
+            <a class="button" href="/credits#packages">
+              Buy credits now
+            </a>
+          ) : (
+            <p>Ask the operator of this site to grant you credits.</p>
+          )}
+        </div>
+      ) : canBuy ? (
+        <a class="button secondary" href="/credits#packages">
+          Add credits
+        </a>
+      ) : null}
     </section>
   );
 }

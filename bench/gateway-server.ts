@@ -1,0 +1,62 @@
+// bench:gateway's server process: tokentab (the real app, metering on) and a bare pass-through proxy
+// on the same openai SDK (no auth, no metering), side by side, so both get the same core.
+import { createInterface } from 'node:readline';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { createApp } from '../src/app.tsx';
+import { systemClock } from '../src/clock.ts';
+import { loadConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/connect.ts';
+import { createGateway } from '../src/gateway/create.ts';
+import { createUpstreamClient } from '../src/gateway/upstream.ts';
+
+const [databasePath, upstreamUrl] = process.argv.slice(2) as [string, string];
+const config = loadConfig({ PORT: '0', DATABASE_URL: `sqlite:${databasePath}`, OPENAI_API_KEY: 'sk-bench-operator', OPENAI_BASE_URL: `${upstreamUrl}/v1`, PAYMENTS: 'off' });
+const db = openDatabase(config.databasePath, config.sqliteSynchronous);
+const gateway = createGateway(config, { db, clock: systemClock, log: (line) => console.error(line) });
+const upstreamTimeoutMs = config.upstreamTimeoutSeconds * 1000;
+const app = createApp(config, { db, clock: systemClock, gateway, log: (line) => console.error(line) });
+
+// The baseline: a pass-through proxy on the same SDK behind the same HTTP layer the app puts in front
+// of /v1 (security headers, body limit), so the difference is auth and metering, not Hono middleware.
+const proxyClient = createUpstreamClient({ apiKey: config.openaiApiKey, baseUrl: config.openaiBaseUrl, timeoutMs: upstreamTimeoutMs });
+const proxy = new Hono();
+proxy.use('*', secureHeaders());
+proxy.use('/v1/*', bodyLimit({ maxSize: 4 * 1024 * 1024 }));
+proxy.post('/v1/chat/completions', async (c) => {
+  const body = await c.req.json();
+  return c.json(await proxyClient.chat.completions.create(body));
+});
+
+function listen(fetch: (request: Request) => Response | Promise<Response>): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(server as Server));
+  });
+}
+
+const tokentabServer = await listen(app.fetch);
+const proxyServer = await listen(proxy.fetch);
+const port = (server: Server) => (server.address() as AddressInfo).port;
+console.log(`ready ${port(tokentabServer)} ${port(proxyServer)}`);
+
+createInterface({ input: process.stdin }).on('line', async (line) => {
+  if (line === 'cpu') {
+    const used = process.cpuUsage();
+    console.log(`cpu ${used.user + used.system}`);
+  }
+  if (line === 'stats') {
+    await gateway.settler.idle();
+    console.log(`stats ${JSON.stringify({ holds: gateway.holds.stats, settles: gateway.settler.stats })}`);
+  }
+  if (line === 'exit') {
+    await gateway.inFlight.drain(5_000);
+    tokentabServer.closeAllConnections();
+    proxyServer.closeAllConnections();
+    await db.destroy();
+    process.exit(0);
+  }
+});

@@ -1,0 +1,65 @@
+// Invariant 4 for purchases: every paid purchase is credited exactly once (and no other purchase of
+// ours is), paid amounts that did not match are reported, and refunds and disputes took back
+// exactly their target. Registered in ledger/audit.ts.
+import { sql } from 'kysely';
+import type { DB } from '../db/connect.ts';
+import type { Purchase } from '../db/schema.ts';
+import type { Violation } from '../ledger/audit.ts';
+import { clawbackTargetMc, isCredited } from './clawback.ts';
+import { priceText } from './money.ts';
+
+export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  const report = (detail: string) => violations.push({ invariant: 4, detail });
+
+  // The key is UNIQUE, so "exactly once" is: a paid purchase has its entry, and nothing else has one.
+  const paid = await sql<{ public_id: string; session: string | null; user_id: number; credits_mc: number; entry_user: number | null; entry_mc: number | null; entry_type: string | null; entry_reference: string | null }>`
+    select p.public_id, p.checkout_session_id as session, p.user_id, p.credits_mc,
+           e.user_id as entry_user, e.amount_mc as entry_mc, e.type as entry_type, e.reference as entry_reference
+    from purchases p
+    left join ledger_entries e on e.idempotency_key = ('checkout:' || p.checkout_session_id)
+    where p.status = 'paid'`.execute(db);
+  for (const r of paid.rows) {
+    if (r.entry_type === null) report(`purchase ${r.public_id}: paid (${r.session}) but never credited`);
+    else if (r.entry_type !== 'purchase' || Number(r.entry_user) !== Number(r.user_id) || Number(r.entry_mc) !== Number(r.credits_mc) || r.entry_reference !== r.session) {
+      report(`purchase ${r.public_id}: credited as ${r.entry_type} of ${r.entry_mc} mc to user ${r.entry_user} (reference ${r.entry_reference}), expected purchase of ${r.credits_mc} mc to user ${r.user_id} (${r.session})`);
+    }
+  }
+  // A credit for a purchase here that is not paid (cancelled, expired, under review…) was given too
+  // early or twice. (A `checkout:` credit with no purchase row at all is not judged: the ledger's own
+  // tests record such credits directly, and only Stripe could say whether that session was paid.)
+  const unpaid = await sql<{ id: number; idempotency_key: string; public_id: string; status: string }>`
+    select e.id, e.idempotency_key, p.public_id, p.status from ledger_entries e
+    join purchases p on e.idempotency_key = ('checkout:' || p.checkout_session_id)
+    where p.status <> 'paid'
+    limit 100`.execute(db);
+  for (const r of unpaid.rows) report(`ledger entry ${r.id}: credited under ${r.idempotency_key} but purchase ${r.public_id} is ${r.status}`);
+
+  const mismatched = await db.selectFrom('purchases').selectAll().where('status', '=', 'mismatch').execute();
+  for (const p of mismatched) {
+    report(
+      `purchase ${p.public_id}: ${p.checkout_session_id} was paid ${priceText(Number(p.paid_amount_cents ?? 0), p.paid_currency ?? '?')} but the package costs ${priceText(p.price_cents, p.currency)}; not credited, needs review`,
+    );
+  }
+
+  // Refund and dispute entries carry the Checkout Session as reference and a refund:/dispute: key.
+  const reversals = await sql<{ reference: string; user_id: number; sum_mc: number }>`
+    select reference, user_id, sum(amount_mc) as sum_mc from ledger_entries
+    where type in ('refund', 'adjustment') and (idempotency_key like 'refund:%' or idempotency_key like 'dispute:%')
+    group by reference, user_id`.execute(db);
+  const reversedBySession = new Map(reversals.rows.map((r) => [`${r.user_id} ${r.reference}`, -Number(r.sum_mc)]));
+  const touched = await db
+    .selectFrom('purchases')
+    .selectAll()
+    .where((eb) => eb.or([eb('amount_refunded_cents', '>', 0), eb('dispute_id', 'is not', null), eb('clawed_back_mc', '<>', 0), eb('shortfall_mc', '<>', 0)]))
+    .execute();
+  for (const p of touched as Purchase[]) {
+    const takenMc = reversedBySession.get(`${p.user_id} ${p.checkout_session_id}`) ?? 0;
+    const targetMc = isCredited(p) ? clawbackTargetMc(p) : 0;
+    if (takenMc !== p.clawed_back_mc) report(`purchase ${p.public_id}: ${p.clawed_back_mc} mc recorded as clawed back but its refund entries take ${takenMc} mc`);
+    if (p.clawed_back_mc + p.shortfall_mc !== targetMc) {
+      report(`purchase ${p.public_id}: clawed back ${p.clawed_back_mc} mc + shortfall ${p.shortfall_mc} mc, but refunds and disputes call for ${targetMc} mc`);
+    }
+  }
+  return violations;
+}

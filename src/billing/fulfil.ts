@@ -1,0 +1,136 @@
+// The one fulfil function, keyed by the Checkout Session: called by the webhook, the success return,
+// the pending poll and reconcile, as often and as concurrently as they like; a paid session whose
+// amount and currency match its purchase is credited exactly once.
+import type { Purchase } from '../db/schema.ts';
+import { writeTransaction, type Trx } from '../db/transaction.ts';
+import { recordCreditIn } from '../ledger/credits.ts';
+import { findEntryByKey } from '../ledger/entries.ts';
+import { queueMail } from '../mail/outbox.ts';
+import { creditsText } from '../pricing/format.ts';
+import { clawbackTargetMc, keptClawbackKey, reclaimToTargetIn } from './clawback.ts';
+import type { BillingDeps } from './deps.ts';
+import type { CheckoutSessionView } from './gateway.ts';
+import { creditsAmountText, priceText } from './money.ts';
+
+export type FulfilOutcome =
+  | { kind: 'credited'; purchase: Purchase }
+  | { kind: 'already_credited'; purchase: Purchase }
+  | { kind: 'not_paid'; purchase: Purchase; session: CheckoutSessionView }
+  | { kind: 'mismatch'; purchase: Purchase }
+  | { kind: 'unknown'; sessionId: string };
+
+export function purchaseEntryKey(sessionId: string): string {
+  return `checkout:${sessionId}`;
+}
+
+/**
+ * Retrieves the session first (the network is never awaited inside a transaction), then decides and
+ * credits in one IMMEDIATE transaction: concurrent callers queue on the write lock, and each one
+ * after the first finds the `checkout:{session}` entry and changes nothing.
+ */
+export async function fulfilCheckoutSession(deps: BillingDeps, sessionId: string): Promise<FulfilOutcome> {
+  const session = await deps.gateway.retrieveSession(sessionId);
+  return writeTransaction(deps.db, (trx) => fulfilSessionIn(trx, deps, session));
+}
+
+/** The session's purchase: by session id, or (if the process died before storing it) by the purchase id it carries. */
+async function purchaseForSessionIn(trx: Trx, session: CheckoutSessionView): Promise<Purchase | undefined> {
+  const bound = await trx.selectFrom('purchases').selectAll().where('checkout_session_id', '=', session.id).executeTakeFirst();
+  if (bound || !session.purchasePublicId) return bound;
+  const unbound = await trx
+    .selectFrom('purchases')
+    .selectAll()
+    .where('public_id', '=', session.purchasePublicId)
+    .where('checkout_session_id', 'is', null)
+    .executeTakeFirst();
+  if (!unbound) return undefined;
+  return trx
+    .updateTable('purchases')
+    .set({ checkout_session_id: session.id })
+    .where('id', '=', unbound.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: CheckoutSessionView): Promise<FulfilOutcome> {
+  const nowMs = deps.clock.now();
+  const purchase = await purchaseForSessionIn(trx, session);
+  if (!purchase) return { kind: 'unknown', sessionId: session.id };
+
+  if (session.paymentStatus !== 'paid') {
+    if (session.status === 'expired' && purchase.status === 'pending') {
+      const expired = await setStatusIn(trx, purchase, 'expired', nowMs);
+      return { kind: 'not_paid', purchase: expired, session };
+    }
+    return { kind: 'not_paid', purchase, session };
+  }
+
+  const key = purchaseEntryKey(session.id);
+  if (await findEntryByKey(trx, key)) return { kind: 'already_credited', purchase };
+  if (purchase.status === 'mismatch') return { kind: 'mismatch', purchase };
+
+  const paid = {
+    paid_amount_cents: session.amountSubtotalCents,
+    paid_currency: session.currency?.toLowerCase() ?? null,
+    payment_intent_id: purchase.payment_intent_id ?? session.paymentIntentId,
+    charge_id: purchase.charge_id ?? session.chargeId,
+    receipt_url: session.receiptUrl ?? purchase.receipt_url,
+    updated_at_ms: nowMs,
+  };
+  // Promotion codes and tax are off, so the subtotal is what was charged for the package; anything
+  // else (a price edited at Stripe, another currency) is left for a person, and audit reports it.
+  if (session.amountSubtotalCents !== purchase.price_cents || paid.paid_currency !== purchase.currency) {
+    const held = await trx.updateTable('purchases').set({ ...paid, status: 'mismatch' }).where('id', '=', purchase.id).returningAll().executeTakeFirstOrThrow();
+    deps.log(
+      `billing: ${session.id} paid ${priceText(session.amountSubtotalCents ?? 0, session.currency ?? '?')} but purchase ${purchase.public_id} is ${priceText(purchase.price_cents, purchase.currency)}: not credited`,
+    );
+    return { kind: 'mismatch', purchase: held };
+  }
+
+  const credit = await recordCreditIn(trx, nowMs, {
+    userId: purchase.user_id,
+    type: 'purchase',
+    amountMc: purchase.credits_mc,
+    reference: session.id,
+    idempotencyKey: key,
+  });
+  // "Paid" wins over a cancel or an expiry that was recorded first.
+  let credited = await trx
+    .updateTable('purchases')
+    .set({ ...paid, status: 'paid', paid_at_ms: nowMs })
+    .where('id', '=', purchase.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await queueConfirmationIn(trx, deps, credited, credit.balanceMc, nowMs);
+  // Refunds or a dispute that arrived before the credits did were kept on the purchase: apply them now.
+  if (clawbackTargetMc(credited) > 0) credited = await reclaimToTargetIn(trx, nowMs, credited, keptClawbackKey(credited));
+  return { kind: 'credited', purchase: credited };
+}
+
+async function setStatusIn(trx: Trx, purchase: Purchase, status: Purchase['status'], nowMs: number): Promise<Purchase> {
+  return trx.updateTable('purchases').set({ status, updated_at_ms: nowMs }).where('id', '=', purchase.id).returningAll().executeTakeFirstOrThrow();
+}
+
+/** The confirmation goes into the outbox in the crediting transaction: credits and their mail commit together. */
+async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase: Purchase, balanceMc: number, nowMs: number): Promise<void> {
+  const user = await trx.selectFrom('users').select('email').where('id', '=', purchase.user_id).executeTakeFirstOrThrow();
+  const credits = creditsAmountText(purchase.credits_mc);
+  const lines = [
+    'Thank you for your purchase.',
+    '',
+    `Package: ${purchase.package_name}`,
+    `Paid: ${priceText(purchase.price_cents, purchase.currency)}`,
+    `Credits added: ${credits}`,
+    `Balance now: ${creditsText(balanceMc)} credits`,
+    '',
+    `Receipt: ${deps.publicUrl}/credits/receipts/${purchase.checkout_session_id}`,
+    `Your credits: ${deps.publicUrl}/credits`,
+  ];
+  if (purchase.payment_mode === 'demo') lines.push('', 'This was a demo payment: no card was charged.');
+  await queueMail(trx, nowMs, { to: user.email, subject: `${credits} credits added to your tokentab balance`, text: lines.join('\n') });
+}
+
+/** A purchase can only end unpaid while nothing was paid: "paid" always wins. */
+export async function markUnpaidIn(trx: Trx, nowMs: number, purchaseId: number, status: 'cancelled' | 'expired' | 'failed', onlyFrom: Purchase['status'][]): Promise<void> {
+  await trx.updateTable('purchases').set({ status, updated_at_ms: nowMs }).where('id', '=', purchaseId).where('status', 'in', onlyFrom).execute();
+}

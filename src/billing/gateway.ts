@@ -1,0 +1,52 @@
+// What fulfilment needs from a payment provider, so Stripe and the demo checkout are read the same
+// way: create a Checkout Session, retrieve it, expire it, list paid ones, find a charge's purchase.
+import type { PaymentMode } from '../db/schema.ts';
+
+/** A Checkout Session as fulfilment reads it, whichever provider answered. */
+export interface CheckoutSessionView {
+  id: string;
+  status: 'open' | 'complete' | 'expired';
+  paymentStatus: 'paid' | 'unpaid' | 'no_payment_required';
+  amountSubtotalCents: number | null;
+  currency: string | null;
+  /** The purchase it was created for (metadata.purchase_id, else client_reference_id). */
+  purchasePublicId: string | null;
+  paymentIntentId: string | null;
+  chargeId: string | null;
+  receiptUrl: string | null;
+}
+
+export interface NewCheckoutSession {
+  purchasePublicId: string;
+  /** The provider's customer; null for the demo provider. */
+  customerId: string | null;
+  productName: string;
+  unitAmountCents: number;
+  currency: string;
+  saveCard: boolean;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+export interface NewCustomer {
+  email: string;
+  userId: number;
+  /** Stable for the user, so a retried create (lost answer) returns the same customer. */
+  idempotencyKey: string;
+}
+
+export interface PaymentGateway {
+  readonly mode: PaymentMode;
+  /** Whether sessions are created for a stored customer (Stripe) or not (demo). */
+  readonly usesCustomers: boolean;
+  createCustomer(input: NewCustomer): Promise<string>;
+  /** Idempotent per purchase: the purchase id is the idempotency key. */
+  createCheckoutSession(input: NewCheckoutSession): Promise<{ id: string; url: string }>;
+  retrieveSession(id: string): Promise<CheckoutSessionView>;
+  /** Throws when the session can't be expired (already paid or expired); callers that don't care ignore it. */
+  expireSession(id: string): Promise<void>;
+  /** Paid sessions created since then, newest first. */
+  listPaidSessions(sinceMs: number): AsyncIterable<CheckoutSessionView>;
+  /** For a charge whose purchase is not known locally yet: the purchase id the provider holds for it. */
+  purchaseIdForCharge(chargeId: string, paymentIntentId: string | null): Promise<string | null>;
+}

@@ -1,0 +1,146 @@
+// Purchases: started with the package snapshotted onto them, found only through their owner, and
+// listed with the status a person reads (refunds and disputes folded in).
+import type { Clock } from '../clock.ts';
+import type { DB } from '../db/connect.ts';
+import type { Package, PaymentMode, Purchase } from '../db/schema.ts';
+import { writeTransaction } from '../db/transaction.ts';
+import { randomToken } from '../auth/tokens.ts';
+import { disputeWithdrawsFunds } from './clawback.ts';
+import { PackageNotFoundError } from './errors.ts';
+
+export type PurchaseDisplayStatus =
+  | 'pending'
+  | 'paid'
+  | 'cancelled'
+  | 'expired'
+  | 'refunded'
+  | 'partially refunded'
+  | 'disputed'
+  | 'payment failed'
+  | 'under review';
+
+export interface PurchaseRow {
+  publicId: string;
+  createdAtMs: number;
+  packageName: string;
+  priceCents: number;
+  currency: string;
+  creditsMc: number;
+  status: PurchaseDisplayStatus;
+  /** The receipt (local route: Stripe's receipt page or the demo receipt); null until paid. */
+  receiptHref: string | null;
+}
+
+export async function findPackageOnSale(db: DB, packageId: string): Promise<Package> {
+  const pkg = await db.selectFrom('packages').selectAll().where('id', '=', packageId).where('active', '=', 1).executeTakeFirst();
+  if (!pkg) throw new PackageNotFoundError(packageId);
+  return pkg;
+}
+
+export interface NewPurchase {
+  userId: number;
+  pkg: Package;
+  saveCard: boolean;
+  mode: PaymentMode;
+}
+
+export function createPurchase(db: DB, clock: Clock, input: NewPurchase): Promise<Purchase> {
+  return writeTransaction(db, async (trx) => {
+    const nowMs = clock.now();
+    return trx
+      .insertInto('purchases')
+      .values({
+        public_id: `pur_${randomToken(16)}`,
+        user_id: input.userId,
+        package_id: input.pkg.id,
+        package_name: input.pkg.name,
+        price_cents: input.pkg.price_cents,
+        currency: input.pkg.currency.toLowerCase(),
+        credits_mc: input.pkg.credits_mc,
+        save_card: input.saveCard ? 1 : 0,
+        payment_mode: input.mode,
+        status: 'pending',
+        checkout_session_id: null,
+        checkout_url: null,
+        payment_intent_id: null,
+        charge_id: null,
+        receipt_url: null,
+        paid_amount_cents: null,
+        paid_currency: null,
+        dispute_id: null,
+        dispute_status: null,
+        returned_at_ms: null,
+        paid_at_ms: null,
+        created_at_ms: nowMs,
+        updated_at_ms: nowMs,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  });
+}
+
+export function findPurchaseForUser(db: DB, userId: number, publicId: string): Promise<Purchase | undefined> {
+  return db.selectFrom('purchases').selectAll().where('public_id', '=', publicId).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export function findPurchaseBySessionForUser(db: DB, userId: number, sessionId: string): Promise<Purchase | undefined> {
+  return db.selectFrom('purchases').selectAll().where('checkout_session_id', '=', sessionId).where('user_id', '=', userId).executeTakeFirst();
+}
+
+/** A ledger reference (the Checkout Session, or the PaymentIntent) to its purchase, for its owner only. */
+export function findPurchaseByReferenceForUser(db: DB, userId: number, reference: string): Promise<Purchase | undefined> {
+  return db
+    .selectFrom('purchases')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where((eb) => eb.or([eb('checkout_session_id', '=', reference), eb('payment_intent_id', '=', reference)]))
+    .executeTakeFirst();
+}
+
+export function displayStatus(purchase: Purchase): PurchaseDisplayStatus {
+  switch (purchase.status) {
+    case 'paid':
+      if (purchase.dispute_status && disputeWithdrawsFunds(purchase.dispute_status)) return 'disputed';
+      if (purchase.amount_refunded_cents >= purchase.price_cents) return 'refunded';
+      if (purchase.amount_refunded_cents > 0) return 'partially refunded';
+      return 'paid';
+    case 'failed':
+      return 'payment failed';
+    case 'mismatch':
+      return 'under review';
+    default:
+      return purchase.status;
+  }
+}
+
+export function receiptHref(purchase: Purchase): string | null {
+  if (purchase.status !== 'paid' || !purchase.checkout_session_id) return null;
+  return `/credits/receipts/${encodeURIComponent(purchase.checkout_session_id)}`;
+}
+
+export function purchaseRow(purchase: Purchase): PurchaseRow {
+  return {
+    publicId: purchase.public_id,
+    createdAtMs: purchase.created_at_ms,
+    packageName: purchase.package_name,
+    priceCents: purchase.price_cents,
+    currency: purchase.currency,
+    creditsMc: purchase.credits_mc,
+    status: displayStatus(purchase),
+    receiptHref: receiptHref(purchase),
+  };
+}
+
+/** The user's newest purchases first; a purchase that never reached checkout is not worth a row. */
+export async function listRecentPurchases(db: DB, userId: number, limit: number): Promise<PurchaseRow[]> {
+  const rows = await db
+    .selectFrom('purchases')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('checkout_session_id', 'is not', null)
+    .orderBy('created_at_ms', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(purchaseRow);
+}

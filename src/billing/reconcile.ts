@@ -1,0 +1,56 @@
+// Reconcile: the recovery for a webhook outage. Lists the provider's recent paid Checkout Sessions
+// and fulfils those of our purchases not yet credited; run by the CLI and by a server timer.
+import type { BillingDeps } from './deps.ts';
+import { errorText } from './errors.ts';
+import { fulfilCheckoutSession, purchaseEntryKey } from './fulfil.ts';
+
+export const RECONCILE_DEFAULT_HOURS = 72;
+export const RECONCILE_EVERY_MS = 10 * 60 * 1000;
+
+export interface ReconcileResult {
+  /** Paid sessions that belong to a purchase here. */
+  checked: number;
+  /** Sessions credited by this run. */
+  fulfilled: string[];
+}
+
+export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Promise<ReconcileResult> {
+  const result: ReconcileResult = { checked: 0, fulfilled: [] };
+  for await (const session of deps.gateway.listPaidSessions(sinceMs)) {
+    // The account may serve other apps: only sessions made for a purchase here are ours.
+    if (!session.purchasePublicId) continue;
+    const ours = await deps.db
+      .selectFrom('purchases')
+      .select('id')
+      .where((eb) => eb.or([eb('checkout_session_id', '=', session.id), eb('public_id', '=', session.purchasePublicId!)]))
+      .executeTakeFirst();
+    if (!ours) continue;
+    result.checked++;
+    const credited = await deps.db.selectFrom('ledger_entries').select('id').where('idempotency_key', '=', purchaseEntryKey(session.id)).executeTakeFirst();
+    if (credited) continue;
+    const outcome = await fulfilCheckoutSession(deps, session.id);
+    if (outcome.kind === 'credited') result.fulfilled.push(session.id);
+  }
+  return result;
+}
+
+/** At start and every 10 minutes; a run still going when the next is due is not doubled. */
+export function startReconcileTimer(deps: BillingDeps, everyMs = RECONCILE_EVERY_MS, sinceHours = RECONCILE_DEFAULT_HOURS): { stop(): void } {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const result = await reconcilePurchases(deps, deps.clock.now() - sinceHours * 3600_000);
+      if (result.fulfilled.length > 0) deps.log(`reconcile: credited ${result.fulfilled.length} purchase(s) the webhook had missed: ${result.fulfilled.join(', ')}`);
+    } catch (error) {
+      deps.log(`reconcile: ${errorText(error)}`);
+    } finally {
+      running = false;
+    }
+  };
+  void run();
+  const timer = setInterval(run, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,120 @@
+// The Stripe side of buying credits, through the official SDK: the client factory (honouring
+// STRIPE_API_BASE) and the PaymentGateway that creates, reads, expires and lists Checkout Sessions.
+import Stripe from 'stripe';
+import type { Config } from '../config.ts';
+import type { CheckoutSessionView, NewCheckoutSession, NewCustomer, PaymentGateway } from './gateway.ts';
+
+export interface StripeClientOptions {
+  /** Every POST carries an idempotency key, so retrying a dropped connection never charges twice. */
+  maxNetworkRetries?: number;
+  timeoutMs?: number;
+}
+
+export function createStripeClient(config: Config, options: StripeClientOptions = {}): Stripe {
+  if (!config.stripeSecretKey) throw new Error('STRIPE_SECRET_KEY is not set');
+  const stripeConfig: Stripe.StripeConfig = {
+    maxNetworkRetries: options.maxNetworkRetries ?? 2,
+    timeout: options.timeoutMs ?? 20_000,
+    appInfo: { name: 'tokentab' },
+  };
+  if (config.stripeApiBase) {
+    // Tests (and stripe-mock) answer on another host/port/protocol; the path part is ignored, as the SDK adds /v1 itself.
+    const base = new URL(config.stripeApiBase);
+    const protocol = base.protocol === 'http:' ? 'http' : 'https';
+    stripeConfig.host = base.hostname;
+    stripeConfig.port = base.port || (protocol === 'http' ? 80 : 443);
+    stripeConfig.protocol = protocol;
+  }
+  return new Stripe(config.stripeSecretKey, stripeConfig);
+}
+
+/** Fulfilment reads the charge (for its receipt) along with the session: one call, before any transaction. */
+const SESSION_EXPAND = ['payment_intent.latest_charge'];
+
+function idOf(value: string | { id: string } | null | undefined): string | null {
+  if (!value) return null;
+  return typeof value === 'string' ? value : value.id;
+}
+
+export function sessionView(session: Stripe.Checkout.Session): CheckoutSessionView {
+  const paymentIntent = typeof session.payment_intent === 'object' ? session.payment_intent : null;
+  const charge = paymentIntent && typeof paymentIntent.latest_charge === 'object' ? paymentIntent.latest_charge : null;
+  return {
+    id: session.id,
+    // Anything newer than these (the API adds values) is read as not paid: never credited by guess.
+    status: session.status === 'complete' ? 'complete' : session.status === 'expired' ? 'expired' : 'open',
+    paymentStatus: session.payment_status === 'paid' ? 'paid' : session.payment_status === 'no_payment_required' ? 'no_payment_required' : 'unpaid',
+    amountSubtotalCents: session.amount_subtotal,
+    currency: session.currency,
+    purchasePublicId: session.metadata?.purchase_id ?? session.client_reference_id ?? null,
+    paymentIntentId: idOf(session.payment_intent),
+    chargeId: charge?.id ?? idOf(paymentIntent?.latest_charge),
+    receiptUrl: charge?.receipt_url ?? null,
+  };
+}
+
+export function stripeGateway(stripe: Stripe): PaymentGateway {
+  return {
+    mode: 'stripe',
+    usesCustomers: true,
+
+    async createCustomer(input: NewCustomer) {
+      const customer = await stripe.customers.create(
+        { email: input.email, metadata: { user_id: String(input.userId) } },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return customer.id;
+    },
+
+    async createCheckoutSession(input: NewCheckoutSession) {
+      const metadata = { purchase_id: input.purchasePublicId };
+      const session = await stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          ...(input.customerId ? { customer: input.customerId } : {}),
+          client_reference_id: input.purchasePublicId,
+          metadata,
+          line_items: [
+            { quantity: 1, price_data: { currency: input.currency, unit_amount: input.unitAmountCents, product_data: { name: input.productName } } },
+          ],
+          // The charge inherits the intent's metadata, so a refund or dispute finds its purchase
+          // even when it arrives before the purchase was credited.
+          payment_intent_data: { metadata, ...(input.saveCard ? { setup_future_usage: 'off_session' as const } : {}) },
+          // Off, so amount_subtotal can be compared with the package price as it is.
+          allow_promotion_codes: false,
+          automatic_tax: { enabled: false },
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+        },
+        { idempotencyKey: input.purchasePublicId },
+      );
+      if (!session.url) throw new Error(`Checkout Session ${session.id} has no url`);
+      return { id: session.id, url: session.url };
+    },
+
+    async retrieveSession(id) {
+      return sessionView(await stripe.checkout.sessions.retrieve(id, { expand: SESSION_EXPAND }));
+    },
+
+    async expireSession(id) {
+      await stripe.checkout.sessions.expire(id);
+    },
+
+    async *listPaidSessions(sinceMs) {
+      const list = stripe.checkout.sessions.list({ created: { gte: Math.floor(sinceMs / 1000) }, status: 'complete', limit: 100 });
+      for await (const session of list) {
+        if (session.payment_status === 'paid') yield sessionView(session);
+      }
+    },
+
+    async purchaseIdForCharge(chargeId, paymentIntentId) {
+      const charge = await stripe.charges.retrieve(chargeId);
+      if (charge.metadata?.purchase_id) return charge.metadata.purchase_id;
+      const intent = paymentIntentId ?? idOf(charge.payment_intent);
+      if (!intent) return null;
+      const sessions = await stripe.checkout.sessions.list({ payment_intent: intent, limit: 1 });
+      const session = sessions.data[0];
+      return session ? (session.metadata?.purchase_id ?? session.client_reference_id ?? null) : null;
+    },
+  };
+}

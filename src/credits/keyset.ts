@@ -1,0 +1,35 @@
+// Keyset pagination over (created_at_ms, id), newest first: no OFFSET, so page 1,000 costs what page 1 does.
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { Cursor } from './cursor.ts';
+
+export interface Page<T> {
+  rows: T[];
+  /** Where "Newer" and "Older" lead, or null when there is nothing that way. */
+  newer: Cursor | null;
+  older: Cursor | null;
+}
+
+/** Adds the position, the order and a limit of one more row than shown (to know if there is more). */
+export function keysetQuery<QB extends SelectQueryBuilder<any, any, any>>(query: QB, cursor: Cursor | null, pageSize: number): QB {
+  const towardsNewer = cursor?.direction === 'newer';
+  let q = query;
+  if (cursor) q = q.where(sql`(created_at_ms, id)`, towardsNewer ? '>' : '<', sql`(${cursor.createdAtMs}, ${cursor.id})`) as QB;
+  const direction = towardsNewer ? 'asc' : 'desc';
+  return q.orderBy('created_at_ms', direction).orderBy('id', direction).limit(pageSize + 1) as QB;
+}
+
+export function toPage<T extends { created_at_ms: number; id: number }>(fetched: T[], cursor: Cursor | null, pageSize: number): Page<T> {
+  const towardsNewer = cursor?.direction === 'newer';
+  const more = fetched.length > pageSize;
+  const rows = fetched.slice(0, pageSize);
+  if (towardsNewer) rows.reverse();
+  const first = rows[0];
+  const last = rows.at(-1);
+  const hasNewer = towardsNewer ? more : cursor !== null;
+  const hasOlder = towardsNewer ? true : more;
+  return {
+    rows,
+    newer: hasNewer && first ? { direction: 'newer', createdAtMs: first.created_at_ms, id: first.id } : null,
+    older: hasOlder && last ? { direction: 'older', createdAtMs: last.created_at_ms, id: last.id } : null,
+  };
+}

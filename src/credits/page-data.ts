@@ -1,0 +1,112 @@
+// Gathers what the Credits tab shows for one user; the routes only choose which part to render.
+import type { Config } from '../config.ts';
+import type { Clock } from '../clock.ts';
+import type { DB } from '../db/connect.ts';
+import type { ApiKey, Rate, User } from '../db/schema.ts';
+import { walletSummary, type WalletSummary } from '../ledger/wallet.ts';
+import { ledgerPage } from '../ledger/ledger-queries.ts';
+import { isOutOfCredits } from '../pricing/limits.ts';
+import { currentRates } from '../pricing/rates.ts';
+import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
+import { cursorSecret, encodeCursor } from './cursor.ts';
+import { parseLedgerFilters, parseUsageFilters, queryString, type FilterErrors } from './filters.ts';
+import { activePackages, packageOffers } from './packages.ts';
+import type { Page } from './keyset.ts';
+import type { UsageResultsProps } from '../../views/credits/usage-table.tsx';
+import type { LedgerResultsProps } from '../../views/credits/ledger-table.tsx';
+import { modelLabel } from '../../views/credits/rate-card.tsx';
+
+type Query = Record<string, string | undefined>;
+
+export interface CreditsContext {
+  config: Config;
+  db: DB;
+  clock: Clock;
+}
+
+export async function knownModels(db: DB): Promise<string[]> {
+  return (await db.selectFrom('rates').select('model').distinct().orderBy('model').execute()).map((r) => r.model);
+}
+
+export async function ownKeys(db: DB, userId: number): Promise<Pick<ApiKey, 'id' | 'name' | 'prefix'>[]> {
+  return db.selectFrom('api_keys').select(['id', 'name', 'prefix']).where('user_id', '=', userId).orderBy('id').execute();
+}
+
+export function modelLabels(rates: Rate[]): Map<string, string> {
+  return new Map(rates.map((r) => [r.model, modelLabel(r)]));
+}
+
+/** Links for Newer / Older: the current filters with the page's cursors. */
+function pagerQueries(secret: Buffer, raw: Record<string, string>, page: Page<unknown>) {
+  const withCursor = (cursor: string | undefined) => queryString({ ...raw, cursor });
+  return {
+    newerQuery: page.newer ? withCursor(encodeCursor(secret, page.newer)) : null,
+    olderQuery: page.older ? withCursor(encodeCursor(secret, page.older)) : null,
+  };
+}
+
+const withoutCursor = (raw: Record<string, string>) => {
+  const { cursor: _cursor, ...rest } = raw;
+  return rest;
+};
+
+export interface UsagePart {
+  raw: Record<string, string>;
+  errors: FilterErrors | null;
+  results: UsageResultsProps;
+  rates: Rate[];
+  keys: Pick<ApiKey, 'id' | 'name' | 'prefix'>[];
+}
+
+export async function loadUsagePart(ctx: CreditsContext, userId: number, query: Query): Promise<UsagePart> {
+  const [secret, models, keys, rates] = await Promise.all([cursorSecret(ctx.db), knownModels(ctx.db), ownKeys(ctx.db, userId), currentRates(ctx.db)]);
+  const parsed = parseUsageFilters(query, secret, models, keys.map((k) => k.id));
+  const common = { modelLabels: modelLabels(rates), publicUrl: ctx.config.publicUrl };
+  if (!parsed.ok) {
+    return { raw: parsed.raw, errors: parsed.errors, rates, keys, results: { ...common, rows: [], newerQuery: null, olderQuery: null, csvHref: '/credits/usage.csv', noUsageYet: false, errors: parsed.errors } };
+  }
+  const page = await usagePage(ctx.db, userId, parsed.filters);
+  const noUsageYet = page.rows.length === 0 && !(await hasAnyUsage(ctx.db, userId));
+  return {
+    raw: parsed.filters.raw,
+    errors: null,
+    rates,
+    keys,
+    results: { ...common, rows: page.rows, ...pagerQueries(secret, parsed.filters.raw, page), csvHref: `/credits/usage.csv${queryString(withoutCursor(parsed.filters.raw))}`, noUsageYet },
+  };
+}
+
+export interface LedgerPart {
+  raw: Record<string, string>;
+  errors: FilterErrors | null;
+  results: LedgerResultsProps;
+}
+
+export async function loadLedgerPart(ctx: CreditsContext, userId: number, query: Query): Promise<LedgerPart> {
+  const secret = await cursorSecret(ctx.db);
+  const parsed = parseLedgerFilters(query, secret);
+  if (!parsed.ok) return { raw: parsed.raw, errors: parsed.errors, results: { rows: [], newerQuery: null, olderQuery: null, csvHref: '/credits/ledger.csv', errors: parsed.errors } };
+  const page = await ledgerPage(ctx.db, userId, parsed.filters);
+  return {
+    raw: parsed.filters.raw,
+    errors: null,
+    results: { rows: page.rows, ...pagerQueries(secret, parsed.filters.raw, page), csvHref: `/credits/ledger.csv${queryString(withoutCursor(parsed.filters.raw))}` },
+  };
+}
+
+export interface Overview {
+  wallet: WalletSummary;
+  outOfCredits: boolean;
+  canBuy: boolean;
+  rates: Rate[];
+}
+
+export async function loadOverview(ctx: CreditsContext, userId: number): Promise<Overview> {
+  const [wallet, rates] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db)]);
+  return { wallet, rates, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
+}
+
+export async function loadPageExtras(ctx: CreditsContext, user: User) {
+  const [packages, spend] = await Promise.all([activePackages(ctx.db), spendThisMonth(ctx.db, user.id, ctx.clock.now())]);
+  return { offers: packageOffers(packages), spend, thresholdMc: user.low_balance_threshold_mc };
+}

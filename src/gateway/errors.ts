@@ -1,0 +1,92 @@
+// Named errors of a metered call; replies.ts maps each to its HTTP status and OpenAI-shaped body in one place.
+
+/** The request body is wrong: 400 with `param` naming the field. Nothing is written. */
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
+  constructor(
+    message: string,
+    readonly param: string | null,
+    readonly code: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export interface OutOfCreditsDetails {
+  /** The hold this call needs (or, without max_tokens, the smallest call accepted). */
+  requiredMc: number;
+  /** What the refusing budget still allows: for the balance, available = balance − held. */
+  availableMc: number;
+  heldMc: number;
+  /** Output tokens per choice the budget pays for after the prompt. */
+  maxAffordableOutputTokens: number;
+  /** The output tokens per choice the call asked for (without max_tokens: the 256 minimum). */
+  requestedOutputTokens: number;
+  choices: number;
+  /** Input tokens the hold reserves (counted + margin). */
+  holdInputTokens: number;
+  /** True when the budget does not even pay for the prompt. */
+  promptNotCovered: boolean;
+  /** Which budget refused ("balance"; caps join in a later issue). */
+  scope: string;
+}
+
+/** The hold could not be placed: 402 insufficient_credits. */
+export class OutOfCreditsError extends Error {
+  override name = 'OutOfCreditsError';
+  constructor(readonly details: OutOfCreditsDetails) {
+    super(`insufficient credits: required ${details.requiredMc} mc, available ${details.availableMc} mc`);
+  }
+}
+
+/** The server is draining for a restart and takes no new calls. */
+export class ShuttingDownError extends Error {
+  override name = 'ShuttingDownError';
+  constructor() {
+    super('the server is shutting down');
+  }
+}
+
+/**
+ * How an upstream call failed. `rejected` is a 400/404/422 whose body is passed on; `auth` a
+ * 401/403 (never echoed: it is about the operator's key); `broken` a connection lost mid-answer.
+ */
+export type UpstreamFailureKind = 'auth' | 'rate_limited' | 'rejected' | 'server' | 'timeout' | 'unreachable' | 'broken';
+
+export interface UpstreamErrorFields {
+  message: string;
+  type: string | null;
+  code: string | null;
+  param: string | null;
+}
+
+export class UpstreamFailure extends Error {
+  override name = 'UpstreamFailure';
+  constructor(
+    readonly kind: UpstreamFailureKind,
+    readonly upstreamStatus: number | null = null,
+    /** The upstream's own error, only kept for `rejected` (the caller's mistake, safe to show). */
+    readonly upstreamError: UpstreamErrorFields | null = null,
+    readonly retryAfterSeconds: number | null = null,
+  ) {
+    super(`upstream ${kind}${upstreamStatus ? ` (${upstreamStatus})` : ''}`);
+  }
+}
+
+export type StopReason = 'client' | 'timeout' | 'shutdown';
+
+/** The abort reason a call's own controller carries, so the end of the call knows who stopped it. */
+export class CallStopped extends Error {
+  override name = 'CallStopped';
+  constructor(readonly reason: StopReason) {
+    super(`call stopped: ${reason}`);
+  }
+}
+
+/** A call cut off by the client going away or by the server's shutdown (it was settled as aborted). */
+export class CallAbortedError extends Error {
+  override name = 'CallAbortedError';
+  constructor(readonly reason: 'client' | 'shutdown') {
+    super(reason === 'client' ? 'the client went away' : 'the server shut down during the call');
+  }
+}

@@ -1,0 +1,424 @@
+// One metered call, free of HTTP: validate → count → decide the output limit → hold → upstream → settle or void.
+import { randomBytes } from 'node:crypto';
+import type OpenAI from 'openai';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { Clock } from '../clock.ts';
+import type { RoundingMode } from '../config.ts';
+import type { DB } from '../db/connect.ts';
+import type { Hold, Rate, UsageStatus } from '../db/schema.ts';
+import { InsufficientCreditsError } from '../ledger/errors.ts';
+import type { Trx } from '../db/transaction.ts';
+import { createHoldBatcher, type HoldBatcher, type WalletNow } from '../ledger/hold-batch.ts';
+import { voidHold, type CallOutcome, type SettleResult } from '../ledger/holds.ts';
+import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.ts';
+import { affordableOutputTokens, costMc, type TokenCounts } from '../pricing/cost.ts';
+import { decideOutputLimit, type Budget } from '../pricing/limits.ts';
+import { currentRate } from '../pricing/rates.ts';
+import { parseChatRequest, type ChatRequest } from './chat-request.ts';
+import { CallAbortedError, CallStopped, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type StopReason } from './errors.ts';
+import { InFlightCalls } from './in-flight.ts';
+import { SSE_DONE, errorBody, sseFrame } from './openai-wire.ts';
+import { ReceivedOutput } from './output-text.ts';
+import { countChatInputTokens, holdInputTokens, type ChatInput } from './tokens.ts';
+import { classifyUpstreamError } from './upstream.ts';
+import { upstreamFailureBody } from './replies.ts';
+
+export interface GatewayOptions {
+  db: DB;
+  clock: Clock;
+  client: OpenAI;
+  roundingMode: RoundingMode;
+  holdTtlMs: number;
+  /** The overall deadline of an upstream call, body included. */
+  upstreamTimeoutMs: number;
+  /** The operator's upstream key, only so it can be kept out of anything passed on. */
+  operatorKey: string | null;
+  /** Group-commits holds (one is made when not given). */
+  holds?: HoldBatcher;
+  /** Group-commits settles (one is made when not given). */
+  settler?: SettleBatcher;
+  log?: (line: string) => void;
+}
+
+/** Who pays: an API key's owner, or a signed-in user in the playground (no key). */
+export interface Caller {
+  userId: number;
+  apiKeyId: number | null;
+}
+
+export interface CallOptions {
+  requestId: string;
+  /** Fires when the client goes away: the upstream is aborted and the call settled as aborted. */
+  clientSignal?: AbortSignal;
+}
+
+/** What every answer reports beside its body. */
+export interface CallInfo {
+  requestId: string;
+  /** The lowered output limit when the gateway capped it (x-max-tokens-capped), else null. */
+  cappedOutputTokens: number | null;
+}
+
+export interface CompletedCall extends CallInfo {
+  kind: 'completion';
+  completion: ChatCompletion;
+  chargedMc: number;
+  /** The balance after the charge. */
+  balanceMc: number;
+  /** The tokens charged: the upstream's counts, or counted here when it sent none. */
+  tokens: TokenCounts;
+  estimated: boolean;
+}
+
+export interface StreamingCall extends CallInfo {
+  kind: 'stream';
+  /** The SSE body: chunks as they arrive, then [DONE] once the charge is durable (or an error event). */
+  body: ReadableStream<Uint8Array>;
+}
+
+export function newRequestId(): string {
+  return `req_${randomBytes(12).toString('hex')}`;
+}
+
+/** A call whose hold is placed: what the upstream leg needs. */
+interface Reserved {
+  info: CallInfo;
+  request: ChatRequest;
+  hold: Hold;
+  countedInputTokens: number;
+  outputLimit: number;
+  controller: AbortController;
+  startedAtMs: number;
+  /** Stops listening, clears the deadline and leaves the in-flight registry: once the hold has ended. */
+  finish: () => void;
+}
+
+const encoder = new TextEncoder();
+
+export class Gateway {
+  readonly inFlight = new InFlightCalls();
+  readonly holds: HoldBatcher;
+  readonly settler: SettleBatcher;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.log = options.log ?? ((line) => console.error(line));
+    this.holds = options.holds ?? createHoldBatcher(options.db, options.clock);
+    this.settler = options.settler ?? createSettleBatcher(options.db, options.clock);
+  }
+
+  /**
+   * Runs one chat completion. Throws InvalidRequestError, OutOfCreditsError, ShuttingDownError,
+   * UpstreamFailure or CallAbortedError before any answer; a stream's later failures end its body.
+   */
+  async call(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall | StreamingCall> {
+    if (!this.inFlight.accepting) throw new ShuttingDownError();
+    // In flight from the first moment, so a drain that starts while this call is being reserved waits for it.
+    const controller = new AbortController();
+    const stop = (reason: StopReason) => {
+      if (!controller.signal.aborted) controller.abort(new CallStopped(reason));
+    };
+    const leave = this.inFlight.add({ requestId: options.requestId, stop });
+    const onClientGone = () => stop('client');
+    options.clientSignal?.addEventListener('abort', onClientGone, { once: true });
+    if (options.clientSignal?.aborted) stop('client');
+    const stopListening = () => {
+      options.clientSignal?.removeEventListener('abort', onClientGone);
+      leave();
+    };
+    let reserved: Reserved;
+    try {
+      const request = parseChatRequest(body);
+      const rate = await currentRate(this.options.db, request.model);
+      if (!rate) {
+        throw new InvalidRequestError(`The model '${request.model}' is not on the rate card. GET /v1/models lists the models you can use.`, 'model', 'model_not_found');
+      }
+      if (request.requestedOutputTokens !== null && request.requestedOutputTokens > rate.max_output_tokens) {
+        throw new InvalidRequestError(
+          `'${request.limitField}' is ${request.requestedOutputTokens}, above ${rate.model}'s maximum of ${rate.max_output_tokens} output tokens.`,
+          request.limitField,
+        );
+      }
+      // Stopped before anything was reserved: nothing to charge.
+      if (controller.signal.aborted) throw this.stopReasonOf(controller) === 'shutdown' ? new ShuttingDownError() : new CallAbortedError('client');
+      reserved = await this.reserve(caller, request, rate, options, controller, stopListening);
+    } catch (error) {
+      stopListening();
+      throw error;
+    }
+    if (this.stopReasonOf(controller) === 'shutdown') {
+      // The grace period ran out while this call was being reserved: it never reached the upstream.
+      try {
+        await voidHold(this.options.db, this.options.clock, reserved.hold.id);
+      } finally {
+        reserved.finish();
+      }
+      throw new ShuttingDownError();
+    }
+    return reserved.request.stream ? this.runStream(reserved) : this.runCompletion(reserved);
+  }
+
+  /**
+   * The budgets an output limit must fit: the available balance now. Caps join here later (issue 7),
+   * read with `trx`, inside the hold's own transaction, so concurrent calls cannot overshoot them.
+   */
+  protected async budgets(_caller: Caller, wallet: WalletNow, _trx: Trx): Promise<Budget[]> {
+    return [{ remainingMc: wallet.availableMc, scope: 'balance' }];
+  }
+
+  private async reserve(caller: Caller, request: ChatRequest, rate: Rate, options: CallOptions, controller: AbortController, stopListening: () => void): Promise<Reserved> {
+    const { roundingMode } = this.options;
+    const countedInputTokens = countChatInputTokens(request.body as unknown as ChatInput);
+    const holdInput = holdInputTokens(countedInputTokens);
+    const promptCostMc = costMc({ inputTokens: holdInput, cachedInputTokens: 0, outputTokens: 0 }, rate, roundingMode);
+    let outputLimit = 0;
+    let capped = false;
+    let hold: Hold;
+    try {
+      hold = await this.holds.place({
+        userId: caller.userId,
+        apiKeyId: caller.apiKeyId,
+        requestId: options.requestId,
+        rate,
+        roundingMode,
+        ttlMs: this.options.holdTtlMs,
+        // Decided inside the hold's transaction, on the wallet as it is there: no other call can
+        // take the credits between the decision and the hold.
+        amountFor: async (wallet, trx) => {
+          const decision = decideOutputLimit({
+            rates: rate,
+            mode: roundingMode,
+            holdInputTokens: holdInput,
+            requestedOutputTokens: request.requestedOutputTokens,
+            modelMaxOutputTokens: rate.max_output_tokens,
+            choices: request.choices,
+            budgets: await this.budgets(caller, wallet, trx),
+          });
+          if (!decision.ok) {
+            throw new OutOfCreditsError({
+              requiredMc: decision.requiredMc,
+              availableMc: decision.remainingMc,
+              heldMc: wallet.heldMc,
+              maxAffordableOutputTokens: decision.affordableOutputTokens,
+              requestedOutputTokens: decision.requestedOutputTokens,
+              choices: request.choices,
+              holdInputTokens: holdInput,
+              promptNotCovered: promptCostMc > decision.remainingMc,
+              scope: decision.scope,
+            });
+          }
+          outputLimit = decision.outputTokens;
+          capped = decision.capped;
+          return decision.holdMc;
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof InsufficientCreditsError)) throw error;
+      // Not expected (the decision saw the same wallet), but a refusal all the same.
+      throw new OutOfCreditsError({
+        requiredMc: error.requiredMc,
+        availableMc: error.availableMc,
+        heldMc: error.heldMc,
+        maxAffordableOutputTokens: Math.floor(affordableOutputTokens(error.availableMc, holdInput, rate, roundingMode) / request.choices),
+        requestedOutputTokens: outputLimit,
+        choices: request.choices,
+        holdInputTokens: holdInput,
+        promptNotCovered: promptCostMc > error.availableMc,
+        scope: 'balance',
+      });
+    }
+
+    const deadline = setTimeout(() => controller.abort(new CallStopped('timeout')), this.options.upstreamTimeoutMs);
+    return {
+      info: { requestId: options.requestId, cappedOutputTokens: capped ? outputLimit : null },
+      request,
+      hold,
+      countedInputTokens,
+      outputLimit,
+      controller,
+      startedAtMs: performance.now(),
+      finish: () => {
+        clearTimeout(deadline);
+        stopListening();
+      },
+    };
+  }
+
+  private upstreamParams(call: Reserved): ChatCompletionCreateParams {
+    const params: Record<string, unknown> = { ...call.request.body, [call.request.limitField]: call.outputLimit };
+    if (call.request.stream) params.stream_options = { ...((params.stream_options as object | null) ?? {}), include_usage: true };
+    return params as unknown as ChatCompletionCreateParams;
+  }
+
+  private stopReason(call: Reserved): StopReason | null {
+    return this.stopReasonOf(call.controller);
+  }
+
+  private stopReasonOf(controller: AbortController): StopReason | null {
+    const reason = controller.signal.reason;
+    return controller.signal.aborted && reason instanceof CallStopped ? reason.reason : null;
+  }
+
+  private outcome(call: Reserved, status: UsageStatus, tokens: TokenCounts, estimated: boolean, upstreamResponseId: string | null): CallOutcome {
+    return { tokens, status, estimated, latencyMs: Math.round(performance.now() - call.startedAtMs), upstreamResponseId };
+  }
+
+  /** DESIGN §5: input in full as counted here (uncached) plus the output received, marked estimated. */
+  private estimatedTokens(call: Reserved, output: ReceivedOutput): TokenCounts {
+    return { inputTokens: call.countedInputTokens, cachedInputTokens: 0, outputTokens: output.tokens() };
+  }
+
+  private settle(call: Reserved, outcome: CallOutcome): Promise<SettleResult> {
+    return this.settler.settle(call.hold.id, outcome);
+  }
+
+  /** An upstream failure before any output: nothing is charged; the call is still listed, at 0. */
+  private async voidFailed(call: Reserved, upstreamResponseId: string | null): Promise<void> {
+    await voidHold(this.options.db, this.options.clock, call.hold.id, this.outcome(call, 'upstream_error', { inputTokens: call.countedInputTokens, cachedInputTokens: 0, outputTokens: 0 }, true, upstreamResponseId));
+  }
+
+  /** Why the upstream leg ended without an answer, and the matching end of the hold. */
+  private async endWithoutAnswer(call: Reserved, error: unknown, output: ReceivedOutput, upstreamResponseId: string | null): Promise<Error> {
+    const stopped = this.stopReason(call);
+    if (stopped === 'client' || stopped === 'shutdown') {
+      await this.settle(call, this.outcome(call, 'aborted', this.estimatedTokens(call, output), true, upstreamResponseId));
+      return new CallAbortedError(stopped);
+    }
+    const failure = stopped === 'timeout' ? new UpstreamFailure('timeout') : classifyUpstreamError(error, this.options.operatorKey);
+    if (output.any) await this.settle(call, this.outcome(call, 'upstream_error', this.estimatedTokens(call, output), true, upstreamResponseId));
+    else await this.voidFailed(call, upstreamResponseId);
+    if (failure.kind !== 'rejected' && failure.kind !== 'rate_limited') this.log(`upstream ${failure.kind}${failure.upstreamStatus ? ` ${failure.upstreamStatus}` : ''} on ${call.info.requestId}`);
+    return failure;
+  }
+
+  private async runCompletion(call: Reserved): Promise<CompletedCall> {
+    try {
+      let completion: ChatCompletion;
+      try {
+        completion = (await this.options.client.chat.completions.create(this.upstreamParams(call), { signal: call.controller.signal })) as ChatCompletion;
+      } catch (error) {
+        throw await this.endWithoutAnswer(call, error, new ReceivedOutput(), null);
+      }
+      const reported = reportedTokens(completion.usage);
+      let tokens = reported;
+      if (!tokens) {
+        const output = new ReceivedOutput();
+        output.addCompletion(completion);
+        tokens = this.estimatedTokens(call, output);
+      }
+      const settled = await this.settle(call, this.outcome(call, 'ok', tokens, reported === null, completion.id ?? null));
+      return { kind: 'completion', ...call.info, completion, chargedMc: settled.chargedMc, balanceMc: settled.balanceMc, tokens, estimated: reported === null };
+    } finally {
+      call.finish();
+    }
+  }
+
+  private async runStream(call: Reserved): Promise<StreamingCall> {
+    let upstream: AsyncIterable<ChatCompletionChunk>;
+    try {
+      upstream = (await this.options.client.chat.completions.create(this.upstreamParams(call), { signal: call.controller.signal })) as unknown as AsyncIterable<ChatCompletionChunk>;
+    } catch (error) {
+      try {
+        throw await this.endWithoutAnswer(call, error, new ReceivedOutput(), null);
+      } finally {
+        call.finish();
+      }
+    }
+
+    let sink: ReadableStreamDefaultController<Uint8Array> | null = null;
+    let open = true;
+    const send = (text: string) => {
+      if (!open || !sink) return;
+      try {
+        sink.enqueue(encoder.encode(text));
+      } catch {
+        open = false;
+      }
+    };
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        sink = controller;
+      },
+      cancel: () => {
+        // The response went away (the HTTP layer cancels its reader when the socket closes).
+        open = false;
+        if (!call.controller.signal.aborted) call.controller.abort(new CallStopped('client'));
+      },
+    });
+    void this.pump(call, upstream, send).finally(() => {
+      call.finish();
+      if (open && sink) {
+        open = false;
+        try {
+          sink.close();
+        } catch {
+          // already closed by a cancel
+        }
+      }
+    });
+    return { kind: 'stream', ...call.info, body };
+  }
+
+  /** Passes chunks on as they arrive, then settles, then ends the stream with [DONE] or an error event. */
+  private async pump(call: Reserved, upstream: AsyncIterable<ChatCompletionChunk>, send: (text: string) => void): Promise<void> {
+    const output = new ReceivedOutput();
+    let usage: CompletionUsage | null = null;
+    let upstreamResponseId: string | null = null;
+    let failure: unknown = null;
+    try {
+      for await (const chunk of upstream) {
+        upstreamResponseId ??= chunk.id ?? null;
+        output.addChunk(chunk);
+        if (chunk.usage) usage = chunk.usage;
+        const forwarded = forClient(chunk, call.request.wantsUsage);
+        if (forwarded) send(sseFrame(forwarded));
+      }
+    } catch (error) {
+      failure = error;
+    }
+    try {
+      // An abort ends the SDK's stream silently: the stop reason tells an abort from a normal end.
+      const stopped = this.stopReason(call);
+      const reported = reportedTokens(usage);
+      if (stopped === null && failure === null) {
+        await this.settle(call, this.outcome(call, 'ok', reported ?? this.estimatedTokens(call, output), reported === null, upstreamResponseId));
+        send(SSE_DONE);
+        return;
+      }
+      if (reported && stopped !== 'timeout' && failure === null) {
+        // The usage chunk came (it is the last one): the answer was whole before the stop.
+        await this.settle(call, this.outcome(call, 'ok', reported, false, upstreamResponseId));
+        send(SSE_DONE);
+        return;
+      }
+      const ended = await this.endWithoutAnswer(call, failure, output, upstreamResponseId);
+      if (ended instanceof UpstreamFailure) send(sseFrame(upstreamFailureBody(ended)));
+      else if (ended instanceof CallAbortedError && ended.reason === 'shutdown') {
+        send(sseFrame(errorBody('The server restarted during this call; it was cut off and charged for what was received.', 'server_error', 'server_shutting_down')));
+      }
+    } catch (error) {
+      // The charge could not be written: the hold stays for the sweeper, and the client is told.
+      this.log(`settle failed for ${call.info.requestId}: ${(error as Error).name}: ${(error as Error).message}`);
+      send(sseFrame(errorBody('The call could not be recorded. Please try again.', 'server_error', 'internal_error')));
+    }
+  }
+}
+
+/** The chunk as the client should see it: the usage chunk and usage fields only if it asked for them. */
+function forClient(chunk: ChatCompletionChunk, wantsUsage: boolean): ChatCompletionChunk | null {
+  if (wantsUsage || !('usage' in chunk)) return chunk;
+  if (chunk.usage && (chunk.choices?.length ?? 0) === 0) return null;
+  const { usage: _usage, ...rest } = chunk;
+  return rest as ChatCompletionChunk;
+}
+
+/** The upstream's own counts, cached input included; null when it sent none (or nonsense). */
+function reportedTokens(usage: CompletionUsage | null | undefined): TokenCounts | null {
+  if (!usage) return null;
+  const input = usage.prompt_tokens;
+  const output = usage.completion_tokens;
+  if (!Number.isSafeInteger(input) || input < 0 || !Number.isSafeInteger(output) || output < 0) return null;
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  return { inputTokens: input, cachedInputTokens: Number.isSafeInteger(cached) && cached > 0 ? Math.min(cached, input) : 0, outputTokens: output };
+}

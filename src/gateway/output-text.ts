@@ -1,0 +1,62 @@
+// The output received from the upstream, kept as text per choice, so a call without usage from the
+// upstream (aborted, broken, or a server that sends none) is charged for the tokens it did receive.
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { countTextTokens } from './tokens.ts';
+
+export class ReceivedOutput {
+  private readonly pieces = new Map<number, string[]>();
+
+  /** True from the first content, refusal or tool-call delta on (the role chunk alone is not output). */
+  get any(): boolean {
+    return this.pieces.size > 0;
+  }
+
+  private add(choice: number, text: string | null | undefined): void {
+    if (!text) return;
+    const list = this.pieces.get(choice);
+    if (list) list.push(text);
+    else this.pieces.set(choice, [text]);
+  }
+
+  addChunk(chunk: ChatCompletionChunk): void {
+    for (const choice of chunk.choices ?? []) {
+      const delta = choice.delta;
+      if (!delta) continue;
+      this.add(choice.index, delta.content);
+      this.add(choice.index, delta.refusal);
+      for (const call of delta.tool_calls ?? []) {
+        this.add(choice.index, call.function?.name);
+        this.add(choice.index, call.function?.arguments);
+      }
+      this.add(choice.index, delta.function_call?.name);
+      this.add(choice.index, delta.function_call?.arguments);
+    }
+  }
+
+  addCompletion(completion: ChatCompletion): void {
+    for (const choice of completion.choices ?? []) {
+      const message = choice.message;
+      if (!message) continue;
+      this.add(choice.index, message.content);
+      this.add(choice.index, message.refusal);
+      for (const call of message.tool_calls ?? []) {
+        if (call.type === 'function') {
+          this.add(choice.index, call.function.name);
+          this.add(choice.index, call.function.arguments);
+        }
+      }
+      this.add(choice.index, message.function_call?.name);
+      this.add(choice.index, message.function_call?.arguments);
+    }
+  }
+
+  /**
+   * Output tokens, counted on each choice's whole text (never on partial token lists: the
+   * tokenizer's decoder keeps state, and pieces cut mid-character would leak into later counts).
+   */
+  tokens(): number {
+    let total = 0;
+    for (const list of this.pieces.values()) total += countTextTokens(list.join(''));
+    return total;
+  }
+}

@@ -1,0 +1,73 @@
+// The upstream: the official openai SDK pointed at OpenAI, any compatible server, or the demo model; and what its errors mean.
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import { demoFetch, type FetchFunction } from './demo-model.ts';
+import { UpstreamFailure } from './errors.ts';
+
+export interface UpstreamOptions {
+  /** null: the built-in demo model answers (nothing leaves the server). */
+  apiKey: string | null;
+  /** OPENAI_BASE_URL, e.g. http://127.0.0.1:11434/v1; null for OpenAI's. */
+  baseUrl: string | null;
+  /** UPSTREAM_TIMEOUT_SECONDS in ms. The SDK's own timeout stops at the response headers; the gateway keeps an overall deadline too. */
+  timeoutMs: number;
+  /** Only for the demo model's variants in tests (a slow demo). */
+  demoFetch?: FetchFunction;
+}
+
+const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+export function createUpstreamClient(options: UpstreamOptions): OpenAI {
+  const demo = options.apiKey === null;
+  return new OpenAI({
+    apiKey: options.apiKey ?? 'demo',
+    // Given explicitly, so the SDK never reads OPENAI_BASE_URL itself behind the config's back.
+    baseURL: demo ? 'http://demo.invalid/v1' : (options.baseUrl ?? OPENAI_BASE_URL),
+    // A retry would run a second upstream call against one hold, and the caller's own retry logic is theirs.
+    maxRetries: 0,
+    timeout: options.timeoutMs,
+    ...(demo ? { fetch: options.demoFetch ?? demoFetch } : {}),
+  });
+}
+
+/** Hides anything that looks like an API key, and the operator's key itself, from text passed on to callers. */
+export function redactSecrets(text: string, operatorKey: string | null): string {
+  let redacted = operatorKey ? text.split(operatorKey).join('[redacted]') : text;
+  redacted = redacted.replace(/\bsk-[A-Za-z0-9_-]{6,}/g, '[redacted]').replace(/\btt_[A-Za-z0-9]{6,}/g, '[redacted]');
+  return redacted;
+}
+
+function retryAfterSeconds(headers: Headers | undefined): number | null {
+  const value = headers?.get('retry-after');
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+  const dateMs = Date.parse(value);
+  return Number.isNaN(dateMs) ? null : Math.max(0, Math.ceil((dateMs - Date.now()) / 1000));
+}
+
+/**
+ * What an error thrown by the SDK (or by reading its stream) means for the caller. A connection
+ * broken mid-body surfaces as undici's plain `TypeError: terminated`, not as an SDK error, and an
+ * error event inside a stream as an APIError without a status: both are `broken`.
+ */
+export function classifyUpstreamError(error: unknown, operatorKey: string | null): UpstreamFailure {
+  if (error instanceof APIConnectionTimeoutError) return new UpstreamFailure('timeout');
+  if (error instanceof APIConnectionError) return new UpstreamFailure('unreachable');
+  if (error instanceof APIError && typeof error.status === 'number') {
+    const status = error.status;
+    if (status === 401 || status === 403) return new UpstreamFailure('auth', status);
+    if (status === 429) return new UpstreamFailure('rate_limited', status, null, retryAfterSeconds(error.headers) ?? 1);
+    if (status === 400 || status === 404 || status === 422) {
+      const body = (error.error ?? {}) as Record<string, unknown>;
+      const text = (value: unknown) => (typeof value === 'string' ? redactSecrets(value, operatorKey) : null);
+      return new UpstreamFailure('rejected', status, {
+        message: text(body.message) ?? `The upstream refused the request (${status}).`,
+        type: text(body.type),
+        code: text(body.code),
+        param: text(body.param),
+      });
+    }
+    return new UpstreamFailure('server', status);
+  }
+  return new UpstreamFailure('broken');
+}

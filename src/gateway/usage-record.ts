@@ -1,0 +1,60 @@
+// GET /v1/usage/{requestId}: one call's usage row as JSON with exactly DESIGN §3's fields, scoped to its owner.
+import type { DB } from '../db/connect.ts';
+
+export interface UsageRecord {
+  requestId: string;
+  createdAt: string;
+  model: string;
+  status: string;
+  estimated: boolean;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  rates: { inputCreditsPer1k: number; cachedInputCreditsPer1k: number; outputCreditsPer1k: number };
+  roundingMode: string;
+  heldCredits: number;
+  chargedCredits: number;
+  chargedMillicredits: number;
+  shortfallCredits: number;
+  latencyMs: number;
+  /** The key's prefix (what the keys page shows); null for a playground call. */
+  apiKey: string | null;
+}
+
+/** Millicredits as a JSON number of credits: exact, since every mc value is a whole thousandth. */
+const credits = (amountMc: number) => amountMc / 1000;
+
+/** null for an unknown request id and for another user's: both answer 404. */
+export async function findUsageRecord(db: DB, userId: number, requestId: string): Promise<UsageRecord | null> {
+  const row = await db
+    .selectFrom('usage as u')
+    .leftJoin('api_keys as k', 'k.id', 'u.api_key_id')
+    .selectAll('u')
+    .select('k.prefix as key_prefix')
+    .where('u.request_id', '=', requestId)
+    .where('u.user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return null;
+  return {
+    requestId: row.request_id,
+    createdAt: new Date(row.created_at_ms).toISOString(),
+    model: row.model,
+    status: row.status,
+    estimated: row.estimated === 1,
+    inputTokens: row.input_tokens,
+    cachedInputTokens: row.cached_input_tokens,
+    outputTokens: row.output_tokens,
+    rates: {
+      inputCreditsPer1k: credits(row.input_mc_per_1k),
+      cachedInputCreditsPer1k: credits(row.cached_input_mc_per_1k),
+      outputCreditsPer1k: credits(row.output_mc_per_1k),
+    },
+    roundingMode: row.rounding_mode,
+    heldCredits: credits(row.hold_mc),
+    chargedCredits: credits(row.charged_mc),
+    chargedMillicredits: row.charged_mc,
+    shortfallCredits: credits(row.shortfall_mc),
+    latencyMs: row.latency_ms,
+    apiKey: row.key_prefix ?? null,
+  };
+}

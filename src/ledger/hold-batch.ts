@@ -1,0 +1,63 @@
+// Grouped holds: the wallet is read, the amount decided and the hold placed in one transaction, and
+// holds asked for in the same turn of the event loop share that transaction's commit (no fsync:
+// a hold dies with its call if the process dies).
+import type { Clock } from '../clock.ts';
+import type { DB } from '../db/connect.ts';
+import type { Hold } from '../db/schema.ts';
+import type { Trx } from '../db/transaction.ts';
+import { InsufficientCreditsError } from './errors.ts';
+import { createGroupCommit, type GroupCommit } from './group-commit.ts';
+import { placeHoldIn, type PlaceHoldInput } from './holds.ts';
+
+export interface WalletNow {
+  balanceMc: number;
+  heldMc: number;
+  availableMc: number;
+}
+
+export interface HoldRequest extends Omit<PlaceHoldInput, 'amountMc'> {
+  /**
+   * The amount to hold, decided from the wallet as it is inside the hold's own transaction (so no
+   * other call can take the credits in between). Throw to refuse: nothing is written. It may run
+   * more than once (see GroupWork), so it only computes.
+   */
+  amountFor(wallet: WalletNow, trx: Trx): number | Promise<number>;
+}
+
+export interface HoldBatcher {
+  /** Resolves with the hold once its commit is done; rejects with whatever amountFor threw. */
+  place(request: HoldRequest): Promise<Hold>;
+  idle(): Promise<void>;
+  readonly stats: GroupCommit['stats'];
+}
+
+type Placed = { hold: Hold } | { refused: unknown };
+
+export function createHoldBatcher(db: DB, clock: Clock): HoldBatcher {
+  const group = createGroupCommit(db, clock, { durable: false });
+  return {
+    stats: group.stats,
+    idle: () => group.idle(),
+    async place(request) {
+      const placed = await group.run<Placed>(async (trx, nowMs) => {
+        const wallet = await trx.selectFrom('wallets').select(['balance_mc', 'held_mc']).where('user_id', '=', request.userId).executeTakeFirstOrThrow();
+        let amountMc: number;
+        try {
+          amountMc = await request.amountFor({ balanceMc: wallet.balance_mc, heldMc: wallet.held_mc, availableMc: wallet.balance_mc - wallet.held_mc }, trx);
+        } catch (refused) {
+          // Refused before writing anything: the rest of the group carries on.
+          return { refused };
+        }
+        try {
+          return { hold: await placeHoldIn(trx, nowMs, { ...request, amountMc }) };
+        } catch (error) {
+          // The conditional update changed nothing, so this refusal wrote nothing either.
+          if (error instanceof InsufficientCreditsError) return { refused: error };
+          throw error;
+        }
+      });
+      if ('refused' in placed) throw placed.refused;
+      return placed.hold;
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// Starts an auto-recharge inside the hold's or settle's transaction: a pending row (at most one per
+// user, the database's partial UNIQUE index behind the check), the package snapshotted. The payment
+// is made after commit by the recharge worker, with the row as its idempotency key.
+import type { Trx } from '../db/transaction.ts';
+import { utcMonth } from '../ledger/month.ts';
+
+type Listener = () => void;
+const listeners = new Set<Listener>();
+
+/** The recharge worker listens; a started recharge wakes it once the transaction has committed. */
+export function onRechargeStarted(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: number, nowMs: number): Promise<number | null> {
+  const settings = await trx.selectFrom('billing_settings').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  if (!settings || settings.auto_recharge_enabled !== 1 || settings.auto_recharge_package_id === null) return null;
+  if (availableMc >= settings.auto_recharge_threshold_mc) return null;
+  const pending = await trx.selectFrom('auto_recharges').select('id').where('user_id', '=', userId).where('status', '=', 'pending').executeTakeFirst();
+  if (pending) return null;
+  const month = utcMonth(nowMs);
+  const done = await trx
+    .selectFrom('auto_recharges')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('month', '=', month)
+    .where('status', '=', 'succeeded')
+    .executeTakeFirstOrThrow();
+  if (Number(done.n) >= settings.auto_recharge_monthly_limit) return null;
+  const [card, pkg] = await Promise.all([
+    trx.selectFrom('saved_cards').select('payment_method_id').where('user_id', '=', userId).executeTakeFirst(),
+    trx.selectFrom('packages').selectAll().where('id', '=', settings.auto_recharge_package_id).where('active', '=', 1).executeTakeFirst(),
+  ]);
+  if (!card || !pkg || pkg.credits_mc <= settings.auto_recharge_threshold_mc) return null;
+  const row = await trx
+    .insertInto('auto_recharges')
+    .values({
+      user_id: userId,
+      package_id: pkg.id,
+      package_name: pkg.name,
+      price_cents: pkg.price_cents,
+      currency: pkg.currency,
+      credits_mc: pkg.credits_mc,
+      payment_method_id: card.payment_method_id,
+      status: 'pending',
+      payment_intent_id: null,
+      attempts: 0,
+      next_attempt_at_ms: nowMs,
+      failure_reason: null,
+      month,
+      created_at_ms: nowMs,
+      updated_at_ms: nowMs,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  // Deferred: the worker's own query waits for this transaction anyway (one connection per process).
+  setImmediate(() => listeners.forEach((listener) => listener()));
+  return row.id;
+}

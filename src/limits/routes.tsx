@@ -1,0 +1,72 @@
+// /settings/billing: read and save the billing settings form (a 422 re-renders it with fields marked).
+import { Hono, type Context } from 'hono';
+import type { Config } from '../config.ts';
+import type { Clock } from '../clock.ts';
+import type { DB } from '../db/connect.ts';
+import type { AppEnv } from '../web/env.ts';
+import { requireUser } from '../web/auth-middleware.ts';
+import { render } from '../web/render.tsx';
+import { activePackages } from '../credits/packages.ts';
+import { currentRates } from '../pricing/rates.ts';
+import { BillingForm, formValuesFrom, type BillingFormValues } from '../../views/settings/billing.tsx';
+import { billingSettings, parseSettingsForm, saveBillingSettings } from './settings.ts';
+import { savedCard } from './saved-card.ts';
+
+export function settingsRoutes(config: Config, db: DB, clock: Clock) {
+  const app = new Hono<AppEnv>();
+  app.use('/settings/*', requireUser);
+
+  async function page(c: Context<AppEnv>, values: BillingFormValues | null, errors: Record<string, string> | undefined, saved: boolean) {
+    const userId = c.get('user')!.id;
+    const [packages, rates, card, settings] = await Promise.all([activePackages(db), currentRates(db), savedCard(db, userId), billingSettings(db, userId)]);
+    const form = () => (
+      <BillingForm values={values ?? formValuesFrom(settings, rates)} errors={errors} packages={packages} rates={rates} card={card} canBuy={config.payments !== 'off'} saved={saved} />
+    );
+    return render(c, config, {
+      title: 'Billing settings',
+      current: '/settings/billing',
+      status: errors ? 422 : 200,
+      page: () => (
+        <>
+          <h1>Billing settings</h1>
+          {form()}
+        </>
+      ),
+      partial: form,
+    });
+  }
+
+  app.get('/settings/billing', (c) => page(c, null, undefined, false));
+
+  app.post('/settings/billing', async (c) => {
+    const body = await c.req.parseBody();
+    const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
+    const modelCaps = Object.fromEntries(
+      Object.keys(body)
+        .map((name) => /^model_cap\[(.+)\]$/.exec(name))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1]!, text(m[0])]),
+    );
+    const values: BillingFormValues = {
+      low_balance_threshold: text('low_balance_threshold'),
+      auto_recharge: text('auto_recharge') === 'on',
+      auto_recharge_threshold: text('auto_recharge_threshold'),
+      auto_recharge_package: text('auto_recharge_package'),
+      auto_recharge_monthly_limit: text('auto_recharge_monthly_limit'),
+      monthly_cap: text('monthly_cap'),
+      model_caps: modelCaps,
+    };
+    const userId = c.get('user')!.id;
+    const [packages, rates, card] = await Promise.all([activePackages(db), currentRates(db), savedCard(db, userId)]);
+    const parsed = parseSettingsForm(values, {
+      packagesMc: new Map(packages.map((p) => [p.id, p.credits_mc])),
+      models: rates.map((r) => r.model),
+      hasSavedCard: card !== null,
+    });
+    if (!parsed.ok) return page(c, values, parsed.errors, false);
+    await saveBillingSettings(db, clock, userId, parsed.settings);
+    return page(c, null, undefined, true);
+  });
+
+  return app;
+}

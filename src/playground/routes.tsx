@@ -1,0 +1,108 @@
+// /playground: one prompt through the same metering path as the API (no key), the reply with its cost, the balance card updated.
+import { Hono, type Context } from 'hono';
+import type { Config } from '../config.ts';
+import type { DB } from '../db/connect.ts';
+import type { Gateway } from '../gateway/gateway.ts';
+import { newRequestId } from '../gateway/gateway.ts';
+import { InvalidRequestError, OutOfCreditsError, UpstreamFailure, CallAbortedError, ShuttingDownError } from '../gateway/errors.ts';
+import { outOfCreditsMessage, upstreamFailureBody } from '../gateway/replies.ts';
+import { clientGoneSignal } from '../gateway/routes.ts';
+import { walletSummary } from '../ledger/wallet.ts';
+import { currentRates } from '../pricing/rates.ts';
+import type { AppEnv } from '../web/env.ts';
+import { requireUser } from '../web/auth-middleware.ts';
+import { formFields } from '../web/form-data.ts';
+import { render } from '../web/render.tsx';
+import { BalanceCard } from '../../views/credits/balance-card.tsx';
+import { PlaygroundPanel, type PlaygroundPanelProps, type PlaygroundResult, type PlaygroundValues } from '../../views/playground.tsx';
+
+const MAX_PROMPT_CHARS = 32_000;
+
+type Errors = NonNullable<PlaygroundPanelProps['errors']>;
+
+export function playgroundRoutes(config: Config, db: DB, gateway: Gateway) {
+  const app = new Hono<AppEnv>();
+  app.use('/playground', requireUser);
+
+  async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; result?: PlaygroundResult } = {}, status: 200 | 402 | 422 = 200) {
+    const userId = c.get('user')!.id;
+    const [rates, wallet] = await Promise.all([currentRates(db), walletSummary(db, userId)]);
+    // The cheapest model is the one to try things with.
+    const cheapest = [...rates].sort((a, b) => a.output_mc_per_1k - b.output_mc_per_1k)[0];
+    const props: PlaygroundPanelProps = { rates, values: values ?? { model: cheapest?.model ?? '', prompt: '', maxTokens: '' }, ...extra };
+    const response = await render(c, config, {
+      title: 'Playground',
+      current: '/playground',
+      status: status === 402 ? 200 : status,
+      page: () => (
+        <>
+          <h1>Playground</h1>
+          <p class="muted">Try a model from the browser. Each call is charged like an API call (without a key) and listed on the Credits tab.</p>
+          <BalanceCard wallet={wallet} />
+          <PlaygroundPanel {...props} />
+        </>
+      ),
+      // htmx swaps the panel; the balance card beside it is replaced out of band.
+      partial: () => (
+        <>
+          <PlaygroundPanel {...props} />
+          <BalanceCard wallet={wallet} oob />
+        </>
+      ),
+    });
+    // render() knows no 402; the out-of-credits answer keeps its status (htmx swaps 402 too).
+    return status === 402 ? new Response(response.body, { status: 402, headers: response.headers }) : response;
+  }
+
+  app.get('/playground', (c) => page(c, null));
+
+  app.post('/playground', async (c) => {
+    const field = await formFields(c);
+    const values: PlaygroundValues = { model: field('model'), prompt: field('prompt'), maxTokens: field('max_tokens').trim() };
+    const errors: Errors = {};
+    const rates = await currentRates(db);
+    const rate = rates.find((each) => each.model === values.model);
+    if (!rate) errors.model = 'Choose a model from the list.';
+    if (values.prompt.trim() === '') errors.prompt = 'Write a prompt to send.';
+    else if (values.prompt.length > MAX_PROMPT_CHARS) errors.prompt = `Use at most ${MAX_PROMPT_CHARS.toLocaleString('en-US')} characters.`;
+    let maxTokens: number | null = null;
+    if (values.maxTokens !== '') {
+      maxTokens = /^\d{1,9}$/.test(values.maxTokens) ? Number(values.maxTokens) : NaN;
+      const most = rate?.max_output_tokens ?? 16_384;
+      if (!Number.isSafeInteger(maxTokens) || maxTokens < 1 || maxTokens > most) errors.max_tokens = `Enter a whole number from 1 to ${most.toLocaleString('en-US')}, or leave it empty.`;
+    }
+    if (Object.keys(errors).length > 0) return page(c, values, { errors }, 422);
+
+    const body = { model: values.model, messages: [{ role: 'user', content: values.prompt }], ...(maxTokens !== null ? { max_tokens: maxTokens } : {}) };
+    try {
+      const result = await gateway.call({ userId: c.get('user')!.id, apiKeyId: null }, body, { requestId: newRequestId(), clientSignal: clientGoneSignal(c) });
+      if (result.kind !== 'completion') throw new Error('the playground asked for a completion, not a stream');
+      const reply: PlaygroundResult = {
+        kind: 'reply',
+        model: values.model,
+        text: result.completion.choices[0]?.message.content ?? '',
+        requestId: result.requestId,
+        chargedMc: result.chargedMc,
+        inputTokens: result.tokens.inputTokens,
+        cachedInputTokens: result.tokens.cachedInputTokens,
+        outputTokens: result.tokens.outputTokens,
+        estimated: result.estimated,
+        cappedOutputTokens: result.cappedOutputTokens,
+      };
+      return page(c, values, { result: reply });
+    } catch (error) {
+      if (error instanceof OutOfCreditsError) return page(c, values, { result: { kind: 'out-of-credits', message: outOfCreditsMessage(error.details) } }, 402);
+      if (error instanceof InvalidRequestError) {
+        const name = error.param === 'model' ? 'model' : error.param === 'max_tokens' ? 'max_tokens' : 'prompt';
+        return page(c, values, { errors: { [name]: error.message } }, 422);
+      }
+      if (error instanceof UpstreamFailure) return page(c, values, { result: { kind: 'failed', message: upstreamFailureBody(error).error.message } });
+      if (error instanceof ShuttingDownError || error instanceof CallAbortedError) {
+        return page(c, values, { result: { kind: 'failed', message: 'The server is restarting. Send the prompt again in a few seconds.' } });
+      }
+      throw error;
+    }
+  });
+
+  return app;
+}

@@ -1,0 +1,95 @@
+// How many output tokens a call may ask for: the one function behind the gateway's output limit,
+// its 402, and the Credits tab's out-of-credits state (DESIGN §5).
+import type { RoundingMode } from '../config.ts';
+import type { Rate } from '../db/schema.ts';
+import { affordableOutputTokens, costMc, type AppliedRates } from './cost.ts';
+
+/** Below this many affordable output tokens a call without max_tokens is refused. */
+export const MIN_AFFORDABLE_OUTPUT_TOKENS = 256;
+
+/** The prompt the out-of-credits rule imagines: 1 token, plus the hold's margin. */
+export const SMALLEST_PROMPT_HOLD_TOKENS = 17;
+
+export interface Budget {
+  /** What this budget still allows, in millicredits: the available balance, or a cap's remainder. */
+  remainingMc: number;
+  /** Which budget it is, for the refusal ("balance", or a cap's scope later). */
+  scope: string;
+}
+
+export interface LimitRequest {
+  rates: AppliedRates;
+  mode: RoundingMode;
+  /** Input tokens the hold reserves (counted + margin). */
+  holdInputTokens: number;
+  /** max_tokens / max_completion_tokens from the request, if given. */
+  requestedOutputTokens: number | null;
+  /** The model's max_output_tokens on the rate card. */
+  modelMaxOutputTokens: number;
+  /** n > 1 multiplies the output hold. */
+  choices: number;
+  budgets: Budget[];
+}
+
+export type LimitDecision =
+  | { ok: true; outputTokens: number; holdMc: number; capped: boolean }
+  | { ok: false; scope: string; requiredMc: number; remainingMc: number; affordableOutputTokens: number; requestedOutputTokens: number };
+
+/** The hold for a call: input at the uncached rate plus `outputTokens` for each of `choices`. */
+export function holdAmountMc(rates: AppliedRates, mode: RoundingMode, holdInputTokens: number, outputTokens: number, choices = 1): number {
+  return costMc({ inputTokens: holdInputTokens, cachedInputTokens: 0, outputTokens: outputTokens * choices }, rates, mode);
+}
+
+function affordable(request: LimitRequest, budget: Budget): number {
+  return Math.floor(affordableOutputTokens(budget.remainingMc, request.holdInputTokens, request.rates, request.mode) / request.choices);
+}
+
+/**
+ * With max_tokens given, that is the limit, and any budget that can't cover it refuses. Without it,
+ * the limit is the smallest of the model's maximum and what every budget affords, and fewer than
+ * 256 affordable tokens is a refusal.
+ */
+export function decideOutputLimit(request: LimitRequest): LimitDecision {
+  const wanted = request.requestedOutputTokens ?? request.modelMaxOutputTokens;
+  let outputTokens = wanted;
+  for (const budget of request.budgets) {
+    const fits = affordable(request, budget);
+    if (request.requestedOutputTokens !== null ? fits < wanted : fits < Math.min(wanted, MIN_AFFORDABLE_OUTPUT_TOKENS)) {
+      const requestedOutputTokens = request.requestedOutputTokens ?? Math.min(wanted, MIN_AFFORDABLE_OUTPUT_TOKENS);
+      return {
+        ok: false,
+        scope: budget.scope,
+        requiredMc: holdAmountMc(request.rates, request.mode, request.holdInputTokens, requestedOutputTokens, request.choices),
+        remainingMc: budget.remainingMc,
+        affordableOutputTokens: fits,
+        requestedOutputTokens,
+      };
+    }
+    outputTokens = Math.min(outputTokens, fits);
+  }
+  return {
+    ok: true,
+    outputTokens,
+    holdMc: holdAmountMc(request.rates, request.mode, request.holdInputTokens, outputTokens, request.choices),
+    capped: request.requestedOutputTokens === null && outputTokens < request.modelMaxOutputTokens,
+  };
+}
+
+/**
+ * The Credits tab's out-of-credits state: the available balance can't pay for the smallest call
+ * the gateway would accept (a 1-token prompt and 256 output tokens) on the cheapest model.
+ */
+export function isOutOfCredits(availableMc: number, rates: Rate[], mode: RoundingMode): boolean {
+  return !rates.some(
+    (rate) =>
+      decideOutputLimit({
+        rates: rate,
+        mode,
+        holdInputTokens: SMALLEST_PROMPT_HOLD_TOKENS,
+        requestedOutputTokens: null,
+        modelMaxOutputTokens: rate.max_output_tokens,
+        choices: 1,
+        budgets: [{ remainingMc: availableMc, scope: 'balance' }],
+      }).ok,
+  );
+}

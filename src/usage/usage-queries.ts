@@ -1,0 +1,86 @@
+// Reading usage: a filtered page of the usage table, one row explained, and spend this month.
+// Every query is scoped to one user.
+import type { DB } from '../db/connect.ts';
+import type { ApiKey, Usage } from '../db/schema.ts';
+import { keysetQuery, toPage, type Page } from '../credits/keyset.ts';
+import type { UsageFilters } from '../credits/filters.ts';
+import { utcMonth } from '../ledger/month.ts';
+
+export const USAGE_PAGE_SIZE = 25;
+
+/** The filtered usage rows without order or position: shared by the table and the CSV export. */
+export function usageQuery(db: DB, userId: number, filters: Omit<UsageFilters, 'cursor' | 'raw'>) {
+  let query = db.selectFrom('usage').selectAll().where('user_id', '=', userId);
+  if (filters.model) query = query.where('model', '=', filters.model);
+  if (filters.key?.kind === 'key') query = query.where('api_key_id', '=', filters.key.id);
+  if (filters.key?.kind === 'playground') query = query.where('api_key_id', 'is', null);
+  if (filters.fromMs !== null) query = query.where('created_at_ms', '>=', filters.fromMs);
+  if (filters.untilMs !== null) query = query.where('created_at_ms', '<', filters.untilMs);
+  return query;
+}
+
+export async function usagePage(db: DB, userId: number, filters: UsageFilters, pageSize = USAGE_PAGE_SIZE): Promise<Page<Usage>> {
+  const fetched = await keysetQuery(usageQuery(db, userId, filters), filters.cursor, pageSize).execute();
+  return toPage(fetched, filters.cursor, pageSize);
+}
+
+export async function hasAnyUsage(db: DB, userId: number): Promise<boolean> {
+  return (await db.selectFrom('usage').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst()) !== undefined;
+}
+
+export interface UsageDetail {
+  usage: Usage;
+  apiKey: Pick<ApiKey, 'id' | 'name' | 'prefix'> | null;
+}
+
+/** undefined for another user's request id: the caller answers 404, never data. */
+export async function usageDetail(db: DB, userId: number, requestId: string): Promise<UsageDetail | undefined> {
+  const usage = await db.selectFrom('usage').selectAll().where('request_id', '=', requestId).where('user_id', '=', userId).executeTakeFirst();
+  if (!usage) return undefined;
+  const apiKey = usage.api_key_id === null ? null : ((await db.selectFrom('api_keys').select(['id', 'name', 'prefix']).where('id', '=', usage.api_key_id).executeTakeFirst()) ?? null);
+  return { usage, apiKey };
+}
+
+export interface SpendLine {
+  label: string;
+  chargedMc: number;
+  calls: number;
+}
+
+export interface MonthSpend {
+  month: string;
+  totalMc: number;
+  calls: number;
+  byModel: SpendLine[];
+  byKey: SpendLine[];
+}
+
+/** From the monthly rollup (a handful of rows per user and month), never from the usage history. */
+export async function spendThisMonth(db: DB, userId: number, nowMs: number): Promise<MonthSpend> {
+  const month = utcMonth(nowMs);
+  const rows = await db
+    .selectFrom('monthly_spend')
+    .leftJoin('api_keys', 'api_keys.id', 'monthly_spend.api_key_id')
+    .select(['monthly_spend.model', 'monthly_spend.api_key_id', 'monthly_spend.charged_mc', 'monthly_spend.calls', 'api_keys.name as key_name', 'api_keys.prefix as key_prefix'])
+    .where('monthly_spend.user_id', '=', userId)
+    .where('monthly_spend.month', '=', month)
+    .execute();
+  const group = (labelOf: (r: (typeof rows)[number]) => string) => {
+    const lines = new Map<string, SpendLine>();
+    for (const r of rows) {
+      const label = labelOf(r);
+      const line = lines.get(label) ?? { label, chargedMc: 0, calls: 0 };
+      line.chargedMc += Number(r.charged_mc);
+      line.calls += Number(r.calls);
+      lines.set(label, line);
+    }
+    return [...lines.values()].sort((a, b) => b.chargedMc - a.chargedMc || a.label.localeCompare(b.label));
+  };
+  return {
+    month,
+    totalMc: rows.reduce((sum, r) => sum + Number(r.charged_mc), 0),
+    calls: rows.reduce((sum, r) => sum + Number(r.calls), 0),
+    byModel: group((r) => r.model),
+    byKey: group((r) => (r.api_key_id === 0 ? 'Playground' : r.key_name ? `${r.key_name} (${r.key_prefix}…)` : `key ${r.api_key_id}`)),
+  };
+}

@@ -1,0 +1,100 @@
+// What the billing suites share: the app with Stripe pointed at the hand-written fake (one clock for
+// both), a signed-in buyer, checkout through the real route, webhooks signed by the fake, and checks.
+import * as assert from 'uvu/assert';
+import type Stripe from 'stripe';
+import { startStripeFake, type StripeFake } from './fakes/stripe-fake.ts';
+import { testApp, type Answer, type Browser, type TestApp } from './helpers/app.ts';
+import { START_MS } from './helpers/db.ts';
+import { audit } from '../src/ledger/audit.ts';
+import { walletSummary } from '../src/ledger/wallet.ts';
+import { findUserByEmail } from '../src/users/users.ts';
+import type { Purchase, User } from '../src/db/schema.ts';
+
+export const WEBHOOK_SECRET = 'whsec_test_tokentab';
+
+export interface StripeWorld extends TestApp {
+  fake: StripeFake;
+  stop(): Promise<void>;
+}
+
+export async function stripeWorld(env: Record<string, string> = {}): Promise<StripeWorld> {
+  let world: TestApp | null = null;
+  // The fake stamps `created` from the app's manual clock, so reconcile's "last 72 hours" agree.
+  const fake = await startStripeFake({ clock: { now: () => world?.clock.now() ?? START_MS } });
+  world = await testApp({ PAYMENTS: 'stripe', STRIPE_SECRET_KEY: 'sk_test_tokentab', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: fake.url, ...env });
+  const t = world;
+  return {
+    ...t,
+    fake,
+    async stop() {
+      await fake.close();
+      await t.close();
+    },
+  };
+}
+
+export interface Buyer {
+  browser: Browser;
+  user: User;
+}
+
+let buyers = 0;
+export async function signedInBuyer(t: TestApp, email = `buyer${++buyers}@example.com`): Promise<Buyer> {
+  const browser = t.browser();
+  const answer = await browser.signUp(email);
+  assert.is(answer.status, 303, `sign-up of ${email}`);
+  const user = await findUserByEmail(t.db, email);
+  assert.ok(user);
+  return { browser, user: user! };
+}
+
+export interface Started {
+  answer: Answer;
+  sessionId: string;
+  purchase: Purchase;
+}
+
+/** POST /credits/checkout as the packages grid does; the answer is a 303 to the fake's hosted page. */
+export async function startPurchase(t: TestApp, buyer: Buyer, packageId = 'starter', extra: Record<string, string> = {}): Promise<Started> {
+  const answer = await buyer.browser.post('/credits/checkout', { package: packageId, ...extra });
+  assert.is(answer.status, 303, `checkout answered ${answer.status}: ${answer.text.slice(0, 300)}`);
+  const location = answer.headers.get('location') ?? '';
+  const sessionId = /\/(cs_[A-Za-z0-9_]+)$/.exec(location)?.[1];
+  assert.ok(sessionId, `a Checkout Session url, got ${location}`);
+  const purchase = await t.db.selectFrom('purchases').selectAll().where('checkout_session_id', '=', sessionId!).executeTakeFirstOrThrow();
+  return { answer, sessionId: sessionId!, purchase };
+}
+
+/** Delivers an event to the app as Stripe would: signed by the fake, the pretty-printed body as is. */
+export async function deliver(t: StripeWorld, event: Stripe.Event): Promise<Response> {
+  const signed = t.fake.signedWebhook(event, WEBHOOK_SECRET);
+  return t.fetch('/webhooks/stripe', { method: 'POST', headers: signed.headers, body: signed.payload });
+}
+
+export function sessionEvent(t: StripeWorld, type: Stripe.Event.Type, sessionId: string): Stripe.Event {
+  return t.fake.event(type, t.fake.session(sessionId));
+}
+
+export function chargeIdOf(t: StripeWorld, sessionId: string): string {
+  const session = t.fake.session(sessionId);
+  return t.fake.paymentIntent(session.payment_intent as string).latest_charge as string;
+}
+
+export async function balanceMc(t: TestApp, userId: number): Promise<number> {
+  return (await walletSummary(t.db, userId)).balanceMc;
+}
+
+export async function purchaseOf(t: TestApp, sessionId: string): Promise<Purchase> {
+  return t.db.selectFrom('purchases').selectAll().where('checkout_session_id', '=', sessionId).executeTakeFirstOrThrow();
+}
+
+export async function entriesOf(t: TestApp, userId: number) {
+  return t.db.selectFrom('ledger_entries').selectAll().where('user_id', '=', userId).orderBy('id').execute();
+}
+
+export async function assertAuditClean(t: TestApp): Promise<void> {
+  const violations = await audit(t.db);
+  assert.equal(violations, [], `audit: ${violations.map((v) => v.detail).join('; ')}`);
+}
+
+export const STARTER_MC = 10_000_000;

@@ -1,0 +1,277 @@
+// The Credits tab through the DOM: every part's numbers and states, the htmx attributes behind the
+// swaps, the partial-or-full rule, filters, keyset pages, the usage detail and tenant isolation.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { grantCredits } from '../src/ledger/credits.ts';
+import { placeHold } from '../src/ledger/holds.ts';
+import { setRate } from '../src/pricing/rates.ts';
+import { createApiKey } from '../src/keys/keys.ts';
+import { testApp, type Browser, type TestApp } from './helpers/app.ts';
+import { rateOf } from './helpers/db.ts';
+import { makeCall } from './helpers/usage.ts';
+
+const page = suite<{ t: TestApp; browser: Browser; userId: number }>('credits tab');
+page.before.each(async (context) => {
+  context.t = await testApp();
+  context.browser = context.t.browser();
+  await context.browser.signUp('user@example.com');
+  context.userId = (await context.t.db.selectFrom('users').select('id').executeTakeFirstOrThrow()).id;
+});
+page.after.each(async ({ t }) => t.close());
+
+const text = (el: Element | null | undefined) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+
+page('balance card: 2 decimals rounded down, USD rounded down, available and held by N calls, data-mc', async ({ t, browser, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 1_234_567, reason: 'r' });
+  const rate = await rateOf(t.db, 'gpt-4o-mini');
+  for (const requestId of ['h1', 'h2']) await placeHold(t.db, t.clock, { userId, apiKeyId: null, requestId, rate, roundingMode: 'exact', amountMc: 100_001, ttlMs: 60_000 });
+  const { doc, status } = await browser.get('/credits');
+  assert.is(status, 200);
+  const card = doc.querySelector('#balance-card')!;
+  assert.is(text(card.querySelector('.balance-credits')), '1,234.56');
+  assert.is(card.querySelector('.balance-credits')!.getAttribute('data-mc'), '1234567');
+  assert.is(text(card.querySelector('.balance-usd')), '≈ $1.23');
+  assert.is(text(card.querySelector('.balance-detail')), 'available 1,034.565 · held 200.002 by 2 calls');
+  assert.equal([...card.querySelectorAll('.balance-detail [data-mc]')].map((e) => e.getAttribute('data-mc')), ['1034565', '200002']);
+  assert.is(card.querySelector('a.button')?.getAttribute('href'), '/credits#packages', 'Add credits goes to the packages');
+});
+
+page('low-balance banner under the user\'s threshold, with a link to buy; none at or above it or when off', async ({ t, browser, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 499_999, reason: 'r' });
+  const low = await browser.get('/credits');
+  assert.match(text(low.doc.querySelector('#low-balance-banner')), /below 500\.00 credits/);
+  assert.is(low.doc.querySelector('#low-balance-banner a')?.getAttribute('href'), '/credits#packages');
+  await grantCredits(t.db, t.clock, { userId, amountMc: 1, reason: 'r' });
+  assert.not.ok((await browser.get('/credits')).doc.querySelector('#low-balance-banner'), 'at the threshold: no banner');
+  await t.db.updateTable('users').set({ low_balance_threshold_mc: 0 }).execute();
+  assert.not.ok((await browser.get('/credits')).doc.querySelector('#low-balance-banner'));
+});
+
+page('out of credits: the same rule as the gateway (1-token prompt + 256 output tokens on the cheapest model)', async ({ t, browser, userId }) => {
+  // gpt-4o-mini: 17 prompt tokens held (1 + margin 16) × 2,400 µc + 256 × 9,600 µc = 2,498,400 µc → 2,499 mc.
+  await grantCredits(t.db, t.clock, { userId, amountMc: 2_498, reason: 'r' });
+  const out = await browser.get('/credits');
+  const alert = out.doc.querySelector('#balance-card .out-of-credits[role="alert"]');
+  assert.match(text(alert), /out of credits/);
+  assert.is(alert?.querySelector('a.button')?.getAttribute('href'), '/credits#packages');
+  await grantCredits(t.db, t.clock, { userId, amountMc: 1, reason: 'r' });
+  assert.not.ok((await browser.get('/credits')).doc.querySelector('.out-of-credits'), '2,499 mc affords the smallest call');
+});
+
+page('packages grid: prices, credits, bonus, $ per 1k, savings vs Starter, Best value, a buy form per card', async ({ browser }) => {
+  const { doc } = await browser.get('/credits');
+  const cards = [...doc.querySelectorAll('#packages .package')];
+  assert.equal(cards.map((c) => c.getAttribute('data-package')), ['starter', 'basic', 'professional', 'enterprise']);
+  const card = (id: string) => doc.querySelector(`#packages [data-package="${id}"]`)!;
+  assert.is(text(card('starter').querySelector('.price')), '$10.00');
+  assert.is(text(card('professional').querySelector('.package-credits')), '52,500 credits');
+  assert.is(card('professional').querySelector('.package-credits')!.getAttribute('data-mc'), '52500000');
+  assert.match(text(card('professional').querySelector('.package-bonus')), /\+2,500 bonus \(5%\)/);
+  assert.match(text(card('enterprise').querySelector('.package-bonus')), /\+20,000 bonus \(10%\)/);
+  assert.is(text(card('starter').querySelector('.per-1k')), '$1.000 per 1k credits');
+  assert.is(text(card('professional').querySelector('.per-1k')), '$0.952 per 1k credits');
+  assert.is(text(card('professional').querySelector('.savings')), 'Save 4.8% vs Starter');
+  assert.is(text(card('enterprise').querySelector('.savings')), 'Save 9.1% vs Starter');
+  assert.not.ok(card('starter').querySelector('.savings'), 'no "Save 0%"');
+  assert.not.ok(card('basic').querySelector('.savings'));
+  assert.equal(cards.filter((c) => c.querySelector('.badge')).map((c) => c.getAttribute('data-package')), ['enterprise']);
+  const form = card('basic').querySelector('form')!;
+  assert.is(form.getAttribute('action'), '/credits/checkout');
+  assert.is(form.getAttribute('method'), 'post');
+  assert.is(form.getAttribute('hx-disabled-elt'), 'find button', 'the button is disabled while it submits');
+  assert.is((form.querySelector('input[name="package"]') as HTMLInputElement).value, 'basic');
+  assert.ok(form.querySelector('input[name="save_card"][type="checkbox"]'));
+});
+
+page('PAYMENTS=off: no buy buttons, a note that the operator grants credits', async () => {
+  const t = await testApp({ PAYMENTS: 'off' });
+  try {
+    const browser = t.browser();
+    await browser.signUp('off@example.com');
+    const { doc } = await browser.get('/credits');
+    assert.is(doc.querySelectorAll('#packages form').length, 0);
+    assert.match(text(doc.querySelector('#packages')), /granted by the operator/);
+  } finally {
+    await t.close();
+  }
+});
+
+page('rate card: labels, credits per 1k, last updated from the rate version, and the charging note', async ({ t, browser }) => {
+  t.clock.advance(3_600_000);
+  await setRate(t.db, t.clock, { model: 'gpt-4o', inputMcPer1k: 25_000, outputMcPer1k: 90_000 });
+  const { doc } = await browser.get('/credits');
+  const rows = [...doc.querySelectorAll('#rate-card tbody tr')].map((tr) => [...tr.children].map((c) => text(c)));
+  assert.equal(rows, [
+    ['Advanced (gpt-4o)', '25.000', '10.000', '90.000'],
+    ['Eco (gpt-4o-mini)', '2.400', '1.200', '9.600'],
+  ]);
+  const note = text(doc.querySelector('#rate-card > p'));
+  assert.match(note, /Last updated 2026-11-26 13:00 UTC/);
+  assert.match(note, /We only charge based on actual token usage\./);
+  assert.match(note, /1,000 credits = \$1\.00/);
+});
+
+page('estimator: tokenizer count at the live rate, USD, how many requests the balance covers; htmx gets the result only', async ({ t, browser, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 100_000, reason: 'r' });
+  const form = (await browser.get('/credits')).doc.querySelector('#estimator form')!;
+  assert.match(form.getAttribute('hx-trigger') ?? '', /input changed delay:\d+ms/, 'debounced, no eval-based filter');
+  assert.not.match(form.getAttribute('hx-trigger') ?? '', /\[/);
+  // "Hello world" as one user message: 2 text tokens + 3 framing + 3 priming + 1 role = 9 tokens (checked against the tokenizer in tokens.test.ts).
+  const partial = await browser.post('/credits/estimate', { text: 'Hello world', model: 'gpt-4o-mini', output_tokens: '1000' }, { htmx: true });
+  assert.is(partial.status, 200);
+  assert.not.ok(partial.doc.querySelector('header.top'));
+  const cost = partial.doc.querySelector('#estimate-result [data-mc]')!;
+  const mc = Number(cost.getAttribute('data-mc'));
+  const inputTokens = Number(/for ([\d,]+) input/.exec(text(partial.doc.querySelector('#estimate-result')))![1]!.replace(/,/g, ''));
+  assert.is(mc, Math.ceil((inputTokens * 2_400 + 1_000 * 9_600) / 1_000));
+  assert.match(text(partial.doc.querySelector('#estimate-result')), new RegExp(`covers about ${Math.floor(100_000 / mc)} such requests`));
+  assert.match(text(partial.doc.querySelector('#estimate-result')), /\(\$0\.0\d{3}\)/);
+  const full = await browser.post('/credits/estimate', { text: 'Hello world', model: 'gpt-4o-mini', output_tokens: 'lots' });
+  assert.is(full.status, 422);
+  assert.is(full.doc.querySelector('#estimate-output')?.getAttribute('aria-invalid'), 'true');
+  assert.is((full.doc.querySelector('#estimate-text') as HTMLTextAreaElement).value, 'Hello world', 'the plain form keeps what was typed');
+});
+
+page('spend this month: total, by model and by key; last month is not counted', async ({ t, browser, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 10_000_000, reason: 'r' });
+  const { apiKey } = await createApiKey(t.db, t.clock, userId, 'backend');
+  t.clock.set(Date.UTC(2026, 9, 31, 23, 59));
+  await makeCall(t.db, t.clock, userId, { model: 'gpt-4o', inputTokens: 1_000, outputTokens: 1_000 }); // October
+  t.clock.set(Date.UTC(2026, 10, 1, 0, 1));
+  await makeCall(t.db, t.clock, userId, { model: 'gpt-4o', inputTokens: 10_000, outputTokens: 2_000, apiKeyId: apiKey.id }); // 360.000
+  await makeCall(t.db, t.clock, userId, { model: 'gpt-4o-mini', inputTokens: 1_000, outputTokens: 1_000 }); // 12.000, playground
+  await makeCall(t.db, t.clock, userId, { model: 'gpt-4o-mini', inputTokens: 750, outputTokens: 200, apiKeyId: apiKey.id }); // 3.720
+  const { doc } = await browser.get('/credits');
+  const spend = doc.querySelector('#spend')!;
+  assert.is(spend.querySelector('.spend-total')!.getAttribute('data-mc'), '375720');
+  assert.match(text(spend), /375\.720 credits in 2026-11 \(UTC\) over 3 calls/);
+  const lines = [...spend.querySelectorAll('tr')].map((tr) => [text(tr.querySelector('th')), tr.querySelector('[data-mc]')!.getAttribute('data-mc')]);
+  assert.equal(lines, [
+    ['Advanced (gpt-4o)', '360000'],
+    ['Eco (gpt-4o-mini)', '15720'],
+    [`backend (${apiKey.prefix}…)`, '363720'],
+    ['Playground', '12000'],
+  ]);
+});
+
+page('empty usage: how to make the first call (API base URL, curl, playground and keys links)', async ({ browser }) => {
+  const { doc } = await browser.get('/credits');
+  const empty = doc.querySelector('#usage-results .first-call')!;
+  assert.ok(empty);
+  assert.match(text(empty.querySelector('pre')), /curl http:\/\/localhost:3000\/v1\/chat\/completions/);
+  assert.ok(empty.querySelector('a[href="/playground"]'));
+  assert.ok(empty.querySelector('a[href="/keys"]'));
+});
+
+page('usage table: columns, filters by model, key, playground and dates; Newer/Older by keyset', async ({ t, browser, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 100_000_000, reason: 'r' });
+  const { apiKey } = await createApiKey(t.db, t.clock, userId, 'ci');
+  for (let i = 0; i < 30; i++) {
+    await makeCall(t.db, t.clock, userId, { model: i % 3 === 0 ? 'gpt-4o' : 'gpt-4o-mini', apiKeyId: i % 2 === 0 ? apiKey.id : null, advanceMs: 3_600_000, requestId: `req_${String(i).padStart(2, '0')}` });
+  }
+  const first = await browser.get('/credits');
+  const headers = [...first.doc.querySelectorAll('#usage-results thead th')].map((th) => text(th));
+  assert.equal(headers, ['Date (UTC)', 'Model', 'Input', 'Output', 'Charged credits', 'Status', 'Request ID']);
+  const ids = (doc: Document) => [...doc.querySelectorAll('#usage-results tbody tr')].map((tr) => tr.getAttribute('data-request-id'));
+  assert.equal(ids(first.doc).slice(0, 3), ['req_29', 'req_28', 'req_27'], 'newest first');
+  assert.is(ids(first.doc).length, 25);
+  assert.is(first.doc.querySelector('#usage-results .pager-off')?.textContent?.trim(), '← Newer', 'no newer page on the first');
+  const older = first.doc.querySelector('#usage-results a[rel="next"]')!;
+  assert.is(older.getAttribute('hx-target'), '#usage-results');
+  assert.is(older.getAttribute('hx-push-url'), 'true');
+  const page2 = await browser.get(older.getAttribute('href')!, { htmx: true });
+  assert.not.ok(page2.doc.querySelector('header.top'), 'htmx gets the table only');
+  assert.equal(ids(page2.doc), ['req_04', 'req_03', 'req_02', 'req_01', 'req_00']);
+  const newer = page2.doc.querySelector('a[rel="prev"]')!.getAttribute('href')!;
+  const back = await browser.get(newer);
+  assert.ok(back.doc.querySelector('header.top'), 'a pushed URL renders the full page');
+  assert.equal(ids(back.doc).slice(0, 2), ['req_29', 'req_28']);
+  assert.is(ids(back.doc).length, 25);
+
+  const byModel = await browser.get('/credits/usage?model=gpt-4o', { htmx: true });
+  assert.equal(ids(byModel.doc), ['req_27', 'req_24', 'req_21', 'req_18', 'req_15', 'req_12', 'req_09', 'req_06', 'req_03', 'req_00']);
+  assert.match(text(byModel.doc.querySelector('tbody tr')), /Advanced \(gpt-4o\)/);
+  const byKey = await browser.get(`/credits/usage?key=${apiKey.id}&model=gpt-4o-mini`, { htmx: true });
+  assert.equal(ids(byKey.doc), ['req_28', 'req_26', 'req_22', 'req_20', 'req_16', 'req_14', 'req_10', 'req_08', 'req_04', 'req_02']);
+  const playground = await browser.get('/credits/usage?key=playground&model=gpt-4o', { htmx: true });
+  assert.equal(ids(playground.doc), ['req_27', 'req_21', 'req_15', 'req_09', 'req_03']);
+  // Calls are an hour apart from 13:00 on 2026-11-26 (req_00): 2026-11-27 starts with req_11.
+  const day = await browser.get('/credits/usage?from=2026-11-27&to=2026-11-27', { htmx: true });
+  assert.is(ids(day.doc).length, 19);
+  assert.is(ids(day.doc)[0], 'req_29');
+  assert.is(ids(day.doc).at(-1), 'req_11');
+  const before = await browser.get('/credits/usage?to=2026-11-26', { htmx: true });
+  assert.equal(ids(before.doc), ['req_10', 'req_09', 'req_08', 'req_07', 'req_06', 'req_05', 'req_04', 'req_03', 'req_02', 'req_01', 'req_00'], 'to is inclusive');
+  assert.is(day.doc.querySelector('.csv-link')?.getAttribute('href'), '/credits/usage.csv?from=2026-11-27&to=2026-11-27', 'the export carries the filters');
+  const form = first.doc.querySelector('#usage-filters')!;
+  assert.is(form.getAttribute('hx-target'), '#usage-results');
+  assert.is(form.getAttribute('hx-push-url'), 'true');
+  assert.is(form.getAttribute('action'), '/credits/usage', 'a plain GET form without JavaScript');
+});
+
+page('the partial-or-full rule: htmx gets a partial, a history restore and a plain request the full page', async ({ browser }) => {
+  const partial = await browser.get('/credits/usage', { htmx: true });
+  assert.is(partial.headers.get('vary'), 'HX-Request');
+  assert.not.ok(partial.doc.querySelector('html header.top'));
+  assert.ok(partial.doc.querySelector('#usage-results'));
+  const restore = await browser.get('/credits/usage', { htmx: true, headers: { 'HX-History-Restore-Request': 'true' } });
+  assert.ok(restore.doc.querySelector('header.top'), 'history restore → full page');
+  assert.ok(restore.doc.querySelector('#balance-card'));
+  const plain = await browser.get('/credits/ledger?type=grant');
+  assert.ok(plain.doc.querySelector('#balance-card'));
+  assert.is(plain.doc.querySelector('#ledger-type option[selected]')?.getAttribute('value'), 'grant');
+  const balance = await browser.get('/credits/balance', { htmx: true });
+  assert.is(balance.doc.body.firstElementChild?.id, 'balance-card', 'each part at its own URL');
+});
+
+page('a bad filter: 400 with the field marked; htmx gets the message and the marked form out of band', async ({ browser }) => {
+  const full = await browser.get('/credits/usage?model=gpt-5&from=2026-13-01');
+  assert.is(full.status, 400);
+  assert.is(full.doc.querySelector('#usage-model')?.getAttribute('aria-invalid'), 'true');
+  assert.is(full.doc.querySelector('#usage-from')?.getAttribute('aria-invalid'), 'true');
+  assert.match(text(full.doc.querySelector('#usage-results [role="alert"]')), /model must be one of gpt-4o, gpt-4o-mini, got "gpt-5"/);
+  const partial = await browser.get('/credits/ledger?type=bonus', { htmx: true });
+  assert.is(partial.status, 400);
+  assert.is(partial.doc.querySelector('#ledger-filters')?.getAttribute('hx-swap-oob'), 'true');
+  assert.is(partial.doc.querySelector('#ledger-type')?.getAttribute('aria-invalid'), 'true');
+  const tampered = await browser.get('/credits/usage?cursor=bzEyMy40NQ.AAAAAAAAAAAAAAAA');
+  assert.is(tampered.status, 400);
+  assert.match(text(tampered.doc.querySelector('#usage-results')), /cursor is not valid/);
+});
+
+page('ledger table: types, amounts, balance after; the newest row matches the balance card; usage links to its call', async ({ t, browser, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 50_000, reason: 'welcome' });
+  t.clock.advance(1_000);
+  await makeCall(t.db, t.clock, userId, { inputTokens: 750, outputTokens: 200, requestId: 'req_ledger' });
+  const { doc } = await browser.get('/credits');
+  const rows = [...doc.querySelectorAll('#ledger-results tbody tr')].map((tr) => [...tr.children].slice(1).map((c) => text(c)));
+  assert.equal(rows, [
+    ['Usage', '-3.720', '46.280', 'req_ledger'],
+    ['Grant', '+50.000', '50.000', 'welcome'],
+  ]);
+  const newest = doc.querySelector('#ledger-results tbody tr .balance-after')!.getAttribute('data-mc');
+  assert.is(newest, doc.querySelector('#balance-card .balance-credits')!.getAttribute('data-mc'));
+  assert.is(doc.querySelector('#ledger-results tbody tr a')?.getAttribute('href'), '/credits/usage/req_ledger');
+  const grants = await browser.get('/credits/ledger?type=usage', { htmx: true });
+  assert.is(grants.doc.querySelectorAll('tbody tr').length, 1);
+});
+
+page('usage detail: the rates applied (not today\'s), the formula with numbers, hold vs charge; another user gets 404', async ({ t, browser, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 1_000_000, reason: 'r' });
+  await makeCall(t.db, t.clock, userId, { model: 'gpt-4o', inputTokens: 1_234, cachedInputTokens: 234, outputTokens: 567, requestId: 'req_detail' });
+  await setRate(t.db, t.clock, { model: 'gpt-4o', inputMcPer1k: 1, outputMcPer1k: 1 });
+  const { doc, status } = await browser.get('/credits/usage/req_detail');
+  assert.is(status, 200);
+  const rates = [...doc.querySelectorAll('.usage-detail table td')].map((td) => td.getAttribute('data-mc'));
+  assert.equal(rates, ['20000', '10000', '80000'], 'the rates of the call, not the new card');
+  // (1,234 − 234)·20,000 + 234·10,000 + 567·80,000 = 67,700,000 µc = 67.700 credits.
+  assert.match(text(doc.querySelector('.formula')), /\(1,234 input − 234 cached\) × 20,000 \+ 234 cached × 10,000 \+ 567 output × 80,000 = 67,700,000 microcredits/);
+  assert.is(doc.querySelector('.formula strong')?.getAttribute('data-mc'), '67700');
+  assert.match(text(doc.querySelector('.usage-detail')), /Held while the call ran ?1\.000 credits/);
+  assert.match(text(doc.querySelector('.usage-detail')), /chatcmpl-test/);
+  const other = t.browser();
+  await other.signUp('other@example.com');
+  assert.is((await other.get('/credits/usage/req_detail')).status, 404);
+});
+
+page.run();

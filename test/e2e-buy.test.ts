@@ -1,0 +1,137 @@
+// Buying credits in a real headless Chromium against the real server process with demo payments:
+// sign up, Buy Starter on the Credits tab, pay on the local checkout, see the balance rise.
+// Screenshots go to test/artifacts/ (git-ignored).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARTIFACTS = 'test/artifacts';
+
+interface Context {
+  dir: string;
+  server: ChildProcess | null;
+  output: string;
+  url: string;
+  browser: Browser | null;
+}
+
+const e2e = suite<Context>('buying credits in chromium');
+
+e2e.before(async (context) => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium fonts-dejavu-core" to run the browser test`);
+  }
+  context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-buy-'));
+  context.output = '';
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  context.url = `http://127.0.0.1:${port}`;
+  // Demo payments for sure: no keys from the environment that runs the tests.
+  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(context.dir, 'buy.db')}`, SQLITE_SYNCHRONOUS: 'normal', PAYMENTS: 'demo' };
+  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_BASE', 'OPENAI_API_KEY', 'PUBLIC_URL', 'SMTP_URL']) delete env[name];
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  context.server = server;
+  server.stdout!.on('data', (chunk) => (context.output += chunk));
+  server.stderr!.on('data', (chunk) => (context.output += chunk));
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${context.url}/healthz`)).ok) break;
+    } catch {}
+    if (server.exitCode !== null || i === 149) throw new Error(`the server did not start: ${context.output.slice(-800)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  context.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+e2e.after(async (context) => {
+  await context.browser?.close();
+  if (context.server && context.server.exitCode === null) {
+    const exited = new Promise((resolve) => context.server!.once('exit', resolve));
+    context.server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    if (context.server.exitCode === null) context.server.kill('SIGKILL');
+  }
+  if (context.dir) rmSync(context.dir, { recursive: true, force: true });
+});
+
+e2e('sign up, Buy Starter on the Credits tab, pay on the demo checkout, and the balance rises by 10,000', async ({ url, browser }) => {
+  const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+
+  await page.goto(`${url}/signup`);
+  await page.fill('input[name="email"]', 'buyer@example.com');
+  await page.fill('input[name="password"]', 'a long demo password');
+  await page.click('main form button[type="submit"]');
+  await page.waitForURL('**/credits');
+  assert.is(await page.getAttribute('#balance-card .balance-credits', 'data-mc'), '0');
+  await page.screenshot({ path: `${ARTIFACTS}/buy-1-credits-before.png`, fullPage: true });
+
+  await page.click('li[data-package="starter"] button[type="submit"]');
+  await page.waitForURL(/\/credits\/demo-checkout\/cs_demo_/);
+  assert.match((await page.textContent('.demo-note')) ?? '', /no card is charged/);
+  await page.screenshot({ path: `${ARTIFACTS}/buy-2-demo-checkout.png`, fullPage: true });
+
+  await page.click('button:has-text("Pay $10.00")');
+  await page.waitForURL(/\/credits\/checkout\/success\?session_id=cs_demo_/);
+  assert.is(await page.getAttribute('#purchase-status', 'data-state'), 'complete');
+  assert.is(await page.getAttribute('#balance-card .balance-credits', 'data-mc'), '10000000');
+  assert.is((await page.textContent('#balance-card .balance-credits'))?.trim(), '10,000.00');
+  await page.screenshot({ path: `${ARTIFACTS}/buy-3-success.png`, fullPage: true });
+
+  await page.click('#purchase-status a:has-text("Back to Credits")');
+  await page.waitForURL('**/credits');
+  assert.is(await page.getAttribute('#balance-card .balance-credits', 'data-mc'), '10000000');
+  assert.is((await page.textContent('#purchases tbody tr .purchase-status'))?.trim(), 'paid');
+  await page.screenshot({ path: `${ARTIFACTS}/buy-4-credits-after.png`, fullPage: true });
+
+  // The ledger row and the purchases list both lead to the local receipt.
+  await page.click('#purchases tbody tr a:has-text("Receipt")');
+  await page.waitForURL(/\/credits\/receipts\/cs_demo_/);
+  assert.match((await page.textContent('main')) ?? '', /no card was charged/);
+  await page.screenshot({ path: `${ARTIFACTS}/buy-5-receipt.png`, fullPage: true });
+  assert.equal(problems, [], 'no script errors or CSP violations');
+  await page.close();
+});
+
+e2e('the pending card polls by itself and swaps in the balance card once the payment lands', async ({ url, browser }) => {
+  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+  await page.goto(`${url}/login`);
+  await page.fill('input[name="email"]', 'buyer@example.com');
+  await page.fill('input[name="password"]', 'a long demo password');
+  await page.click('main form button[type="submit"]');
+  await page.waitForURL('**/credits');
+
+  await page.click('li[data-package="basic"] button[type="submit"]');
+  await page.waitForURL(/\/credits\/demo-checkout\/cs_demo_/);
+  const sessionId = /cs_demo_\w+/.exec(page.url())![0];
+  // Back from checkout before the payment is confirmed: the pending card.
+  await page.goto(`${url}/credits/checkout/success?session_id=${sessionId}`);
+  assert.is(await page.getAttribute('#purchase-status', 'data-state'), 'pending');
+  assert.is(await page.getAttribute('#balance-card .balance-credits', 'data-mc'), '10000000');
+  await page.screenshot({ path: `${ARTIFACTS}/buy-6-pending.png`, fullPage: true });
+
+  // The payment lands while the page is open (another tab pays); the page learns it by polling.
+  const paid = await context.request.post(`${url}/credits/demo-checkout/${sessionId}/pay`, { headers: { origin: url }, maxRedirects: 0 });
+  assert.is(paid.status(), 303);
+  await page.waitForSelector('#purchase-status[data-state="complete"]', { timeout: 10_000 });
+  await page.waitForSelector('#balance-card .balance-credits[data-mc="30000000"]', { timeout: 5_000 });
+  assert.is((await page.textContent('#balance-card .balance-credits'))?.trim(), '30,000.00');
+  assert.is(await page.$$eval('#balance-card', (cards) => cards.length), 1, 'swapped in place, not added');
+  await page.screenshot({ path: `${ARTIFACTS}/buy-7-pending-credited.png`, fullPage: true });
+  assert.equal(problems, [], 'no script errors or CSP violations');
+  await context.close();
+});
+
+e2e.run();

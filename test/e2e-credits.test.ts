@@ -1,0 +1,128 @@
+// The Credits tab in a real headless Chromium against the real server: sign in, read the balance,
+// filter usage (the URL changes, only the table is replaced), page older and newer, go back, open
+// a call, download a CSV; screenshots at desktop and phone widths in test/artifacts/.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { ManualClock } from '../src/clock.ts';
+import { openDatabase } from '../src/db/connect.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { seedDefaults } from '../src/seed.ts';
+import { createUser } from '../src/users/users.ts';
+import { hashPassword } from '../src/auth/password.ts';
+import { grantCredits } from '../src/ledger/credits.ts';
+import { createApiKey } from '../src/keys/keys.ts';
+import { cheapCost } from './helpers/db.ts';
+import { makeCall } from './helpers/usage.ts';
+import { launchChromium } from './helpers/chromium.ts';
+import { startServer, type RunningServer } from './helpers/server.ts';
+
+const ARTIFACTS = 'test/artifacts';
+const e2e = suite<{ dir: string; server: RunningServer; browser: Browser; balanceMc: number }>('credits tab in chromium');
+
+e2e.before(async (context) => {
+  context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-'));
+  const path = join(context.dir, 'e2e.db');
+  const db = openDatabase(path, 'normal');
+  // History in the past, an hour apart, so the pages are stable whatever the time now.
+  const clock = new ManualClock(Date.UTC(2026, 9, 1, 8, 0));
+  await migrateToLatest(db);
+  await seedDefaults(db, clock);
+  const user = await createUser(db, clock, { email: 'e2e@example.com', passwordHash: await hashPassword('e2e password', cheapCost) });
+  const { apiKey } = await createApiKey(db, clock, user.id, 'backend');
+  await grantCredits(db, clock, { userId: user.id, amountMc: 25_000_000, reason: 'welcome' });
+  let last = null;
+  for (let i = 0; i < 40; i++) {
+    last = await makeCall(db, clock, user.id, { model: i % 2 ? 'gpt-4o' : 'gpt-4o-mini', apiKeyId: i % 3 ? apiKey.id : null, inputTokens: 100 + i, outputTokens: 50 + i, advanceMs: 3_600_000, requestId: `req_e2e${String(i).padStart(2, '0')}` });
+  }
+  context.balanceMc = last!.balanceMc;
+  await db.destroy();
+  context.server = await startServer({ DATABASE_URL: `sqlite:${path}`, SQLITE_SYNCHRONOUS: 'normal' });
+  context.browser = await launchChromium();
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+e2e.after(async ({ browser, server, dir }) => {
+  await browser?.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+e2e('sign in, filter, page, go back, open a call, download a CSV', async ({ server, browser, balanceMc }) => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+
+  await page.goto(`${server.url}/credits`);
+  assert.match(page.url(), /\/login$/, 'signed out: sent to sign in');
+  await page.fill('input[name="email"]', 'e2e@example.com');
+  await page.fill('input[name="password"]', 'e2e password');
+  await page.click('#login-form button[type="submit"]');
+  await page.waitForURL('**/credits');
+  assert.is(await page.getAttribute('#balance-card .balance-credits', 'data-mc'), String(balanceMc));
+  await page.screenshot({ path: `${ARTIFACTS}/credits-desktop.png`, fullPage: true });
+
+  // Mark the balance card: if the whole page were replaced, the mark would be gone.
+  await page.evaluate(() => ((document.querySelector('#balance-card') as HTMLElement).dataset.mark = 'kept'));
+  const firstIds = await page.$$eval('#usage-results tbody tr', (rows) => rows.map((r) => r.getAttribute('data-request-id')));
+  assert.equal(firstIds.slice(0, 2), ['req_e2e39', 'req_e2e38']);
+
+  await page.selectOption('#usage-model', 'gpt-4o');
+  await page.waitForURL('**/credits/usage?model=gpt-4o');
+  await page.waitForFunction(() => document.querySelector('#usage-results tbody tr')?.getAttribute('data-request-id') === 'req_e2e39');
+  const filtered = await page.$$eval('#usage-results tbody tr td:nth-child(2)', (cells) => [...new Set(cells.map((c) => c.textContent))]);
+  assert.equal(filtered, ['Advanced (gpt-4o)']);
+  assert.is(await page.getAttribute('#balance-card', 'data-mark'), 'kept', 'only the table was replaced');
+
+  await page.selectOption('#usage-model', '');
+  await page.waitForURL('**/credits/usage');
+  await page.waitForFunction(() => document.querySelectorAll('#usage-results tbody tr').length === 25);
+  await page.click('#usage-results a[rel="next"]');
+  await page.waitForURL(/\/credits\/usage\?cursor=/);
+  await page.waitForFunction(() => document.querySelector('#usage-results tbody tr')?.getAttribute('data-request-id') === 'req_e2e14');
+  const olderUrl = page.url();
+  assert.is(await page.$$eval('#usage-results tbody tr', (rows) => rows.length), 15);
+  await page.click('#usage-results a[rel="prev"]');
+  await page.waitForFunction(() => document.querySelector('#usage-results tbody tr')?.getAttribute('data-request-id') === 'req_e2e39');
+
+  await page.goBack();
+  await page.waitForURL(olderUrl);
+  await page.waitForFunction(() => document.querySelector('#usage-results tbody tr')?.getAttribute('data-request-id') === 'req_e2e14');
+  assert.is(await page.getAttribute('#balance-card', 'data-mark'), 'kept', 'back restored the table in place');
+
+  // A pushed URL loaded on its own (shared link, reload) is the full page.
+  const direct = await context.newPage();
+  await direct.goto(olderUrl);
+  assert.ok(await direct.isVisible('#balance-card'));
+  assert.is(await direct.$$eval('#usage-results tbody tr', (rows) => rows.length), 15);
+  await direct.close();
+
+  await page.click('#usage-results tbody tr:first-child a');
+  await page.waitForURL('**/credits/usage/req_e2e14');
+  assert.match((await page.textContent('.usage-detail h1')) ?? '', /req_e2e14/);
+  assert.match((await page.textContent('.formula')) ?? '', /microcredits/);
+  await page.goBack();
+  await page.waitForURL(olderUrl);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#usage-results .csv-link')]);
+  const csvPath = join(ARTIFACTS, 'usage-e2e.csv');
+  await download.saveAs(csvPath);
+  const csv = readFileSync(csvPath, 'utf8').split('\r\n');
+  assert.is(csv[0], 'date,request_id,model,input_tokens,cached_input_tokens,output_tokens,input_rate,cached_input_rate,output_rate,charged_credits,status,estimated,api_key');
+  assert.is(csv.length - 2, 40, 'every call, not just the page shown');
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${server.url}/credits`);
+  await page.screenshot({ path: `${ARTIFACTS}/credits-phone.png`, fullPage: false });
+  await page.locator('#usage').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${ARTIFACTS}/credits-phone-usage.png` });
+  assert.equal(errors, [], 'no script errors (CSP included)');
+  await context.close();
+});
+
+e2e.run();

@@ -1,0 +1,129 @@
+// Grouped settles and holds: concurrent writes share one commit, each charged exactly; a failing one is refused alone.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import BetterSqlite3 from 'better-sqlite3';
+import { audit } from '../src/ledger/audit.ts';
+import { grantCredits } from '../src/ledger/credits.ts';
+import { HoldAlreadyEndedError, HoldNotFoundError } from '../src/ledger/errors.ts';
+import { placeHold, settleHold, type CallOutcome } from '../src/ledger/holds.ts';
+import { createHoldBatcher } from '../src/ledger/hold-batch.ts';
+import { createSettleBatcher } from '../src/ledger/settle-batch.ts';
+import { costMc } from '../src/pricing/cost.ts';
+import { rejects } from './helpers/assert.ts';
+import { freshDb, makeUser, rateOf } from './helpers/db.ts';
+
+const outcome = (inputTokens: number, outputTokens: number): CallOutcome => ({
+  tokens: { inputTokens, cachedInputTokens: 0, outputTokens },
+  status: 'ok',
+  estimated: false,
+  latencyMs: 5,
+});
+
+test('30 settles asked for at once are committed in one durable transaction, each charged exactly', async () => {
+  const t = await freshDb('full');
+  try {
+    const rate = await rateOf(t.db, 'gpt-4o');
+    const users = await Promise.all([makeUser(t.db, t.clock), makeUser(t.db, t.clock), makeUser(t.db, t.clock)]);
+    for (const user of users) await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 50_000_000, reason: 'test' });
+    const holds = [];
+    for (let index = 0; index < 30; index++) {
+      const user = users[index % 3]!;
+      holds.push(await placeHold(t.db, t.clock, { userId: user.id, apiKeyId: null, requestId: `req_batch_${index}`, rate, roundingMode: 'exact', amountMc: 1_000_000, ttlMs: 600_000 }));
+    }
+    const batcher = createSettleBatcher(t.db, t.clock);
+    const results = await Promise.all(holds.map((hold, index) => batcher.settle(hold.id, outcome(1_000 + index, 100 + index))));
+    assert.equal(batcher.stats, { commits: 1, writes: 30, largestGroup: 30 });
+    results.forEach((result, index) => {
+      assert.is(result.chargedMc, costMc({ inputTokens: 1_000 + index, cachedInputTokens: 0, outputTokens: 100 + index }, rate, 'exact'));
+      assert.is(result.usage.charged_mc, result.chargedMc);
+    });
+    // Each result is already committed: another connection to the file sees every charge.
+    const other = new BetterSqlite3(t.path, { readonly: true });
+    const seen = other.prepare("select count(*) as n, sum(amount_mc) as total from ledger_entries where type = 'usage'").get() as { n: number; total: number };
+    other.close();
+    assert.is(seen.n, 30);
+    assert.is(-seen.total, results.reduce((sum, result) => sum + result.chargedMc, 0));
+    for (const user of users) {
+      const charged = results.filter((_, index) => index % 3 === users.indexOf(user)).reduce((sum, result) => sum + result.chargedMc, 0);
+      const wallet = await t.db.selectFrom('wallets').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+      assert.is(wallet.balance_mc, 50_000_000 - charged);
+      assert.is(wallet.held_mc, 0);
+    }
+    assert.equal(await audit(t.db), []);
+  } finally {
+    await t.close();
+  }
+});
+
+test('settles that fail inside a group are refused alone (the group is written again without them); settles asked later form the next group', async () => {
+  const t = await freshDb('full');
+  try {
+    const rate = await rateOf(t.db, 'gpt-4o-mini');
+    const user = await makeUser(t.db, t.clock);
+    await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 10_000_000, reason: 'test' });
+    const place = (requestId: string) => placeHold(t.db, t.clock, { userId: user.id, apiKeyId: null, requestId, rate, roundingMode: 'exact', amountMc: 100_000, ttlMs: 600_000 });
+    const first = await place('req_a');
+    const already = await place('req_b');
+    const third = await place('req_c');
+    await settleHold(t.db, t.clock, already.id, outcome(10, 10));
+    const batcher = createSettleBatcher(t.db, t.clock);
+    const settled = [batcher.settle(first.id, outcome(750, 200)), batcher.settle(already.id, outcome(750, 200)), batcher.settle(99_999, outcome(1, 1)), batcher.settle(third.id, outcome(1_000, 1_000))];
+    await rejects(() => settled[1]!, HoldAlreadyEndedError);
+    await rejects(() => settled[2]!, HoldNotFoundError);
+    assert.is((await settled[0]!).chargedMc, 3_720);
+    assert.is((await settled[3]!).chargedMc, 12_000);
+    assert.equal(batcher.stats, { commits: 1, writes: 2, largestGroup: 2 });
+    // One at a time: each waits for the previous, so each is its own commit.
+    const fourth = await place('req_d');
+    const fifth = await place('req_e');
+    await batcher.settle(fourth.id, outcome(1, 1));
+    await batcher.settle(fifth.id, outcome(1, 1));
+    await batcher.idle();
+    assert.is(batcher.stats.commits, 3);
+    const entries = await t.db.selectFrom('ledger_entries').select('amount_mc').where('type', '=', 'usage').execute();
+    assert.is(entries.length, 5, 'one usage entry per settled hold, none for the failures');
+    assert.equal(await audit(t.db), []);
+  } finally {
+    await t.close();
+  }
+});
+
+test('15 holds asked for at once on a wallet that covers 10: each decided on the wallet as the group left it, 10 placed in one commit, 5 refused', async () => {
+  const t = await freshDb('full');
+  try {
+    const rate = await rateOf(t.db, 'gpt-4o-mini');
+    const user = await makeUser(t.db, t.clock);
+    await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 10_500, reason: 'test' });
+    const batcher = createHoldBatcher(t.db, t.clock);
+    const seen: number[] = [];
+    const results = await Promise.allSettled(
+      Array.from({ length: 15 }, (_, index) =>
+        batcher.place({
+          userId: user.id,
+          apiKeyId: null,
+          requestId: `req_hold_${index}`,
+          rate,
+          roundingMode: 'exact',
+          ttlMs: 600_000,
+          amountFor: (wallet) => {
+            seen.push(wallet.availableMc);
+            if (wallet.availableMc < 1_000) throw new Error(`only ${wallet.availableMc} mc left`);
+            return 1_000;
+          },
+        }),
+      ),
+    );
+    assert.is(results.filter((result) => result.status === 'fulfilled').length, 10);
+    const refusals = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+    assert.equal(refusals.map((result) => (result.reason as Error).message), Array(5).fill('only 500 mc left'));
+    assert.equal(seen, [10_500, 9_500, 8_500, 7_500, 6_500, 5_500, 4_500, 3_500, 2_500, 1_500, 500, 500, 500, 500, 500]);
+    assert.equal(batcher.stats, { commits: 1, writes: 15, largestGroup: 15 });
+    const wallet = await t.db.selectFrom('wallets').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    assert.is(wallet.held_mc, 10_000);
+    assert.equal(await audit(t.db), []);
+  } finally {
+    await t.close();
+  }
+});
+
+test.run();

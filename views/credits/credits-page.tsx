@@ -1,0 +1,52 @@
+// The Credits tab: banners, balance and spend, packages, usage, ledger, rate card and estimator.
+import type { Child } from 'hono/jsx';
+import type { PackageOffer } from '../../src/credits/packages.ts';
+import type { Rate } from '../../src/db/schema.ts';
+import type { WalletSummary } from '../../src/ledger/wallet.ts';
+import type { MonthSpend } from '../../src/usage/usage-queries.ts';
+import { BalanceCard } from './balance-card.tsx';
+import { LowBalanceBanner } from './banners.tsx';
+import { Estimator, type EstimatorValues } from './estimator.tsx';
+import type { Estimate } from '../../src/credits/estimate.ts';
+import { LedgerSection, type LedgerResultsProps } from './ledger-table.tsx';
+import { PackagesGrid } from './packages.tsx';
+import { RateCard } from './rate-card.tsx';
+import { SpendThisMonth } from './spend.tsx';
+import { UsageSection, type UsageFiltersProps, type UsageResultsProps } from './usage-table.tsx';
+
+export interface CreditsPageProps {
+  wallet: WalletSummary;
+  thresholdMc: number;
+  outOfCredits: boolean;
+  canBuy: boolean;
+  offers: PackageOffer[];
+  rates: Rate[];
+  modelLabels: Map<string, string>;
+  spend: MonthSpend;
+  usage: { filters: UsageFiltersProps; results: UsageResultsProps };
+  ledger: { raw: Record<string, string>; filterErrors?: Record<string, string>; results: LedgerResultsProps };
+  estimator: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> };
+  /** The purchases list (the billing feature's component), when there is one. */
+  purchases?: Child;
+}
+
+export function CreditsPage(props: CreditsPageProps) {
+  return (
+    <>
+      <h1>Credits</h1>
+      <LowBalanceBanner balanceMc={props.wallet.balanceMc} thresholdMc={props.thresholdMc} canBuy={props.canBuy} />
+      <div class="overview">
+        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} />
+        <SpendThisMonth spend={props.spend} modelLabels={props.modelLabels} />
+      </div>
+      <PackagesGrid offers={props.offers} canBuy={props.canBuy} />
+      <UsageSection filters={props.usage.filters} results={props.usage.results} />
+      <LedgerSection raw={props.ledger.raw} filterErrors={props.ledger.filterErrors} results={props.ledger.results} />
+      {props.purchases ?? null}
+      <div class="pricing">
+        <RateCard rates={props.rates} />
+        <Estimator rates={props.rates} values={props.estimator.values} estimate={props.estimator.estimate} errors={props.estimator.errors} />
+      </div>
+    </>
+  );
+}

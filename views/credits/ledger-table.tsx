@@ -1,0 +1,106 @@
+// The ledger table: every credit and debit with the balance after it, filterable by type and dates.
+import type { LedgerEntry, LedgerEntryType } from '../../src/db/schema.ts';
+import { LEDGER_TYPES } from '../../src/credits/filters.ts';
+import { creditsDisplay } from '../money.ts';
+import { utcDateTime } from '../time.ts';
+import { DateFilters, FilterErrorList, FilterForm, invalid, TableFooter } from './table-parts.tsx';
+
+export const LEDGER_TYPE_TEXT: Record<LedgerEntryType, string> = {
+  purchase: 'Purchase',
+  auto_recharge: 'Auto-recharge',
+  grant: 'Grant',
+  usage: 'Usage',
+  refund: 'Refund',
+  adjustment: 'Adjustment',
+};
+
+/** Usage entries link to their call; purchases and recharges (Stripe ids) to their receipt. */
+function Reference(props: { entry: LedgerEntry }) {
+  const { entry } = props;
+  if (entry.type === 'usage') return <a href={`/credits/usage/${encodeURIComponent(entry.reference)}`}><code>{entry.reference}</code></a>;
+  if (/^(cs|pi)_/.test(entry.reference)) return <a href={`/credits/receipts/${encodeURIComponent(entry.reference)}`}>Receipt</a>;
+  return <span>{entry.reference}</span>;
+}
+
+export interface LedgerResultsProps {
+  rows: LedgerEntry[];
+  newerQuery: string | null;
+  olderQuery: string | null;
+  csvHref: string;
+  errors?: Record<string, string>;
+}
+
+export function LedgerResults(props: LedgerResultsProps) {
+  const errors = props.errors ?? {};
+  if (Object.keys(errors).length > 0) return <FilterErrorList id="ledger-results" errors={errors} />;
+  return (
+    <div id="ledger-results">
+      {props.rows.length === 0 ? (
+        <p class="muted">No ledger entries match these filters.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="ledger-table stack-on-phone">
+            <thead>
+              <tr>
+                <th scope="col">Date (UTC)</th>
+                <th scope="col">Type</th>
+                <th scope="col" class="num">Amount</th>
+                <th scope="col" class="num">Balance after</th>
+                <th scope="col">Reference</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rows.map((entry) => (
+                <tr data-entry-id={entry.id}>
+                  <td data-label="Date (UTC)">{utcDateTime(entry.created_at_ms)}</td>
+                  <td data-label="Type">{LEDGER_TYPE_TEXT[entry.type]}</td>
+                  <td data-label="Amount" class={`num ${entry.amount_mc < 0 ? 'debit' : 'credit'}`} data-mc={entry.amount_mc}>
+                    {entry.amount_mc > 0 ? '+' : ''}
+                    {creditsDisplay(entry.amount_mc)}
+                  </td>
+                  <td data-label="Balance after" class="num balance-after" data-mc={entry.balance_after_mc}>
+                    {creditsDisplay(entry.balance_after_mc)}
+                  </td>
+                  <td data-label="Reference">
+                    <Reference entry={entry} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <TableFooter label="Ledger pages" basePath="/credits/ledger" target="#ledger-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} csvHref={props.csvHref} />
+    </div>
+  );
+}
+
+export function LedgerFilters(props: { raw: Record<string, string>; errors?: Record<string, string>; oob?: boolean }) {
+  const errors = props.errors ?? {};
+  return (
+    <FilterForm id="ledger-filters" path="/credits/ledger" target="#ledger-results" oob={props.oob}>
+      <div>
+        <label for="ledger-type">Type</label>
+        <select id="ledger-type" name="type" aria-invalid={invalid(errors, 'type')}>
+          <option value="">All types</option>
+          {LEDGER_TYPES.map((type) => (
+            <option value={type} selected={props.raw.type === type}>
+              {LEDGER_TYPE_TEXT[type]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <DateFilters prefix="ledger" raw={props.raw} errors={errors} />
+    </FilterForm>
+  );
+}
+
+export function LedgerSection(props: { raw: Record<string, string>; filterErrors?: Record<string, string>; results: LedgerResultsProps }) {
+  return (
+    <section id="ledger" aria-labelledby="ledger-title">
+      <h2 id="ledger-title">Ledger</h2>
+      <LedgerFilters raw={props.raw} errors={props.filterErrors} />
+      <LedgerResults {...props.results} />
+    </section>
+  );
+}

@@ -1,0 +1,19 @@
+// Newer / Older links for a keyset page: plain links that htmx turns into a table swap with a pushed URL.
+export function Pager(props: { label: string; basePath: string; target: string; newerQuery: string | null; olderQuery: string | null }) {
+  const link = (query: string | null, text: string, rel: string) =>
+    query === null ? (
+      <span class="pager-off" aria-disabled="true">
+        {text}
+      </span>
+    ) : (
+      <a href={`${props.basePath}${query}`} hx-get={`${props.basePath}${query}`} hx-target={props.target} hx-swap="outerHTML" hx-push-url="true" rel={rel}>
+        {text}
+      </a>
+    );
+  return (
+    <nav class="pager" aria-label={props.label}>
+      {link(props.newerQuery, '← Newer', 'prev')}
+      {link(props.olderQuery, 'Older →', 'next')}
+    </nav>
+  );
+}

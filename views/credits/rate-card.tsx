@@ -1,0 +1,43 @@
+// The rate card: credits per 1k tokens per model, when it last changed, and how charging works.
+import type { Rate } from '../../src/db/schema.ts';
+import { creditsDisplay } from '../money.ts';
+import { utcDateTime } from '../time.ts';
+
+export function modelLabel(rate: Pick<Rate, 'label' | 'model'>): string {
+  return rate.label === rate.model ? rate.model : `${rate.label} (${rate.model})`;
+}
+
+export function RateCard(props: { rates: Rate[] }) {
+  const lastUpdatedMs = Math.max(...props.rates.map((r) => r.created_at_ms));
+  return (
+    <section id="rate-card" class="card" aria-labelledby="rates-title">
+      <h2 id="rates-title">Rate card</h2>
+      <div class="table-wrap">
+        <table>
+          <caption>Credits per 1,000 tokens</caption>
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col" class="num">Input</th>
+              <th scope="col" class="num">Cached input</th>
+              <th scope="col" class="num">Output</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.rates.map((r) => (
+              <tr data-model={r.model}>
+                <th scope="row">{modelLabel(r)}</th>
+                <td class="num" data-mc={r.input_mc_per_1k}>{creditsDisplay(r.input_mc_per_1k)}</td>
+                <td class="num" data-mc={r.cached_input_mc_per_1k}>{creditsDisplay(r.cached_input_mc_per_1k)}</td>
+                <td class="num" data-mc={r.output_mc_per_1k}>{creditsDisplay(r.output_mc_per_1k)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p class="muted">
+        {props.rates.length > 0 ? <>Last updated {utcDateTime(lastUpdatedMs)} UTC. </> : null}We only charge based on actual token usage. 1,000 credits = $1.00.
+      </p>
+    </section>
+  );
+}

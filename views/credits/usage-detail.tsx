@@ -1,0 +1,86 @@
+// One call explained: the rates that were applied (not today's), the formula with its numbers,
+// hold against charge, shortfall, status, latency and the key.
+import type { UsageDetail } from '../../src/usage/usage-queries.ts';
+import { creditsDisplay, tokensDisplay } from '../money.ts';
+
+const STATUS_TEXT = { ok: 'Completed', aborted: 'Aborted (the client went away)', upstream_error: 'Upstream error' } as const;
+
+export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string }) {
+  const u = props.detail.usage;
+  const uncached = u.input_tokens - u.cached_input_tokens;
+  const micro = uncached * u.input_mc_per_1k + u.cached_input_tokens * u.cached_input_mc_per_1k + u.output_tokens * u.output_mc_per_1k;
+  const rounding =
+    u.rounding_mode === 'exact'
+      ? `rounded up to a whole millicredit: ⌈${tokensDisplay(micro)} ÷ 1,000⌉ mc`
+      : `rounded up to a whole credit per request: ⌈${tokensDisplay(micro)} ÷ 1,000,000⌉ credits`;
+  return (
+    <article class="usage-detail" aria-labelledby="detail-title">
+      <h1 id="detail-title">
+        Call <code>{u.request_id}</code>
+      </h1>
+      <p>
+        <a href="/credits#usage">← Back to usage</a>
+      </p>
+      <dl class="facts">
+        <dt>Date (UTC)</dt>
+        <dd>{new Date(u.created_at_ms).toISOString().replace('T', ' ').replace('Z', '')}</dd>
+        <dt>Model</dt>
+        <dd>{props.modelLabel}</dd>
+        <dt>Status</dt>
+        <dd>
+          {STATUS_TEXT[u.status]}
+          {u.estimated ? ' · tokens estimated here (the upstream reported no usage)' : ' · tokens as reported by the upstream'}
+        </dd>
+        <dt>Latency</dt>
+        <dd>{tokensDisplay(u.latency_ms)} ms</dd>
+        <dt>API key</dt>
+        <dd>{props.detail.apiKey ? `${props.detail.apiKey.name} (${props.detail.apiKey.prefix}…)` : 'none (playground)'}</dd>
+        {u.upstream_response_id ? (
+          <>
+            <dt>Upstream response id</dt>
+            <dd>
+              <code>{u.upstream_response_id}</code>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <h2>Rates applied</h2>
+      <p class="muted">Fixed when the call started; later changes to the rate card do not touch this call.</p>
+      <table class="compact">
+        <tbody>
+          <tr>
+            <th scope="row">Input</th>
+            <td class="num" data-mc={u.input_mc_per_1k}>{creditsDisplay(u.input_mc_per_1k)} credits / 1k tokens</td>
+          </tr>
+          <tr>
+            <th scope="row">Cached input</th>
+            <td class="num" data-mc={u.cached_input_mc_per_1k}>{creditsDisplay(u.cached_input_mc_per_1k)} credits / 1k tokens</td>
+          </tr>
+          <tr>
+            <th scope="row">Output</th>
+            <td class="num" data-mc={u.output_mc_per_1k}>{creditsDisplay(u.output_mc_per_1k)} credits / 1k tokens</td>
+          </tr>
+        </tbody>
+      </table>
+      <h2>How the charge was computed</h2>
+      {u.status === 'upstream_error' && u.charged_mc === 0 && u.shortfall_mc === 0 ? (
+        <p class="notice">Not charged: the upstream failed before sending any output, so the hold was released in full.</p>
+      ) : null}
+      <p class="formula">
+        ({tokensDisplay(u.input_tokens)} input − {tokensDisplay(u.cached_input_tokens)} cached) × {tokensDisplay(u.input_mc_per_1k)} + {tokensDisplay(u.cached_input_tokens)} cached × {tokensDisplay(u.cached_input_mc_per_1k)} +{' '}
+        {tokensDisplay(u.output_tokens)} output × {tokensDisplay(u.output_mc_per_1k)} = {tokensDisplay(micro)} microcredits, {rounding} ={' '}
+        <strong data-mc={u.charged_mc + u.shortfall_mc}>{creditsDisplay(u.charged_mc + u.shortfall_mc)} credits</strong>
+      </p>
+      <dl class="facts">
+        <dt>Held while the call ran</dt>
+        <dd data-mc={u.hold_mc}>{creditsDisplay(u.hold_mc)} credits</dd>
+        <dt>Charged</dt>
+        <dd data-mc={u.charged_mc}>{creditsDisplay(u.charged_mc)} credits</dd>
+        <dt>Shortfall</dt>
+        <dd data-mc={u.shortfall_mc}>
+          {u.shortfall_mc === 0 ? 'none' : `${creditsDisplay(u.shortfall_mc)} credits could not be charged: the balance ran out`}
+        </dd>
+      </dl>
+    </article>
+  );
+}
