@@ -65,6 +65,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('auto_recharges_one_pending').on('auto_recharges').column('user_id').unique().where(sql.ref('status'), '=', 'pending').execute();
   await db.schema.createIndex('auto_recharges_user_month').on('auto_recharges').columns(['user_id', 'month', 'status']).execute();
 
+  // An auto-recharge that was paid becomes a purchase like any other (receipt, refunds, disputes, the
+  // purchases list), credited under pi:{intent} instead of checkout:{session}.
+  await db.schema.alterTable('purchases').addColumn('kind', 'text', (c) => c.notNull().defaultTo('checkout')).execute();
+
   // Notices sent once per month (cap at 80% / 100%) or once per event (a declined recharge).
   await db.schema
     .createTable('notices')

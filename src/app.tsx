@@ -13,6 +13,7 @@ import { authRoutes } from './auth/routes.tsx';
 import { keysRoutes } from './keys/routes.tsx';
 import { creditsRoutes } from './credits/routes.tsx';
 import { billingRoutes } from './billing/routes.tsx';
+import { settingsRoutes } from './limits/routes.tsx';
 import { apiRoutes } from './api/routes.ts';
 import { createGateway } from './gateway/create.ts';
 import type { Gateway } from './gateway/gateway.ts';
@@ -105,6 +106,7 @@ export function createApp(config: Config, deps: AppDeps) {
   app.route('/', keysRoutes(config, deps.db, deps.clock));
   app.route('/', creditsRoutes(config, deps.db, deps.clock));
   app.route('/', billingRoutes(config, { db: deps.db, clock: deps.clock, log }));
+  app.route('/', settingsRoutes(config, deps.db, deps.clock));
   app.route('/', playgroundRoutes(config, deps.db, gateway));
   // Before apiRoutes: its /v1/* key check would otherwise run a second time for these routes.
   app.route('/', gatewayRoutes(gateway, deps.db, deps.clock, `${config.publicUrl}/credits#packages`));

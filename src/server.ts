@@ -11,6 +11,7 @@ import { expireHolds } from './ledger/holds.ts';
 import { startMailWorker } from './mail/worker.ts';
 import { billingDeps } from './billing/deps.ts';
 import { startReconcileTimer } from './billing/reconcile.ts';
+import { startRechargeWorker } from './billing/auto-recharge.ts';
 import { createTransport } from 'nodemailer';
 
 const SWEEP_EVERY_MS = 30_000;
@@ -53,6 +54,7 @@ sweeper.unref();
 // Purchases a missed webhook left uncredited: checked at start and every 10 minutes (none with PAYMENTS=off).
 const billing = billingDeps(config, db, systemClock, log);
 const reconciler = billing ? startReconcileTimer(billing) : null;
+const recharger = billing ? startRechargeWorker(billing) : null;
 
 let stopping = false;
 async function stop(signal: string) {
@@ -70,6 +72,7 @@ async function stop(signal: string) {
   // Give the last answers a moment to leave, then close connections still open (idle keep-alives).
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 500))]);
   if ('closeAllConnections' in server) server.closeAllConnections();
+  await recharger?.stop();
   await mailWorker.stop();
   await db.destroy();
   process.exit(0);

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testApp } from './helpers/app.ts';
-import { assertAuditClean, signedInBuyer, startPurchase, stripeWorld, type StripeWorld } from './billing-harness.ts';
+import { assertAuditClean, signedInBuyer, startPurchase, stripeWorld, type StripeWorld } from './helpers/billing.ts';
 
 const checkout = suite<{ t: StripeWorld }>('billing checkout');
 checkout.before.each(async (context) => {

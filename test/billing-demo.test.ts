@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { testApp, type TestApp } from './helpers/app.ts';
 import { runCli } from '../src/cli/run.ts';
-import { assertAuditClean, balanceMc, entriesOf, purchaseOf, signedInBuyer, STARTER_MC, type Buyer } from './billing-harness.ts';
+import { assertAuditClean, balanceMc, entriesOf, purchaseOf, signedInBuyer, STARTER_MC, type Buyer } from './helpers/billing.ts';
 
 const demo = suite<{ t: TestApp }>('billing demo payments');
 demo.before.each(async (context) => {
@@ -36,7 +36,7 @@ demo('the local checkout page says no card is charged; Pay credits through fulfi
   const buttons = [...page.doc.querySelectorAll('main form button')].map((b) => [b.textContent?.trim(), b.getAttribute('formaction')]);
   assert.equal(buttons, [['Pay $10.00', null], ['Cancel', `${path}/cancel`]]);
   const purchase = await purchaseOf(t, sessionId);
-  assert.equal([purchase.payment_mode, purchase.save_card, purchase.status], ['demo', 0, 'pending']);
+  assert.equal([purchase.payment_mode, purchase.save_card, purchase.status], ['demo', 1, 'pending']);
 
   const paid = await buyer.browser.post(`${path}/pay`, {});
   assert.is(paid.status, 303);

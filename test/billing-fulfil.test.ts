@@ -21,7 +21,7 @@ import {
   stripeWorld,
   WEBHOOK_SECRET,
   type StripeWorld,
-} from './billing-harness.ts';
+} from './helpers/billing.ts';
 
 const fulfil = suite<{ t: StripeWorld }>('billing fulfil');
 fulfil.before.each(async (context) => {

@@ -19,7 +19,7 @@ import {
   stripeWorld,
   type Buyer,
   type StripeWorld,
-} from './billing-harness.ts';
+} from './helpers/billing.ts';
 
 const refunds = suite<{ t: StripeWorld }>('billing refunds and disputes');
 refunds.before.each(async (context) => {

@@ -15,7 +15,7 @@ import {
   stripeWorld,
   WEBHOOK_SECRET,
   type StripeWorld,
-} from './billing-harness.ts';
+} from './helpers/billing.ts';
 
 const webhook = suite<{ t: StripeWorld }>('billing webhook');
 webhook.before.each(async (context) => {

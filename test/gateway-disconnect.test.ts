@@ -79,8 +79,8 @@ disconnects('a client that goes away mid-stream: upstream aborted, charged for i
   assert.is(seen, slowText(3));
   await h.fake.waitForAborted(1);
   const hold = await h.db.selectFrom('holds').select('request_id').where('user_id', '=', account.userId).executeTakeFirstOrThrow();
-  // The gateway may have received a piece or two more than the client read before the abort reached it.
-  const possible = [3, 4, 5, 6, 7, 8].map((count) => countTextTokens(slowText(count)));
+  // The gateway may have received a few pieces more than the client read before the abort reached it (more on a busy machine).
+  const possible = Array.from({ length: 20 }, (_, index) => countTextTokens(slowText(3 + index)));
   await waitFor(() => h.gateway.inFlight.size === 0, 'the call to settle');
   const row = await assertAborted(h, hold.request_id, account.userId, possible);
   assert.ok(row.output_tokens >= countTextTokens(slowText(3)));
@@ -100,7 +100,7 @@ disconnects('a raw HTTP client that closes its socket mid-stream is detected the
   await h.fake.waitForAborted(1);
   await waitFor(() => h.gateway.inFlight.size === 0, 'the call to settle');
   const requestId = response.headers.get('x-request-id')!;
-  const possible = [2, 3, 4, 5, 6, 7].map((count) => countTextTokens(slowText(count)));
+  const possible = Array.from({ length: 20 }, (_, index) => countTextTokens(slowText(2 + index)));
   await assertAborted(h, requestId, account.userId, possible);
 });
 

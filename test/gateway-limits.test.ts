@@ -35,7 +35,7 @@ limits('two simultaneous calls when the balance covers one: exactly one succeeds
   const balanceMc = holdMc + Math.floor(holdMc / 2);
   const account = await h.account(balanceMc);
   // Slow answers, so both holds are asked for while the first call is still running.
-  h.fake.setBehaviour({ kind: 'slow-stream', chunks: 4, chunkDelayMs: 60 });
+  h.fake.setBehaviour({ kind: 'slow-stream', chunks: 6, chunkDelayMs: 100 });
   const call = () => account.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 1_000, stream: true }).then(drain);
   const results = await Promise.allSettled([call(), call()]);
   const fulfilled = results.filter((result) => result.status === 'fulfilled');
@@ -74,7 +74,7 @@ limits('20 simultaneous calls against a balance that covers exactly 7 holds: exa
   const holdMc = holdAmountMc(rate, 'exact', HOLD_INPUT_TOKENS, 500);
   const balanceMc = 7 * holdMc + holdMc - 1;
   const account = await h.account(balanceMc);
-  h.fake.setBehaviour({ kind: 'slow-stream', chunks: 3, chunkDelayMs: 150 });
+  h.fake.setBehaviour({ kind: 'slow-stream', chunks: 4, chunkDelayMs: 200 });
   const results = await Promise.allSettled(
     Array.from({ length: 20 }, () => account.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 500, stream: true }).then(drain)),
   );

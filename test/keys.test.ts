@@ -112,4 +112,29 @@ keys('CLI key:create prints the key on the last line, and it authenticates', asy
   assert.is((await t.fetch('/v1/credits', bearer(key))).status, 200);
 });
 
+keys('per-key limits: a monthly limit in credits and calls at once; bad values marked, another user\'s key 404', async ({ t, browser }) => {
+  await createKey(browser, 'worker');
+  const id = (await t.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;
+  const page = await browser.get('/keys');
+  const form = page.doc.querySelector(`tr[data-key-id="${id}"] form.key-limits`)!;
+  assert.is(form.getAttribute('action'), `/keys/${id}/limits`);
+  assert.is(form.querySelector('input[name="max_in_flight"]')?.getAttribute('value'), '10', 'default: 10 calls at once');
+  const bad = await browser.post(`/keys/${id}/limits`, { monthly_limit: '0', max_in_flight: '0' }, { htmx: true });
+  assert.is(bad.status, 422);
+  assert.is(bad.doc.querySelector(`tr[data-key-id="${id}"] input[name="monthly_limit"]`)?.getAttribute('aria-invalid'), 'true');
+  assert.is(bad.doc.querySelector(`tr[data-key-id="${id}"] input[name="max_in_flight"]`)?.getAttribute('aria-invalid'), 'true');
+  const ok = await browser.post(`/keys/${id}/limits`, { monthly_limit: '250.5', max_in_flight: '3' });
+  assert.is(ok.status, 200);
+  const stored = await t.db.selectFrom('api_keys').select(['monthly_limit_mc', 'max_in_flight']).where('id', '=', id).executeTakeFirstOrThrow();
+  assert.equal(stored, { monthly_limit_mc: 250_500, max_in_flight: 3 });
+  assert.is(ok.doc.querySelector(`tr[data-key-id="${id}"] input[name="monthly_limit"]`)?.getAttribute('value'), '250.500');
+  const none = await browser.post(`/keys/${id}/limits`, { monthly_limit: '', max_in_flight: '3' });
+  assert.is(none.status, 200);
+  assert.is((await t.db.selectFrom('api_keys').select('monthly_limit_mc').executeTakeFirstOrThrow()).monthly_limit_mc, null);
+  const intruder = t.browser();
+  await intruder.signUp('limits-intruder@example.com');
+  assert.is((await intruder.post(`/keys/${id}/limits`, { monthly_limit: '1', max_in_flight: '1' })).status, 404);
+  assert.is((await t.db.selectFrom('api_keys').select('max_in_flight').executeTakeFirstOrThrow()).max_in_flight, 3);
+});
+
 keys.run();

@@ -67,7 +67,7 @@ test('SIGTERM: no new connections, a running call finishes, one past 10 s is sto
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'gpt-4o-mini', messages, max_tokens: 200 }),
-    });
+    }).catch((error: Error) => error);
     while (fake.requests.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
 
     const stoppedAtMs = Date.now();
@@ -83,6 +83,7 @@ test('SIGTERM: no new connections, a running call finishes, one past 10 s is sto
 
     // B is stopped after the 10 s grace and told so.
     const answerB = await callB;
+    if (!(answerB instanceof Response)) throw answerB;
     const waitedMs = Date.now() - stoppedAtMs;
     assert.is(answerB.status, 503);
     assert.is(((await answerB.json()) as { error: { code: string } }).error.code, 'server_shutting_down');
@@ -118,7 +119,8 @@ async function assertRefused(url: string) {
   try {
     await freshConnection(url);
   } catch (error) {
-    assert.is((error as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+    // Refused, or reset when it reached the backlog just as the listener closed: never served.
+    assert.ok(['ECONNREFUSED', 'ECONNRESET'].includes((error as NodeJS.ErrnoException).code ?? ''), `refused, got ${(error as NodeJS.ErrnoException).code}`);
     return;
   }
   assert.unreachable('a new connection after SIGTERM should be refused');

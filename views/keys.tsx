@@ -2,6 +2,7 @@
 import type { ApiKey } from '../src/db/schema.ts';
 import { Field } from './form.tsx';
 import { utcDateTime } from './time.ts';
+import { creditsText } from '../src/pricing/format.ts';
 
 export interface KeysPanelProps {
   keys: ApiKey[];
@@ -10,6 +11,29 @@ export interface KeysPanelProps {
   newKey?: { key: string; name: string };
   nameValue?: string;
   errors?: Record<string, string>;
+  /** A key's limits form that did not save: which key, what was typed, what is wrong. */
+  limitErrors?: { keyId: number; errors: Record<string, string>; values: Record<string, string> };
+}
+
+function KeyLimitsForm(props: { apiKey: ApiKey; failed?: KeysPanelProps['limitErrors'] }) {
+  const { apiKey } = props;
+  const failed = props.failed?.keyId === apiKey.id ? props.failed : undefined;
+  const errors = failed?.errors ?? {};
+  const id = (name: string) => `key-${apiKey.id}-${name}`;
+  return (
+    <form class="key-limits" method="post" action={`/keys/${apiKey.id}/limits`} hx-post={`/keys/${apiKey.id}/limits`} hx-target="#keys-panel" hx-swap="outerHTML">
+      <label for={id('monthly')}>Monthly limit (credits)</label>
+      <input id={id('monthly')} name="monthly_limit" inputmode="decimal" value={failed?.values.monthly_limit ?? (apiKey.monthly_limit_mc === null ? '' : creditsText(apiKey.monthly_limit_mc).replace(/\.000$/, ''))} placeholder="none" aria-invalid={errors.monthly_limit ? 'true' : undefined} />
+      <label for={id('flight')}>Calls at once</label>
+      <input id={id('flight')} name="max_in_flight" inputmode="numeric" value={failed?.values.max_in_flight ?? String(apiKey.max_in_flight)} aria-invalid={errors.max_in_flight ? 'true' : undefined} />
+      {Object.values(errors).map((message) => (
+        <p class="field-error">{message}</p>
+      ))}
+      <button type="submit" class="secondary">
+        Save limits
+      </button>
+    </form>
+  );
 }
 
 function NewKey(props: { keyText: string; name: string; publicUrl: string }) {
@@ -61,6 +85,7 @@ export function KeysPanel(props: KeysPanelProps) {
                 <th scope="col">Key</th>
                 <th scope="col">Created (UTC)</th>
                 <th scope="col">Last used (UTC)</th>
+                <th scope="col">Limits</th>
                 <th scope="col">Status</th>
               </tr>
             </thead>
@@ -73,6 +98,7 @@ export function KeysPanel(props: KeysPanelProps) {
                   </td>
                   <td>{utcDateTime(key.created_at_ms)}</td>
                   <td>{key.last_used_at_ms === null ? 'never' : utcDateTime(key.last_used_at_ms)}</td>
+                  <td>{key.revoked_at_ms === null ? <KeyLimitsForm apiKey={key} failed={props.limitErrors} /> : '—'}</td>
                   <td>
                     {key.revoked_at_ms !== null ? (
                       <span class="status-revoked">Revoked {utcDateTime(key.revoked_at_ms)}</span>

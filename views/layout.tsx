@@ -18,6 +18,7 @@ const NAV = [
   { href: '/credits', label: 'Credits' },
   { href: '/playground', label: 'Playground' },
   { href: '/keys', label: 'API keys' },
+  { href: '/settings/billing', label: 'Billing' },
   { href: '/account', label: 'Account' },
 ];
 

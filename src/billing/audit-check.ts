@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { DB } from '../db/connect.ts';
 import type { Purchase } from '../db/schema.ts';
 import type { Violation } from '../ledger/audit.ts';
-import { clawbackTargetMc, isCredited } from './clawback.ts';
+import { clawbackTargetMc, creditReference, isCredited } from './clawback.ts';
 import { priceText } from './money.ts';
 
 export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
@@ -13,18 +13,27 @@ export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
   const report = (detail: string) => violations.push({ invariant: 4, detail });
 
   // The key is UNIQUE, so "exactly once" is: a paid purchase has its entry, and nothing else has one.
-  const paid = await sql<{ public_id: string; session: string | null; user_id: number; credits_mc: number; entry_user: number | null; entry_mc: number | null; entry_type: string | null; entry_reference: string | null }>`
-    select p.public_id, p.checkout_session_id as session, p.user_id, p.credits_mc,
+  const paid = await sql<{ public_id: string; kind: string; session: string | null; user_id: number; credits_mc: number; entry_user: number | null; entry_mc: number | null; entry_type: string | null; entry_reference: string | null }>`
+    select p.public_id, p.kind, case when p.kind = 'auto_recharge' then p.payment_intent_id else p.checkout_session_id end as session, p.user_id, p.credits_mc,
            e.user_id as entry_user, e.amount_mc as entry_mc, e.type as entry_type, e.reference as entry_reference
     from purchases p
-    left join ledger_entries e on e.idempotency_key = ('checkout:' || p.checkout_session_id)
+    left join ledger_entries e on e.idempotency_key = (case when p.kind = 'auto_recharge' then 'pi:' || p.payment_intent_id else 'checkout:' || p.checkout_session_id end)
     where p.status = 'paid'`.execute(db);
   for (const r of paid.rows) {
+    const expectedType = r.kind === 'auto_recharge' ? 'auto_recharge' : 'purchase';
     if (r.entry_type === null) report(`purchase ${r.public_id}: paid (${r.session}) but never credited`);
-    else if (r.entry_type !== 'purchase' || Number(r.entry_user) !== Number(r.user_id) || Number(r.entry_mc) !== Number(r.credits_mc) || r.entry_reference !== r.session) {
-      report(`purchase ${r.public_id}: credited as ${r.entry_type} of ${r.entry_mc} mc to user ${r.entry_user} (reference ${r.entry_reference}), expected purchase of ${r.credits_mc} mc to user ${r.user_id} (${r.session})`);
+    else if (r.entry_type !== expectedType || Number(r.entry_user) !== Number(r.user_id) || Number(r.entry_mc) !== Number(r.credits_mc) || r.entry_reference !== r.session) {
+      report(`purchase ${r.public_id}: credited as ${r.entry_type} of ${r.entry_mc} mc to user ${r.entry_user} (reference ${r.entry_reference}), expected ${expectedType} of ${r.credits_mc} mc to user ${r.user_id} (${r.session})`);
     }
   }
+  // Every auto-recharge credit (pi:…) belongs to a succeeded recharge and its paid purchase: a
+  // Checkout purchase's own PaymentIntent never credits a second time.
+  const strayRecharges = await sql<{ id: number; idempotency_key: string }>`
+    select e.id, e.idempotency_key from ledger_entries e
+    where e.idempotency_key like 'pi:%'
+      and not exists (select 1 from purchases p where p.kind = 'auto_recharge' and p.status = 'paid' and ('pi:' || p.payment_intent_id) = e.idempotency_key)
+    limit 100`.execute(db);
+  for (const r of strayRecharges.rows) report(`ledger entry ${r.id}: credited under ${r.idempotency_key} without a paid auto-recharge behind it`);
   // A credit for a purchase here that is not paid (cancelled, expired, under review…) was given too
   // early or twice. (A `checkout:` credit with no purchase row at all is not judged: the ledger's own
   // tests record such credits directly, and only Stripe could say whether that session was paid.)
@@ -54,7 +63,7 @@ export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
     .where((eb) => eb.or([eb('amount_refunded_cents', '>', 0), eb('dispute_id', 'is not', null), eb('clawed_back_mc', '<>', 0), eb('shortfall_mc', '<>', 0)]))
     .execute();
   for (const p of touched as Purchase[]) {
-    const takenMc = reversedBySession.get(`${p.user_id} ${p.checkout_session_id}`) ?? 0;
+    const takenMc = reversedBySession.get(`${p.user_id} ${creditReference(p)}`) ?? 0;
     const targetMc = isCredited(p) ? clawbackTargetMc(p) : 0;
     if (takenMc !== p.clawed_back_mc) report(`purchase ${p.public_id}: ${p.clawed_back_mc} mc recorded as clawed back but its refund entries take ${takenMc} mc`);
     if (p.clawed_back_mc + p.shortfall_mc !== targetMc) {

@@ -19,8 +19,8 @@ export interface CheckoutStarted {
 
 export async function startCheckout(deps: BillingDeps, user: User, packageId: string, saveCard: boolean): Promise<CheckoutStarted> {
   const pkg = await findPackageOnSale(deps.db, packageId);
-  // A card can only be kept on a customer, and the demo provider has none.
-  const purchase = await createPurchase(deps.db, deps.clock, { userId: user.id, pkg, saveCard: saveCard && deps.gateway.usesCustomers, mode: deps.gateway.mode });
+  // Demo payments simulate the saved card too (its one demo card), so auto-recharge can be tried.
+  const purchase = await createPurchase(deps.db, deps.clock, { userId: user.id, pkg, saveCard, mode: deps.gateway.mode });
   try {
     const customerId = deps.gateway.usesCustomers ? await ensureCustomer(deps, user) : null;
     const session = await deps.gateway.createCheckoutSession({

@@ -12,6 +12,11 @@ export function disputeWithdrawsFunds(status: string): boolean {
 
 const FINAL_DISPUTE_STATUSES = new Set(['won', 'lost', 'warning_closed', 'prevented']);
 
+/** What the purchase's ledger entries carry as reference: its Checkout Session, or an auto-recharge's PaymentIntent. */
+export function creditReference(purchase: Pick<Purchase, 'checkout_session_id' | 'payment_intent_id' | 'kind'>): string | null {
+  return purchase.kind === 'auto_recharge' ? purchase.payment_intent_id : purchase.checkout_session_id;
+}
+
 /** Only a credited purchase has anything to claw back; before that, refunds and disputes are kept on it. */
 export function isCredited(purchase: Purchase): boolean {
   return purchase.status === 'paid';
@@ -30,13 +35,14 @@ export function clawbackTargetMc(purchase: Purchase): number {
  * key is a second line of defence, and a key already used means the state went wrong: refuse loudly.
  */
 export async function reclaimToTargetIn(trx: Trx, nowMs: number, purchase: Purchase, idempotencyKey: string): Promise<Purchase> {
-  if (!isCredited(purchase) || !purchase.checkout_session_id) return purchase;
+  const reference = creditReference(purchase);
+  if (!isCredited(purchase) || !reference) return purchase;
   const targetMc = clawbackTargetMc(purchase);
   const appliedMc = purchase.clawed_back_mc + purchase.shortfall_mc;
   if (targetMc === appliedMc) return purchase;
   let clawedBackMc = purchase.clawed_back_mc;
   let shortfallMc = purchase.shortfall_mc;
-  const common = { userId: purchase.user_id, reference: purchase.checkout_session_id, idempotencyKey };
+  const common = { userId: purchase.user_id, reference, idempotencyKey };
   if (targetMc > appliedMc) {
     const wantedMc = targetMc - appliedMc;
     const debit = await debitAtMostIn(trx, nowMs, { ...common, type: 'refund', amountMc: wantedMc });

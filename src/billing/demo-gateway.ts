@@ -30,8 +30,12 @@ function view(row: DemoSession): CheckoutSessionView {
     paymentIntentId: null,
     chargeId: null,
     receiptUrl: null,
+    paymentMethod: DEMO_CARD,
   };
 }
+
+/** The demo provider's one card: saving it is what enables auto-recharge in demo mode. */
+export const DEMO_CARD = { id: 'pm_demo_card', brand: 'Demo card', last4: '4242' } as const;
 
 export interface DemoGateway extends PaymentGateway {
   /** The local checkout page's Pay button: the session becomes complete and paid. */
@@ -102,6 +106,16 @@ export function demoGateway(db: DB, clock: Clock): DemoGateway {
 
     async purchaseIdForCharge() {
       return null;
+    },
+
+    // Off-session payments always succeed in demo mode; the intent id follows from the idempotency
+    // key, so a retried recharge finds the same payment, as it would at Stripe.
+    async chargeSavedCard(input) {
+      return { id: `pi_demo_${input.idempotencyKey}`, status: 'succeeded', amountCents: input.amountCents, currency: input.currency, chargeId: null, receiptUrl: null, failureCode: null, metadata: input.metadata };
+    },
+
+    async retrievePaymentIntent(id) {
+      return { id, status: 'succeeded', amountCents: null, currency: null, chargeId: null, receiptUrl: null, failureCode: null, metadata: {} };
     },
 
     async pay(id) {

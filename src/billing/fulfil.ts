@@ -11,6 +11,7 @@ import { clawbackTargetMc, keptClawbackKey, reclaimToTargetIn } from './clawback
 import type { BillingDeps } from './deps.ts';
 import type { CheckoutSessionView } from './gateway.ts';
 import { creditsAmountText, priceText } from './money.ts';
+import { saveCard } from '../limits/saved-card.ts';
 
 export type FulfilOutcome =
   | { kind: 'credited'; purchase: Purchase }
@@ -102,6 +103,10 @@ export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: Chec
     .returningAll()
     .executeTakeFirstOrThrow();
   await queueConfirmationIn(trx, deps, credited, credit.balanceMc, nowMs);
+  // "Save the card for auto-recharge": kept with the credits, in the same transaction.
+  if (purchase.save_card && session.paymentMethod) {
+    await saveCard(trx, purchase.user_id, { paymentMethodId: session.paymentMethod.id, brand: session.paymentMethod.brand, last4: session.paymentMethod.last4 }, nowMs);
+  }
   // Refunds or a dispute that arrived before the credits did were kept on the purchase: apply them now.
   if (clawbackTargetMc(credited) > 0) credited = await reclaimToTargetIn(trx, nowMs, credited, keptClawbackKey(credited));
   return { kind: 'credited', purchase: credited };
@@ -112,7 +117,7 @@ async function setStatusIn(trx: Trx, purchase: Purchase, status: Purchase['statu
 }
 
 /** The confirmation goes into the outbox in the crediting transaction: credits and their mail commit together. */
-async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase: Purchase, balanceMc: number, nowMs: number): Promise<void> {
+export async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase: Purchase, balanceMc: number, nowMs: number): Promise<void> {
   const user = await trx.selectFrom('users').select('email').where('id', '=', purchase.user_id).executeTakeFirstOrThrow();
   const credits = creditsAmountText(purchase.credits_mc);
   const lines = [
@@ -123,7 +128,7 @@ async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase: Purcha
     `Credits added: ${credits}`,
     `Balance now: ${creditsText(balanceMc)} credits`,
     '',
-    `Receipt: ${deps.publicUrl}/credits/receipts/${purchase.checkout_session_id}`,
+    `Receipt: ${deps.publicUrl}/credits/receipts/${purchase.checkout_session_id ?? purchase.payment_intent_id}`,
     `Your credits: ${deps.publicUrl}/credits`,
   ];
   if (purchase.payment_mode === 'demo') lines.push('', 'This was a demo payment: no card was charged.');

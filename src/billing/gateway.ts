@@ -14,6 +14,43 @@ export interface CheckoutSessionView {
   paymentIntentId: string | null;
   chargeId: string | null;
   receiptUrl: string | null;
+  /** The card the payment used, kept for auto-recharge when the purchase asked to save it. */
+  paymentMethod: CardView | null;
+}
+
+export interface CardView {
+  id: string;
+  brand: string;
+  last4: string;
+}
+
+/** An off-session payment with the saved card, as the recharge worker reads it. */
+export interface PaymentIntentView {
+  id: string | null;
+  /** failed covers declines and cards that need the customer (authentication_required). */
+  status: 'succeeded' | 'processing' | 'failed';
+  amountCents: number | null;
+  currency: string | null;
+  chargeId: string | null;
+  receiptUrl: string | null;
+  /** card_declined, authentication_required…: why it failed. */
+  failureCode: string | null;
+  metadata: Record<string, string>;
+}
+
+export interface OffSessionCharge {
+  customerId: string | null;
+  paymentMethodId: string;
+  amountCents: number;
+  currency: string;
+  /** The recharge row: a retry after a network error can never charge twice. */
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+}
+
+/** The provider could not be reached: retry later with the same idempotency key. */
+export class PaymentNetworkError extends Error {
+  override name = 'PaymentNetworkError';
 }
 
 export interface NewCheckoutSession {
@@ -49,4 +86,7 @@ export interface PaymentGateway {
   listPaidSessions(sinceMs: number): AsyncIterable<CheckoutSessionView>;
   /** For a charge whose purchase is not known locally yet: the purchase id the provider holds for it. */
   purchaseIdForCharge(chargeId: string, paymentIntentId: string | null): Promise<string | null>;
+  /** Charges the saved card off-session; card errors come back as status failed, network errors throw PaymentNetworkError. */
+  chargeSavedCard(input: OffSessionCharge): Promise<PaymentIntentView>;
+  retrievePaymentIntent(id: string): Promise<PaymentIntentView>;
 }

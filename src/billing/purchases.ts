@@ -5,7 +5,7 @@ import type { DB } from '../db/connect.ts';
 import type { Package, PaymentMode, Purchase } from '../db/schema.ts';
 import { writeTransaction } from '../db/transaction.ts';
 import { randomToken } from '../auth/tokens.ts';
-import { disputeWithdrawsFunds } from './clawback.ts';
+import { creditReference, disputeWithdrawsFunds } from './clawback.ts';
 import { PackageNotFoundError } from './errors.ts';
 
 export type PurchaseDisplayStatus =
@@ -114,15 +114,16 @@ export function displayStatus(purchase: Purchase): PurchaseDisplayStatus {
 }
 
 export function receiptHref(purchase: Purchase): string | null {
-  if (purchase.status !== 'paid' || !purchase.checkout_session_id) return null;
-  return `/credits/receipts/${encodeURIComponent(purchase.checkout_session_id)}`;
+  const reference = creditReference(purchase);
+  if (purchase.status !== 'paid' || !reference) return null;
+  return `/credits/receipts/${encodeURIComponent(reference)}`;
 }
 
 export function purchaseRow(purchase: Purchase): PurchaseRow {
   return {
     publicId: purchase.public_id,
     createdAtMs: purchase.created_at_ms,
-    packageName: purchase.package_name,
+    packageName: purchase.kind === 'auto_recharge' ? `${purchase.package_name} (auto-recharge)` : purchase.package_name,
     priceCents: purchase.price_cents,
     currency: purchase.currency,
     creditsMc: purchase.credits_mc,
@@ -137,7 +138,7 @@ export async function listRecentPurchases(db: DB, userId: number, limit: number)
     .selectFrom('purchases')
     .selectAll()
     .where('user_id', '=', userId)
-    .where('checkout_session_id', 'is not', null)
+    .where((eb) => eb.or([eb('checkout_session_id', 'is not', null), eb('kind', '=', 'auto_recharge')]))
     .orderBy('created_at_ms', 'desc')
     .orderBy('id', 'desc')
     .limit(limit)

@@ -3,14 +3,15 @@
 import type { BillingDeps } from './deps.ts';
 import { errorText } from './errors.ts';
 import { fulfilCheckoutSession, purchaseEntryKey } from './fulfil.ts';
+import { attemptRecharge } from './auto-recharge.ts';
 
 export const RECONCILE_DEFAULT_HOURS = 72;
 export const RECONCILE_EVERY_MS = 10 * 60 * 1000;
 
 export interface ReconcileResult {
-  /** Paid sessions that belong to a purchase here. */
+  /** Paid sessions that belong to a purchase here, and pending recharges looked up. */
   checked: number;
-  /** Sessions credited by this run. */
+  /** Sessions (and recharge PaymentIntents) credited by this run. */
   fulfilled: string[];
 }
 
@@ -30,6 +31,12 @@ export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Pr
     if (credited) continue;
     const outcome = await fulfilCheckoutSession(deps, session.id);
     if (outcome.kind === 'credited') result.fulfilled.push(session.id);
+  }
+  // Our own pending recharges whose PaymentIntent exists: ask the provider how each ended.
+  const pendingRecharges = await deps.db.selectFrom('auto_recharges').selectAll().where('status', '=', 'pending').where('payment_intent_id', 'is not', null).execute();
+  for (const recharge of pendingRecharges) {
+    result.checked++;
+    if ((await attemptRecharge(deps, recharge)) === 'credited') result.fulfilled.push(recharge.payment_intent_id!);
   }
   return result;
 }

@@ -2,7 +2,7 @@
 // STRIPE_API_BASE) and the PaymentGateway that creates, reads, expires and lists Checkout Sessions.
 import Stripe from 'stripe';
 import type { Config } from '../config.ts';
-import type { CheckoutSessionView, NewCheckoutSession, NewCustomer, PaymentGateway } from './gateway.ts';
+import { PaymentNetworkError, type CardView, type CheckoutSessionView, type NewCheckoutSession, type NewCustomer, type PaymentGateway, type PaymentIntentView } from './gateway.ts';
 
 export interface StripeClientOptions {
   /** Every POST carries an idempotency key, so retrying a dropped connection never charges twice. */
@@ -28,8 +28,29 @@ export function createStripeClient(config: Config, options: StripeClientOptions 
   return new Stripe(config.stripeSecretKey, stripeConfig);
 }
 
-/** Fulfilment reads the charge (for its receipt) along with the session: one call, before any transaction. */
-const SESSION_EXPAND = ['payment_intent.latest_charge'];
+/** Fulfilment reads the charge (for its receipt) and the card along with the session: one call, before any transaction. */
+const SESSION_EXPAND = ['payment_intent.latest_charge', 'payment_intent.payment_method'];
+
+function cardOf(method: string | Stripe.PaymentMethod | null | undefined): CardView | null {
+  if (!method || typeof method === 'string' || !method.card) return null;
+  return { id: method.id, brand: method.card.brand, last4: method.card.last4 };
+}
+
+export function intentView(intent: Stripe.PaymentIntent): PaymentIntentView {
+  const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+  // Anything but succeeded or processing needs the customer (requires_action) or another card: failed.
+  const status = intent.status === 'succeeded' ? 'succeeded' : intent.status === 'processing' ? 'processing' : 'failed';
+  return {
+    id: intent.id,
+    status,
+    amountCents: intent.amount,
+    currency: intent.currency,
+    chargeId: charge?.id ?? idOf(intent.latest_charge),
+    receiptUrl: charge?.receipt_url ?? null,
+    failureCode: status === 'failed' ? (intent.last_payment_error?.code ?? (intent.status === 'requires_action' ? 'authentication_required' : intent.status)) : null,
+    metadata: { ...(intent.metadata ?? {}) },
+  };
+}
 
 function idOf(value: string | { id: string } | null | undefined): string | null {
   if (!value) return null;
@@ -50,6 +71,7 @@ export function sessionView(session: Stripe.Checkout.Session): CheckoutSessionVi
     paymentIntentId: idOf(session.payment_intent),
     chargeId: charge?.id ?? idOf(paymentIntent?.latest_charge),
     receiptUrl: charge?.receipt_url ?? null,
+    paymentMethod: cardOf(paymentIntent?.payment_method),
   };
 }
 
@@ -104,6 +126,41 @@ export function stripeGateway(stripe: Stripe): PaymentGateway {
       const list = stripe.checkout.sessions.list({ created: { gte: Math.floor(sinceMs / 1000) }, status: 'complete', limit: 100 });
       for await (const session of list) {
         if (session.payment_status === 'paid') yield sessionView(session);
+      }
+    },
+
+    async chargeSavedCard(input) {
+      try {
+        const intent = await stripe.paymentIntents.create(
+          {
+            amount: input.amountCents,
+            currency: input.currency,
+            ...(input.customerId ? { customer: input.customerId } : {}),
+            payment_method: input.paymentMethodId,
+            off_session: true,
+            confirm: true,
+            metadata: input.metadata,
+            expand: ['latest_charge'],
+          },
+          { idempotencyKey: input.idempotencyKey },
+        );
+        return intentView(intent);
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeCardError) {
+          const intent = (error as Stripe.errors.StripeCardError & { payment_intent?: Stripe.PaymentIntent }).payment_intent;
+          return { id: intent?.id ?? null, status: 'failed', amountCents: input.amountCents, currency: input.currency, chargeId: null, receiptUrl: null, failureCode: error.code ?? 'card_declined', metadata: input.metadata };
+        }
+        if (error instanceof Stripe.errors.StripeConnectionError) throw new PaymentNetworkError(error.message);
+        throw error;
+      }
+    },
+
+    async retrievePaymentIntent(id) {
+      try {
+        return intentView(await stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] }));
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeConnectionError) throw new PaymentNetworkError(error.message);
+        throw error;
       }
     },
 

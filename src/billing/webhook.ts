@@ -7,6 +7,7 @@ import { applyDisputeIn, applyRefundIn } from './clawback.ts';
 import type { BillingDeps } from './deps.ts';
 import { WebhookSignatureError } from './errors.ts';
 import { fulfilSessionIn, markUnpaidIn } from './fulfil.ts';
+import { creditRechargeIn, failRechargeIn, rechargeForIntent } from './auto-recharge.ts';
 
 export const HANDLED_EVENT_TYPES = [
   'checkout.session.completed',
@@ -16,6 +17,8 @@ export const HANDLED_EVENT_TYPES = [
   'charge.refunded',
   'charge.dispute.created',
   'charge.dispute.closed',
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
 ] as const;
 
 const handled = new Set<string>(HANDLED_EVENT_TYPES);
@@ -96,6 +99,19 @@ async function prepare(deps: BillingDeps, event: Stripe.Event): Promise<Apply> {
       if (!publicId) return ignore(`charge ${chargeId} is not a purchase's`);
       return async (trx, nowMs) => {
         await applyDisputeIn(trx, nowMs, await purchaseByPublicId(trx, publicId), { id: dispute.id, chargeId, status: dispute.status, amountCents: dispute.amount });
+      };
+    }
+    case 'payment_intent.succeeded':
+    case 'payment_intent.payment_failed': {
+      // Only auto-recharges are credited from PaymentIntents: a Checkout purchase's own intent is
+      // credited through its session, under checkout:{session}, and must never be credited twice.
+      const intent = event.data.object;
+      const rechargeId = await rechargeForIntent(deps, intent.id, intent.metadata ?? {});
+      if (rechargeId === null) return ignore(`${intent.id} is not an auto-recharge's`);
+      const view = await deps.gateway.retrievePaymentIntent(intent.id);
+      return async (trx) => {
+        if (view.status === 'succeeded') await creditRechargeIn(trx, deps, rechargeId, view);
+        else if (view.status === 'failed') await failRechargeIn(trx, deps, rechargeId, view.failureCode ?? 'card_declined', view.id);
       };
     }
     default:

@@ -6,6 +6,8 @@ import type { ApiKey, Rate, User } from '../db/schema.ts';
 import { walletSummary, type WalletSummary } from '../ledger/wallet.ts';
 import { ledgerPage } from '../ledger/ledger-queries.ts';
 import { isOutOfCredits } from '../pricing/limits.ts';
+import { limitsSummary, type LimitsSummary } from '../limits/summary.ts';
+import { activeNotices } from '../limits/notices.ts';
 import { currentRates } from '../pricing/rates.ts';
 import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
 import { cursorSecret, encodeCursor } from './cursor.ts';
@@ -98,15 +100,17 @@ export interface Overview {
   wallet: WalletSummary;
   outOfCredits: boolean;
   canBuy: boolean;
+  limits: LimitsSummary;
   rates: Rate[];
 }
 
+/** Everything the balance card shows: every page that shows or swaps the card loads it here. */
 export async function loadOverview(ctx: CreditsContext, userId: number): Promise<Overview> {
-  const [wallet, rates] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db)]);
-  return { wallet, rates, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
+  const [wallet, rates, limits] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db), limitsSummary(ctx.db, userId, ctx.clock.now())]);
+  return { wallet, rates, limits, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
 }
 
 export async function loadPageExtras(ctx: CreditsContext, user: User) {
-  const [packages, spend] = await Promise.all([activePackages(ctx.db), spendThisMonth(ctx.db, user.id, ctx.clock.now())]);
-  return { offers: packageOffers(packages), spend, thresholdMc: user.low_balance_threshold_mc };
+  const [packages, spend, notices] = await Promise.all([activePackages(ctx.db), spendThisMonth(ctx.db, user.id, ctx.clock.now()), activeNotices(ctx.db, user.id, ctx.clock.now())]);
+  return { offers: packageOffers(packages), spend, notices, thresholdMc: user.low_balance_threshold_mc };
 }

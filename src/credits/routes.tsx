@@ -15,6 +15,7 @@ import { usageDetail, usageQuery } from '../usage/usage-queries.ts';
 import { batchedCsv } from '../exports/batched-export.ts';
 import { keyPrefixMap, LEDGER_HEADER, ledgerLine, USAGE_HEADER, usageLine } from '../exports/csv.ts';
 import { cursorSecret } from './cursor.ts';
+import { dismissNotice } from '../limits/notices.ts';
 import { estimateRequest, MAX_ESTIMATE_OUTPUT_TOKENS, MAX_ESTIMATE_TEXT_LENGTH, type Estimate } from './estimate.ts';
 import { parseLedgerFilters, parseUsageFilters, queryString } from './filters.ts';
 import { knownModels, loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, ownKeys, type CreditsContext } from './page-data.ts';
@@ -37,6 +38,7 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
   const app = new Hono<AppEnv>();
   const csvAuth = requireUserOrApiKey(db, clock);
   app.use('/credits', requireUser);
+  app.use('/notices/*', requireUser);
   app.use('/credits/*', (c, next) => (c.req.path.endsWith('.csv') ? csvAuth(c, next) : requireUser(c, next)));
 
   /** The whole tab, with the usage and ledger tables in the state the query asks for. */
@@ -58,6 +60,8 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
       page: () => (
         <CreditsPage
           wallet={overview.wallet}
+          limits={overview.limits}
+          notices={extras.notices}
           outOfCredits={overview.outOfCredits}
           canBuy={overview.canBuy}
           thresholdMc={extras.thresholdMc}
@@ -137,7 +141,7 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
   // Each part on its own, for htmx swaps from other pages.
   app.get('/credits/balance', async (c) => {
     const overview = await loadOverview(ctx, c.get('user')!.id);
-    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} />;
+    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} />;
     return render(c, config, { title: 'Balance', current: '/credits', page: card, partial: card });
   });
   app.get('/credits/packages', async (c) => {
@@ -154,6 +158,13 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
     const [extras, rates] = await Promise.all([loadPageExtras(ctx, c.get('user')!), currentRates(db)]);
     const spend = () => <SpendThisMonth spend={extras.spend} modelLabels={modelLabels(rates)} />;
     return render(c, config, { title: 'Spend this month', current: '/credits', page: spend, partial: spend });
+  });
+
+  app.post('/notices/:id/dismiss', async (c) => {
+    const id = Number(c.req.param('id'));
+    const dismissed = Number.isSafeInteger(id) && (await dismissNotice(db, c.get('user')!.id, id, clock.now()));
+    if (!dismissed) return c.notFound();
+    return wantsPartial(c) ? c.body(null, 200) : c.redirect('/credits', 303);
   });
 
   app.get('/credits/usage.csv', async (c) => {

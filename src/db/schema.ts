@@ -217,6 +217,8 @@ export interface PurchasesTable {
   paid_at_ms: number | null;
   created_at_ms: number;
   updated_at_ms: number;
+  /** checkout: bought on a Checkout page, credited under checkout:{session}; auto_recharge: paid off-session, under pi:{intent}. */
+  kind: ColumnType<'checkout' | 'auto_recharge', 'checkout' | 'auto_recharge' | undefined, 'checkout' | 'auto_recharge'>;
 }
 
 export interface BillingCustomersTable {
@@ -338,3 +340,5 @@ export type Session = Selectable<SessionsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Mail = Selectable<MailOutboxTable>;
 export type Purchase = Selectable<PurchasesTable>;
+export type Notice = Selectable<NoticesTable>;
+export type AutoRecharge = Selectable<AutoRechargesTable>;

@@ -7,8 +7,8 @@ import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
 import type { Hold, Rate, UsageStatus } from '../db/schema.ts';
-import { InsufficientCreditsError } from '../ledger/errors.ts';
 import type { Trx } from '../db/transaction.ts';
+import { InsufficientCreditsError } from '../ledger/errors.ts';
 import { createHoldBatcher, type HoldBatcher, type WalletNow } from '../ledger/hold-batch.ts';
 import { voidHold, type CallOutcome, type SettleResult } from '../ledger/holds.ts';
 import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.ts';
@@ -81,6 +81,16 @@ export function newRequestId(): string {
   return `req_${randomBytes(12).toString('hex')}`;
 }
 
+/** A call that has come in: its stop switch, and how it leaves the in-flight registry. */
+interface Started {
+  requestId: string;
+  controller: AbortController;
+  /** performance.now() when the call came in: latency_ms is measured from here. */
+  startedAtMs: number;
+  /** Stops listening to the client and leaves the in-flight registry. */
+  stopListening: () => void;
+}
+
 /** A call whose hold is placed: what the upstream leg needs. */
 interface Reserved {
   info: CallInfo;
@@ -89,6 +99,7 @@ interface Reserved {
   countedInputTokens: number;
   outputLimit: number;
   controller: AbortController;
+  /** performance.now() when the call came in: latency_ms is measured from here. */
   startedAtMs: number;
   /** Stops listening, clears the deadline and leaves the in-flight registry: once the hold has ended. */
   finish: () => void;
@@ -114,6 +125,7 @@ export class Gateway {
    */
   async call(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall | StreamingCall> {
     if (!this.inFlight.accepting) throw new ShuttingDownError();
+    const startedAtMs = performance.now();
     // In flight from the first moment, so a drain that starts while this call is being reserved waits for it.
     const controller = new AbortController();
     const stop = (reason: StopReason) => {
@@ -142,7 +154,7 @@ export class Gateway {
       }
       // Stopped before anything was reserved: nothing to charge.
       if (controller.signal.aborted) throw this.stopReasonOf(controller) === 'shutdown' ? new ShuttingDownError() : new CallAbortedError('client');
-      reserved = await this.reserve(caller, request, rate, options, controller, stopListening);
+      reserved = await this.reserve(caller, request, rate, { requestId: options.requestId, controller, startedAtMs, stopListening });
     } catch (error) {
       stopListening();
       throw error;
@@ -167,7 +179,7 @@ export class Gateway {
     return [{ remainingMc: wallet.availableMc, scope: 'balance' }];
   }
 
-  private async reserve(caller: Caller, request: ChatRequest, rate: Rate, options: CallOptions, controller: AbortController, stopListening: () => void): Promise<Reserved> {
+  private async reserve(caller: Caller, request: ChatRequest, rate: Rate, started: Started): Promise<Reserved> {
     const { roundingMode } = this.options;
     const countedInputTokens = countChatInputTokens(request.body as unknown as ChatInput);
     const holdInput = holdInputTokens(countedInputTokens);
@@ -179,7 +191,7 @@ export class Gateway {
       hold = await this.holds.place({
         userId: caller.userId,
         apiKeyId: caller.apiKeyId,
-        requestId: options.requestId,
+        requestId: started.requestId,
         rate,
         roundingMode,
         ttlMs: this.options.holdTtlMs,
@@ -229,18 +241,19 @@ export class Gateway {
       });
     }
 
+    const { controller } = started;
     const deadline = setTimeout(() => controller.abort(new CallStopped('timeout')), this.options.upstreamTimeoutMs);
     return {
-      info: { requestId: options.requestId, cappedOutputTokens: capped ? outputLimit : null },
+      info: { requestId: started.requestId, cappedOutputTokens: capped ? outputLimit : null },
       request,
       hold,
       countedInputTokens,
       outputLimit,
       controller,
-      startedAtMs: performance.now(),
+      startedAtMs: started.startedAtMs,
       finish: () => {
         clearTimeout(deadline);
-        stopListening();
+        started.stopListening();
       },
     };
   }

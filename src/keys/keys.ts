@@ -53,3 +53,23 @@ export async function authenticateApiKey(db: DB, clock: Clock, key: string): Pro
   }
   return { apiKey, user };
 }
+
+export const DEFAULT_MAX_IN_FLIGHT = 10;
+export const MAX_MAX_IN_FLIGHT = 1_000;
+
+export interface KeyLimits {
+  /** null: no monthly limit. */
+  monthlyLimitMc: number | null;
+  maxInFlight: number;
+}
+
+/** False when the key is not this user's: the caller answers 404. */
+export async function setKeyLimits(db: DB, userId: number, keyId: number, limits: KeyLimits): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ monthly_limit_mc: limits.monthlyLimitMc, max_in_flight: limits.maxInFlight })
+    .where('id', '=', keyId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -8,7 +8,8 @@ import { requireUser } from '../web/auth-middleware.ts';
 import { formFields } from '../web/form-data.ts';
 import { render } from '../web/render.tsx';
 import { KeysPanel, type KeysPanelProps } from '../../views/keys.tsx';
-import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey } from './keys.ts';
+import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyLimits } from './keys.ts';
+import { parseKeyLimits } from './limits-form.ts';
 
 export function keysRoutes(config: Config, db: DB, clock: Clock) {
   const app = new Hono<AppEnv>();
@@ -47,6 +48,16 @@ export function keysRoutes(config: Config, db: DB, clock: Clock) {
     if (problem) return panel(c, { nameValue: name, errors: { name: problem } }, 422);
     const { key, apiKey } = await createApiKey(db, clock, c.get('user')!.id, name);
     return panel(c, { newKey: { key, name: apiKey.name } });
+  });
+
+  app.post('/keys/:id/limits', async (c) => {
+    const keyId = Number(c.req.param('id'));
+    const field = await formFields(c);
+    const parsed = parseKeyLimits(field('monthly_limit'), field('max_in_flight'));
+    if (!parsed.ok) return panel(c, { limitErrors: { keyId, errors: parsed.errors, values: { monthly_limit: field('monthly_limit'), max_in_flight: field('max_in_flight') } } }, 422);
+    const saved = Number.isSafeInteger(keyId) && (await setKeyLimits(db, c.get('user')!.id, keyId, parsed.limits));
+    if (!saved) return panel(c, {}, 404);
+    return panel(c);
   });
 
   app.post('/keys/:id/revoke', async (c) => {

@@ -2,6 +2,7 @@
 // balance_after move together, so invariant 1 (balance = Σ entries = running sum) holds per write.
 import type { LedgerEntry, LedgerEntryType } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
+import { afterBalanceChange, type BalanceChange } from '../limits/balance-hooks.ts';
 
 export interface NewEntry {
   userId: number;
@@ -13,6 +14,8 @@ export interface NewEntry {
   nowMs: number;
   /** A settle gives its hold back in the same wallet update that takes the charge. */
   releaseHeldMc?: number;
+  /** What caused the write: a settle may start an auto-recharge, a purchase or grant may not. */
+  cause?: BalanceChange['cause'];
 }
 
 export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntry> {
@@ -25,8 +28,16 @@ export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntr
       updated_at_ms: entry.nowMs,
     }))
     .where('user_id', '=', entry.userId)
-    .returning(['balance_mc'])
+    .returning(['balance_mc', 'held_mc'])
     .executeTakeFirstOrThrow();
+  await afterBalanceChange(trx, {
+    userId: entry.userId,
+    nowMs: entry.nowMs,
+    balanceBeforeMc: wallet.balance_mc - entry.amountMc,
+    balanceAfterMc: wallet.balance_mc,
+    availableAfterMc: wallet.balance_mc - wallet.held_mc,
+    cause: entry.cause ?? 'ledger',
+  });
   return trx
     .insertInto('ledger_entries')
     .values({

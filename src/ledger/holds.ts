@@ -9,6 +9,8 @@ import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { appendEntry } from './entries.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from './month.ts';
+import { afterBalanceChange } from '../limits/balance-hooks.ts';
+import { noticeCapsReached } from '../limits/cap-notices.ts';
 
 export interface PlaceHoldInput {
   userId: number;
@@ -18,6 +20,8 @@ export interface PlaceHoldInput {
   roundingMode: RoundingMode;
   amountMc: number;
   ttlMs: number;
+  /** Runs first inside the hold's transaction and throws to refuse it (caps, calls in flight). */
+  guard?: (trx: Trx, nowMs: number, amountMc: number) => Promise<void>;
 }
 
 /**
@@ -38,13 +42,15 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
     throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
   }
+  if (input.guard) await input.guard(trx, nowMs, input.amountMc);
   const reserved = await trx
     .updateTable('wallets')
     .set((eb) => ({ held_mc: eb('held_mc', '+', input.amountMc), updated_at_ms: nowMs }))
     .where('user_id', '=', input.userId)
     .where((eb) => eb(eb('balance_mc', '-', eb.ref('held_mc')), '>=', input.amountMc))
+    .returning(['balance_mc', 'held_mc'])
     .executeTakeFirst();
-  if (Number(reserved.numUpdatedRows) !== 1) {
+  if (!reserved) {
     const wallet = await trx
       .selectFrom('wallets')
       .select(['balance_mc', 'held_mc'])
@@ -52,6 +58,15 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
       .executeTakeFirstOrThrow();
     throw new InsufficientCreditsError(input.amountMc, wallet.balance_mc - wallet.held_mc, wallet.held_mc);
   }
+  // Less is available now: this may start an auto-recharge (in this same transaction).
+  await afterBalanceChange(trx, {
+    userId: input.userId,
+    nowMs,
+    balanceBeforeMc: reserved.balance_mc,
+    balanceAfterMc: reserved.balance_mc,
+    availableAfterMc: reserved.balance_mc - reserved.held_mc,
+    cause: 'hold',
+  });
   return trx
     .insertInto('holds')
     .values({
@@ -180,6 +195,7 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
     idempotencyKey: `usage:${hold.request_id}`,
     nowMs,
     releaseHeldMc,
+    cause: 'settle',
   });
   const settled = await trx
     .updateTable('holds')
@@ -193,6 +209,7 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
     .returningAll()
     .executeTakeFirstOrThrow();
   await addToMonthlySpend(trx, hold, chargedMc);
+  await noticeCapsReached(trx, nowMs, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model }, hold.created_at_ms);
   return { usage, hold: settled, chargedMc, shortfallMc, balanceMc: entry.balance_after_mc };
 }
 

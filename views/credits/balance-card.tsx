@@ -1,7 +1,9 @@
 // The balance card: settled balance (2 decimals, rounded down) and USD, available and held, and the
 // out-of-credits state. One component, so other pages swap it in out-of-band (hx-swap-oob).
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
+import type { LimitsSummary } from '../../src/limits/summary.ts';
 import { creditsDisplay, creditsRoundedDown, usdRoundedDown } from '../money.ts';
+import { LimitsSummaryView } from './limits-summary.tsx';
 
 export interface BalanceCardProps {
   wallet: WalletSummary;
@@ -9,6 +11,8 @@ export interface BalanceCardProps {
   outOfCredits?: boolean;
   /** False when PAYMENTS=off: credits come from the operator. */
   canBuy?: boolean;
+  /** Auto-recharge and caps; loadBalanceCard gives every page the same card. */
+  limits?: LimitsSummary;
   oob?: boolean;
 }
 
@@ -51,6 +55,7 @@ export function BalanceCard(props: BalanceCardProps) {
           Add credits
         </a>
       ) : null}
+      {props.limits ? <LimitsSummaryView limits={props.limits} /> : null}
     </section>
   );
 }

@@ -1,7 +1,9 @@
 // The Credits tab: banners, balance and spend, packages, usage, ledger, rate card and estimator.
 import type { Child } from 'hono/jsx';
 import type { PackageOffer } from '../../src/credits/packages.ts';
-import type { Rate } from '../../src/db/schema.ts';
+import type { Notice, Rate } from '../../src/db/schema.ts';
+import type { LimitsSummary } from '../../src/limits/summary.ts';
+import { NoticesList } from './notices.tsx';
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import type { MonthSpend } from '../../src/usage/usage-queries.ts';
 import { BalanceCard } from './balance-card.tsx';
@@ -16,6 +18,8 @@ import { UsageSection, type UsageFiltersProps, type UsageResultsProps } from './
 
 export interface CreditsPageProps {
   wallet: WalletSummary;
+  limits: LimitsSummary;
+  notices: Notice[];
   thresholdMc: number;
   outOfCredits: boolean;
   canBuy: boolean;
@@ -35,8 +39,9 @@ export function CreditsPage(props: CreditsPageProps) {
     <>
       <h1>Credits</h1>
       <LowBalanceBanner balanceMc={props.wallet.balanceMc} thresholdMc={props.thresholdMc} canBuy={props.canBuy} />
+      <NoticesList notices={props.notices} />
       <div class="overview">
-        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} />
+        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} />
         <SpendThisMonth spend={props.spend} modelLabels={props.modelLabels} />
       </div>
       <PackagesGrid offers={props.offers} canBuy={props.canBuy} />

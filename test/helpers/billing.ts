@@ -2,13 +2,13 @@
 // both), a signed-in buyer, checkout through the real route, webhooks signed by the fake, and checks.
 import * as assert from 'uvu/assert';
 import type Stripe from 'stripe';
-import { startStripeFake, type StripeFake } from './fakes/stripe-fake.ts';
-import { testApp, type Answer, type Browser, type TestApp } from './helpers/app.ts';
-import { START_MS } from './helpers/db.ts';
-import { audit } from '../src/ledger/audit.ts';
-import { walletSummary } from '../src/ledger/wallet.ts';
-import { findUserByEmail } from '../src/users/users.ts';
-import type { Purchase, User } from '../src/db/schema.ts';
+import { startStripeFake, type StripeFake } from '../fakes/stripe-fake.ts';
+import { testApp, type Answer, type Browser, type TestApp } from './app.ts';
+import { START_MS } from './db.ts';
+import { audit } from '../../src/ledger/audit.ts';
+import { walletSummary } from '../../src/ledger/wallet.ts';
+import { findUserByEmail } from '../../src/users/users.ts';
+import type { Purchase, User } from '../../src/db/schema.ts';
 
 export const WEBHOOK_SECRET = 'whsec_test_tokentab';
 

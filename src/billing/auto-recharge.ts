@@ -1,0 +1,194 @@
+// Auto-recharge payments: the worker that charges the saved card for each pending recharge row (the
+// row's id is the idempotency key, so a retry after a network error never charges twice), and the one
+// crediting function, called from the create response, the payment_intent.succeeded webhook and
+// reconcile, that credits once under pi:{intent}. A paid recharge becomes a purchase (receipt,
+// refunds, disputes). A decline turns auto-recharge off, raises a banner and sends an email.
+import type { AutoRecharge, Purchase } from '../db/schema.ts';
+import { writeTransaction, type Trx } from '../db/transaction.ts';
+import { randomToken } from '../auth/tokens.ts';
+import { recordCreditIn } from '../ledger/credits.ts';
+import { findEntryByKey } from '../ledger/entries.ts';
+import { onRechargeStarted } from '../limits/auto-recharge-trigger.ts';
+import { raiseNoticeIn } from '../limits/notices.ts';
+import type { BillingDeps } from './deps.ts';
+import { errorText } from './errors.ts';
+import { PaymentNetworkError, type PaymentIntentView } from './gateway.ts';
+import { queueConfirmationIn } from './fulfil.ts';
+
+export const RECHARGE_RETRY_BASE_MS = 10_000;
+const RECHARGE_RETRY_MAX_MS = 10 * 60_000;
+
+export function rechargeEntryKey(paymentIntentId: string): string {
+  return `pi:${paymentIntentId}`;
+}
+
+export function rechargeIdempotencyKey(recharge: Pick<AutoRecharge, 'id'>): string {
+  return `recharge-${recharge.id}`;
+}
+
+export type RechargeOutcome = 'credited' | 'already_credited' | 'processing' | 'failed' | 'retry' | 'not_pending';
+
+/**
+ * Credits a succeeded PaymentIntent of a recharge row, once: the purchase row, the auto_recharge
+ * entry under pi:{intent} and the confirmation mail commit together.
+ */
+export async function creditRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: number, intent: PaymentIntentView): Promise<RechargeOutcome> {
+  const nowMs = deps.clock.now();
+  const recharge = await trx.selectFrom('auto_recharges').selectAll().where('id', '=', rechargeId).executeTakeFirstOrThrow();
+  if (!intent.id) return 'not_pending';
+  const key = rechargeEntryKey(intent.id);
+  if (await findEntryByKey(trx, key)) {
+    await trx.updateTable('auto_recharges').set({ status: 'succeeded', payment_intent_id: intent.id, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
+    return 'already_credited';
+  }
+  const credit = await recordCreditIn(trx, nowMs, { userId: recharge.user_id, type: 'auto_recharge', amountMc: recharge.credits_mc, reference: intent.id, idempotencyKey: key });
+  const purchase = await trx
+    .insertInto('purchases')
+    .values({
+      public_id: `pur_${randomToken(12)}`,
+      user_id: recharge.user_id,
+      package_id: recharge.package_id,
+      package_name: recharge.package_name,
+      price_cents: recharge.price_cents,
+      currency: recharge.currency,
+      credits_mc: recharge.credits_mc,
+      save_card: 0,
+      payment_mode: deps.gateway.mode,
+      status: 'paid',
+      checkout_session_id: null,
+      checkout_url: null,
+      payment_intent_id: intent.id,
+      charge_id: intent.chargeId,
+      receipt_url: intent.receiptUrl,
+      paid_amount_cents: intent.amountCents ?? recharge.price_cents,
+      paid_currency: intent.currency ?? recharge.currency,
+      returned_at_ms: null,
+      paid_at_ms: nowMs,
+      created_at_ms: recharge.created_at_ms,
+      updated_at_ms: nowMs,
+      kind: 'auto_recharge',
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await trx.updateTable('auto_recharges').set({ status: 'succeeded', payment_intent_id: intent.id, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
+  await queueConfirmationIn(trx, deps, purchase as Purchase, credit.balanceMc, nowMs);
+  return 'credited';
+}
+
+/** A decline or a card that needs the customer: the recharge fails and auto-recharge is turned off. */
+export async function failRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: number, reason: string, paymentIntentId: string | null): Promise<void> {
+  const nowMs = deps.clock.now();
+  const recharge = await trx.selectFrom('auto_recharges').selectAll().where('id', '=', rechargeId).executeTakeFirstOrThrow();
+  if (recharge.status !== 'pending') return;
+  await trx
+    .updateTable('auto_recharges')
+    .set({ status: 'failed', failure_reason: reason, payment_intent_id: paymentIntentId ?? recharge.payment_intent_id, updated_at_ms: nowMs })
+    .where('id', '=', recharge.id)
+    .execute();
+  await trx.updateTable('billing_settings').set({ auto_recharge_enabled: 0, updated_at_ms: nowMs }).where('user_id', '=', recharge.user_id).execute();
+  const why = reason === 'authentication_required' ? 'your bank asked to confirm the payment, which cannot be done while you are away' : 'your card was declined';
+  await raiseNoticeIn(trx, nowMs, {
+    userId: recharge.user_id,
+    kind: 'auto_recharge_failed',
+    dedupeKey: `auto_recharge_failed:${recharge.id}`,
+    message: `Auto-recharge of ${recharge.package_name} failed (${why}) and is now off. Buy credits to keep your calls running, then turn it on again in billing settings.`,
+    email: {
+      subject: 'Your tokentab auto-recharge failed and is now off',
+      text: `We tried to buy ${recharge.package_name} with your saved card, but ${why} (${reason}).\n\nAuto-recharge is now turned off, so no further attempt will be made. Buy credits on the Credits tab to keep your calls running, and turn auto-recharge on again in your billing settings: ${deps.publicUrl}/settings/billing\n`,
+    },
+  });
+}
+
+async function customerIdOf(deps: BillingDeps, userId: number): Promise<string | null> {
+  if (!deps.gateway.usesCustomers) return null;
+  const row = await deps.db.selectFrom('billing_customers').select('stripe_customer_id').where('user_id', '=', userId).executeTakeFirst();
+  return row?.stripe_customer_id ?? null;
+}
+
+/** Applies what the provider says of a recharge's PaymentIntent, in one transaction. */
+export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: number, intent: PaymentIntentView): Promise<RechargeOutcome> {
+  return writeTransaction(deps.db, async (trx) => {
+    const recharge = await trx.selectFrom('auto_recharges').selectAll().where('id', '=', rechargeId).executeTakeFirstOrThrow();
+    if (intent.status === 'succeeded') return creditRechargeIn(trx, deps, rechargeId, intent);
+    if (recharge.status !== 'pending') return 'not_pending';
+    if (intent.status === 'processing') {
+      await trx.updateTable('auto_recharges').set({ payment_intent_id: intent.id, next_attempt_at_ms: deps.clock.now() + RECHARGE_RETRY_MAX_MS, updated_at_ms: deps.clock.now() }).where('id', '=', rechargeId).execute();
+      return 'processing';
+    }
+    await failRechargeIn(trx, deps, rechargeId, intent.failureCode ?? 'card_declined', intent.id);
+    return 'failed';
+  });
+}
+
+/**
+ * One attempt for one pending recharge: create (or, after a lost answer, find again under the same
+ * key) the off-session PaymentIntent, then apply its outcome. A network error schedules a retry.
+ */
+export async function attemptRecharge(deps: BillingDeps, recharge: AutoRecharge): Promise<RechargeOutcome> {
+  const nowMs = deps.clock.now();
+  await deps.db.updateTable('auto_recharges').set({ attempts: recharge.attempts + 1, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
+  let intent: PaymentIntentView;
+  try {
+    intent = recharge.payment_intent_id
+      ? await deps.gateway.retrievePaymentIntent(recharge.payment_intent_id)
+      : await deps.gateway.chargeSavedCard({
+          customerId: await customerIdOf(deps, recharge.user_id),
+          paymentMethodId: recharge.payment_method_id,
+          amountCents: recharge.price_cents,
+          currency: recharge.currency,
+          idempotencyKey: rechargeIdempotencyKey(recharge),
+          metadata: { kind: 'auto_recharge', recharge_id: String(recharge.id), user_id: String(recharge.user_id) },
+        });
+  } catch (error) {
+    if (!(error instanceof PaymentNetworkError)) throw error;
+    const delayMs = Math.min(RECHARGE_RETRY_BASE_MS * 2 ** recharge.attempts, RECHARGE_RETRY_MAX_MS);
+    await deps.db.updateTable('auto_recharges').set({ next_attempt_at_ms: nowMs + delayMs, failure_reason: `network: ${error.message}`.slice(0, 300) }).where('id', '=', recharge.id).execute();
+    deps.log(`auto-recharge ${recharge.id}: the payment provider did not answer (${error.message}); retrying in ${delayMs / 1000} s with the same key`);
+    return 'retry';
+  }
+  return applyIntentToRecharge(deps, recharge.id, intent);
+}
+
+/** Every pending recharge that is due: new ones, network retries, and processing ones to look at again. */
+export async function processDueRecharges(deps: BillingDeps): Promise<RechargeOutcome[]> {
+  const due = await deps.db.selectFrom('auto_recharges').selectAll().where('status', '=', 'pending').where('next_attempt_at_ms', '<=', deps.clock.now()).orderBy('id').execute();
+  const outcomes: RechargeOutcome[] = [];
+  for (const recharge of due) {
+    try {
+      outcomes.push(await attemptRecharge(deps, recharge));
+    } catch (error) {
+      deps.log(`auto-recharge ${recharge.id}: ${errorText(error)}`);
+    }
+  }
+  return outcomes;
+}
+
+/** Wakes when a hold or settle starts a recharge, and sweeps for retries every `everyMs`. */
+export function startRechargeWorker(deps: BillingDeps, everyMs = 5_000): { stop(): Promise<void>; idle(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const round = () => {
+    if (!stopped) running = running.then(() => processDueRecharges(deps)).catch((error) => deps.log(`auto-recharge: ${errorText(error)}`));
+  };
+  const unsubscribe = onRechargeStarted(round);
+  const timer = setInterval(round, everyMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      clearInterval(timer);
+      await running;
+    },
+    idle: () => running.then(() => undefined),
+  };
+}
+
+/** The recharge a PaymentIntent belongs to: by its stored id, else by the metadata the intent carries. */
+export async function rechargeForIntent(deps: BillingDeps, intentId: string, metadata: Record<string, string>): Promise<number | null> {
+  const stored = await deps.db.selectFrom('auto_recharges').select('id').where('payment_intent_id', '=', intentId).executeTakeFirst();
+  if (stored) return stored.id;
+  if (metadata.kind !== 'auto_recharge' || !/^\d+$/.test(metadata.recharge_id ?? '')) return null;
+  const named = await deps.db.selectFrom('auto_recharges').select('id').where('id', '=', Number(metadata.recharge_id)).executeTakeFirst();
+  return named?.id ?? null;
+}

@@ -1,0 +1,77 @@
+// Low-balance alerts to a real SMTP server: one email per crossing however many charges follow,
+// re-armed when the balance is back at or above the threshold, nothing lost or doubled while SMTP is down.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createTransport } from 'nodemailer';
+import { grantCredits, recordCredit } from '../src/ledger/credits.ts';
+import { audit } from '../src/ledger/audit.ts';
+import { deliverDueMail, retryDelayMs } from '../src/mail/worker.ts';
+import { freshDb, makeUser, type TestDb } from './helpers/db.ts';
+import { makeCall } from './helpers/usage.ts';
+import { startSmtp, type TestSmtp } from './helpers/smtp.ts';
+
+const alerts = suite<{ t: TestDb; smtp: TestSmtp }>('low-balance alerts');
+alerts.before.each(async (context) => {
+  context.t = await freshDb();
+  context.smtp = await startSmtp();
+});
+alerts.after.each(async ({ t, smtp }) => {
+  assert.equal(await audit(t.db), []);
+  await smtp.close();
+  await t.close();
+});
+
+async function deliver(t: TestDb, smtp: TestSmtp) {
+  const transport = createTransport(smtp.url);
+  await deliverDueMail(t.db, t.clock, { transport, from: 'tokentab <alerts@example.com>', log: () => {} });
+  transport.close();
+}
+
+const lowMails = (smtp: TestSmtp) => smtp.received.filter((m) => /running low/.test(m.subject ?? ''));
+
+alerts('one email per crossing across 50 charges below the threshold the threshold; re-armed by a purchase', async ({ t, smtp }) => {
+  const user = await makeUser(t.db, t.clock, 'low@example.com');
+  // Default threshold 500 credits. 510 credits; one call of 12 credits crosses, then 50 small charges stay below.
+  await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 510_000, reason: 'start' });
+  await makeCall(t.db, t.clock, user.id, { inputTokens: 1_000, outputTokens: 1_000 });
+  for (let i = 0; i < 50; i++) await makeCall(t.db, t.clock, user.id);
+  await deliver(t, smtp);
+  assert.is(lowMails(smtp).length, 1, 'one email for the crossing, none for the 50 charges below');
+  assert.match(lowMails(smtp)[0]!.text ?? '', /Your balance is now 498\.000 credits, below the 500\.000 credits/);
+  await recordCredit(t.db, t.clock, { userId: user.id, type: 'purchase', amountMc: 10_000_000, reference: 'cs_rearm', idempotencyKey: 'checkout:cs_rearm' });
+  for (let i = 0; i < 28; i++) await makeCall(t.db, t.clock, user.id, { model: 'gpt-4o', inputTokens: 10_000, outputTokens: 2_000 }); // 360 credits each: 10,492 → 412
+  await deliver(t, smtp);
+  assert.is(lowMails(smtp).length, 2, 'the purchase re-armed it: one more email for the second crossing');
+  assert.is((await t.db.selectFrom('users').select('low_balance_alerted').where('id', '=', user.id).executeTakeFirstOrThrow()).low_balance_alerted, 1);
+});
+
+alerts('no email without a crossing, and none when the threshold is 0', async ({ t, smtp }) => {
+  const below = await makeUser(t.db, t.clock, 'below@example.com');
+  await grantCredits(t.db, t.clock, { userId: below.id, amountMc: 100_000, reason: 'starts below' });
+  await makeCall(t.db, t.clock, below.id);
+  const off = await makeUser(t.db, t.clock, 'off@example.com');
+  await t.db.updateTable('users').set({ low_balance_threshold_mc: 0 }).where('id', '=', off.id).execute();
+  await grantCredits(t.db, t.clock, { userId: off.id, amountMc: 600_000, reason: 'r' });
+  for (let i = 0; i < 5; i++) await makeCall(t.db, t.clock, off.id, { model: 'gpt-4o', inputTokens: 1_000, outputTokens: 1_000 });
+  await deliver(t, smtp);
+  assert.is(smtp.received.length, 0);
+});
+
+alerts('SMTP down when the balance crosses: the alert waits in the outbox and is sent once when it is back', async ({ t, smtp }) => {
+  const user = await makeUser(t.db, t.clock, 'down@example.com');
+  await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 505_000, reason: 'r' });
+  smtp.down = true;
+  for (let i = 0; i < 5; i++) await makeCall(t.db, t.clock, user.id, { inputTokens: 1_000, outputTokens: 1_000 });
+  await deliver(t, smtp);
+  t.clock.advance(retryDelayMs(1));
+  await deliver(t, smtp);
+  assert.is(smtp.received.length, 0);
+  smtp.down = false;
+  t.clock.advance(retryDelayMs(2));
+  await deliver(t, smtp);
+  t.clock.advance(3_600_000);
+  await deliver(t, smtp);
+  assert.is(lowMails(smtp).length, 1);
+});
+
+alerts.run();
