@@ -107,7 +107,7 @@ export function createApp(config: Config, deps: AppDeps) {
   app.route('/', creditsRoutes(config, deps.db, deps.clock));
   app.route('/', billingRoutes(config, { db: deps.db, clock: deps.clock, log }));
   app.route('/', settingsRoutes(config, deps.db, deps.clock));
-  app.route('/', playgroundRoutes(config, deps.db, gateway));
+  app.route('/', playgroundRoutes(config, deps.db, deps.clock, gateway));
   // Before apiRoutes: its /v1/* key check would otherwise run a second time for these routes.
   app.route('/', gatewayRoutes(gateway, deps.db, deps.clock, `${config.publicUrl}/credits#packages`));
   app.route('/', apiRoutes(deps.db, deps.clock));

@@ -24,6 +24,7 @@ export type PlaygroundResult =
       cappedOutputTokens: number | null;
     }
   | { kind: 'out-of-credits'; message: string }
+  | { kind: 'over-cap'; message: string }
   | { kind: 'failed'; message: string };
 
 export interface PlaygroundPanelProps {
@@ -72,6 +73,20 @@ function OutOfCredits(props: { message: string }) {
           Buy credits
         </a>{' '}
         <span class="muted">or lower the maximum output tokens and try again.</span>
+      </p>
+    </section>
+  );
+}
+
+function OverCap(props: { message: string }) {
+  return (
+    <section id="playground-result" class="card out-of-credits" aria-labelledby="playground-result-title" role="alert">
+      <h2 id="playground-result-title">This call would pass a spending cap</h2>
+      <p>{props.message}</p>
+      <p>
+        <a class="button secondary" href="/settings/billing">
+          Review your caps
+        </a>
       </p>
     </section>
   );
@@ -140,6 +155,7 @@ export function PlaygroundPanel(props: PlaygroundPanelProps) {
       </form>
       {props.result?.kind === 'reply' ? <Reply result={props.result} /> : null}
       {props.result?.kind === 'out-of-credits' ? <OutOfCredits message={props.result.message} /> : null}
+      {props.result?.kind === 'over-cap' ? <OverCap message={props.result.message} /> : null}
       {props.result?.kind === 'failed' ? <Failed message={props.result.message} /> : null}
     </div>
   );

@@ -5,7 +5,7 @@ import type { Child } from 'hono/jsx';
 import type { Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
-import { walletSummary } from '../ledger/wallet.ts';
+import { loadOverview } from '../credits/page-data.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFields } from '../web/form-data.ts';
@@ -87,12 +87,13 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
 
   async function statusPage(c: Context<AppEnv>, purchase: Purchase) {
     const view = purchaseStatusView(purchase, deps ? pendingPollIsOver(deps, purchase) : true);
-    const wallet = await walletSummary(db, purchase.user_id);
+    const { wallet, outOfCredits, canBuy, limits } = await loadOverview({ config, db, clock }, purchase.user_id);
+    const card = { wallet, outOfCredits, canBuy, limits };
     return render(c, config, {
       title: STATUS_TITLES[view],
       current: '/credits',
-      page: () => <CheckoutReturnPage purchase={purchase} view={view} wallet={wallet} />,
-      partial: () => <PurchaseStatusPartial purchase={purchase} view={view} wallet={wallet} />,
+      page: () => <CheckoutReturnPage purchase={purchase} view={view} card={card} />,
+      partial: () => <PurchaseStatusPartial purchase={purchase} view={view} card={card} />,
     });
   }
 

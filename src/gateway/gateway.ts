@@ -14,6 +14,7 @@ import { voidHold, type CallOutcome, type SettleResult } from '../ledger/holds.t
 import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.ts';
 import { affordableOutputTokens, costMc, type TokenCounts } from '../pricing/cost.ts';
 import { decideOutputLimit, type Budget } from '../pricing/limits.ts';
+import { assertKeyHasRoom, BudgetExceededError, capBudgets, capUses, type CapUse } from '../limits/caps.ts';
 import { currentRate } from '../pricing/rates.ts';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { CallAbortedError, CallStopped, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type StopReason } from './errors.ts';
@@ -172,11 +173,14 @@ export class Gateway {
   }
 
   /**
-   * The budgets an output limit must fit: the available balance now. Caps join here later (issue 7),
-   * read with `trx`, inside the hold's own transaction, so concurrent calls cannot overshoot them.
+   * The budgets an output limit must fit, read inside the hold's own transaction so concurrent calls
+   * cannot overshoot any of them: the available balance, and every cap that applies (issue 7).
+   * Also refuses a key that already has its limit of calls in flight.
    */
-  protected async budgets(_caller: Caller, wallet: WalletNow, _trx: Trx): Promise<Budget[]> {
-    return [{ remainingMc: wallet.availableMc, scope: 'balance' }];
+  protected async budgets(caller: Caller, model: string, wallet: WalletNow, trx: Trx): Promise<{ budgets: Budget[]; caps: CapUse[] }> {
+    if (caller.apiKeyId !== null) await assertKeyHasRoom(trx, caller.apiKeyId);
+    const caps = await capUses(trx, { userId: caller.userId, apiKeyId: caller.apiKeyId, model }, this.options.clock.now());
+    return { budgets: [{ remainingMc: wallet.availableMc, scope: 'balance' }, ...capBudgets(caps)], caps };
   }
 
   private async reserve(caller: Caller, request: ChatRequest, rate: Rate, started: Started): Promise<Reserved> {
@@ -198,6 +202,7 @@ export class Gateway {
         // Decided inside the hold's transaction, on the wallet as it is there: no other call can
         // take the credits between the decision and the hold.
         amountFor: async (wallet, trx) => {
+          const { budgets, caps } = await this.budgets(caller, rate.model, wallet, trx);
           const decision = decideOutputLimit({
             rates: rate,
             mode: roundingMode,
@@ -205,8 +210,11 @@ export class Gateway {
             requestedOutputTokens: request.requestedOutputTokens,
             modelMaxOutputTokens: rate.max_output_tokens,
             choices: request.choices,
-            budgets: await this.budgets(caller, wallet, trx),
+            budgets,
           });
+          if (!decision.ok && decision.scope !== 'balance') {
+            throw new BudgetExceededError(caps.find((cap) => cap.scope === decision.scope)!, decision.requiredMc);
+          }
           if (!decision.ok) {
             throw new OutOfCreditsError({
               requiredMc: decision.requiredMc,

@@ -2,6 +2,7 @@
 import { creditsText } from '../pricing/format.ts';
 import { CallAbortedError, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from './errors.ts';
 import { errorBody, type OpenAIErrorBody } from './openai-wire.ts';
+import { BudgetExceededError, TooManyInFlightError } from '../limits/caps.ts';
 
 export interface ErrorReply {
   status: 400 | 402 | 404 | 422 | 429 | 499 | 500 | 502 | 503 | 504;
@@ -32,6 +33,31 @@ export function outOfCreditsBody(details: OutOfCreditsDetails, topUpUrl: string)
     maxAffordableOutputTokens: details.maxAffordableOutputTokens,
     topUpUrl,
   });
+}
+
+const CAP_WORDS = { user: 'your monthly cap', model: 'your monthly cap for this model', key: "this API key's monthly limit" } as const;
+
+/** 402 budget_exceeded (DESIGN §3): which cap, what it allows, what was spent (settled + held this UTC month), what the call needs. */
+export function budgetExceededBody(error: BudgetExceededError): OpenAIErrorBody {
+  const { cap, requiredMc } = error;
+  const leftMc = Math.max(0, cap.capMc - cap.spentMc);
+  return errorBody(
+    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsText(cap.spentMc)} of ${creditsText(cap.capMc)} credits are spent or held this month, ${creditsText(leftMc)} are left and the call needs ${creditsText(requiredMc)}. Lower max_tokens, or raise the cap in billing settings.`,
+    'insufficient_credits',
+    'budget_exceeded',
+    null,
+    {
+      scope: cap.scope,
+      ...(cap.scope === 'model' ? { model: cap.ref } : {}),
+      ...(cap.scope === 'key' ? { key: cap.ref } : {}),
+      capCredits: credits(cap.capMc),
+      spentCredits: credits(cap.spentMc),
+      requiredCredits: credits(requiredMc),
+      capMillicredits: cap.capMc,
+      spentMillicredits: cap.spentMc,
+      requiredMillicredits: requiredMc,
+    },
+  );
 }
 
 /** What the caller is told when the upstream failed; never the upstream's words about the operator's key. */
@@ -75,6 +101,14 @@ export function errorReply(error: unknown, topUpUrl: string): ErrorReply | null 
     return { status: 400, body: errorBody(error.message, 'invalid_request_error', error.code, error.param), headers: {} };
   }
   if (error instanceof OutOfCreditsError) return { status: 402, body: outOfCreditsBody(error.details, topUpUrl), headers: {} };
+  if (error instanceof BudgetExceededError) return { status: 402, body: budgetExceededBody(error), headers: {} };
+  if (error instanceof TooManyInFlightError) {
+    return {
+      status: 429,
+      body: errorBody(`This API key already has ${error.limit} calls in flight, its limit. Retry when one has finished, or raise the limit on the API keys page.`, 'rate_limit_error', 'too_many_calls_in_flight'),
+      headers: { 'retry-after': '1' },
+    };
+  }
   if (error instanceof UpstreamFailure) {
     const headers: Record<string, string> = error.kind === 'rate_limited' ? { 'retry-after': String(error.retryAfterSeconds ?? 1) } : {};
     return { status: upstreamStatus(error), body: upstreamFailureBody(error), headers };

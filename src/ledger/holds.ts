@@ -20,8 +20,6 @@ export interface PlaceHoldInput {
   roundingMode: RoundingMode;
   amountMc: number;
   ttlMs: number;
-  /** Runs first inside the hold's transaction and throws to refuse it (caps, calls in flight). */
-  guard?: (trx: Trx, nowMs: number, amountMc: number) => Promise<void>;
 }
 
 /**
@@ -42,7 +40,6 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
     throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
   }
-  if (input.guard) await input.guard(trx, nowMs, input.amountMc);
   const reserved = await trx
     .updateTable('wallets')
     .set((eb) => ({ held_mc: eb('held_mc', '+', input.amountMc), updated_at_ms: nowMs }))

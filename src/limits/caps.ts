@@ -10,7 +10,7 @@ export type CapScope = 'user' | 'model' | 'key';
 
 export interface CapUse {
   scope: CapScope;
-  /** The model for a model cap, the key id for a key limit. */
+  /** The model for a model cap, the key's prefix for a key limit. */
   ref: string | null;
   capMc: number;
   spentMc: number;
@@ -49,12 +49,12 @@ export async function capUses(db: DB | Trx, call: CallScope, nowMs: number): Pro
   const [settings, modelCap, key] = await Promise.all([
     db.selectFrom('billing_settings').select('monthly_cap_mc').where('user_id', '=', call.userId).executeTakeFirst(),
     db.selectFrom('model_caps').select('cap_mc').where('user_id', '=', call.userId).where('model', '=', call.model).executeTakeFirst(),
-    call.apiKeyId === null ? undefined : db.selectFrom('api_keys').select('monthly_limit_mc').where('id', '=', call.apiKeyId).executeTakeFirst(),
+    call.apiKeyId === null ? undefined : db.selectFrom('api_keys').select(['monthly_limit_mc', 'prefix']).where('id', '=', call.apiKeyId).executeTakeFirst(),
   ]);
   const caps: { scope: CapScope; ref: string | null; capMc: number }[] = [];
   if (settings?.monthly_cap_mc != null) caps.push({ scope: 'user', ref: null, capMc: settings.monthly_cap_mc });
   if (modelCap) caps.push({ scope: 'model', ref: call.model, capMc: modelCap.cap_mc });
-  if (key?.monthly_limit_mc != null) caps.push({ scope: 'key', ref: String(call.apiKeyId), capMc: key.monthly_limit_mc });
+  if (key?.monthly_limit_mc != null) caps.push({ scope: 'key', ref: key.prefix, capMc: key.monthly_limit_mc });
   if (caps.length === 0) return [];
 
   const [settled, held] = await Promise.all([
@@ -77,23 +77,17 @@ export function capBudgets(uses: CapUse[]): Budget[] {
 }
 
 /**
- * The guard run inside the hold's transaction: refuses a hold that would pass any cap, and a key
- * that already has its limit of calls in flight (counted from pending holds, so it holds across processes).
+ * Refuses a call when its key already has its limit of calls in flight: counted from the key's
+ * pending holds inside the hold's transaction, so the limit holds across processes.
  */
-export function capGuard(call: CallScope) {
-  return async (trx: Trx, nowMs: number, amountMc: number): Promise<void> => {
-    if (call.apiKeyId !== null) {
-      const key = await trx.selectFrom('api_keys').select('max_in_flight').where('id', '=', call.apiKeyId).executeTakeFirst();
-      const inFlight = await trx
-        .selectFrom('holds')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('api_key_id', '=', call.apiKeyId)
-        .where('status', '=', 'pending')
-        .executeTakeFirstOrThrow();
-      if (key && Number(inFlight.n) >= key.max_in_flight) throw new TooManyInFlightError(call.apiKeyId, key.max_in_flight);
-    }
-    for (const use of await capUses(trx, call, nowMs)) {
-      if (use.spentMc + amountMc > use.capMc) throw new BudgetExceededError(use, amountMc);
-    }
-  };
+export async function assertKeyHasRoom(trx: Trx, apiKeyId: number): Promise<void> {
+  const key = await trx.selectFrom('api_keys').select('max_in_flight').where('id', '=', apiKeyId).executeTakeFirst();
+  if (!key) return;
+  const inFlight = await trx
+    .selectFrom('holds')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('api_key_id', '=', apiKeyId)
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  if (Number(inFlight.n) >= key.max_in_flight) throw new TooManyInFlightError(apiKeyId, key.max_in_flight);
 }

@@ -5,9 +5,11 @@ import type { DB } from '../db/connect.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { newRequestId } from '../gateway/gateway.ts';
 import { InvalidRequestError, OutOfCreditsError, UpstreamFailure, CallAbortedError, ShuttingDownError } from '../gateway/errors.ts';
-import { outOfCreditsMessage, upstreamFailureBody } from '../gateway/replies.ts';
+import { budgetExceededBody, outOfCreditsMessage, upstreamFailureBody } from '../gateway/replies.ts';
+import { BudgetExceededError } from '../limits/caps.ts';
 import { clientGoneSignal } from '../gateway/routes.ts';
-import { walletSummary } from '../ledger/wallet.ts';
+import { loadOverview } from '../credits/page-data.ts';
+import type { Clock } from '../clock.ts';
 import { currentRates } from '../pricing/rates.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
@@ -20,13 +22,13 @@ const MAX_PROMPT_CHARS = 32_000;
 
 type Errors = NonNullable<PlaygroundPanelProps['errors']>;
 
-export function playgroundRoutes(config: Config, db: DB, gateway: Gateway) {
+export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: Gateway) {
   const app = new Hono<AppEnv>();
   app.use('/playground', requireUser);
 
   async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; result?: PlaygroundResult } = {}, status: 200 | 402 | 422 = 200) {
     const userId = c.get('user')!.id;
-    const [rates, wallet] = await Promise.all([currentRates(db), walletSummary(db, userId)]);
+    const [rates, card] = await Promise.all([currentRates(db), loadOverview({ config, db, clock }, userId)]);
     // The cheapest model is the one to try things with.
     const cheapest = [...rates].sort((a, b) => a.output_mc_per_1k - b.output_mc_per_1k)[0];
     const props: PlaygroundPanelProps = { rates, values: values ?? { model: cheapest?.model ?? '', prompt: '', maxTokens: '' }, ...extra };
@@ -38,7 +40,7 @@ export function playgroundRoutes(config: Config, db: DB, gateway: Gateway) {
         <>
           <h1>Playground</h1>
           <p class="muted">Try a model from the browser. Each call is charged like an API call (without a key) and listed on the Credits tab.</p>
-          <BalanceCard wallet={wallet} />
+          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} />
           <PlaygroundPanel {...props} />
         </>
       ),
@@ -46,7 +48,7 @@ export function playgroundRoutes(config: Config, db: DB, gateway: Gateway) {
       partial: () => (
         <>
           <PlaygroundPanel {...props} />
-          <BalanceCard wallet={wallet} oob />
+          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} oob />
         </>
       ),
     });
@@ -92,6 +94,7 @@ export function playgroundRoutes(config: Config, db: DB, gateway: Gateway) {
       return page(c, values, { result: reply });
     } catch (error) {
       if (error instanceof OutOfCreditsError) return page(c, values, { result: { kind: 'out-of-credits', message: outOfCreditsMessage(error.details) } }, 402);
+      if (error instanceof BudgetExceededError) return page(c, values, { result: { kind: 'over-cap', message: budgetExceededBody(error).error.message } }, 402);
       if (error instanceof InvalidRequestError) {
         const name = error.param === 'model' ? 'model' : error.param === 'max_tokens' ? 'max_tokens' : 'prompt';
         return page(c, values, { errors: { [name]: error.message } }, 422);

@@ -1,10 +1,9 @@
 // What a person sees after checkout: the purchase's state as one card that htmx polls while it is
 // pending (every 2 s, until the server stops answering with a trigger) and the page around it.
 import type { Purchase } from '../../src/db/schema.ts';
-import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import { creditsAmountText, priceText } from '../../src/billing/money.ts';
 import { receiptHref } from '../../src/billing/purchases.ts';
-import { BalanceCard } from '../credits/balance-card.tsx';
+import { BalanceCard, type BalanceCardProps } from '../credits/balance-card.tsx';
 
 export type PurchaseStatusView = 'complete' | 'pending' | 'still_processing' | 'failed' | 'review' | 'ended';
 
@@ -112,22 +111,22 @@ export function PurchaseStatusCard(props: { purchase: Purchase; view: PurchaseSt
 }
 
 /** The success return page: the status card with the balance card beside it (the poll swaps both). */
-export function CheckoutReturnPage(props: { purchase: Purchase; view: PurchaseStatusView; wallet: WalletSummary }) {
+export function CheckoutReturnPage(props: { purchase: Purchase; view: PurchaseStatusView; card: BalanceCardProps }) {
   return (
     <>
       <h1>Buying credits</h1>
       <PurchaseStatusCard purchase={props.purchase} view={props.view} />
-      <BalanceCard wallet={props.wallet} />
+      <BalanceCard {...props.card} />
     </>
   );
 }
 
 /** What the poll swaps in: the card, and once credited the updated balance card out of band. */
-export function PurchaseStatusPartial(props: { purchase: Purchase; view: PurchaseStatusView; wallet: WalletSummary }) {
+export function PurchaseStatusPartial(props: { purchase: Purchase; view: PurchaseStatusView; card: BalanceCardProps }) {
   return (
     <>
       <PurchaseStatusCard purchase={props.purchase} view={props.view} />
-      {props.view === 'complete' ? <BalanceCard wallet={props.wallet} oob /> : null}
+      {props.view === 'complete' ? <BalanceCard {...props.card} oob /> : null}
     </>
   );
 }

@@ -1,0 +1,153 @@
+// Caps and calls in flight over real HTTP (the official openai SDK → tokentab → the fake upstream):
+// exactly k of 20 concurrent calls fit a cap, per-model and per-key caps, an uncapped max_tokens
+// lowered to what a cap allows, the month rolling over, 429 for too many calls in flight, notices.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import OpenAI from 'openai';
+import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { holdAmountMc } from '../src/pricing/limits.ts';
+import { affordableOutputTokens } from '../src/pricing/cost.ts';
+import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts';
+import { rateOf } from './helpers/db.ts';
+import { assertBooksClean, startGatewayHarness, type Account, type GatewayHarness } from './helpers/gateway.ts';
+
+const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Count to three.' }];
+const HOLD_INPUT = holdInputTokens(countChatInputTokens({ messages }));
+type ApiError = InstanceType<typeof OpenAI.APIError> & { error: Record<string, unknown> };
+
+const caps = suite<{ h: GatewayHarness }>('caps and calls in flight');
+caps.before.each(async (context) => {
+  context.h = await startGatewayHarness();
+});
+caps.after.each(async ({ h }) => {
+  await assertBooksClean(h);
+  await h.closeAll();
+});
+
+async function drain(stream: AsyncIterable<ChatCompletionChunk>) {
+  for await (const _ of stream);
+}
+
+async function setMonthlyCap(h: GatewayHarness, userId: number, capMc: number | null) {
+  await h.db
+    .insertInto('billing_settings')
+    .values({ user_id: userId, auto_recharge_enabled: 0, auto_recharge_threshold_mc: 0, auto_recharge_package_id: null, auto_recharge_monthly_limit: 3, monthly_cap_mc: capMc, updated_at_ms: h.clock.now() })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ monthly_cap_mc: capMc }))
+    .execute();
+}
+
+const call = (account: Account, model: string, maxTokens: number, stream = true) =>
+  stream
+    ? account.client.chat.completions.create({ model, messages, max_tokens: maxTokens, stream: true }).then(drain)
+    : account.client.chat.completions.create({ model, messages, max_tokens: maxTokens });
+
+caps('20 simultaneous calls against a monthly cap that covers 7 holds: exactly 7 succeed, the rest get 402 budget_exceeded', async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  await h.db.updateTable('api_keys').set({ max_in_flight: 50 }).execute();
+  const holdMc = holdAmountMc(await rateOf(h.db, 'gpt-4o-mini'), 'exact', HOLD_INPUT, 1_000);
+  const capMc = 7 * holdMc + Math.floor(holdMc / 2);
+  await setMonthlyCap(h, account.userId, capMc);
+  // Slow answers keep every hold in place while the others ask: caps count what is held, not only what is settled.
+  h.fake.setBehaviour({ kind: 'slow-stream', chunks: 4, chunkDelayMs: 150 });
+  const results = await Promise.allSettled(Array.from({ length: 20 }, () => call(account, 'gpt-4o-mini', 1_000)));
+  const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as ApiError);
+  assert.is(results.length - refused.length, 7);
+  for (const error of refused) {
+    assert.is(error.status, 402);
+    assert.is(error.code, 'budget_exceeded');
+  }
+  const body = refused[0]!.error;
+  assert.is(body.scope, 'user');
+  assert.is(body.capMillicredits, capMc);
+  assert.is(body.capCredits, capMc / 1000);
+  assert.is(body.requiredMillicredits, holdMc);
+  assert.is(body.requiredCredits, holdMc / 1000);
+  assert.type(body.spentMillicredits, 'number');
+  assert.ok((body.spentMillicredits as number) + holdMc > capMc, 'refused only because the cap would be passed');
+  assert.is(body.spentCredits, (body.spentMillicredits as number) / 1000);
+  assert.match(String(body.message), /would pass your monthly cap/);
+});
+
+caps('a per-model cap limits that model only; a per-key limit that key only', async ({ h }) => {
+  const account = await h.account(1_000_000_000, 'limited');
+  const mini = await rateOf(h.db, 'gpt-4o-mini');
+  const full = await rateOf(h.db, 'gpt-4o');
+  await h.db.insertInto('model_caps').values({ user_id: account.userId, model: 'gpt-4o', cap_mc: holdAmountMc(full, 'exact', HOLD_INPUT, 100) - 1 }).execute();
+  h.fake.setBehaviour({ kind: 'ok', text: 'one two three' });
+  const modelError = (await call(account, 'gpt-4o', 100, false).catch((e) => e)) as ApiError;
+  assert.is(modelError.status, 402);
+  assert.is(modelError.error.scope, 'model');
+  assert.is(modelError.error.model, 'gpt-4o');
+  await call(account, 'gpt-4o-mini', 100, false);
+  // A second key of the same user, with a monthly limit below one call of 100 tokens.
+  const { createApiKey } = await import('../src/keys/keys.ts');
+  const { key, apiKey } = await createApiKey(h.db, h.clock, account.userId, 'tight');
+  await h.db.updateTable('api_keys').set({ monthly_limit_mc: holdAmountMc(mini, 'exact', HOLD_INPUT, 100) - 1 }).where('id', '=', apiKey.id).execute();
+  const tight = { ...account, apiKeyId: apiKey.id, key, client: new OpenAI({ apiKey: key, baseURL: `${h.url}/v1`, maxRetries: 0 }) };
+  const keyError = (await call(tight, 'gpt-4o-mini', 100, false).catch((e) => e)) as ApiError;
+  assert.is(keyError.status, 402);
+  assert.is(keyError.error.scope, 'key');
+  assert.is(keyError.error.key, apiKey.prefix);
+  await call(account, 'gpt-4o-mini', 100, false);
+});
+
+caps('without max_tokens the output limit is lowered to what the cap still allows, and refused below 256', async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  const rate = await rateOf(h.db, 'gpt-4o-mini');
+  const capMc = holdAmountMc(rate, 'exact', HOLD_INPUT, 1_000);
+  await setMonthlyCap(h, account.userId, capMc);
+  h.fake.setBehaviour({ kind: 'ok', text: 'short', usage: { prompt_tokens: 0, completion_tokens: 0 } });
+  const answer = await h.post('/v1/chat/completions', account.key, { model: 'gpt-4o-mini', messages });
+  assert.is(answer.status, 200);
+  assert.is(answer.headers.get('x-max-tokens-capped'), String(affordableOutputTokens(capMc, HOLD_INPUT, rate, 'exact')));
+  assert.is(h.fake.lastRequest?.body.max_completion_tokens ?? h.fake.lastRequest?.body.max_tokens, 1_000);
+  await setMonthlyCap(h, account.userId, holdAmountMc(rate, 'exact', HOLD_INPUT, 255));
+  const refused = await h.post('/v1/chat/completions', account.key, { model: 'gpt-4o-mini', messages });
+  assert.is(refused.status, 402);
+  assert.is(((await refused.json()) as { error: { code: string } }).error.code, 'budget_exceeded');
+});
+
+caps('the month rolls over: a cap reached in November allows calls again in December', async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  const rate = await rateOf(h.db, 'gpt-4o-mini');
+  h.clock.set(Date.UTC(2026, 10, 30, 23, 50));
+  await setMonthlyCap(h, account.userId, holdAmountMc(rate, 'exact', HOLD_INPUT, 500) + 10);
+  h.fake.setBehaviour({ kind: 'ok', text: 'x', usage: { prompt_tokens: 400, completion_tokens: 400 } });
+  await call(account, 'gpt-4o-mini', 500, false);
+  const refused = (await call(account, 'gpt-4o-mini', 500, false).catch((e) => e)) as ApiError;
+  assert.is(refused.status, 402);
+  h.clock.set(Date.UTC(2026, 11, 1, 0, 1));
+  await call(account, 'gpt-4o-mini', 500, false);
+});
+
+caps('notices at 80% and at 100% of a cap: once each per month, with an email and a banner', async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  const rate = await rateOf(h.db, 'gpt-4o-mini');
+  const perCallMc = Math.ceil((100 * rate.input_mc_per_1k + 100 * rate.output_mc_per_1k) / 1000); // 1,200 mc
+  await setMonthlyCap(h, account.userId, perCallMc * 10);
+  h.fake.setBehaviour({ kind: 'ok', text: 'x', usage: { prompt_tokens: 100, completion_tokens: 100 } });
+  const notices = () => h.db.selectFrom('notices').select(['dedupe_key', 'message']).orderBy('id').execute();
+  for (let i = 0; i < 8; i++) await call(account, 'gpt-4o-mini', 50, false);
+  assert.equal((await notices()).map((n) => n.dedupe_key.split(':').at(-1)), ['80']);
+  for (let i = 0; i < 2; i++) await call(account, 'gpt-4o-mini', 50, false).catch(() => {});
+  const raised = await notices();
+  assert.equal(raised.map((n) => n.dedupe_key.split(':').at(-1)), ['80', '100']);
+  assert.match(raised[1]!.message, /reached your monthly cap/);
+  const mails = await h.db.selectFrom('mail_outbox').select('subject').execute();
+  assert.equal(mails.map((m) => m.subject), ['You have used 80% of your monthly cap on tokentab', 'You have reached your monthly cap on tokentab']);
+});
+
+caps('too many calls in flight on one key: 429 with Retry-After', async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  await h.db.updateTable('api_keys').set({ max_in_flight: 2 }).execute();
+  h.fake.setBehaviour({ kind: 'slow-stream', chunks: 4, chunkDelayMs: 150 });
+  const results = await Promise.allSettled([0, 1, 2].map(() => call(account, 'gpt-4o-mini', 100)));
+  const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as ApiError);
+  assert.is(refused.length, 1);
+  assert.is(refused[0]!.status, 429);
+  assert.is(refused[0]!.code, 'too_many_calls_in_flight');
+  assert.is(refused[0]!.headers?.get('retry-after'), '1');
+  await call(account, 'gpt-4o-mini', 100);
+});
+
+caps.run();
