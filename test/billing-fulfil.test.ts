@@ -1,7 +1,6 @@
 // Fulfilment through the real Stripe SDK against the fake: every path that credits a purchase does so
 // exactly once — parallel webhooks with the return, either order, async payments, cancel after paying,
 // a refund that arrives first, a mismatched amount (not credited, audit reports it), reconcile.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from '../src/cli/run.ts';
 import { audit } from '../src/ledger/audit.ts';
@@ -18,18 +17,12 @@ import {
   signedInBuyer,
   startPurchase,
   STARTER_MC,
-  stripeWorld,
+  stripeSuite,
   WEBHOOK_SECRET,
   type StripeWorld,
 } from './helpers/billing.ts';
 
-const fulfil = suite<{ t: StripeWorld }>('billing fulfil');
-fulfil.before.each(async (context) => {
-  context.t = await stripeWorld();
-});
-fulfil.after.each(async ({ t }) => {
-  await t.stop();
-});
+const fulfil = stripeSuite('billing fulfil');
 
 fulfil('buy Starter: the webhook 5 times in parallel with the success return credits once; balance card, ledger and purchases list agree', async ({ t }) => {
   const buyer = await signedInBuyer(t);

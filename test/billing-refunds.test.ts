@@ -1,6 +1,5 @@
 // Refunds and disputes through signed webhooks: clawed back by target (credits × refunded ÷ paid),
 // only the difference, never below balance − held (the rest is shortfall), a won dispute given back.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { placeHold, settleHold, voidHold } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';
@@ -16,18 +15,12 @@ import {
   signedInBuyer,
   startPurchase,
   STARTER_MC,
-  stripeWorld,
+  stripeSuite,
   type Buyer,
   type StripeWorld,
 } from './helpers/billing.ts';
 
-const refunds = suite<{ t: StripeWorld }>('billing refunds and disputes');
-refunds.before.each(async (context) => {
-  context.t = await stripeWorld();
-});
-refunds.after.each(async ({ t }) => {
-  await t.stop();
-});
+const refunds = stripeSuite('billing refunds and disputes');
 
 /** A Starter purchase, paid and credited through the webhook. */
 async function creditedStarter(t: StripeWorld, buyer: Buyer) {

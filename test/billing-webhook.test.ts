@@ -1,6 +1,5 @@
 // POST /webhooks/stripe: the raw body's signature (400 and nothing changed when bad), events recorded
 // only with their effect (500 and a clean retry on failure), duplicates and unknown types 200.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import Stripe from 'stripe';
 import {
@@ -12,18 +11,13 @@ import {
   signedInBuyer,
   startPurchase,
   STARTER_MC,
+  stripeSuite,
   stripeWorld,
   WEBHOOK_SECRET,
   type StripeWorld,
 } from './helpers/billing.ts';
 
-const webhook = suite<{ t: StripeWorld }>('billing webhook');
-webhook.before.each(async (context) => {
-  context.t = await stripeWorld();
-});
-webhook.after.each(async ({ t }) => {
-  await t.stop();
-});
+const webhook = stripeSuite('billing webhook');
 
 async function processedEvents(t: StripeWorld) {
   return t.db.selectFrom('stripe_events').selectAll().execute();

@@ -27,7 +27,7 @@ export interface OutOfCreditsDetails {
   holdInputTokens: number;
   /** True when the budget does not even pay for the prompt. */
   promptNotCovered: boolean;
-  /** Which budget refused ("balance"; caps join in a later issue). */
+  /** Which budget refused: always "balance" here; a cap refuses with BudgetExceededError. */
   scope: string;
 }
 

@@ -26,7 +26,8 @@ async function lowBalanceAlert(trx: Trx, change: BalanceChange): Promise<void> {
   if (change.balanceAfterMc === change.balanceBeforeMc) return;
   const user = await trx.selectFrom('users').select(['email', 'low_balance_threshold_mc', 'low_balance_alerted']).where('id', '=', change.userId).executeTakeFirstOrThrow();
   const thresholdMc = user.low_balance_threshold_mc;
-  if (thresholdMc <= 0) return;
+  // Most writes neither cross nor re-arm: nothing more to read or write.
+  if (thresholdMc <= 0 || (change.balanceAfterMc >= thresholdMc && user.low_balance_alerted === 0)) return;
   if (change.balanceAfterMc >= thresholdMc) {
     if (user.low_balance_alerted === 1) await trx.updateTable('users').set({ low_balance_alerted: 0 }).where('id', '=', change.userId).execute();
     return;

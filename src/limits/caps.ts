@@ -1,6 +1,7 @@
 // Spending caps (a monthly cap, per-model caps, a per-key monthly limit) and calls in flight per key.
 // Spent = settled (the monthly rollup) + held (pending holds) in the UTC month the hold is placed.
 // The check runs inside the hold's IMMEDIATE transaction, so concurrent calls cannot overshoot.
+import { sql } from 'kysely';
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
 import { utcMonth, utcMonthBounds } from '../ledger/month.ts';
@@ -46,15 +47,17 @@ export interface CallScope {
 export async function capUses(db: DB | Trx, call: CallScope, nowMs: number): Promise<CapUse[]> {
   const month = utcMonth(nowMs);
   const { startMs } = utcMonthBounds(nowMs);
-  const [settings, modelCap, key] = await Promise.all([
-    db.selectFrom('billing_settings').select('monthly_cap_mc').where('user_id', '=', call.userId).executeTakeFirst(),
-    db.selectFrom('model_caps').select('cap_mc').where('user_id', '=', call.userId).where('model', '=', call.model).executeTakeFirst(),
-    call.apiKeyId === null ? undefined : db.selectFrom('api_keys').select(['monthly_limit_mc', 'prefix']).where('id', '=', call.apiKeyId).executeTakeFirst(),
-  ]);
+  // One statement for the three caps: this runs in every hold and every settle, mostly to find none.
+  const found = await sql<{ user_cap: number | null; model_cap: number | null; key_cap: number | null; key_prefix: string | null }>`
+    select (select monthly_cap_mc from billing_settings where user_id = ${call.userId}) as user_cap,
+           (select cap_mc from model_caps where user_id = ${call.userId} and model = ${call.model}) as model_cap,
+           (select monthly_limit_mc from api_keys where id = ${call.apiKeyId ?? -1}) as key_cap,
+           (select prefix from api_keys where id = ${call.apiKeyId ?? -1}) as key_prefix`.execute(db);
+  const row = found.rows[0]!;
   const caps: { scope: CapScope; ref: string | null; capMc: number }[] = [];
-  if (settings?.monthly_cap_mc != null) caps.push({ scope: 'user', ref: null, capMc: settings.monthly_cap_mc });
-  if (modelCap) caps.push({ scope: 'model', ref: call.model, capMc: modelCap.cap_mc });
-  if (key?.monthly_limit_mc != null) caps.push({ scope: 'key', ref: key.prefix, capMc: key.monthly_limit_mc });
+  if (row.user_cap != null) caps.push({ scope: 'user', ref: null, capMc: Number(row.user_cap) });
+  if (row.model_cap != null) caps.push({ scope: 'model', ref: call.model, capMc: Number(row.model_cap) });
+  if (row.key_cap != null) caps.push({ scope: 'key', ref: row.key_prefix, capMc: Number(row.key_cap) });
   if (caps.length === 0) return [];
 
   const [settled, held] = await Promise.all([
@@ -81,13 +84,9 @@ export function capBudgets(uses: CapUse[]): Budget[] {
  * pending holds inside the hold's transaction, so the limit holds across processes.
  */
 export async function assertKeyHasRoom(trx: Trx, apiKeyId: number): Promise<void> {
-  const key = await trx.selectFrom('api_keys').select('max_in_flight').where('id', '=', apiKeyId).executeTakeFirst();
-  if (!key) return;
-  const inFlight = await trx
-    .selectFrom('holds')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('api_key_id', '=', apiKeyId)
-    .where('status', '=', 'pending')
-    .executeTakeFirstOrThrow();
-  if (Number(inFlight.n) >= key.max_in_flight) throw new TooManyInFlightError(apiKeyId, key.max_in_flight);
+  const found = await sql<{ max_in_flight: number | null; in_flight: number }>`
+    select (select max_in_flight from api_keys where id = ${apiKeyId}) as max_in_flight,
+           (select count(*) from holds where api_key_id = ${apiKeyId} and status = 'pending') as in_flight`.execute(trx);
+  const { max_in_flight, in_flight } = found.rows[0]!;
+  if (max_in_flight !== null && Number(in_flight) >= Number(max_in_flight)) throw new TooManyInFlightError(apiKeyId, Number(max_in_flight));
 }

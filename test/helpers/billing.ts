@@ -1,5 +1,6 @@
 // What the billing suites share: the app with Stripe pointed at the hand-written fake (one clock for
 // both), a signed-in buyer, checkout through the real route, webhooks signed by the fake, and checks.
+import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type Stripe from 'stripe';
 import { startStripeFake, type StripeFake } from '../fakes/stripe-fake.ts';
@@ -31,6 +32,18 @@ export async function stripeWorld(env: Record<string, string> = {}): Promise<Str
       await t.close();
     },
   };
+}
+
+/** A suite whose every test gets its own Stripe world, stopped after it. */
+export function stripeSuite(name: string) {
+  const tests = suite<{ t: StripeWorld }>(name);
+  tests.before.each(async (context) => {
+    context.t = await stripeWorld();
+  });
+  tests.after.each(async ({ t }) => {
+    await t.stop();
+  });
+  return tests;
 }
 
 export interface Buyer {

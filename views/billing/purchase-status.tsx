@@ -92,8 +92,8 @@ export function PurchaseStatusCard(props: { purchase: Purchase; view: PurchaseSt
         <section id="purchase-status" class="card purchase-status" data-state="review" role="alert">
           <h2>Payment under review</h2>
           <p>
-            The amount paid did not match {what}, so no credits were added automatically. The operator has been notified and will sort it
-            out.
+            The amount paid did not match {what}, so no credits were added automatically. It shows in the operator’s audit
+            (<code>npm run cli -- audit</code>) for a person to sort out; contact the operator of this site with the date of your purchase.
           </p>
         </section>
       );

@@ -1,20 +1,14 @@
 // /settings/billing: the low-balance threshold, auto-recharge, the monthly cap and per-model caps,
 // one form posted whole; amounts in credits.
 import type { Package, Rate } from '../../src/db/schema.ts';
+import type { BillingSettings, SettingsForm } from '../../src/limits/settings.ts';
 import { creditsText } from '../../src/pricing/format.ts';
 import { Field, FormError } from '../form.tsx';
 import { modelLabel } from '../credits/rate-card.tsx';
 import { creditsRoundedDown } from '../money.ts';
 
-export interface BillingFormValues {
-  low_balance_threshold: string;
-  auto_recharge: boolean;
-  auto_recharge_threshold: string;
-  auto_recharge_package: string;
-  auto_recharge_monthly_limit: string;
-  monthly_cap: string;
-  model_caps: Record<string, string>;
-}
+/** The form's values are exactly what the settings parser reads. */
+export type BillingFormValues = SettingsForm;
 
 export interface SavedCardView {
   brand: string;
@@ -33,7 +27,7 @@ export interface BillingFormProps {
 
 const optionalCredits = (mc: number | null | undefined) => (mc === null || mc === undefined ? '' : creditsText(mc).replace(/\.000$/, ''));
 
-export function formValuesFrom(settings: { lowBalanceThresholdMc: number; autoRecharge: boolean; autoRechargeThresholdMc: number; autoRechargePackageId: string | null; autoRechargeMonthlyLimit: number; monthlyCapMc: number | null; modelCapsMc: Record<string, number> }, rates: Rate[]): BillingFormValues {
+export function formValuesFrom(settings: BillingSettings, rates: Rate[]): BillingFormValues {
   return {
     low_balance_threshold: optionalCredits(settings.lowBalanceThresholdMc),
     auto_recharge: settings.autoRecharge,
