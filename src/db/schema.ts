@@ -342,3 +342,4 @@ export type Mail = Selectable<MailOutboxTable>;
 export type Purchase = Selectable<PurchasesTable>;
 export type Notice = Selectable<NoticesTable>;
 export type AutoRecharge = Selectable<AutoRechargesTable>;
+export type BillingSettings = Selectable<BillingSettingsTable>;

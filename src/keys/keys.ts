@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { ApiKey, User } from '../db/schema.ts';
 import { hashToken, randomToken } from '../auth/tokens.ts';
+import { rawFirst } from '../db/raw.ts';
 
 const KEY_PREFIX = 'tt_';
 /** "tt_" and 8 characters: enough to tell keys apart, far too little to guess the rest. */
@@ -43,9 +44,10 @@ export async function revokeApiKey(db: DB, clock: Clock, userId: number, keyId: 
 
 export async function authenticateApiKey(db: DB, clock: Clock, key: string): Promise<{ apiKey: ApiKey; user: User } | null> {
   if (!key.startsWith(KEY_PREFIX)) return null;
-  const apiKey = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', hashToken(key)).executeTakeFirst();
+  // Every API call starts here: fixed statements, no query building.
+  const apiKey = await rawFirst<ApiKey>(db, 'select * from api_keys where key_hash = ?', [hashToken(key)]);
   if (!apiKey || apiKey.revoked_at_ms !== null) return null;
-  const user = await db.selectFrom('users').selectAll().where('id', '=', apiKey.user_id).executeTakeFirstOrThrow();
+  const user = (await rawFirst<User>(db, 'select * from users where id = ?', [apiKey.user_id]))!;
   const nowMs = clock.now();
   if (apiKey.last_used_at_ms === null || nowMs - apiKey.last_used_at_ms >= LAST_USED_RESOLUTION_MS) {
     await db.updateTable('api_keys').set({ last_used_at_ms: nowMs }).where('id', '=', apiKey.id).execute();

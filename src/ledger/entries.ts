@@ -2,6 +2,7 @@
 // balance_after move together, so invariant 1 (balance = Σ entries = running sum) holds per write.
 import type { LedgerEntry, LedgerEntryType } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
+import { rawFirst } from '../db/raw.ts';
 import { afterBalanceChange, type BalanceChange } from '../limits/balance-hooks.ts';
 
 export interface NewEntry {
@@ -20,16 +21,12 @@ export interface NewEntry {
 
 export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntry> {
   if (!Number.isSafeInteger(entry.amountMc)) throw new RangeError(`amount must be whole millicredits, got ${entry.amountMc}`);
-  const wallet = await trx
-    .updateTable('wallets')
-    .set((eb) => ({
-      balance_mc: eb('balance_mc', '+', entry.amountMc),
-      held_mc: eb('held_mc', '-', entry.releaseHeldMc ?? 0),
-      updated_at_ms: entry.nowMs,
-    }))
-    .where('user_id', '=', entry.userId)
-    .returning(['balance_mc', 'held_mc'])
-    .executeTakeFirstOrThrow();
+  const wallet = await rawFirst<{ balance_mc: number; held_mc: number }>(
+    trx,
+    'update wallets set balance_mc = balance_mc + ?, held_mc = held_mc - ?, updated_at_ms = ? where user_id = ? returning balance_mc, held_mc',
+    [entry.amountMc, entry.releaseHeldMc ?? 0, entry.nowMs, entry.userId],
+  );
+  if (!wallet) throw new Error(`user ${entry.userId} has no wallet`);
   await afterBalanceChange(trx, {
     userId: entry.userId,
     nowMs: entry.nowMs,
@@ -38,20 +35,12 @@ export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntr
     availableAfterMc: wallet.balance_mc - wallet.held_mc,
     cause: entry.cause ?? 'ledger',
   });
-  return trx
-    .insertInto('ledger_entries')
-    .values({
-      user_id: entry.userId,
-      type: entry.type,
-      amount_mc: entry.amountMc,
-      balance_after_mc: wallet.balance_mc,
-      shortfall_mc: entry.shortfallMc ?? 0,
-      reference: entry.reference,
-      idempotency_key: entry.idempotencyKey,
-      created_at_ms: entry.nowMs,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const inserted = await rawFirst<LedgerEntry>(
+    trx,
+    'insert into ledger_entries (user_id, type, amount_mc, balance_after_mc, shortfall_mc, reference, idempotency_key, created_at_ms) values (?, ?, ?, ?, ?, ?, ?, ?) returning *',
+    [entry.userId, entry.type, entry.amountMc, wallet.balance_mc, entry.shortfallMc ?? 0, entry.reference, entry.idempotencyKey, entry.nowMs],
+  );
+  return inserted!;
 }
 
 export async function findEntryByKey(trx: Trx, idempotencyKey: string): Promise<LedgerEntry | undefined> {

@@ -8,6 +8,7 @@ import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from './errors.ts';
 import { createGroupCommit, type GroupCommit } from './group-commit.ts';
 import { placeHoldIn, type PlaceHoldInput } from './holds.ts';
+import { rawFirst } from '../db/raw.ts';
 
 export interface WalletNow {
   balanceMc: number;
@@ -40,7 +41,7 @@ export function createHoldBatcher(db: DB, clock: Clock): HoldBatcher {
     idle: () => group.idle(),
     async place(request) {
       const placed = await group.run<Placed>(async (trx, nowMs) => {
-        const wallet = await trx.selectFrom('wallets').select(['balance_mc', 'held_mc']).where('user_id', '=', request.userId).executeTakeFirstOrThrow();
+        const wallet = (await rawFirst<{ balance_mc: number; held_mc: number }>(trx, 'select balance_mc, held_mc from wallets where user_id = ?', [request.userId]))!;
         let amountMc: number;
         try {
           amountMc = await request.amountFor({ balanceMc: wallet.balance_mc, heldMc: wallet.held_mc, availableMc: wallet.balance_mc - wallet.held_mc }, trx);

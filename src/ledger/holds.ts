@@ -7,6 +7,7 @@ import type { Hold, Rate, Usage, UsageStatus } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { appendEntry } from './entries.ts';
+import { rawFirst, rawRun } from '../db/raw.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from './month.ts';
 import { afterBalanceChange } from '../limits/balance-hooks.ts';
@@ -40,13 +41,12 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
     throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
   }
-  const reserved = await trx
-    .updateTable('wallets')
-    .set((eb) => ({ held_mc: eb('held_mc', '+', input.amountMc), updated_at_ms: nowMs }))
-    .where('user_id', '=', input.userId)
-    .where((eb) => eb(eb('balance_mc', '-', eb.ref('held_mc')), '>=', input.amountMc))
-    .returning(['balance_mc', 'held_mc'])
-    .executeTakeFirst();
+  // One conditional update: it reserves only if balance − held covers the amount.
+  const reserved = await rawFirst<{ balance_mc: number; held_mc: number }>(
+    trx,
+    'update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ? returning balance_mc, held_mc',
+    [input.amountMc, nowMs, input.userId, input.amountMc],
+  );
   if (!reserved) {
     const wallet = await trx
       .selectFrom('wallets')
@@ -64,26 +64,26 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
     availableAfterMc: reserved.balance_mc - reserved.held_mc,
     cause: 'hold',
   });
-  return trx
-    .insertInto('holds')
-    .values({
-      user_id: input.userId,
-      api_key_id: input.apiKeyId,
-      request_id: input.requestId,
-      model: input.rate.model,
-      rate_id: input.rate.id,
-      amount_mc: input.amountMc,
-      input_mc_per_1k: input.rate.input_mc_per_1k,
-      cached_input_mc_per_1k: input.rate.cached_input_mc_per_1k,
-      output_mc_per_1k: input.rate.output_mc_per_1k,
-      rounding_mode: input.roundingMode,
-      status: 'pending',
-      created_at_ms: nowMs,
-      expires_at_ms: nowMs + input.ttlMs,
-      ended_at_ms: null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const hold = await rawFirst<Hold>(
+    trx,
+    `insert into holds (user_id, api_key_id, request_id, model, rate_id, amount_mc, input_mc_per_1k, cached_input_mc_per_1k, output_mc_per_1k, rounding_mode, status, created_at_ms, expires_at_ms, ended_at_ms)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, null) returning *`,
+    [
+      input.userId,
+      input.apiKeyId,
+      input.requestId,
+      input.rate.model,
+      input.rate.id,
+      input.amountMc,
+      input.rate.input_mc_per_1k,
+      input.rate.cached_input_mc_per_1k,
+      input.rate.output_mc_per_1k,
+      input.roundingMode,
+      nowMs,
+      nowMs + input.ttlMs,
+    ],
+  );
+  return hold!;
 }
 
 export interface CallOutcome {
@@ -104,7 +104,7 @@ export interface SettleResult {
 }
 
 async function pendingOrExpired(trx: Trx, holdId: number): Promise<Hold> {
-  const hold = await trx.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirst();
+  const hold = await rawFirst<Hold>(trx, 'select * from holds where id = ?', [holdId]);
   if (!hold) throw new HoldNotFoundError(holdId);
   if (hold.status === 'settled' || hold.status === 'voided') throw new HoldAlreadyEndedError(holdId, hold.status);
   return hold;
@@ -145,18 +145,25 @@ function usageRow(hold: Hold, outcome: CallOutcome, chargedMc: number, shortfall
   };
 }
 
+const USAGE_COLUMNS = [
+  'request_id', 'user_id', 'hold_id', 'api_key_id', 'model', 'input_tokens', 'cached_input_tokens', 'output_tokens',
+  'input_mc_per_1k', 'cached_input_mc_per_1k', 'output_mc_per_1k', 'rounding_mode', 'hold_mc', 'charged_mc', 'shortfall_mc',
+  'status', 'estimated', 'latency_ms', 'upstream_response_id', 'created_at_ms',
+] as const;
+const INSERT_USAGE = `insert into usage (${USAGE_COLUMNS.join(', ')}) values (${USAGE_COLUMNS.map(() => '?').join(', ')}) returning *`;
+
+async function insertUsage(trx: Trx, row: ReturnType<typeof usageRow>): Promise<Usage> {
+  return (await rawFirst<Usage>(trx, INSERT_USAGE, USAGE_COLUMNS.map((column) => row[column])))!;
+}
+
 /** Keeps the monthly rollup in step with usage, in the same transaction: counted in the month the hold was placed. */
 async function addToMonthlySpend(trx: Trx, hold: Hold, chargedMc: number): Promise<void> {
-  await trx
-    .insertInto('monthly_spend')
-    .values({ user_id: hold.user_id, month: utcMonth(hold.created_at_ms), model: hold.model, api_key_id: hold.api_key_id ?? 0, charged_mc: chargedMc, calls: 1 })
-    .onConflict((oc) =>
-      oc.columns(['user_id', 'month', 'model', 'api_key_id']).doUpdateSet((eb) => ({
-        charged_mc: eb('monthly_spend.charged_mc', '+', eb.ref('excluded.charged_mc')),
-        calls: eb('monthly_spend.calls', '+', 1),
-      })),
-    )
-    .execute();
+  await rawRun(
+    trx,
+    `insert into monthly_spend (user_id, month, model, api_key_id, charged_mc, calls) values (?, ?, ?, ?, ?, 1)
+     on conflict (user_id, month, model, api_key_id) do update set charged_mc = monthly_spend.charged_mc + excluded.charged_mc, calls = monthly_spend.calls + 1`,
+    [hold.user_id, utcMonth(hold.created_at_ms), hold.model, hold.api_key_id ?? 0, chargedMc],
+  );
 }
 
 /**
@@ -175,11 +182,7 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
   const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
   // An expired hold was already given back by the sweeper; a pending one is given back now.
   const releaseHeldMc = hold.status === 'pending' ? hold.amount_mc : 0;
-  const wallet = await trx
-    .selectFrom('wallets')
-    .select(['balance_mc', 'held_mc'])
-    .where('user_id', '=', hold.user_id)
-    .executeTakeFirstOrThrow();
+  const wallet = (await rawFirst<{ balance_mc: number; held_mc: number }>(trx, 'select balance_mc, held_mc from wallets where user_id = ?', [hold.user_id]))!;
   const availableAfterReleaseMc = wallet.balance_mc - (wallet.held_mc - releaseHeldMc);
   const chargedMc = Math.min(costOfCallMc, Math.max(0, availableAfterReleaseMc));
   const shortfallMc = costOfCallMc - chargedMc;
@@ -194,17 +197,8 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
     releaseHeldMc,
     cause: 'settle',
   });
-  const settled = await trx
-    .updateTable('holds')
-    .set({ status: 'settled', ended_at_ms: nowMs })
-    .where('id', '=', hold.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const usage = await trx
-    .insertInto('usage')
-    .values(usageRow(hold, outcome, chargedMc, shortfallMc, nowMs))
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const settled = (await rawFirst<Hold>(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ? returning *", [nowMs, hold.id]))!;
+  const usage = await insertUsage(trx, usageRow(hold, outcome, chargedMc, shortfallMc, nowMs));
   await addToMonthlySpend(trx, hold, chargedMc);
   await noticeCapsReached(trx, nowMs, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model }, hold.created_at_ms);
   return { usage, hold: settled, chargedMc, shortfallMc, balanceMc: entry.balance_after_mc };
@@ -222,7 +216,7 @@ export function voidHold(db: DB, clock: Clock, holdId: number, outcome?: CallOut
     if (hold.status === 'settled' || hold.status === 'voided') return false;
     await release(trx, hold, nowMs);
     await trx.updateTable('holds').set({ status: 'voided', ended_at_ms: nowMs }).where('id', '=', hold.id).execute();
-    if (outcome) await trx.insertInto('usage').values(usageRow(hold, outcome, 0, 0, nowMs)).execute();
+    if (outcome) await insertUsage(trx, usageRow(hold, outcome, 0, 0, nowMs));
     return true;
   });
 }

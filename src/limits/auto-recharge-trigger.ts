@@ -3,6 +3,8 @@
 // is made after commit by the recharge worker, with the row as its idempotency key.
 import type { Trx } from '../db/transaction.ts';
 import { utcMonth } from '../ledger/month.ts';
+import { rawFirst } from '../db/raw.ts';
+import type { BillingSettings } from '../db/schema.ts';
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -14,7 +16,7 @@ export function onRechargeStarted(listener: Listener): () => void {
 }
 
 export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: number, nowMs: number): Promise<number | null> {
-  const settings = await trx.selectFrom('billing_settings').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  const settings = await rawFirst<BillingSettings>(trx, 'select * from billing_settings where user_id = ?', [userId]);
   if (!settings || settings.auto_recharge_enabled !== 1 || settings.auto_recharge_package_id === null) return null;
   if (availableMc >= settings.auto_recharge_threshold_mc) return null;
   const pending = await trx.selectFrom('auto_recharges').select('id').where('user_id', '=', userId).where('status', '=', 'pending').executeTakeFirst();

@@ -3,6 +3,7 @@
 // of an auto-recharge (a pending row now; the payment itself after commit, by the recharge worker).
 import type { Trx } from '../db/transaction.ts';
 import { queueMail } from '../mail/outbox.ts';
+import { rawFirst } from '../db/raw.ts';
 import { creditsText } from '../pricing/format.ts';
 import { startRechargeIfDue } from './auto-recharge-trigger.ts';
 
@@ -24,7 +25,11 @@ async function hasPendingRecharge(trx: Trx, userId: number): Promise<boolean> {
 
 async function lowBalanceAlert(trx: Trx, change: BalanceChange): Promise<void> {
   if (change.balanceAfterMc === change.balanceBeforeMc) return;
-  const user = await trx.selectFrom('users').select(['email', 'low_balance_threshold_mc', 'low_balance_alerted']).where('id', '=', change.userId).executeTakeFirstOrThrow();
+  const user = (await rawFirst<{ email: string; low_balance_threshold_mc: number; low_balance_alerted: number }>(
+    trx,
+    'select email, low_balance_threshold_mc, low_balance_alerted from users where id = ?',
+    [change.userId],
+  ))!;
   const thresholdMc = user.low_balance_threshold_mc;
   // Most writes neither cross nor re-arm: nothing more to read or write.
   if (thresholdMc <= 0 || (change.balanceAfterMc >= thresholdMc && user.low_balance_alerted === 0)) return;

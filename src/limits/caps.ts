@@ -1,7 +1,7 @@
 // Spending caps (a monthly cap, per-model caps, a per-key monthly limit) and calls in flight per key.
 // Spent = settled (the monthly rollup) + held (pending holds) in the UTC month the hold is placed.
 // The check runs inside the hold's IMMEDIATE transaction, so concurrent calls cannot overshoot.
-import { sql } from 'kysely';
+import { rawFirst } from '../db/raw.ts';
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
 import { utcMonth, utcMonthBounds } from '../ledger/month.ts';
@@ -48,12 +48,14 @@ export async function capUses(db: DB | Trx, call: CallScope, nowMs: number): Pro
   const month = utcMonth(nowMs);
   const { startMs } = utcMonthBounds(nowMs);
   // One statement for the three caps: this runs in every hold and every settle, mostly to find none.
-  const found = await sql<{ user_cap: number | null; model_cap: number | null; key_cap: number | null; key_prefix: string | null }>`
-    select (select monthly_cap_mc from billing_settings where user_id = ${call.userId}) as user_cap,
-           (select cap_mc from model_caps where user_id = ${call.userId} and model = ${call.model}) as model_cap,
-           (select monthly_limit_mc from api_keys where id = ${call.apiKeyId ?? -1}) as key_cap,
-           (select prefix from api_keys where id = ${call.apiKeyId ?? -1}) as key_prefix`.execute(db);
-  const row = found.rows[0]!;
+  const row = (await rawFirst<{ user_cap: number | null; model_cap: number | null; key_cap: number | null; key_prefix: string | null }>(
+    db,
+    `select (select monthly_cap_mc from billing_settings where user_id = ?) as user_cap,
+            (select cap_mc from model_caps where user_id = ? and model = ?) as model_cap,
+            (select monthly_limit_mc from api_keys where id = ?) as key_cap,
+            (select prefix from api_keys where id = ?) as key_prefix`,
+    [call.userId, call.userId, call.model, call.apiKeyId ?? -1, call.apiKeyId ?? -1],
+  ))!;
   const caps: { scope: CapScope; ref: string | null; capMc: number }[] = [];
   if (row.user_cap != null) caps.push({ scope: 'user', ref: null, capMc: Number(row.user_cap) });
   if (row.model_cap != null) caps.push({ scope: 'model', ref: call.model, capMc: Number(row.model_cap) });
@@ -84,9 +86,11 @@ export function capBudgets(uses: CapUse[]): Budget[] {
  * pending holds inside the hold's transaction, so the limit holds across processes.
  */
 export async function assertKeyHasRoom(trx: Trx, apiKeyId: number): Promise<void> {
-  const found = await sql<{ max_in_flight: number | null; in_flight: number }>`
-    select (select max_in_flight from api_keys where id = ${apiKeyId}) as max_in_flight,
-           (select count(*) from holds where api_key_id = ${apiKeyId} and status = 'pending') as in_flight`.execute(trx);
-  const { max_in_flight, in_flight } = found.rows[0]!;
+  const { max_in_flight, in_flight } = (await rawFirst<{ max_in_flight: number | null; in_flight: number }>(
+    trx,
+    `select (select max_in_flight from api_keys where id = ?) as max_in_flight,
+            (select count(*) from holds where api_key_id = ? and status = 'pending') as in_flight`,
+    [apiKeyId, apiKeyId],
+  ))!;
   if (max_in_flight !== null && Number(in_flight) >= Number(max_in_flight)) throw new TooManyInFlightError(apiKeyId, Number(max_in_flight));
 }

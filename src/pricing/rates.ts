@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { Rate } from '../db/schema.ts';
 import { writeTransaction } from '../db/transaction.ts';
+import { rawFirst } from '../db/raw.ts';
 
 export async function currentRates(db: DB): Promise<Rate[]> {
   return db
@@ -20,7 +21,7 @@ export async function currentRates(db: DB): Promise<Rate[]> {
 }
 
 export async function currentRate(db: DB, model: string): Promise<Rate | undefined> {
-  return db.selectFrom('rates').selectAll().where('model', '=', model).orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return rawFirst<Rate>(db, 'select * from rates where model = ? order by version desc limit 1', [model]);
 }
 
 export interface NewRate {
