@@ -247,4 +247,11 @@ accounts('SIGNUP=closed hides sign-up; admins come from ADMIN_EMAILS', async () 
   }
 });
 
+accounts('request bodies are limited: a huge form is refused (413) and nothing is written', async ({ t }) => {
+  const answer = await t.browser().post('/signup', { email: 'big@example.com', password: 'x'.repeat(100_000) });
+  assert.is(answer.status, 413);
+  assert.match(answer.text, /too large/);
+  assert.is((await t.db.selectFrom('users').select('id').execute()).length, 0);
+});
+
 accounts.run();

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createTransport } from 'nodemailer';
 import { deliverDueMail } from '../src/mail/worker.ts';
 import { RESET_LIFETIME_MS } from '../src/auth/accounts.ts';
-import { hashPassword, productionCost, verifyPassword } from '../src/auth/password.ts';
+import { hashPassword, peakConcurrentHashes, productionCost, verifyPassword } from '../src/auth/password.ts';
 import { testApp, type TestApp } from './helpers/app.ts';
 import { startSmtp, type TestSmtp } from './helpers/smtp.ts';
 
@@ -75,6 +75,12 @@ reset('passwords are scrypt N=2^17, r=8, p=1 in PHC format; malformed hashes nev
   assert.not.ok(await verifyPassword('correct horse batterY', phc));
   assert.not.ok(await verifyPassword('x', '$scrypt$garbage'));
   assert.not.ok(await verifyPassword('x', 'plain'));
+});
+
+reset('at most two hashes run at once, however many sign-ins arrive together', async () => {
+  const hashes = await Promise.all(Array.from({ length: 6 }, (_, i) => hashPassword(`password number ${i}`, { ln: 12, r: 8, p: 1 })));
+  assert.is(new Set(hashes).size, 6);
+  assert.is(peakConcurrentHashes(), 2);
 });
 
 reset.run();

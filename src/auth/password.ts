@@ -17,11 +17,18 @@ const SALT_BYTES = 16;
 const MAX_PARALLEL = 2;
 
 let running = 0;
+let peakRunning = 0;
 const waiting: (() => void)[] = [];
+
+/** The most hashes that ever ran at once in this process (the limit is MAX_PARALLEL): for tests. */
+export function peakConcurrentHashes(): number {
+  return peakRunning;
+}
 
 async function limited<T>(work: () => Promise<T>): Promise<T> {
   if (running >= MAX_PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
   running++;
+  peakRunning = Math.max(peakRunning, running);
   try {
     return await work();
   } finally {
