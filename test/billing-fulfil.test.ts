@@ -19,7 +19,6 @@ import {
   STARTER_MC,
   stripeSuite,
   WEBHOOK_SECRET,
-  type StripeWorld,
 } from './helpers/billing.ts';
 
 const fulfil = stripeSuite('billing fulfil');

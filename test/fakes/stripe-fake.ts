@@ -196,10 +196,6 @@ function expandPaths(form: Form): string[] {
   });
 }
 
-function cardBrandDisplay(brand: string): string {
-  return { visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express' }[brand] ?? brand;
-}
-
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 interface SessionExtras {

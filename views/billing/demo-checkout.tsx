@@ -1,7 +1,8 @@
 // The demo checkout page (PAYMENTS=demo): looks and behaves like a hosted checkout, with Pay and
 // Cancel, and says plainly that no card is charged.
 import type { Purchase } from '../../src/db/schema.ts';
-import { creditsAmountText, priceText } from '../../src/billing/money.ts';
+import { priceText } from '../../src/billing/money.ts';
+import { PurchaseRows } from './purchase-rows.tsx';
 
 export function DemoCheckoutPage(props: { purchase: Purchase; sessionId: string; sessionStatus: 'open' | 'complete' | 'expired' }) {
   const { purchase, sessionId } = props;
@@ -15,18 +16,7 @@ export function DemoCheckoutPage(props: { purchase: Purchase; sessionId: string;
       </p>
       <table>
         <tbody>
-          <tr>
-            <th scope="row">Package</th>
-            <td>{purchase.package_name}</td>
-          </tr>
-          <tr>
-            <th scope="row">Credits</th>
-            <td data-mc={purchase.credits_mc}>{creditsAmountText(purchase.credits_mc)}</td>
-          </tr>
-          <tr>
-            <th scope="row">Total</th>
-            <td data-cents={purchase.price_cents}>{priceText(purchase.price_cents, purchase.currency)}</td>
-          </tr>
+          <PurchaseRows purchase={purchase} amountLabel="Total" />
         </tbody>
       </table>
       {props.sessionStatus === 'open' ? (

@@ -1,7 +1,7 @@
 // The local receipt for a demo purchase (a Stripe purchase's receipt is Stripe's own page).
 import type { Purchase } from '../../src/db/schema.ts';
-import { creditsAmountText, priceText } from '../../src/billing/money.ts';
 import { utcDateTime } from '../time.ts';
+import { PurchaseRows } from './purchase-rows.tsx';
 
 export function DemoReceipt(props: { purchase: Purchase }) {
   const { purchase } = props;
@@ -17,18 +17,7 @@ export function DemoReceipt(props: { purchase: Purchase }) {
             <th scope="row">Date (UTC)</th>
             <td>{utcDateTime(purchase.paid_at_ms ?? purchase.created_at_ms)}</td>
           </tr>
-          <tr>
-            <th scope="row">Package</th>
-            <td>{purchase.package_name}</td>
-          </tr>
-          <tr>
-            <th scope="row">Credits</th>
-            <td data-mc={purchase.credits_mc}>{creditsAmountText(purchase.credits_mc)}</td>
-          </tr>
-          <tr>
-            <th scope="row">Amount</th>
-            <td data-cents={purchase.price_cents}>{priceText(purchase.price_cents, purchase.currency)}</td>
-          </tr>
+          <PurchaseRows purchase={purchase} amountLabel="Amount" />
           <tr>
             <th scope="row">Reference</th>
             <td>
