@@ -3,65 +3,40 @@
 // Screenshots go to test/artifacts/ (git-ignored).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.ts';
+import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ARTIFACTS = 'test/artifacts';
 
 interface Context {
   dir: string;
-  server: ChildProcess | null;
-  output: string;
+  server: RunningServer;
   url: string;
-  browser: Browser | null;
+  browser: Browser;
 }
 
 const e2e = suite<Context>('buying credits in chromium');
 
 e2e.before(async (context) => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium fonts-dejavu-core" to run the browser test`);
-  }
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-buy-'));
-  context.output = '';
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  context.url = `http://127.0.0.1:${port}`;
-  // Demo payments for sure: no keys from the environment that runs the tests.
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(context.dir, 'buy.db')}`, SQLITE_SYNCHRONOUS: 'normal', PAYMENTS: 'demo' };
-  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_BASE', 'OPENAI_API_KEY', 'PUBLIC_URL', 'SMTP_URL']) delete env[name];
-  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  context.server = server;
-  server.stdout!.on('data', (chunk) => (context.output += chunk));
-  server.stderr!.on('data', (chunk) => (context.output += chunk));
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`${context.url}/healthz`)).ok) break;
-    } catch {}
-    if (server.exitCode !== null || i === 149) throw new Error(`the server did not start: ${context.output.slice(-800)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  context.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: `sqlite:${join(context.dir, 'buy.db')}` });
+  context.url = context.server.url;
+  context.browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 
 e2e.after(async (context) => {
   await context.browser?.close();
-  if (context.server && context.server.exitCode === null) {
-    const exited = new Promise((resolve) => context.server!.once('exit', resolve));
-    context.server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    if (context.server.exitCode === null) context.server.kill('SIGKILL');
-  }
+  await context.server?.stop();
   if (context.dir) rmSync(context.dir, { recursive: true, force: true });
 });
 
 e2e('sign up, Buy Starter on the Credits tab, pay on the demo checkout, and the balance rises by 10,000', async ({ url, browser }) => {
-  const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
@@ -102,7 +77,7 @@ e2e('sign up, Buy Starter on the Credits tab, pay on the demo checkout, and the 
 });
 
 e2e('the pending card polls by itself and swaps in the balance card once the payment lands', async ({ url, browser }) => {
-  const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));

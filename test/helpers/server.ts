@@ -1,6 +1,9 @@
 // The real server as a separate process (`src/server.ts`), on a free port, for end-to-end tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 
+/** Demo payments and the demo model for sure: no keys from the environment that runs the tests. */
+export const DEMO_ENV = { PAYMENTS: 'demo', SQLITE_SYNCHRONOUS: 'normal', STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '', STRIPE_API_BASE: '', OPENAI_API_KEY: '', PUBLIC_URL: '', SMTP_URL: '' };
+
 export interface RunningServer {
   url: string;
   port: number;

@@ -1,0 +1,94 @@
+// Alerts, auto-recharge, caps and key limits set in a real headless Chromium against the real
+// server (demo payments): buy with the card saved, turn auto-recharge on with a cap, set a key's
+// limits, see them summarised on the balance card, and a playground call refused by the cap.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.ts';
+import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
+
+const ARTIFACTS = 'test/artifacts';
+const e2e = suite<{ dir: string; server: RunningServer; browser: Browser }>('limits in chromium');
+
+e2e.before(async (context) => {
+  context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-limits-'));
+  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: `sqlite:${join(context.dir, 'limits.db')}` });
+  context.browser = await launchChromium();
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+e2e.after(async ({ browser, server, dir }) => {
+  await browser?.close();
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+e2e('save a card, turn on auto-recharge with caps, limit a key, and hit the cap in the playground', async ({ server, browser }) => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+
+  await page.goto(`${server.url}/signup`);
+  await page.fill('input[name="email"]', 'limits@example.com');
+  await page.fill('input[name="password"]', 'a long demo password');
+  await page.click('main form button[type="submit"]');
+  await page.waitForURL('**/credits');
+
+  // Buy Starter with the card saved (the demo provider's card).
+  await page.check('li[data-package="starter"] input[name="save_card"]');
+  await page.click('li[data-package="starter"] button[type="submit"]');
+  await page.waitForURL(/\/credits\/demo-checkout\//);
+  await page.click('button:has-text("Pay $10.00")');
+  await page.waitForURL(/\/credits\/checkout\/success/);
+
+  await page.click('nav a[href="/settings/billing"]');
+  await page.waitForURL('**/settings/billing');
+  assert.match((await page.textContent('.saved-card')) ?? '', /Demo card.*4242/);
+  // A package not larger than the threshold is refused in place (htmx swaps the 422 form).
+  await page.check('input[name="auto_recharge"]');
+  await page.fill('input[name="auto_recharge_threshold"]', '15000');
+  await page.selectOption('select[name="auto_recharge_package"]', 'starter');
+  await page.click('#billing-settings button[type="submit"]');
+  await page.waitForSelector('#field-auto_recharge_package[aria-invalid="true"]');
+  assert.match((await page.textContent('#billing-settings')) ?? '', /larger than the threshold/);
+  await page.fill('input[name="auto_recharge_threshold"]', '2000');
+  await page.selectOption('select[name="auto_recharge_package"]', 'basic');
+  await page.fill('input[name="monthly_cap"]', '0.05');
+  await page.fill('input[name="low_balance_threshold"]', '1000');
+  await page.click('#billing-settings button[type="submit"]');
+  await page.waitForSelector('#billing-settings [role="status"]');
+  assert.match((await page.textContent('#billing-settings [role="status"]')) ?? '', /Saved/);
+  await page.screenshot({ path: `${ARTIFACTS}/limits-1-settings.png`, fullPage: true });
+
+  await page.click('nav a[href="/keys"]');
+  await page.fill('#keys-panel input[name="name"]', 'worker');
+  await page.click('#keys-panel form button:has-text("Create key")');
+  await page.waitForSelector('#new-key-value');
+  await page.fill('form.key-limits input[name="monthly_limit"]', '250');
+  await page.fill('form.key-limits input[name="max_in_flight"]', '3');
+  await page.click('form.key-limits button[type="submit"]');
+  await page.waitForFunction(() => (document.querySelector('form.key-limits input[name="monthly_limit"]') as HTMLInputElement | null)?.value === '250' && !document.querySelector('#new-key-value'));
+  assert.not.ok(await page.$('#new-key-value'), 'the key is not shown again');
+
+  await page.click('nav a[href="/credits"]');
+  await page.waitForURL('**/credits');
+  assert.match((await page.textContent('.auto-recharge-state')) ?? '', /on: buys Basic when less than 2,000\.000 credits are available \(0 of 3 this month\)/);
+  assert.equal(await page.$$eval('.cap-uses li', (items) => items.map((li) => li.getAttribute('data-cap'))), ['Monthly cap', 'Key “worker”']);
+  await page.screenshot({ path: `${ARTIFACTS}/limits-2-credits.png`, fullPage: false });
+
+  // A cap of 0.05 credits is below any call: the playground shows the cap's call to action.
+  await page.click('nav a[href="/playground"]');
+  await page.fill('textarea[name="prompt"]', 'Hello there');
+  await page.click('main form button[type="submit"]');
+  await page.waitForSelector('#playground-result');
+  assert.match((await page.textContent('#playground-result')) ?? '', /would pass a spending cap/);
+  assert.ok(await page.$('#playground-result a[href="/settings/billing"]'));
+  await page.screenshot({ path: `${ARTIFACTS}/limits-3-playground-cap.png`, fullPage: false });
+  assert.equal(problems, [], 'no script errors');
+  await page.close();
+});
+
+e2e.run();
