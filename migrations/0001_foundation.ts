@@ -93,7 +93,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .column('expires_at_ms')
     .where(sql.ref('status'), '=', 'pending')
     .execute();
-  await db.schema.createIndex('holds_pending_user').on('holds').column('user_id').where(sql.ref('status'), '=', 'pending').execute();
+  // (user, key): a user's pending holds (caps, the balance card) and a key's (calls in flight) in one index.
+  await db.schema.createIndex('holds_pending_user_key').on('holds').columns(['user_id', 'api_key_id']).where(sql.ref('status'), '=', 'pending').execute();
 
   await db.schema
     .createTable('usage')

@@ -30,8 +30,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema.alterTable('api_keys').addColumn('monthly_limit_mc', 'bigint').execute();
   await db.schema.alterTable('api_keys').addColumn('max_in_flight', 'integer', (c) => c.notNull().defaultTo(10)).execute();
-  // Calls in flight per key are counted from pending holds, inside the hold's transaction.
-  await db.schema.createIndex('holds_pending_key').on('holds').column('api_key_id').where(sql.ref('status'), '=', 'pending').execute();
 
   await db.schema
     .createTable('saved_cards')

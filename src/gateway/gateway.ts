@@ -178,7 +178,7 @@ export class Gateway {
    * Also refuses a key that already has its limit of calls in flight.
    */
   protected async budgets(caller: Caller, model: string, wallet: WalletNow, trx: Trx): Promise<{ budgets: Budget[]; caps: CapUse[] }> {
-    if (caller.apiKeyId !== null) await assertKeyHasRoom(trx, caller.apiKeyId);
+    if (caller.apiKeyId !== null) await assertKeyHasRoom(trx, caller.userId, caller.apiKeyId);
     const caps = await capUses(trx, { userId: caller.userId, apiKeyId: caller.apiKeyId, model }, this.options.clock.now());
     return { budgets: [{ remainingMc: wallet.availableMc, scope: 'balance' }, ...capBudgets(caps)], caps };
   }

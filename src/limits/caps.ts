@@ -85,12 +85,12 @@ export function capBudgets(uses: CapUse[]): Budget[] {
  * Refuses a call when its key already has its limit of calls in flight: counted from the key's
  * pending holds inside the hold's transaction, so the limit holds across processes.
  */
-export async function assertKeyHasRoom(trx: Trx, apiKeyId: number): Promise<void> {
+export async function assertKeyHasRoom(trx: Trx, userId: number, apiKeyId: number): Promise<void> {
   const { max_in_flight, in_flight } = (await rawFirst<{ max_in_flight: number | null; in_flight: number }>(
     trx,
     `select (select max_in_flight from api_keys where id = ?) as max_in_flight,
-            (select count(*) from holds where api_key_id = ? and status = 'pending') as in_flight`,
-    [apiKeyId, apiKeyId],
+            (select count(*) from holds where user_id = ? and api_key_id = ? and status = 'pending') as in_flight`,
+    [apiKeyId, userId, apiKeyId],
   ))!;
   if (max_in_flight !== null && Number(in_flight) >= Number(max_in_flight)) throw new TooManyInFlightError(apiKeyId, Number(max_in_flight));
 }
