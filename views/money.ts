@@ -1,5 +1,5 @@
 // Money for the eye: credits and dollars from integer millicredits and cents, never parsed back.
-import { creditsText } from '../src/pricing/format.ts';
+import { groupedCreditsText } from '../src/pricing/format.ts';
 
 const grouped = (whole: number) => whole.toLocaleString('en-US');
 
@@ -17,16 +17,7 @@ export function usdRoundedDown(amountMc: number): string {
 }
 
 /** Table credits: exactly 3 decimals with thousands separators ("-1,234.567"). */
-export function creditsDisplay(amountMc: number): string {
-  const [whole, fraction] = creditsText(amountMc).split('.');
-  const negative = whole!.startsWith('-');
-  return `${negative ? '-' : ''}${grouped(Number(whole!.replace('-', '')))}.${fraction}`;
-}
-
-/** A price: $10.00 from 1000 cents. */
-export function usdFromCents(cents: number): string {
-  return `$${grouped(Math.floor(cents / 100))}.${String(cents % 100).padStart(2, '0')}`;
-}
+export const creditsDisplay = groupedCreditsText;
 
 /** An estimate in dollars with 4 decimals, for amounts below a cent (12,000 mc → "$0.0120"). */
 export function usdEstimate(amountMc: number): string {

@@ -4,11 +4,9 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { currentRates } from '../pricing/rates.ts';
+import { creditsNumber } from '../pricing/format.ts';
 import { requireApiKey } from '../web/auth-middleware.ts';
 import type { AppEnv } from '../web/env.ts';
-
-/** Millicredits as a JSON number of credits: exact, since every mc value is a whole thousandth. */
-export const mcToCredits = (amountMc: number) => amountMc / 1000;
 
 export function apiRoutes(db: DB, clock: Clock) {
   const app = new Hono<AppEnv>();
@@ -25,9 +23,9 @@ export function apiRoutes(db: DB, clock: Clock) {
   app.get('/v1/credits', async (c) => {
     const wallet = await walletSummary(db, c.get('user')!.id);
     return c.json({
-      balanceCredits: mcToCredits(wallet.balanceMc),
-      availableCredits: mcToCredits(wallet.availableMc),
-      heldCredits: mcToCredits(wallet.heldMc),
+      balanceCredits: creditsNumber(wallet.balanceMc),
+      availableCredits: creditsNumber(wallet.availableMc),
+      heldCredits: creditsNumber(wallet.heldMc),
       heldCalls: wallet.heldCalls,
       balanceMillicredits: wallet.balanceMc,
       availableMillicredits: wallet.availableMc,

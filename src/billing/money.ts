@@ -1,5 +1,5 @@
 // Purchase amounts for people (pages and mail): prices in their currency, credits grouped by thousands.
-import { creditsText } from '../pricing/format.ts';
+import { groupedCreditsText } from '../pricing/format.ts';
 
 /** 1000, "usd" → "$10.00"; 1000, "eur" → "10.00 EUR". */
 export function priceText(amountCents: number, currency: string): string {
@@ -11,8 +11,5 @@ export function priceText(amountCents: number, currency: string): string {
 
 /** 10_000_000 mc → "10,000"; 10_500 mc → "10.500" (decimals only when there are any). */
 export function creditsAmountText(amountMc: number): string {
-  const [whole, fraction] = creditsText(amountMc).split('.');
-  const negative = whole!.startsWith('-');
-  const grouped = `${negative ? '-' : ''}${Number(whole!.replace('-', '')).toLocaleString('en-US')}`;
-  return fraction === '000' ? grouped : `${grouped}.${fraction}`;
+  return groupedCreditsText(amountMc).replace(/\.000$/, '');
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import { rawSqlite, type DB } from '../db/connect.ts';
 import { hashPassword } from '../auth/password.ts';
+import { passwordProblem } from '../auth/hasher.ts';
 import { audit } from '../ledger/audit.ts';
 import { adjustCredits, grantCredits } from '../ledger/credits.ts';
 import { walletSummary } from '../ledger/wallet.ts';
@@ -38,8 +39,6 @@ interface Command {
   positionals: number;
   prepare: (values: Values, positionals: string[], io: CliIO) => Promise<Work>;
 }
-
-const MIN_PASSWORD_LENGTH = 8;
 
 function required(values: Values, flag: string): string {
   const value = values[flag];
@@ -92,7 +91,8 @@ const userCreate: Command = {
     if (values['password-stdin']) password = (await io.readStdin()).replace(/\r?\n$/, '');
     else if (typeof values.password === 'string') password = values.password;
     else throw new UsageError('--password or --password-stdin is required');
-    if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+    const problem = passwordProblem(password);
+    if (problem) throw new UsageError(`--password: ${problem}`);
     return async ({ db, clock, io }) => {
       const passwordHash = await hashPassword(password);
       try {

@@ -1,5 +1,5 @@
 // The one place where a metered call's errors become HTTP statuses, headers and OpenAI-shaped bodies (DESIGN §3).
-import { creditsText } from '../pricing/format.ts';
+import { creditsText, creditsNumber } from '../pricing/format.ts';
 import { CallAbortedError, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from './errors.ts';
 import { errorBody, type OpenAIErrorBody } from './openai-wire.ts';
 import { BudgetExceededError, TooManyInFlightError } from '../limits/caps.ts';
@@ -11,7 +11,6 @@ export interface ErrorReply {
 }
 
 const whole = (count: number) => count.toLocaleString('en-US');
-const credits = (amountMc: number) => amountMc / 1000;
 
 /** "requested up to 1,000 output tokens; the available balance covers 312", and what to do about it. */
 export function outOfCreditsMessage(details: OutOfCreditsDetails): string {
@@ -25,11 +24,11 @@ export function outOfCreditsMessage(details: OutOfCreditsDetails): string {
 
 export function outOfCreditsBody(details: OutOfCreditsDetails, topUpUrl: string): OpenAIErrorBody {
   return errorBody(outOfCreditsMessage(details), 'insufficient_credits', 'insufficient_credits', null, {
-    requiredCredits: credits(details.requiredMc),
-    currentCredits: credits(details.availableMc),
+    requiredCredits: creditsNumber(details.requiredMc),
+    currentCredits: creditsNumber(details.availableMc),
     requiredMillicredits: details.requiredMc,
     currentMillicredits: details.availableMc,
-    heldCredits: credits(details.heldMc),
+    heldCredits: creditsNumber(details.heldMc),
     maxAffordableOutputTokens: details.maxAffordableOutputTokens,
     topUpUrl,
   });
@@ -50,9 +49,9 @@ export function budgetExceededBody(error: BudgetExceededError): OpenAIErrorBody 
       scope: cap.scope,
       ...(cap.scope === 'model' ? { model: cap.ref } : {}),
       ...(cap.scope === 'key' ? { key: cap.ref } : {}),
-      capCredits: credits(cap.capMc),
-      spentCredits: credits(cap.spentMc),
-      requiredCredits: credits(requiredMc),
+      capCredits: creditsNumber(cap.capMc),
+      spentCredits: creditsNumber(cap.spentMc),
+      requiredCredits: creditsNumber(requiredMc),
       capMillicredits: cap.capMc,
       spentMillicredits: cap.spentMc,
       requiredMillicredits: requiredMc,

@@ -1,4 +1,5 @@
 // GET /v1/usage/{requestId}: one call's usage row as JSON with exactly DESIGN §3's fields, scoped to its owner.
+import { creditsNumber } from '../pricing/format.ts';
 import type { DB } from '../db/connect.ts';
 
 export interface UsageRecord {
@@ -21,8 +22,6 @@ export interface UsageRecord {
   apiKey: string | null;
 }
 
-/** Millicredits as a JSON number of credits: exact, since every mc value is a whole thousandth. */
-const credits = (amountMc: number) => amountMc / 1000;
 
 /** null for an unknown request id and for another user's: both answer 404. */
 export async function findUsageRecord(db: DB, userId: number, requestId: string): Promise<UsageRecord | null> {
@@ -45,15 +44,15 @@ export async function findUsageRecord(db: DB, userId: number, requestId: string)
     cachedInputTokens: row.cached_input_tokens,
     outputTokens: row.output_tokens,
     rates: {
-      inputCreditsPer1k: credits(row.input_mc_per_1k),
-      cachedInputCreditsPer1k: credits(row.cached_input_mc_per_1k),
-      outputCreditsPer1k: credits(row.output_mc_per_1k),
+      inputCreditsPer1k: creditsNumber(row.input_mc_per_1k),
+      cachedInputCreditsPer1k: creditsNumber(row.cached_input_mc_per_1k),
+      outputCreditsPer1k: creditsNumber(row.output_mc_per_1k),
     },
     roundingMode: row.rounding_mode,
-    heldCredits: credits(row.hold_mc),
-    chargedCredits: credits(row.charged_mc),
+    heldCredits: creditsNumber(row.hold_mc),
+    chargedCredits: creditsNumber(row.charged_mc),
     chargedMillicredits: row.charged_mc,
-    shortfallCredits: credits(row.shortfall_mc),
+    shortfallCredits: creditsNumber(row.shortfall_mc),
     latencyMs: row.latency_ms,
     apiKey: row.key_prefix ?? null,
   };

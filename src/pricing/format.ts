@@ -7,6 +7,18 @@ export function creditsText(amountMc: number): string {
   return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`;
 }
 
+/** Credits with exactly 3 decimals and thousands separators: -1234567 → "-1,234.567" (tables). */
+export function groupedCreditsText(amountMc: number): string {
+  const [whole, fraction] = creditsText(amountMc).split('.');
+  const negative = whole!.startsWith('-');
+  return `${negative ? '-' : ''}${Number(whole!.replace('-', '')).toLocaleString('en-US')}.${fraction}`;
+}
+
+/** Millicredits as a JSON number of credits (API bodies): exact, every mc value being a whole thousandth. */
+export function creditsNumber(amountMc: number): number {
+  return amountMc / 1000;
+}
+
 /** Parses "12.5", "-3.720" or "1000" into millicredits; null if not a number with at most 3 decimals. */
 export function parseCreditsToMc(text: string): number | null {
   const match = /^([+-]?)(\d{1,12})(?:\.(\d{1,3}))?$/.exec(text.trim());

@@ -1,7 +1,8 @@
 // The packages grid: price, credits, bonus, $ per 1k credits, savings against Starter, a Best value
 // badge, and a Buy form per card that disables itself while it submits (no double purchase).
 import type { PackageOffer } from '../../src/credits/packages.ts';
-import { creditsRoundedDown, percentFromTenths, usdFromCents } from '../money.ts';
+import { priceText } from '../../src/billing/money.ts';
+import { creditsRoundedDown, percentFromTenths } from '../money.ts';
 
 function dollarsPer1k(millicents: number): string {
   const tenthsOfCent = Math.round(millicents / 100);
@@ -19,7 +20,7 @@ export function PackagesGrid(props: { offers: PackageOffer[]; canBuy: boolean })
             <h3>
               {offer.pkg.name} {offer.pkg.best_value ? <span class="badge">Best value</span> : null}
             </h3>
-            <p class="price">{usdFromCents(offer.pkg.price_cents)}</p>
+            <p class="price">{priceText(offer.pkg.price_cents, offer.pkg.currency)}</p>
             <p class="package-credits" data-mc={offer.pkg.credits_mc}>
               {creditsRoundedDown(offer.pkg.credits_mc).replace(/\.00$/, '')} credits
             </p>
