@@ -2,49 +2,32 @@
 // a page in the shared layout; a bad setting stops it with one line.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Window } from 'happy-dom';
 import BetterSqlite3 from 'better-sqlite3';
+import { startServer, type RunningServer } from './helpers/server.ts';
 
-const server = suite<{ dir: string; children: ChildProcess[] }>('server');
+const server = suite<{ dir: string; running: RunningServer[] }>('server');
 server.before.each((context) => {
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-server-'));
-  context.children = [];
+  context.running = [];
 });
-server.after.each(({ dir, children }) => {
-  for (const child of children) child.kill('SIGKILL');
+server.after.each(async ({ dir, running }) => {
+  for (const each of running) await each.stop('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(dir: string, children: ChildProcess[]): Promise<{ url: string; child: ChildProcess }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite:${join(dir, 'nested', 'app.db')}` },
-    stdio: 'ignore',
-  });
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      const response = await fetch(`${url}/healthz`);
-      if (response.ok) return { url, child };
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('server did not answer /healthz');
+async function start(dir: string, running: RunningServer[]): Promise<RunningServer> {
+  const started = await startServer({ DATABASE_URL: `sqlite:${join(dir, 'nested', 'app.db')}` });
+  running.push(started);
+  return started;
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  return exited;
-}
-
-server('creates the database with WAL, serves /healthz and the front page; a restart seeds nothing new', async ({ dir, children }) => {
-  const first = await start(dir, children);
+server('creates the database with WAL, serves /healthz and the front page; a restart seeds nothing new', async ({ dir, running }) => {
+  const first = await start(dir, running);
   assert.is(await (await fetch(`${first.url}/healthz`)).text(), 'ok');
   const page = await fetch(`${first.url}/`);
   assert.is(page.status, 200);
@@ -56,10 +39,10 @@ server('creates the database with WAL, serves /healthz and the front page; a res
   const cells = [...window.document.querySelectorAll('tbody th')].map((th) => th.textContent);
   assert.equal(cells, ['Advanced (gpt-4o)', 'Eco (gpt-4o-mini)']);
   assert.is(window.document.querySelector('tbody td[data-mc="9600"]')?.textContent, '9.600');
-  assert.is(await stop(first.child), 0, 'SIGTERM stops cleanly');
+  assert.is(await first.stop(), 0, 'SIGTERM stops cleanly');
 
-  const second = await start(dir, children);
-  await stop(second.child);
+  const second = await start(dir, running);
+  await second.stop();
   const sqlite = new BetterSqlite3(join(dir, 'nested', 'app.db'), { readonly: true });
   assert.is(sqlite.pragma('journal_mode', { simple: true }), 'wal');
   assert.is((sqlite.prepare('select count(*) as n from rates').get() as { n: number }).n, 2, 'rates seeded once');

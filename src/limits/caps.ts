@@ -43,10 +43,25 @@ export interface CallScope {
   model: string;
 }
 
+/** Which calls a cap counts: by model and key (null: the playground, no key). */
+export type SpendMatch = (model: string, keyId: number | null) => boolean;
+
+/**
+ * A user's spending this UTC month, settled (the rollup) plus held (pending holds placed this month),
+ * summed over the calls a cap counts: the one definition behind caps, their notices and the balance card.
+ */
+export async function monthSpending(db: DB | Trx, userId: number, nowMs: number): Promise<(matches: SpendMatch) => number> {
+  const [settled, held] = await Promise.all([
+    db.selectFrom('monthly_spend').select(['model', 'api_key_id', 'charged_mc']).where('user_id', '=', userId).where('month', '=', utcMonth(nowMs)).execute(),
+    db.selectFrom('holds').select(['model', 'api_key_id', 'amount_mc']).where('user_id', '=', userId).where('status', '=', 'pending').where('created_at_ms', '>=', utcMonthBounds(nowMs).startMs).execute(),
+  ]);
+  return (matches) =>
+    settled.reduce((sum, r) => sum + (matches(r.model, r.api_key_id === 0 ? null : r.api_key_id) ? Number(r.charged_mc) : 0), 0) +
+    held.reduce((sum, h) => sum + (matches(h.model, h.api_key_id) ? Number(h.amount_mc) : 0), 0);
+}
+
 /** Every cap that applies to a call, with what was spent against it this month. */
 export async function capUses(db: DB | Trx, call: CallScope, nowMs: number): Promise<CapUse[]> {
-  const month = utcMonth(nowMs);
-  const { startMs } = utcMonthBounds(nowMs);
   // One statement for the three caps: this runs in every hold and every settle, mostly to find none.
   const row = (await rawFirst<{ user_cap: number | null; model_cap: number | null; key_cap: number | null; key_prefix: string | null }>(
     db,
@@ -62,13 +77,7 @@ export async function capUses(db: DB | Trx, call: CallScope, nowMs: number): Pro
   if (row.key_cap != null) caps.push({ scope: 'key', ref: row.key_prefix, capMc: Number(row.key_cap) });
   if (caps.length === 0) return [];
 
-  const [settled, held] = await Promise.all([
-    db.selectFrom('monthly_spend').select(['model', 'api_key_id', 'charged_mc']).where('user_id', '=', call.userId).where('month', '=', month).execute(),
-    db.selectFrom('holds').select(['model', 'api_key_id', 'amount_mc']).where('user_id', '=', call.userId).where('status', '=', 'pending').where('created_at_ms', '>=', startMs).execute(),
-  ]);
-  const spent = (matches: (model: string, keyId: number | null) => boolean) =>
-    settled.reduce((sum, r) => sum + (matches(r.model, r.api_key_id === 0 ? null : r.api_key_id) ? Number(r.charged_mc) : 0), 0) +
-    held.reduce((sum, h) => sum + (matches(h.model, h.api_key_id) ? Number(h.amount_mc) : 0), 0);
+  const spent = await monthSpending(db, call.userId, nowMs);
   return caps.map((cap) => ({
     ...cap,
     spentMc:

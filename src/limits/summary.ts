@@ -1,6 +1,7 @@
 // What the balance card says about limits: auto-recharge's state and each cap's use this month.
 import type { DB } from '../db/connect.ts';
-import { utcMonth, utcMonthBounds } from '../ledger/month.ts';
+import { utcMonth } from '../ledger/month.ts';
+import { monthSpending } from './caps.ts';
 
 export interface CapSummary {
   label: string;
@@ -15,22 +16,17 @@ export interface LimitsSummary {
 
 export async function limitsSummary(db: DB, userId: number, nowMs: number): Promise<LimitsSummary> {
   const month = utcMonth(nowMs);
-  const { startMs } = utcMonthBounds(nowMs);
-  const [settings, modelCaps, keys, settled, held, recharges, card] = await Promise.all([
+  const [settings, modelCaps, keys, spent, recharges, card] = await Promise.all([
     db.selectFrom('billing_settings').selectAll().where('user_id', '=', userId).executeTakeFirst(),
     db.selectFrom('model_caps').selectAll().where('user_id', '=', userId).orderBy('model').execute(),
     db.selectFrom('api_keys').select(['id', 'name', 'monthly_limit_mc']).where('user_id', '=', userId).where('monthly_limit_mc', 'is not', null).where('revoked_at_ms', 'is', null).orderBy('id').execute(),
-    db.selectFrom('monthly_spend').select(['model', 'api_key_id', 'charged_mc']).where('user_id', '=', userId).where('month', '=', month).execute(),
-    db.selectFrom('holds').select(['model', 'api_key_id', 'amount_mc']).where('user_id', '=', userId).where('status', '=', 'pending').where('created_at_ms', '>=', startMs).execute(),
+    monthSpending(db, userId, nowMs),
     db.selectFrom('auto_recharges').select(['status', 'month']).where('user_id', '=', userId).where((eb) => eb.or([eb('status', '=', 'pending'), eb('month', '=', month)])).execute(),
     db.selectFrom('saved_cards').select('user_id').where('user_id', '=', userId).executeTakeFirst(),
   ]);
   const packageName = settings?.auto_recharge_package_id
     ? ((await db.selectFrom('packages').select('name').where('id', '=', settings.auto_recharge_package_id).executeTakeFirst())?.name ?? null)
     : null;
-  const spent = (matches: (model: string, keyId: number | null) => boolean) =>
-    settled.reduce((sum, r) => sum + (matches(r.model, r.api_key_id === 0 ? null : r.api_key_id) ? Number(r.charged_mc) : 0), 0) +
-    held.reduce((sum, h) => sum + (matches(h.model, h.api_key_id) ? Number(h.amount_mc) : 0), 0);
   const caps: CapSummary[] = [];
   if (settings?.monthly_cap_mc != null) caps.push({ label: 'Monthly cap', capMc: settings.monthly_cap_mc, spentMc: spent(() => true) });
   for (const cap of modelCaps) caps.push({ label: `Cap for ${cap.model}`, capMc: cap.cap_mc, spentMc: spent((model) => model === cap.model) });
