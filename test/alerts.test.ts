@@ -3,7 +3,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createTransport } from 'nodemailer';
-import { grantCredits, recordCredit } from '../src/ledger/credits.ts';
+import { grantCredits } from '../src/ledger/credits.ts';
+import { loadConfig } from '../src/config.ts';
+import { billingDeps } from '../src/billing/deps.ts';
+import { startCheckout } from '../src/billing/checkout.ts';
+import { fulfilCheckoutSession } from '../src/billing/fulfil.ts';
+import type { DemoGateway } from '../src/billing/demo-gateway.ts';
 import { audit } from '../src/ledger/audit.ts';
 import { deliverDueMail, retryDelayMs } from '../src/mail/worker.ts';
 import { freshDb, makeUser, type TestDb } from './helpers/db.ts';
@@ -38,10 +43,15 @@ alerts('one email per crossing across 50 charges below the threshold the thresho
   await deliver(t, smtp);
   assert.is(lowMails(smtp).length, 1, 'one email for the crossing, none for the 50 charges below');
   assert.match(lowMails(smtp)[0]!.text ?? '', /Your balance is now 498\.000 credits, below the 500\.000 credits/);
-  await recordCredit(t.db, t.clock, { userId: user.id, type: 'purchase', amountMc: 10_000_000, reference: 'cs_rearm', idempotencyKey: 'checkout:cs_rearm' });
+  // A real purchase through billing (demo payments): fulfilment's credit re-arms the alert.
+  const deps = billingDeps(loadConfig({}), t.db, t.clock, () => {})!;
+  const { purchase } = await startCheckout(deps, user, 'starter', false);
+  await (deps.gateway as DemoGateway).pay(purchase.checkout_session_id!);
+  assert.is((await fulfilCheckoutSession(deps, purchase.checkout_session_id!)).kind, 'credited');
   for (let i = 0; i < 28; i++) await makeCall(t.db, t.clock, user.id, { model: 'gpt-4o', inputTokens: 10_000, outputTokens: 2_000 }); // 360 credits each: 10,492 → 412
   await deliver(t, smtp);
   assert.is(lowMails(smtp).length, 2, 'the purchase re-armed it: one more email for the second crossing');
+  assert.is(smtp.received.filter((m) => /credits added/.test(m.subject ?? '')).length, 1, 'and its confirmation went out');
   assert.is((await t.db.selectFrom('users').select('low_balance_alerted').where('id', '=', user.id).executeTakeFirstOrThrow()).low_balance_alerted, 1);
 });
 

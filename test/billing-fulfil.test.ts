@@ -353,6 +353,13 @@ fulfil('audit reports invariant 4 broken behind billing\'s back: paid never cred
   assert.ok(broken.some((d) => d === `purchase ${never.purchase.public_id}: paid (${never.sessionId}) but never credited`), broken.join('\n'));
   assert.ok(broken.some((d) => d.includes(`credited under checkout:${credited.sessionId} but purchase ${credited.purchase.public_id} is cancelled`)), broken.join('\n'));
 
+  // A purchase credit written behind billing's back, with no purchase at all.
+  const { recordCredit } = await import('../src/ledger/credits.ts');
+  const ghost = await recordCredit(t.db, t.clock, { userId: buyer.user.id, type: 'purchase', amountMc: 1_000, reference: 'cs_ghost', idempotencyKey: 'checkout:cs_ghost' });
+  assert.ok((await audit(t.db)).some((v) => v.invariant === 4 && v.detail === `ledger entry ${ghost.entry.id}: a purchase credit under checkout:cs_ghost with no purchase behind it`));
+  await t.db.deleteFrom('ledger_entries').where('id', '=', ghost.entry.id).execute();
+  await t.db.updateTable('wallets').set((eb) => ({ balance_mc: eb('balance_mc', '-', 1_000) })).where('user_id', '=', buyer.user.id).execute();
+
   await t.db.updateTable('purchases').set({ status: 'paid', clawed_back_mc: 500_000 }).where('id', '=', credited.purchase.id).execute();
   await t.db.updateTable('purchases').set({ status: 'pending' }).where('id', '=', never.purchase.id).execute();
   const offTarget = (await audit(t.db)).map((v) => v.detail);

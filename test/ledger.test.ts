@@ -59,7 +59,7 @@ ledger('a repeated idempotency key changes nothing and says so', async ({ t }) =
   assert.is(again.entry.id, first.entry.id);
   assert.is(again.balanceMc, 5_000);
   const parallel = await Promise.all(
-    Array.from({ length: 10 }, () => recordCredit(t.db, t.clock, { userId: user.id, type: 'purchase', amountMc: 7_000, reference: 'cs_1', idempotencyKey: 'checkout:cs_1' })),
+    Array.from({ length: 10 }, () => recordCredit(t.db, t.clock, { userId: user.id, type: 'grant', amountMc: 7_000, reference: 'spring promotion', idempotencyKey: 'promo:spring' })),
   );
   assert.is(parallel.filter((r) => !r.duplicate).length, 1, 'ten concurrent credits under one key credit once');
   assert.is((await walletSummary(t.db, user.id)).balanceMc, 12_000);

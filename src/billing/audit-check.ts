@@ -34,9 +34,15 @@ export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
       and not exists (select 1 from purchases p where p.kind = 'auto_recharge' and p.status = 'paid' and ('pi:' || p.payment_intent_id) = e.idempotency_key)
     limit 100`.execute(db);
   for (const r of strayRecharges.rows) report(`ledger entry ${r.id}: credited under ${r.idempotency_key} without a paid auto-recharge behind it`);
-  // A credit for a purchase here that is not paid (cancelled, expired, under review…) was given too
-  // early or twice. (A `checkout:` credit with no purchase row at all is not judged: the ledger's own
-  // tests record such credits directly, and only Stripe could say whether that session was paid.)
+  // A purchase credit must come from a purchase here: one with no purchase row behind it (or a
+  // purchase-type entry outside the checkout: keys) was not given by fulfilment.
+  const orphans = await sql<{ id: number; idempotency_key: string | null }>`
+    select e.id, e.idempotency_key from ledger_entries e
+    where (e.type = 'purchase' or e.idempotency_key like 'checkout:%')
+      and not exists (select 1 from purchases p where p.kind = 'checkout' and ('checkout:' || p.checkout_session_id) = e.idempotency_key)
+    limit 100`.execute(db);
+  for (const r of orphans.rows) report(`ledger entry ${r.id}: a purchase credit under ${r.idempotency_key ?? 'no key'} with no purchase behind it`);
+  // A credit for a purchase here that is not paid (cancelled, expired, under review…) was given too early or twice.
   const unpaid = await sql<{ id: number; idempotency_key: string; public_id: string; status: string }>`
     select e.id, e.idempotency_key, p.public_id, p.status from ledger_entries e
     join purchases p on e.idempotency_key = ('checkout:' || p.checkout_session_id)
