@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { billingDeps, type BillingDeps } from '../src/billing/deps.ts';
-import { processDueRecharges, rechargeIdempotencyKey } from '../src/billing/auto-recharge.ts';
+import { applyIntentToRecharge, processDueRecharges, rechargeIdempotencyKey } from '../src/billing/auto-recharge.ts';
 import { reconcilePurchases } from '../src/billing/reconcile.ts';
 import { placeHold, settleHold } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';
@@ -158,6 +158,46 @@ recharge('an answer lost after the payment: the retry finds the same PaymentInte
   const again = await reconcilePurchases(deps, t.clock.now() - 3_600_000);
   assert.equal(again.fulfilled, []);
   assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 1);
+  await assertAuditClean(t);
+});
+
+/** The create answer is lost after Stripe charged: the row stays pending, the PaymentIntent exists at the fake. */
+async function chargedButAnswerLost(t: StripeWorld, buyer: Buyer, deps: BillingDeps) {
+  await withSavedCard(t, buyer);
+  await spend(t, buyer.user.id, 6_000_000, 75_000);
+  t.fake.failNetwork(3, { afterProcessing: true }); // every attempt of the SDK's is charged, every answer lost
+  assert.equal(await processDueRecharges(deps), ['retry']);
+  const [row] = await rechargesOf(t, buyer.user.id);
+  const intent = t.fake.paymentIntents().find((pi) => pi.metadata?.kind === 'auto_recharge')!;
+  assert.is(intent.metadata.recharge_id, String(row!.id));
+  assert.is(row!.status, 'pending');
+  return { row: row!, intent };
+}
+
+recharge('the webhook first: payment_intent.succeeded credits the recharge by its metadata; the retry then finds it credited', async ({ t, buyer, deps }) => {
+  const { intent } = await chargedButAnswerLost(t, buyer, deps);
+  assert.is((await deliver(t, t.fake.event('payment_intent.succeeded', t.fake.paymentIntent(intent.id)))).status, 200);
+  assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 1);
+  t.clock.advance(60_000);
+  assert.equal(await processDueRecharges(deps), [], 'nothing pending any more');
+  assert.is(t.fake.paymentIntents().filter((pi) => pi.metadata?.kind === 'auto_recharge').length, 1, 'charged once');
+  assert.is((await walletSummary(t.db, buyer.user.id)).balanceMc, STARTER_MC - 6_000_000 + BASIC_MC);
+  await assertAuditClean(t);
+});
+
+recharge('reconcile: a recharge left processing is looked up at the provider and credited once', async ({ t, buyer, deps }) => {
+  const { row, intent } = await chargedButAnswerLost(t, buyer, deps);
+  // As if the provider had answered "processing": the intent is stored and the worker waits.
+  const processing = { id: intent.id, status: 'processing' as const, amountCents: 2_000, currency: 'usd', chargeId: null, receiptUrl: null, failureCode: null, metadata: {} };
+  assert.is(await applyIntentToRecharge(deps, row.id, processing), 'processing');
+  const first = await reconcilePurchases(deps, t.clock.now() - 3_600_000);
+  assert.equal(first.fulfilled, [intent.id]);
+  const again = await reconcilePurchases(deps, t.clock.now() - 3_600_000);
+  assert.equal(again.fulfilled, []);
+  assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 1);
+  const purchase = await t.db.selectFrom('purchases').selectAll().where('kind', '=', 'auto_recharge').executeTakeFirstOrThrow();
+  assert.is(purchase.payment_intent_id, intent.id);
+  assert.ok(purchase.receipt_url, 'the receipt came with the retrieved intent');
   await assertAuditClean(t);
 });
 
