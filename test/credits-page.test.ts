@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { grantCredits } from '../src/ledger/credits.ts';
-import { placeHold } from '../src/ledger/holds.ts';
+import { placeHold, voidHold } from '../src/ledger/holds.ts';
 import { setRate } from '../src/pricing/rates.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { testApp, type Browser, type TestApp } from './helpers/app.ts';
@@ -272,6 +272,18 @@ page('usage detail: the rates applied (not today\'s), the formula with numbers, 
   const other = t.browser();
   await other.signUp('other@example.com');
   assert.is((await other.get('/credits/usage/req_detail')).status, 404);
+});
+
+page('usage detail of a call the upstream failed: not charged, no formula', async ({ t, browser, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 100_000, reason: 'r' });
+  const rate = await rateOf(t.db, 'gpt-4o-mini');
+  const hold = await placeHold(t.db, t.clock, { userId, apiKeyId: null, requestId: 'req_failed', rate, roundingMode: 'exact', amountMc: 5_000, ttlMs: 60_000 });
+  await voidHold(t.db, t.clock, hold.id, { tokens: { inputTokens: 120, cachedInputTokens: 0, outputTokens: 0 }, status: 'upstream_error', estimated: true, latencyMs: 9 });
+  const { doc, status } = await browser.get('/credits/usage/req_failed');
+  assert.is(status, 200);
+  assert.match(text(doc.querySelector('.usage-detail .notice')), /Not charged: the upstream failed/);
+  assert.not.ok(doc.querySelector('.formula'));
+  assert.match(text(doc.querySelector('.usage-detail')), /Charged ?0\.000 credits/);
 });
 
 page.run();

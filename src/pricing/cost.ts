@@ -27,19 +27,26 @@ function count(name: string, value: number): bigint {
 }
 
 /**
- * micro = (input − cached)·rate_in + cached·rate_cached + output·rate_out;
- * exact: ⌈micro / 1000⌉ mc; ceil: ⌈micro / 1,000,000⌉ whole credits, in mc.
- * BigInt inside, so token counts × rates never lose precision; the result must fit a safe integer.
+ * micro = (input − cached)·rate_in + cached·rate_cached + output·rate_out, in microcredits, before
+ * rounding (the usage detail shows it). BigInt, so token counts × rates never lose precision.
  */
-export function costMc(tokens: TokenCounts, rates: AppliedRates, mode: RoundingMode): number {
+export function costMicrocredits(tokens: TokenCounts, rates: AppliedRates): bigint {
   const input = count('inputTokens', tokens.inputTokens);
   const cached = count('cachedInputTokens', tokens.cachedInputTokens);
   const output = count('outputTokens', tokens.outputTokens);
   if (cached > input) throw new RangeError('cachedInputTokens cannot exceed inputTokens');
-  const micro =
+  return (
     (input - cached) * count('input rate', rates.input_mc_per_1k) +
     cached * count('cached input rate', rates.cached_input_mc_per_1k) +
-    output * count('output rate', rates.output_mc_per_1k);
+    output * count('output rate', rates.output_mc_per_1k)
+  );
+}
+
+/**
+ * exact: ⌈micro / 1000⌉ mc; ceil: ⌈micro / 1,000,000⌉ whole credits, in mc. The result must fit a safe integer.
+ */
+export function costMc(tokens: TokenCounts, rates: AppliedRates, mode: RoundingMode): number {
+  const micro = costMicrocredits(tokens, rates);
   const mc = mode === 'exact' ? ceilDiv(micro, MICRO_PER_MILLI) : ceilDiv(micro, MICRO_PER_CREDIT) * 1_000n;
   if (mc > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError('cost exceeds the largest representable amount');
   return Number(mc);

@@ -1,18 +1,20 @@
 // One call explained: the rates that were applied (not today's), the formula with its numbers,
 // hold against charge, shortfall, status, latency and the key.
 import type { UsageDetail } from '../../src/usage/usage-queries.ts';
+import { costMc, costMicrocredits } from '../../src/pricing/cost.ts';
 import { creditsDisplay, tokensDisplay } from '../money.ts';
 
 const STATUS_TEXT = { ok: 'Completed', aborted: 'Aborted (the client went away)', upstream_error: 'Upstream error' } as const;
 
 export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string }) {
   const u = props.detail.usage;
-  const uncached = u.input_tokens - u.cached_input_tokens;
-  const micro = uncached * u.input_mc_per_1k + u.cached_input_tokens * u.cached_input_mc_per_1k + u.output_tokens * u.output_mc_per_1k;
+  const tokens = { inputTokens: u.input_tokens, cachedInputTokens: u.cached_input_tokens, outputTokens: u.output_tokens };
+  const micro = costMicrocredits(tokens, u).toLocaleString('en-US');
+  const costOfCallMc = costMc(tokens, u, u.rounding_mode);
   const rounding =
     u.rounding_mode === 'exact'
-      ? `rounded up to a whole millicredit: ⌈${tokensDisplay(micro)} ÷ 1,000⌉ mc`
-      : `rounded up to a whole credit per request: ⌈${tokensDisplay(micro)} ÷ 1,000,000⌉ credits`;
+      ? `rounded up to a whole millicredit: ⌈${micro} ÷ 1,000⌉ mc`
+      : `rounded up to a whole credit per request: ⌈${micro} ÷ 1,000,000⌉ credits`;
   return (
     <article class="usage-detail" aria-labelledby="detail-title">
       <h1 id="detail-title">
@@ -65,12 +67,13 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
       <h2>How the charge was computed</h2>
       {u.status === 'upstream_error' && u.charged_mc === 0 && u.shortfall_mc === 0 ? (
         <p class="notice">Not charged: the upstream failed before sending any output, so the hold was released in full.</p>
-      ) : null}
-      <p class="formula">
-        ({tokensDisplay(u.input_tokens)} input − {tokensDisplay(u.cached_input_tokens)} cached) × {tokensDisplay(u.input_mc_per_1k)} + {tokensDisplay(u.cached_input_tokens)} cached × {tokensDisplay(u.cached_input_mc_per_1k)} +{' '}
-        {tokensDisplay(u.output_tokens)} output × {tokensDisplay(u.output_mc_per_1k)} = {tokensDisplay(micro)} microcredits, {rounding} ={' '}
-        <strong data-mc={u.charged_mc + u.shortfall_mc}>{creditsDisplay(u.charged_mc + u.shortfall_mc)} credits</strong>
-      </p>
+      ) : (
+        <p class="formula">
+          ({tokensDisplay(u.input_tokens)} input − {tokensDisplay(u.cached_input_tokens)} cached) × {tokensDisplay(u.input_mc_per_1k)} + {tokensDisplay(u.cached_input_tokens)} cached × {tokensDisplay(u.cached_input_mc_per_1k)} +{' '}
+          {tokensDisplay(u.output_tokens)} output × {tokensDisplay(u.output_mc_per_1k)} = {micro} microcredits, {rounding} ={' '}
+          <strong data-mc={costOfCallMc}>{creditsDisplay(costOfCallMc)} credits</strong>
+        </p>
+      )}
       <dl class="facts">
         <dt>Held while the call ran</dt>
         <dd data-mc={u.hold_mc}>{creditsDisplay(u.hold_mc)} credits</dd>
