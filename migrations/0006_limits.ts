@@ -55,13 +55,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at_ms', 'bigint', (c) => c.notNull())
     .addColumn('failure_reason', 'text')
-    .addColumn('month', 'text', (c) => c.notNull())
     .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
     .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
     .execute();
   // At most one pending recharge per user, enforced by the database, whatever races.
   await db.schema.createIndex('auto_recharges_one_pending').on('auto_recharges').column('user_id').unique().where(sql.ref('status'), '=', 'pending').execute();
-  await db.schema.createIndex('auto_recharges_user_month').on('auto_recharges').columns(['user_id', 'month', 'status']).execute();
+  // The monthly limit counts a user's succeeded recharges created in the UTC month.
+  await db.schema.createIndex('auto_recharges_user_status_created').on('auto_recharges').columns(['user_id', 'status', 'created_at_ms']).execute();
 
   // An auto-recharge that was paid becomes a purchase like any other (receipt, refunds, disputes, the
   // purchases list), credited under pi:{intent} instead of checkout:{session}.
@@ -75,11 +75,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
     .addColumn('message', 'text', (c) => c.notNull())
-    .addColumn('month', 'text', (c) => c.notNull())
     .addColumn('dismissed_at_ms', 'bigint')
     .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('notices_user_month').on('notices').columns(['user_id', 'month']).execute();
+  await db.schema.createIndex('notices_user_created').on('notices').columns(['user_id', 'created_at_ms']).execute();
 }
 
 export async function down(): Promise<void> {

@@ -8,7 +8,7 @@ import { ledgerPage } from '../ledger/ledger-queries.ts';
 import { isOutOfCredits } from '../pricing/limits.ts';
 import { limitsSummary, type LimitsSummary } from '../limits/summary.ts';
 import { activeNotices } from '../limits/notices.ts';
-import { currentRates } from '../pricing/rates.ts';
+import { currentRates, modelLabel } from '../pricing/rates.ts';
 import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
 import { cursorSecret, encodeCursor } from './cursor.ts';
 import { parseLedgerFilters, parseUsageFilters, queryString, type FilterErrors } from './filters.ts';
@@ -16,7 +16,6 @@ import { activePackages, packageOffers } from './packages.ts';
 import type { Page } from './keyset.ts';
 import type { UsageResultsProps } from '../../views/credits/usage-table.tsx';
 import type { LedgerResultsProps } from '../../views/credits/ledger-table.tsx';
-import { modelLabel } from '../../views/credits/rate-card.tsx';
 
 type Query = Record<string, string | undefined>;
 

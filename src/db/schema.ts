@@ -284,8 +284,6 @@ export interface AutoRechargesTable {
   attempts: ColumnType<number, number | undefined, number>;
   next_attempt_at_ms: number;
   failure_reason: string | null;
-  /** "2026-11": the month the recharge counts against the monthly limit. */
-  month: string;
   created_at_ms: number;
   updated_at_ms: number;
 }
@@ -297,7 +295,6 @@ export interface NoticesTable {
   /** UNIQUE: the same notice is raised once (e.g. "cap:user:2026-11:80"). */
   dedupe_key: string;
   message: string;
-  month: string;
   dismissed_at_ms: number | null;
   created_at_ms: number;
 }

@@ -2,7 +2,7 @@
 // user, the database's partial UNIQUE index behind the check), the package snapshotted. The payment
 // is made after commit by the recharge worker, with the row as its idempotency key.
 import type { Trx } from '../db/transaction.ts';
-import { utcMonth } from '../ledger/month.ts';
+import { utcMonthBounds } from '../ledger/month.ts';
 import { rawFirst } from '../db/raw.ts';
 import type { BillingSettings } from '../db/schema.ts';
 
@@ -21,13 +21,14 @@ export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: 
   if (availableMc >= settings.auto_recharge_threshold_mc) return null;
   const pending = await trx.selectFrom('auto_recharges').select('id').where('user_id', '=', userId).where('status', '=', 'pending').executeTakeFirst();
   if (pending) return null;
-  const month = utcMonth(nowMs);
+  const { startMs, endMs } = utcMonthBounds(nowMs);
   const done = await trx
     .selectFrom('auto_recharges')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('user_id', '=', userId)
-    .where('month', '=', month)
     .where('status', '=', 'succeeded')
+    .where('created_at_ms', '>=', startMs)
+    .where('created_at_ms', '<', endMs)
     .executeTakeFirstOrThrow();
   if (Number(done.n) >= settings.auto_recharge_monthly_limit) return null;
   const [card, pkg] = await Promise.all([
@@ -50,7 +51,6 @@ export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: 
       attempts: 0,
       next_attempt_at_ms: nowMs,
       failure_reason: null,
-      month,
       created_at_ms: nowMs,
       updated_at_ms: nowMs,
     })

@@ -4,7 +4,7 @@ import type { DB } from '../db/connect.ts';
 import type { Notice } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { queueMail, type OutgoingMail } from '../mail/outbox.ts';
-import { utcMonth } from '../ledger/month.ts';
+import { utcMonthBounds } from '../ledger/month.ts';
 
 export interface NewNotice {
   userId: number;
@@ -18,7 +18,7 @@ export interface NewNotice {
 export async function raiseNoticeIn(trx: Trx, nowMs: number, notice: NewNotice): Promise<boolean> {
   const inserted = await trx
     .insertInto('notices')
-    .values({ user_id: notice.userId, kind: notice.kind, dedupe_key: notice.dedupeKey, message: notice.message, month: utcMonth(nowMs), dismissed_at_ms: null, created_at_ms: nowMs })
+    .values({ user_id: notice.userId, kind: notice.kind, dedupe_key: notice.dedupeKey, message: notice.message, dismissed_at_ms: null, created_at_ms: nowMs })
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .executeTakeFirst();
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false;
@@ -35,7 +35,7 @@ export async function activeNotices(db: DB, userId: number, nowMs: number): Prom
     .selectFrom('notices')
     .selectAll()
     .where('user_id', '=', userId)
-    .where('month', '=', utcMonth(nowMs))
+    .where('created_at_ms', '>=', utcMonthBounds(nowMs).startMs)
     .where('dismissed_at_ms', 'is', null)
     .orderBy('id', 'desc')
     .execute();

@@ -1,6 +1,6 @@
 // What the balance card says about limits: auto-recharge's state and each cap's use this month.
 import type { DB } from '../db/connect.ts';
-import { utcMonth } from '../ledger/month.ts';
+import { utcMonthBounds } from '../ledger/month.ts';
 import { monthSpending } from './caps.ts';
 
 export interface CapSummary {
@@ -15,13 +15,13 @@ export interface LimitsSummary {
 }
 
 export async function limitsSummary(db: DB, userId: number, nowMs: number): Promise<LimitsSummary> {
-  const month = utcMonth(nowMs);
+  const { startMs } = utcMonthBounds(nowMs);
   const [settings, modelCaps, keys, spent, recharges, card] = await Promise.all([
     db.selectFrom('billing_settings').selectAll().where('user_id', '=', userId).executeTakeFirst(),
     db.selectFrom('model_caps').selectAll().where('user_id', '=', userId).orderBy('model').execute(),
     db.selectFrom('api_keys').select(['id', 'name', 'monthly_limit_mc']).where('user_id', '=', userId).where('monthly_limit_mc', 'is not', null).where('revoked_at_ms', 'is', null).orderBy('id').execute(),
     monthSpending(db, userId, nowMs),
-    db.selectFrom('auto_recharges').select(['status', 'month']).where('user_id', '=', userId).where((eb) => eb.or([eb('status', '=', 'pending'), eb('month', '=', month)])).execute(),
+    db.selectFrom('auto_recharges').select(['status', 'created_at_ms']).where('user_id', '=', userId).where((eb) => eb.or([eb('status', '=', 'pending'), eb('created_at_ms', '>=', startMs)])).execute(),
     db.selectFrom('saved_cards').select('user_id').where('user_id', '=', userId).executeTakeFirst(),
   ]);
   const packageName = settings?.auto_recharge_package_id
@@ -36,7 +36,7 @@ export async function limitsSummary(db: DB, userId: number, nowMs: number): Prom
       enabled: settings?.auto_recharge_enabled === 1,
       thresholdMc: settings?.auto_recharge_threshold_mc ?? 0,
       packageName,
-      succeededThisMonth: recharges.filter((r) => r.status === 'succeeded' && r.month === month).length,
+      succeededThisMonth: recharges.filter((r) => r.status === 'succeeded' && r.created_at_ms >= startMs).length,
       monthlyLimit: settings?.auto_recharge_monthly_limit ?? 0,
       pending: recharges.some((r) => r.status === 'pending'),
       hasCard: card !== undefined,

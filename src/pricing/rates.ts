@@ -5,6 +5,11 @@ import type { Rate } from '../db/schema.ts';
 import { writeTransaction } from '../db/transaction.ts';
 import { rawFirst } from '../db/raw.ts';
 
+/** How a model is named on pages: "Eco (gpt-4o-mini)", or the model id when it has no label of its own. */
+export function modelLabel(rate: Pick<Rate, 'label' | 'model'>): string {
+  return rate.label === rate.model ? rate.model : `${rate.label} (${rate.model})`;
+}
+
 export async function currentRates(db: DB): Promise<Rate[]> {
   return db
     .selectFrom('rates as r')

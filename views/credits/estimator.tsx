@@ -2,7 +2,7 @@
 import type { Estimate } from '../../src/credits/estimate.ts';
 import type { Rate } from '../../src/db/schema.ts';
 import { creditsDisplay, tokensDisplay, usdEstimate } from '../money.ts';
-import { modelLabel } from './rate-card.tsx';
+import { modelLabel } from '../../src/pricing/rates.ts';
 
 export interface EstimatorValues {
   text: string;

@@ -1,11 +1,8 @@
 // The rate card: credits per 1k tokens per model, when it last changed, and how charging works.
 import type { Rate } from '../../src/db/schema.ts';
+import { modelLabel } from '../../src/pricing/rates.ts';
 import { creditsDisplay } from '../money.ts';
 import { utcDateTime } from '../time.ts';
-
-export function modelLabel(rate: Pick<Rate, 'label' | 'model'>): string {
-  return rate.label === rate.model ? rate.model : `${rate.label} (${rate.model})`;
-}
 
 export function RateCard(props: { rates: Rate[] }) {
   const lastUpdatedMs = Math.max(...props.rates.map((r) => r.created_at_ms));

@@ -5,7 +5,7 @@ import { creditsDisplay, tokensDisplay } from '../money.ts';
 import { utcDateTime } from '../time.ts';
 import { FirstCall } from './first-call.tsx';
 import { DateFilters, FilterErrorList, FilterForm, invalid, TableFooter } from './table-parts.tsx';
-import { modelLabel } from './rate-card.tsx';
+import { modelLabel } from '../../src/pricing/rates.ts';
 
 export interface UsageResultsProps {
   rows: Usage[];

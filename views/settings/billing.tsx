@@ -4,7 +4,7 @@ import type { Package, Rate } from '../../src/db/schema.ts';
 import type { BillingSettings, SettingsForm } from '../../src/limits/settings.ts';
 import { creditsText } from '../../src/pricing/format.ts';
 import { Field, FormError } from '../form.tsx';
-import { modelLabel } from '../credits/rate-card.tsx';
+import { modelLabel } from '../../src/pricing/rates.ts';
 import { creditsRoundedDown } from '../money.ts';
 
 /** The form's values are exactly what the settings parser reads. */
