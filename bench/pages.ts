@@ -87,13 +87,7 @@ async function serverMs(f: Fixture, path: string, htmx = true): Promise<number> 
   return performance.now() - started;
 }
 
-async function median(f: Fixture, path: string, runs = 60): Promise<number> {
-  for (let i = 0; i < 5; i++) await serverMs(f, path);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await serverMs(f, path));
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+const medianOf = (times: number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 
 /** The URL of the page reached by following "Older" 20 times. */
 async function deepPagePath(f: Fixture): Promise<string> {
@@ -110,15 +104,34 @@ function day(ms: number) {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-async function pageFigures(f: Fixture) {
-  // A filtered page: one model over a week that sits in the middle of the smaller history.
+const READS = ['first', 'deep', 'filtered', 'spend'] as const;
+type Read = (typeof READS)[number];
+
+async function readPaths(f: Fixture): Promise<Record<Read, string>> {
+  // A filtered page: one model over the last day or two.
   const from = day(NOW_MS - 10 * 60 * MINUTE_MS);
-  return {
-    first: await median(f, '/credits/usage'),
-    deep: await median(f, await deepPagePath(f)),
-    filtered: await median(f, `/credits/usage?model=gpt-4o&from=${from}&to=${day(NOW_MS)}`),
-    spend: await median(f, '/credits/spend'),
-  };
+  return { first: '/credits/usage', deep: await deepPagePath(f), filtered: `/credits/usage?model=gpt-4o&from=${from}&to=${day(NOW_MS)}`, spend: '/credits/spend' };
+}
+
+/**
+ * Median server time of each read on both histories, the two measured in alternation so that a
+ * change of load on the shared machine falls on both alike.
+ */
+async function pageFigures(small: Fixture, large: Fixture, runs = 200) {
+  const [smallPaths, largePaths] = await Promise.all([readPaths(small), readPaths(large)]);
+  const result = { small: {} as Record<Read, number>, large: {} as Record<Read, number> };
+  for (const read of READS) {
+    for (let i = 0; i < 10; i++) await Promise.all([serverMs(small, smallPaths[read]), serverMs(large, largePaths[read])]);
+    const smallTimes: number[] = [];
+    const largeTimes: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      smallTimes.push(await serverMs(small, smallPaths[read]));
+      largeTimes.push(await serverMs(large, largePaths[read]));
+    }
+    result.small[read] = medianOf(smallTimes);
+    result.large[read] = medianOf(largeTimes);
+  }
+  return result;
 }
 
 interface ExportFigures {
@@ -141,8 +154,7 @@ try {
   const small = await fixture(dir, 1_000);
   const large = await fixture(dir, 1_000_000);
   console.log('seeded 1k and 1M rows');
-  const smallPages = await pageFigures(small);
-  const largePages = await pageFigures(large);
+  const { small: smallPages, large: largePages } = await pageFigures(small, large);
   const lines = ['| read | 1k rows (ms, median) | 1M rows (ms, median) | ratio 1M ÷ 1k | goal ≤ 1.5 |', '|---|---|---|---|---|'];
   for (const name of ['first', 'deep', 'filtered', 'spend'] as const) {
     const ratio = largePages[name] / smallPages[name];
