@@ -76,7 +76,7 @@ for (const mode of ['exact', 'ceil'] as const) {
           assert.is(response.headers.get('x-max-tokens-capped'), null);
         }
         if (stream) expectedBalanceMc -= toMc(mode === 'exact' ? seed.exact : seed.ceil);
-        assert.match(requestId, /^req_[0-9a-f]{24}$/);
+        assert.match(requestId, /^req_[0-9a-f]{32}$/);
         const usage = await usageRow(h, requestId);
         assert.is(usage.charged_mc, toMc(mode === 'exact' ? seed.exact : seed.ceil), `${seed.model} ${seed.input}/${seed.output}`);
         assert.is(usage.input_tokens, seed.input);

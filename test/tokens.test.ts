@@ -97,6 +97,18 @@ test("the openai SDK's own request type is accepted as it is", () => {
   assert.ok(countChatInputTokens(request) > 8);
 });
 
+test('a long message resent with one word changed is counted anew, not taken from the count of the first', () => {
+  // Long message texts are remembered by their whole text; a near-copy must not share the count.
+  const base = 'Please answer briefly and cite the rule you rely on. '.repeat(12);
+  const first = countChatInputTokens({ messages: [user(base + 'What is a hold?')] });
+  const again = countChatInputTokens({ messages: [user(base + 'What is a hold?')] });
+  const changed = countChatInputTokens({ messages: [user(base + 'What is a hold, and who releases it when the call fails?')] });
+  assert.is(again, first);
+  assert.is(first, 3 + 1 + encode(base + 'What is a hold?').length + 3);
+  assert.is(changed, 3 + 1 + encode(base + 'What is a hold, and who releases it when the call fails?').length + 3);
+  assert.ok(changed > first);
+});
+
 test('the hold margin is max(16 tokens, ⌈2%⌉)', () => {
   assert.is(holdInputTokens(0), 16);
   assert.is(holdInputTokens(8), 24);

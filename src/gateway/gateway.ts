@@ -1,5 +1,5 @@
 // One metered call, free of HTTP: validate → count → decide the output limit → hold → upstream → settle or void.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
@@ -78,8 +78,9 @@ export interface StreamingCall extends CallInfo {
   body: ReadableStream<Uint8Array>;
 }
 
+/** req_ and 32 hex digits. randomUUID draws from a pooled entropy buffer; randomBytes fills anew on every call. */
 export function newRequestId(): string {
-  return `req_${randomBytes(12).toString('hex')}`;
+  return `req_${randomUUID().replaceAll('-', '')}`;
 }
 
 /** A call that has come in: its stop switch, and how it leaves the in-flight registry. */
@@ -116,8 +117,10 @@ export class Gateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.log = options.log ?? ((line) => console.error(line));
-    this.holds = options.holds ?? createHoldBatcher(options.db, options.clock);
-    this.settler = options.settler ?? createSettleBatcher(options.db, options.clock);
+    // A call alone in flight has no one to share a commit with: its writes go at once.
+    const alone = () => this.inFlight.size <= 1;
+    this.holds = options.holds ?? createHoldBatcher(options.db, options.clock, { alone });
+    this.settler = options.settler ?? createSettleBatcher(options.db, options.clock, { alone });
   }
 
   /**

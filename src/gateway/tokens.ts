@@ -1,5 +1,6 @@
 // Token counting with o200k_base (the gpt-4o family's encoding): chat input for holds, output text for estimates.
 import { countTokens, decode, encodeGenerator } from 'gpt-tokenizer/encoding/o200k_base';
+import { LRUCache } from 'lru-cache';
 
 // gpt-tokenizer throws on text that spells a special token such as "<|endoftext|>" unless told
 // otherwise. A user's text is only ever text, so special tokens are counted as the plain
@@ -53,12 +54,31 @@ export function countTextTokens(text: string): number {
   return text === '' ? 0 : countTokens(text, AS_PLAIN_TEXT);
 }
 
+/**
+ * Calls resend the same long texts over and over (a system prompt, the conversation so far), and
+ * counting costs about 0.7 µs a token, so the counts of long message texts are kept: at most
+ * 8 million characters of text (≈ 16 MB), least recently used dropped first. Short texts are
+ * counted each time; they are cheap and would only churn the cache.
+ */
+const CACHED_TEXT_MIN_CHARS = 256;
+const messageTextCounts = new LRUCache<string, number>({ maxSize: 8_000_000, sizeCalculation: (_count, text) => text.length });
+
+function countMessageTextTokens(text: string): number {
+  if (text.length < CACHED_TEXT_MIN_CHARS) return countTextTokens(text);
+  let tokens = messageTextCounts.get(text);
+  if (tokens === undefined) {
+    tokens = countTextTokens(text);
+    messageTextCounts.set(text, tokens);
+  }
+  return tokens;
+}
+
 function countContentTokens(content: ChatInputMessage['content']): number {
   if (content == null) return 0;
-  if (typeof content === 'string') return countTextTokens(content);
+  if (typeof content === 'string') return countMessageTextTokens(content);
   let tokens = 0;
   // Image, audio and file parts have no text: the gateway refuses them before counting.
-  for (const part of content) tokens += countTextTokens(part.text ?? part.refusal ?? '');
+  for (const part of content) tokens += countMessageTextTokens(part.text ?? part.refusal ?? '');
   return tokens;
 }
 

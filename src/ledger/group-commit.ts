@@ -25,6 +25,11 @@ export interface GroupCommitOptions {
   durable?: boolean;
   /** At most this many writes per transaction, so one commit never holds the write lock long. */
   maxGroup?: number;
+  /**
+   * True when no other write can be on its way (one call in flight): the write then starts at once
+   * instead of waiting for the end of the event loop's turn, which only pays when there is a group.
+   */
+  alone?: () => boolean;
 }
 
 interface Pending {
@@ -45,7 +50,7 @@ class WorkFailed extends Error {
 
 /**
  * The group starts from setImmediate, after the I/O callbacks of the current turn (other calls'
- * requests and upstream answers) have queued their writes; a lone write waits for no timer. A write
+ * requests and upstream answers) have queued their writes, or at once when the write is alone. A write
  * asked for while a group is being written goes into the next one. No write's promise resolves
  * before the commit that holds it. Writes that throw are rare (a hold that already ended), so they
  * cost a retry rather than a savepoint around every write.
@@ -61,15 +66,20 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
 
   function schedule() {
     if (scheduled || writing) return;
+    if (options.alone?.()) return start();
     scheduled = true;
     setImmediate(() => {
       scheduled = false;
-      writing = true;
-      void writeGroup(queue.splice(0, maxGroup)).finally(() => {
-        writing = false;
-        if (queue.length > 0) schedule();
-        else for (const wake of idleWaiters.splice(0)) wake();
-      });
+      start();
+    });
+  }
+
+  function start() {
+    writing = true;
+    void writeGroup(queue.splice(0, maxGroup)).finally(() => {
+      writing = false;
+      if (queue.length > 0) schedule();
+      else for (const wake of idleWaiters.splice(0)) wake();
     });
   }
 

@@ -6,7 +6,7 @@ import type { DB } from '../db/connect.ts';
 import type { Hold } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from './errors.ts';
-import { createGroupCommit, type GroupCommit } from './group-commit.ts';
+import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './group-commit.ts';
 import { placeHoldIn, type PlaceHoldInput } from './holds.ts';
 import { rawFirst } from '../db/raw.ts';
 
@@ -34,8 +34,8 @@ export interface HoldBatcher {
 
 type Placed = { hold: Hold } | { refused: unknown };
 
-export function createHoldBatcher(db: DB, clock: Clock): HoldBatcher {
-  const group = createGroupCommit(db, clock, { durable: false });
+export function createHoldBatcher(db: DB, clock: Clock, options: Omit<GroupCommitOptions, 'durable'> = {}): HoldBatcher {
+  const group = createGroupCommit(db, clock, { ...options, durable: false });
   return {
     stats: group.stats,
     idle: () => group.idle(),

@@ -103,11 +103,18 @@ export interface SettleResult {
   balanceMc: number;
 }
 
-async function pendingOrExpired(trx: Trx, holdId: number): Promise<Hold> {
+/**
+ * Marks the hold settled and returns it as it was before: one statement when it is still pending
+ * (the common case); an expired hold (the sweeper gave its reservation back) is settled all the same.
+ */
+async function markSettled(trx: Trx, holdId: number, nowMs: number): Promise<{ before: Hold; settled: Hold }> {
+  const settled = await rawFirst<Hold>(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ? and status = 'pending' returning *", [nowMs, holdId]);
+  if (settled) return { before: { ...settled, status: 'pending', ended_at_ms: null }, settled };
   const hold = await rawFirst<Hold>(trx, 'select * from holds where id = ?', [holdId]);
   if (!hold) throw new HoldNotFoundError(holdId);
-  if (hold.status === 'settled' || hold.status === 'voided') throw new HoldAlreadyEndedError(holdId, hold.status);
-  return hold;
+  if (hold.status !== 'expired') throw new HoldAlreadyEndedError(holdId, hold.status);
+  const settledExpired = (await rawFirst<Hold>(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ? returning *", [nowMs, holdId]))!;
+  return { before: hold, settled: settledExpired };
 }
 
 /** Gives a pending hold's reservation back to the wallet (an expired one was given back by the sweeper). */
@@ -178,7 +185,7 @@ export function settleHold(db: DB, clock: Clock, holdId: number, outcome: CallOu
 
 /** settleHold's work inside a caller's transaction, so several settles can share one durable commit. */
 export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outcome: CallOutcome): Promise<SettleResult> {
-  const hold = await pendingOrExpired(trx, holdId);
+  const { before: hold, settled } = await markSettled(trx, holdId, nowMs);
   const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
   // An expired hold was already given back by the sweeper; a pending one is given back now.
   const releaseHeldMc = hold.status === 'pending' ? hold.amount_mc : 0;
@@ -197,7 +204,6 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
     releaseHeldMc,
     cause: 'settle',
   });
-  const settled = (await rawFirst<Hold>(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ? returning *", [nowMs, hold.id]))!;
   const usage = await insertUsage(trx, usageRow(hold, outcome, chargedMc, shortfallMc, nowMs));
   await addToMonthlySpend(trx, hold, chargedMc);
   await noticeCapsReached(trx, nowMs, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model }, hold.created_at_ms);
