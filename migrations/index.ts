@@ -5,6 +5,7 @@ import * as accounts from './0002_accounts.ts';
 import * as creditsTab from './0003_credits_tab.ts';
 import * as billing from './0005_billing.ts';
 import * as limits from './0006_limits.ts';
+import * as holdIndexes from './0007_hold_indexes.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_credits_tab': creditsTab,
   '0005_billing': billing,
   '0006_limits': limits,
+  '0007_hold_indexes': holdIndexes,
 };

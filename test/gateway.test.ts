@@ -121,6 +121,19 @@ gateway('cached input tokens from the upstream are charged at the cached rate', 
   assert.is(usage.cached_input_tokens, 1_500);
 });
 
+gateway('request ids sort in the order the calls came in (their first digits are the time)', async ({ h }) => {
+  const account = await h.account(HUNDRED_CREDITS_MC);
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { response } = await account.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 50 }).withResponse();
+    ids.push(response.headers.get('x-request-id')!);
+    await new Promise((resolve) => setTimeout(resolve, 3));
+  }
+  assert.equal([...ids].sort(), ids);
+  assert.is(new Set(ids).size, 3);
+  for (const id of ids) assert.match(id, /^req_[0-9a-f]{32}$/);
+});
+
 gateway('the usage row keeps the hold’s rates when the card changes between hold and settle, and later calls use the new card', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   const before = await rateOf(h.db, 'gpt-4o-mini');

@@ -1,6 +1,7 @@
 // Write transactions: one BEGIN IMMEDIATE each; optionally committed without fsync when losing it
 // on power failure is harmless (a hold dies with its call), durable otherwise (settles, credits).
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
+import { rawRun } from './raw.ts';
 import { dbInfo, type DB } from './connect.ts';
 import type { Database } from './schema.ts';
 
@@ -17,11 +18,11 @@ export async function writeTransaction<T>(db: DB, work: (trx: Trx) => Promise<T>
   // Hold the one connection across the pragma, the transaction and the reset, so no other
   // transaction of this process commits at the relaxed level in between.
   return db.connection().execute(async (connection) => {
-    await sql`pragma synchronous = NORMAL`.execute(connection);
+    await rawRun(connection, 'pragma synchronous = NORMAL', []);
     try {
       return await connection.transaction().execute(work);
     } finally {
-      await sql`pragma synchronous = FULL`.execute(connection);
+      await rawRun(connection, 'pragma synchronous = FULL', []);
     }
   });
 }

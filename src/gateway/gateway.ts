@@ -9,7 +9,8 @@ import type { DB } from '../db/connect.ts';
 import type { Hold, Rate, UsageStatus } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from '../ledger/errors.ts';
-import { createHoldBatcher, type HoldBatcher, type WalletNow } from '../ledger/hold-batch.ts';
+import { createHoldBatcher, type HoldBatcher } from '../ledger/hold-batch.ts';
+import type { CallLimits } from '../limits/call-limits.ts';
 import { voidHold, type CallOutcome, type SettleResult } from '../ledger/holds.ts';
 import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.ts';
 import { affordableOutputTokens, costMc, type TokenCounts } from '../pricing/cost.ts';
@@ -78,9 +79,15 @@ export interface StreamingCall extends CallInfo {
   body: ReadableStream<Uint8Array>;
 }
 
-/** req_ and 32 hex digits. randomUUID draws from a pooled entropy buffer; randomBytes fills anew on every call. */
+/**
+ * req_ and 32 hex digits: the time in ms (12 digits), then 80 random bits. Time first, so the
+ * UNIQUE indexes on request ids (holds, usage, the usage entry's idempotency key) grow at their
+ * end instead of at a random page each call. randomUUID draws from a pooled entropy buffer
+ * (randomBytes fills anew on every call); its version and variant digits are left out.
+ */
 export function newRequestId(): string {
-  return `req_${randomUUID().replaceAll('-', '')}`;
+  const random = randomUUID().replaceAll('-', '');
+  return `req_${Date.now().toString(16).padStart(12, '0')}${random.slice(0, 12)}${random.slice(13, 16)}${random.slice(17, 22)}`;
 }
 
 /** A call that has come in: its stop switch, and how it leaves the in-flight registry. */
@@ -180,10 +187,10 @@ export class Gateway {
    * cannot overshoot any of them: the available balance, and every cap that applies (issue 7).
    * Also refuses a key that already has its limit of calls in flight.
    */
-  protected async budgets(caller: Caller, model: string, wallet: WalletNow, trx: Trx): Promise<{ budgets: Budget[]; caps: CapUse[] }> {
-    if (caller.apiKeyId !== null) await assertKeyHasRoom(trx, caller.userId, caller.apiKeyId);
-    const caps = await capUses(trx, { userId: caller.userId, apiKeyId: caller.apiKeyId, model }, this.options.clock.now());
-    return { budgets: [{ remainingMc: wallet.availableMc, scope: 'balance' }, ...capBudgets(caps)], caps };
+  protected async budgets(caller: Caller, model: string, limits: CallLimits, trx: Trx): Promise<{ budgets: Budget[]; caps: CapUse[] }> {
+    if (caller.apiKeyId !== null) assertKeyHasRoom(caller.apiKeyId, limits.keyInFlight);
+    const caps = await capUses(trx, { userId: caller.userId, apiKeyId: caller.apiKeyId, model }, this.options.clock.now(), limits.caps);
+    return { budgets: [{ remainingMc: limits.availableMc, scope: 'balance' }, ...capBudgets(caps)], caps };
   }
 
   private async reserve(caller: Caller, request: ChatRequest, rate: Rate, started: Started): Promise<Reserved> {
@@ -204,8 +211,8 @@ export class Gateway {
         ttlMs: this.options.holdTtlMs,
         // Decided inside the hold's transaction, on the wallet as it is there: no other call can
         // take the credits between the decision and the hold.
-        amountFor: async (wallet, trx) => {
-          const { budgets, caps } = await this.budgets(caller, rate.model, wallet, trx);
+        amountFor: async (limits, trx) => {
+          const { budgets, caps } = await this.budgets(caller, rate.model, limits, trx);
           const decision = decideOutputLimit({
             rates: rate,
             mode: roundingMode,
@@ -222,7 +229,7 @@ export class Gateway {
             throw new OutOfCreditsError({
               requiredMc: decision.requiredMc,
               availableMc: decision.remainingMc,
-              heldMc: wallet.heldMc,
+              heldMc: limits.heldMc,
               maxAffordableOutputTokens: decision.affordableOutputTokens,
               requestedOutputTokens: decision.requestedOutputTokens,
               choices: request.choices,

@@ -42,18 +42,27 @@ export async function revokeApiKey(db: DB, clock: Clock, userId: number, keyId: 
   return true;
 }
 
-export async function authenticateApiKey(db: DB, clock: Clock, key: string): Promise<{ apiKey: ApiKey; user: User } | null> {
+/** Who a Bearer key speaks for: the key (by id) and its owner. */
+export interface KeyCaller {
+  apiKey: Pick<ApiKey, 'id'>;
+  user: User;
+}
+
+export async function authenticateApiKey(db: DB, clock: Clock, key: string): Promise<KeyCaller | null> {
   if (!key.startsWith(KEY_PREFIX)) return null;
-  // Every API call starts here: fixed statements, no query building.
-  const apiKey = await rawFirst<ApiKey>(db, 'select * from api_keys where key_hash = ?', [hashToken(key)]);
-  if (!apiKey || apiKey.revoked_at_ms !== null) return null;
-  const user = (await rawFirst<User>(db, 'select * from users where id = ?', [apiKey.user_id]))!;
+  // Every API call starts here: one fixed statement for the key and its owner, no query building.
+  const row = await rawFirst<User & { api_key_id: number; api_key_last_used_at_ms: number | null }>(
+    db,
+    'select u.*, k.id as api_key_id, k.last_used_at_ms as api_key_last_used_at_ms from api_keys k join users u on u.id = k.user_id where k.key_hash = ? and k.revoked_at_ms is null',
+    [hashToken(key)],
+  );
+  if (!row) return null;
+  const { api_key_id: apiKeyId, api_key_last_used_at_ms: lastUsedAtMs, ...user } = row;
   const nowMs = clock.now();
-  if (apiKey.last_used_at_ms === null || nowMs - apiKey.last_used_at_ms >= LAST_USED_RESOLUTION_MS) {
-    await db.updateTable('api_keys').set({ last_used_at_ms: nowMs }).where('id', '=', apiKey.id).execute();
-    apiKey.last_used_at_ms = nowMs;
+  if (lastUsedAtMs === null || nowMs - lastUsedAtMs >= LAST_USED_RESOLUTION_MS) {
+    await db.updateTable('api_keys').set({ last_used_at_ms: nowMs }).where('id', '=', apiKeyId).execute();
   }
-  return { apiKey, user };
+  return { apiKey: { id: apiKeyId }, user };
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 10;

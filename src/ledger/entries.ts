@@ -4,6 +4,7 @@ import type { LedgerEntry, LedgerEntryType } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { rawFirst } from '../db/raw.ts';
 import { afterBalanceChange, type BalanceChange } from '../limits/balance-hooks.ts';
+import { readCallLimits, type CallLimits } from '../limits/call-limits.ts';
 
 export interface NewEntry {
   userId: number;
@@ -17,10 +18,13 @@ export interface NewEntry {
   releaseHeldMc?: number;
   /** What caused the write: a settle may start an auto-recharge, a purchase or grant may not. */
   cause?: BalanceChange['cause'];
+  /** The user's limits as read earlier in this transaction (a settle has them); read here otherwise. */
+  limits?: CallLimits;
 }
 
 export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntry> {
   if (!Number.isSafeInteger(entry.amountMc)) throw new RangeError(`amount must be whole millicredits, got ${entry.amountMc}`);
+  const limits = entry.limits ?? (await readCallLimits(trx, { userId: entry.userId, apiKeyId: null, model: null }));
   const wallet = await rawFirst<{ balance_mc: number; held_mc: number }>(
     trx,
     'update wallets set balance_mc = balance_mc + ?, held_mc = held_mc - ?, updated_at_ms = ? where user_id = ? returning balance_mc, held_mc',
@@ -34,7 +38,7 @@ export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntr
     balanceAfterMc: wallet.balance_mc,
     availableAfterMc: wallet.balance_mc - wallet.held_mc,
     cause: entry.cause ?? 'ledger',
-  });
+  }, limits);
   const inserted = await rawFirst<LedgerEntry>(
     trx,
     'insert into ledger_entries (user_id, type, amount_mc, balance_after_mc, shortfall_mc, reference, idempotency_key, created_at_ms) values (?, ?, ?, ?, ?, ?, ?, ?) returning *',

@@ -8,21 +8,15 @@ import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from './errors.ts';
 import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './group-commit.ts';
 import { placeHoldIn, type PlaceHoldInput } from './holds.ts';
-import { rawFirst } from '../db/raw.ts';
-
-export interface WalletNow {
-  balanceMc: number;
-  heldMc: number;
-  availableMc: number;
-}
+import { readCallLimits, type CallLimits } from '../limits/call-limits.ts';
 
 export interface HoldRequest extends Omit<PlaceHoldInput, 'amountMc'> {
   /**
-   * The amount to hold, decided from the wallet as it is inside the hold's own transaction (so no
-   * other call can take the credits in between). Throw to refuse: nothing is written. It may run
-   * more than once (see GroupWork), so it only computes.
+   * The amount to hold, decided from the wallet and limits as they are inside the hold's own
+   * transaction (so no other call can take the credits in between). Throw to refuse: nothing is
+   * written. It may run more than once (see GroupWork), so it only computes.
    */
-  amountFor(wallet: WalletNow, trx: Trx): number | Promise<number>;
+  amountFor(limits: CallLimits, trx: Trx): number | Promise<number>;
 }
 
 export interface HoldBatcher {
@@ -41,16 +35,16 @@ export function createHoldBatcher(db: DB, clock: Clock, options: Omit<GroupCommi
     idle: () => group.idle(),
     async place(request) {
       const placed = await group.run<Placed>(async (trx, nowMs) => {
-        const wallet = (await rawFirst<{ balance_mc: number; held_mc: number }>(trx, 'select balance_mc, held_mc from wallets where user_id = ?', [request.userId]))!;
+        const limits = await readCallLimits(trx, { userId: request.userId, apiKeyId: request.apiKeyId, model: request.rate.model });
         let amountMc: number;
         try {
-          amountMc = await request.amountFor({ balanceMc: wallet.balance_mc, heldMc: wallet.held_mc, availableMc: wallet.balance_mc - wallet.held_mc }, trx);
+          amountMc = await request.amountFor(limits, trx);
         } catch (refused) {
           // Refused before writing anything: the rest of the group carries on.
           return { refused };
         }
         try {
-          return { hold: await placeHoldIn(trx, nowMs, { ...request, amountMc }) };
+          return { hold: await placeHoldIn(trx, nowMs, { ...request, amountMc }, limits) };
         } catch (error) {
           // The conditional update changed nothing, so this refusal wrote nothing either.
           if (error instanceof InsufficientCreditsError) return { refused: error };

@@ -12,6 +12,7 @@ import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } fr
 import { utcMonth } from './month.ts';
 import { afterBalanceChange } from '../limits/balance-hooks.ts';
 import { noticeCapsReached } from '../limits/cap-notices.ts';
+import { readCallLimits, type CallLimits } from '../limits/call-limits.ts';
 
 export interface PlaceHoldInput {
   userId: number;
@@ -33,11 +34,18 @@ export function placeHold(db: DB, clock: Clock, input: PlaceHoldInput): Promise<
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
     throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
   }
-  return writeTransaction(db, (trx) => placeHoldIn(trx, clock.now(), input), { durable: false });
+  return writeTransaction(
+    db,
+    async (trx) => placeHoldIn(trx, clock.now(), input, await readCallLimits(trx, { userId: input.userId, apiKeyId: input.apiKeyId, model: input.rate.model })),
+    { durable: false },
+  );
 }
 
-/** placeHold's work inside a caller's transaction, so several holds can share one commit. Writes nothing when refused. */
-export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput): Promise<Hold> {
+/**
+ * placeHold's work inside a caller's transaction, so several holds can share one commit. Writes
+ * nothing when refused. `limits`: read at the start of this transaction (readCallLimits).
+ */
+export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput, limits: CallLimits): Promise<Hold> {
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
     throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
   }
@@ -63,7 +71,7 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
     balanceAfterMc: reserved.balance_mc,
     availableAfterMc: reserved.balance_mc - reserved.held_mc,
     cause: 'hold',
-  });
+  }, limits);
   const hold = await rawFirst<Hold>(
     trx,
     `insert into holds (user_id, api_key_id, request_id, model, rate_id, amount_mc, input_mc_per_1k, cached_input_mc_per_1k, output_mc_per_1k, rounding_mode, status, created_at_ms, expires_at_ms, ended_at_ms)
@@ -189,8 +197,8 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
   const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
   // An expired hold was already given back by the sweeper; a pending one is given back now.
   const releaseHeldMc = hold.status === 'pending' ? hold.amount_mc : 0;
-  const wallet = (await rawFirst<{ balance_mc: number; held_mc: number }>(trx, 'select balance_mc, held_mc from wallets where user_id = ?', [hold.user_id]))!;
-  const availableAfterReleaseMc = wallet.balance_mc - (wallet.held_mc - releaseHeldMc);
+  const limits = await readCallLimits(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
+  const availableAfterReleaseMc = limits.balanceMc - (limits.heldMc - releaseHeldMc);
   const chargedMc = Math.min(costOfCallMc, Math.max(0, availableAfterReleaseMc));
   const shortfallMc = costOfCallMc - chargedMc;
   const entry = await appendEntry(trx, {
@@ -203,10 +211,11 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
     nowMs,
     releaseHeldMc,
     cause: 'settle',
+    limits,
   });
   const usage = await insertUsage(trx, usageRow(hold, outcome, chargedMc, shortfallMc, nowMs));
   await addToMonthlySpend(trx, hold, chargedMc);
-  await noticeCapsReached(trx, nowMs, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model }, hold.created_at_ms);
+  await noticeCapsReached(trx, nowMs, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model }, hold.created_at_ms, limits.caps);
   return { usage, hold: settled, chargedMc, shortfallMc, balanceMc: entry.balance_after_mc };
 }
 

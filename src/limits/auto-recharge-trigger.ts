@@ -3,8 +3,7 @@
 // is made after commit by the recharge worker, with the row as its idempotency key.
 import type { Trx } from '../db/transaction.ts';
 import { utcMonthBounds } from '../ledger/month.ts';
-import { rawFirst } from '../db/raw.ts';
-import type { BillingSettings } from '../db/schema.ts';
+import type { AutoRechargeSettings } from './call-limits.ts';
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -15,10 +14,9 @@ export function onRechargeStarted(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
-export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: number, nowMs: number): Promise<number | null> {
-  const settings = await rawFirst<BillingSettings>(trx, 'select * from billing_settings where user_id = ?', [userId]);
-  if (!settings || settings.auto_recharge_enabled !== 1 || settings.auto_recharge_package_id === null) return null;
-  if (availableMc >= settings.auto_recharge_threshold_mc) return null;
+/** `settings`: the user's auto-recharge as read with the transaction's CallLimits (null: off). */
+export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: number, nowMs: number, settings: AutoRechargeSettings | null): Promise<number | null> {
+  if (!settings || availableMc >= settings.thresholdMc) return null;
   const pending = await trx.selectFrom('auto_recharges').select('id').where('user_id', '=', userId).where('status', '=', 'pending').executeTakeFirst();
   if (pending) return null;
   const { startMs, endMs } = utcMonthBounds(nowMs);
@@ -30,12 +28,12 @@ export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: 
     .where('created_at_ms', '>=', startMs)
     .where('created_at_ms', '<', endMs)
     .executeTakeFirstOrThrow();
-  if (Number(done.n) >= settings.auto_recharge_monthly_limit) return null;
+  if (Number(done.n) >= settings.monthlyLimit) return null;
   const [card, pkg] = await Promise.all([
     trx.selectFrom('saved_cards').select('payment_method_id').where('user_id', '=', userId).executeTakeFirst(),
-    trx.selectFrom('packages').selectAll().where('id', '=', settings.auto_recharge_package_id).where('active', '=', 1).executeTakeFirst(),
+    trx.selectFrom('packages').selectAll().where('id', '=', settings.packageId).where('active', '=', 1).executeTakeFirst(),
   ]);
-  if (!card || !pkg || pkg.credits_mc <= settings.auto_recharge_threshold_mc) return null;
+  if (!card || !pkg || pkg.credits_mc <= settings.thresholdMc) return null;
   const row = await trx
     .insertInto('auto_recharges')
     .values({

@@ -3,9 +3,9 @@
 // of an auto-recharge (a pending row now; the payment itself after commit, by the recharge worker).
 import type { Trx } from '../db/transaction.ts';
 import { queueMail } from '../mail/outbox.ts';
-import { rawFirst } from '../db/raw.ts';
 import { creditsText } from '../pricing/format.ts';
 import { startRechargeIfDue } from './auto-recharge-trigger.ts';
+import type { CallLimits } from './call-limits.ts';
 
 export interface BalanceChange {
   userId: number;
@@ -23,23 +23,19 @@ async function hasPendingRecharge(trx: Trx, userId: number): Promise<boolean> {
   return row !== undefined;
 }
 
-async function lowBalanceAlert(trx: Trx, change: BalanceChange): Promise<void> {
+async function lowBalanceAlert(trx: Trx, change: BalanceChange, state: CallLimits['lowBalance']): Promise<void> {
   if (change.balanceAfterMc === change.balanceBeforeMc) return;
-  const user = (await rawFirst<{ email: string; low_balance_threshold_mc: number; low_balance_alerted: number }>(
-    trx,
-    'select email, low_balance_threshold_mc, low_balance_alerted from users where id = ?',
-    [change.userId],
-  ))!;
-  const thresholdMc = user.low_balance_threshold_mc;
+  const { thresholdMc, alerted } = state;
   // Most writes neither cross nor re-arm: nothing more to read or write.
-  if (thresholdMc <= 0 || (change.balanceAfterMc >= thresholdMc && user.low_balance_alerted === 0)) return;
+  if (thresholdMc <= 0 || (change.balanceAfterMc >= thresholdMc && !alerted)) return;
   if (change.balanceAfterMc >= thresholdMc) {
-    if (user.low_balance_alerted === 1) await trx.updateTable('users').set({ low_balance_alerted: 0 }).where('id', '=', change.userId).execute();
+    if (alerted) await trx.updateTable('users').set({ low_balance_alerted: 0 }).where('id', '=', change.userId).execute();
     return;
   }
-  const crossed = change.balanceBeforeMc >= thresholdMc && user.low_balance_alerted === 0;
+  const crossed = change.balanceBeforeMc >= thresholdMc && !alerted;
   if (!crossed || (await hasPendingRecharge(trx, change.userId))) return;
   await trx.updateTable('users').set({ low_balance_alerted: 1 }).where('id', '=', change.userId).execute();
+  const user = await trx.selectFrom('users').select('email').where('id', '=', change.userId).executeTakeFirstOrThrow();
   await queueMail(trx, change.nowMs, {
     to: user.email,
     subject: 'Your tokentab balance is running low',
@@ -47,7 +43,8 @@ async function lowBalanceAlert(trx: Trx, change: BalanceChange): Promise<void> {
   });
 }
 
-export async function afterBalanceChange(trx: Trx, change: BalanceChange): Promise<void> {
-  if (change.cause !== 'ledger') await startRechargeIfDue(trx, change.userId, change.availableAfterMc, change.nowMs);
-  await lowBalanceAlert(trx, change);
+/** `limits`: read at the start of this write's transaction (readCallLimits), before the change. */
+export async function afterBalanceChange(trx: Trx, change: BalanceChange, limits: CallLimits): Promise<void> {
+  if (change.cause !== 'ledger') await startRechargeIfDue(trx, change.userId, change.availableAfterMc, change.nowMs, limits.autoRecharge);
+  await lowBalanceAlert(trx, change, limits.lowBalance);
 }

@@ -5,6 +5,7 @@ import { utcMonth } from '../ledger/month.ts';
 import { creditsText } from '../pricing/format.ts';
 import { capUses, type CallScope, type CapUse } from './caps.ts';
 import { raiseNoticeIn } from './notices.ts';
+import type { CapLimits } from './call-limits.ts';
 
 const LEVELS_PERCENT = [100, 80] as const;
 
@@ -14,8 +15,9 @@ export function capName(use: Pick<CapUse, 'scope' | 'ref'>, keyName?: string): s
   return `the monthly limit of API key ${keyName ?? use.ref}`;
 }
 
-export async function noticeCapsReached(trx: Trx, nowMs: number, call: CallScope, holdPlacedAtMs: number): Promise<void> {
-  const uses = await capUses(trx, call, holdPlacedAtMs);
+/** `caps`: as read with the settle's CallLimits. */
+export async function noticeCapsReached(trx: Trx, nowMs: number, call: CallScope, holdPlacedAtMs: number, caps: CapLimits): Promise<void> {
+  const uses = await capUses(trx, call, holdPlacedAtMs, caps);
   if (uses.length === 0) return;
   const month = utcMonth(holdPlacedAtMs);
   for (const use of uses) {

@@ -1,11 +1,11 @@
 // Spending caps (a monthly cap, per-model caps, a per-key monthly limit) and calls in flight per key.
 // Spent = settled (the monthly rollup) + held (pending holds) in the UTC month the hold is placed.
 // The check runs inside the hold's IMMEDIATE transaction, so concurrent calls cannot overshoot.
-import { rawFirst } from '../db/raw.ts';
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
 import { utcMonth, utcMonthBounds } from '../ledger/month.ts';
 import type { Budget } from '../pricing/limits.ts';
+import type { CallLimits, CapLimits } from './call-limits.ts';
 
 export type CapScope = 'user' | 'model' | 'key';
 
@@ -60,21 +60,12 @@ export async function monthSpending(db: DB | Trx, userId: number, nowMs: number)
     held.reduce((sum, h) => sum + (matches(h.model, h.api_key_id) ? Number(h.amount_mc) : 0), 0);
 }
 
-/** Every cap that applies to a call, with what was spent against it this month. */
-export async function capUses(db: DB | Trx, call: CallScope, nowMs: number): Promise<CapUse[]> {
-  // One statement for the three caps: this runs in every hold and every settle, mostly to find none.
-  const row = (await rawFirst<{ user_cap: number | null; model_cap: number | null; key_cap: number | null; key_prefix: string | null }>(
-    db,
-    `select (select monthly_cap_mc from billing_settings where user_id = ?) as user_cap,
-            (select cap_mc from model_caps where user_id = ? and model = ?) as model_cap,
-            (select monthly_limit_mc from api_keys where id = ?) as key_cap,
-            (select prefix from api_keys where id = ?) as key_prefix`,
-    [call.userId, call.userId, call.model, call.apiKeyId ?? -1, call.apiKeyId ?? -1],
-  ))!;
+/** Every cap that applies to a call (as read with its transaction's limits), with what was spent against it this month. */
+export async function capUses(db: DB | Trx, call: CallScope, nowMs: number, limits: CapLimits): Promise<CapUse[]> {
   const caps: { scope: CapScope; ref: string | null; capMc: number }[] = [];
-  if (row.user_cap != null) caps.push({ scope: 'user', ref: null, capMc: Number(row.user_cap) });
-  if (row.model_cap != null) caps.push({ scope: 'model', ref: call.model, capMc: Number(row.model_cap) });
-  if (row.key_cap != null) caps.push({ scope: 'key', ref: row.key_prefix, capMc: Number(row.key_cap) });
+  if (limits.userCapMc !== null) caps.push({ scope: 'user', ref: null, capMc: limits.userCapMc });
+  if (limits.modelCapMc !== null) caps.push({ scope: 'model', ref: call.model, capMc: limits.modelCapMc });
+  if (limits.keyCapMc !== null) caps.push({ scope: 'key', ref: limits.keyPrefix, capMc: limits.keyCapMc });
   if (caps.length === 0) return [];
 
   const spent = await monthSpending(db, call.userId, nowMs);
@@ -92,14 +83,8 @@ export function capBudgets(uses: CapUse[]): Budget[] {
 
 /**
  * Refuses a call when its key already has its limit of calls in flight: counted from the key's
- * pending holds inside the hold's transaction, so the limit holds across processes.
+ * pending holds inside the hold's transaction (CallLimits), so the limit holds across processes.
  */
-export async function assertKeyHasRoom(trx: Trx, userId: number, apiKeyId: number): Promise<void> {
-  const { max_in_flight, in_flight } = (await rawFirst<{ max_in_flight: number | null; in_flight: number }>(
-    trx,
-    `select (select max_in_flight from api_keys where id = ?) as max_in_flight,
-            (select count(*) from holds where user_id = ? and api_key_id = ? and status = 'pending') as in_flight`,
-    [apiKeyId, userId, apiKeyId],
-  ))!;
-  if (max_in_flight !== null && Number(in_flight) >= Number(max_in_flight)) throw new TooManyInFlightError(apiKeyId, Number(max_in_flight));
+export function assertKeyHasRoom(apiKeyId: number, inFlight: CallLimits['keyInFlight']): void {
+  if (inFlight && inFlight.max !== null && inFlight.current >= inFlight.max) throw new TooManyInFlightError(apiKeyId, inFlight.max);
 }

@@ -1,0 +1,97 @@
+// What a ledger write needs to know about a user (and a call's key and model), read in one statement
+// at the start of its transaction: the wallet, the low-balance alert's state, auto-recharge, the caps
+// and the key's calls in flight. Holds and settles used to look each of these up on its own, mostly
+// to find nothing set; on the gateway's path every statement costs ≈ 15–20 µs.
+import { rawFirst } from '../db/raw.ts';
+import type { Trx } from '../db/transaction.ts';
+
+export interface LimitsScope {
+  userId: number;
+  /** null: the playground, or a write that is not a call (a purchase, a grant). */
+  apiKeyId: number | null;
+  /** null for a write that is not a call. */
+  model: string | null;
+}
+
+export interface AutoRechargeSettings {
+  thresholdMc: number;
+  packageId: string;
+  monthlyLimit: number;
+}
+
+/** The caps set for a call's scope (null: none). */
+export interface CapLimits {
+  userCapMc: number | null;
+  modelCapMc: number | null;
+  keyCapMc: number | null;
+  /** The key's prefix, naming a key limit in messages. */
+  keyPrefix: string | null;
+}
+
+export interface CallLimits {
+  balanceMc: number;
+  heldMc: number;
+  /** balance − held. */
+  availableMc: number;
+  lowBalance: { thresholdMc: number; alerted: boolean };
+  /** null when auto-recharge is off or has no package. */
+  autoRecharge: AutoRechargeSettings | null;
+  caps: CapLimits;
+  /** null without a key. */
+  keyInFlight: { max: number | null; current: number } | null;
+}
+
+interface Row {
+  balance_mc: number;
+  held_mc: number;
+  low_balance_threshold_mc: number;
+  low_balance_alerted: number;
+  auto_recharge_enabled: number | null;
+  auto_recharge_threshold_mc: number | null;
+  auto_recharge_package_id: string | null;
+  auto_recharge_monthly_limit: number | null;
+  user_cap_mc: number | null;
+  model_cap_mc: number | null;
+  key_cap_mc: number | null;
+  key_prefix: string | null;
+  key_max_in_flight: number | null;
+  key_in_flight: number;
+}
+
+// The key is joined by id alone (no match without one); its calls in flight come from the partial
+// index of pending holds.
+const READ_LIMITS = `select w.balance_mc, w.held_mc, u.low_balance_threshold_mc, u.low_balance_alerted,
+  b.auto_recharge_enabled, b.auto_recharge_threshold_mc, b.auto_recharge_package_id, b.auto_recharge_monthly_limit,
+  b.monthly_cap_mc as user_cap_mc,
+  (select cap_mc from model_caps where user_id = w.user_id and model = ?) as model_cap_mc,
+  k.monthly_limit_mc as key_cap_mc, k.prefix as key_prefix, k.max_in_flight as key_max_in_flight,
+  (select count(*) from holds where user_id = w.user_id and api_key_id = k.id and status = 'pending') as key_in_flight
+from wallets w
+join users u on u.id = w.user_id
+left join billing_settings b on b.user_id = w.user_id
+left join api_keys k on k.id = ? and k.user_id = w.user_id
+where w.user_id = ?`;
+
+const nullableNumber = (value: number | null) => (value === null ? null : Number(value));
+
+export async function readCallLimits(trx: Trx, scope: LimitsScope): Promise<CallLimits> {
+  const row = await rawFirst<Row>(trx, READ_LIMITS, [scope.model ?? '', scope.apiKeyId ?? -1, scope.userId]);
+  if (!row) throw new Error(`user ${scope.userId} has no wallet`);
+  const rechargeOn = row.auto_recharge_enabled === 1 && row.auto_recharge_package_id !== null;
+  return {
+    balanceMc: Number(row.balance_mc),
+    heldMc: Number(row.held_mc),
+    availableMc: Number(row.balance_mc) - Number(row.held_mc),
+    lowBalance: { thresholdMc: Number(row.low_balance_threshold_mc), alerted: row.low_balance_alerted === 1 },
+    autoRecharge: rechargeOn
+      ? { thresholdMc: Number(row.auto_recharge_threshold_mc), packageId: row.auto_recharge_package_id!, monthlyLimit: Number(row.auto_recharge_monthly_limit) }
+      : null,
+    caps: {
+      userCapMc: nullableNumber(row.user_cap_mc),
+      modelCapMc: scope.model === null ? null : nullableNumber(row.model_cap_mc),
+      keyCapMc: nullableNumber(row.key_cap_mc),
+      keyPrefix: row.key_prefix,
+    },
+    keyInFlight: scope.apiKeyId === null ? null : { max: nullableNumber(row.key_max_in_flight), current: Number(row.key_in_flight) },
+  };
+}
