@@ -12,6 +12,12 @@ export type DB = Kysely<Database>;
 interface DbInfo {
   synchronous: SqliteSynchronous;
   sqlite: BetterSqlite3.Database;
+  /** The prepared statements kysely runs, by SQL text (see withStatementCache). */
+  statements: StatementCache;
+}
+
+export interface StatementCache {
+  prepare(text: string): BetterSqlite3.Statement;
 }
 
 const infoByDb = new WeakMap<DB, DbInfo>();
@@ -24,8 +30,9 @@ export function openDatabase(path: string, synchronous: SqliteSynchronous = 'ful
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
-  infoByDb.set(db, { synchronous, sqlite });
+  const statements = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: statements }) });
+  infoByDb.set(db, { synchronous, sqlite, statements });
   return db;
 }
 

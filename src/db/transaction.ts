@@ -1,7 +1,7 @@
 // Write transactions: one BEGIN IMMEDIATE each; optionally committed without fsync when losing it
 // on power failure is harmless (a hold dies with its call), durable otherwise (settles, credits).
 import type { Transaction } from 'kysely';
-import { rawRun } from './raw.ts';
+import { rawRun, withDirectStatements } from './raw.ts';
 import { dbInfo, type DB } from './connect.ts';
 import type { Database } from './schema.ts';
 
@@ -13,16 +13,20 @@ export interface WriteOptions {
 }
 
 export async function writeTransaction<T>(db: DB, work: (trx: Trx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
-  const relaxed = options.durable === false && dbInfo(db).synchronous === 'full';
-  if (!relaxed) return db.transaction().execute(work);
+  const info = dbInfo(db);
+  const run = (trx: Trx) => withDirectStatements(trx, info.statements, () => work(trx));
+  const relaxed = options.durable === false && info.synchronous === 'full';
+  if (!relaxed) return db.transaction().execute(run);
   // Hold the one connection across the pragma, the transaction and the reset, so no other
   // transaction of this process commits at the relaxed level in between.
-  return db.connection().execute(async (connection) => {
-    await rawRun(connection, 'pragma synchronous = NORMAL', []);
-    try {
-      return await connection.transaction().execute(work);
-    } finally {
-      await rawRun(connection, 'pragma synchronous = FULL', []);
-    }
-  });
+  return db.connection().execute((connection) =>
+    withDirectStatements(connection, info.statements, async () => {
+      await rawRun(connection, 'pragma synchronous = NORMAL', []);
+      try {
+        return await connection.transaction().execute(run);
+      } finally {
+        await rawRun(connection, 'pragma synchronous = FULL', []);
+      }
+    }),
+  );
 }

@@ -73,6 +73,18 @@ function countMessageTextTokens(text: string): number {
   return tokens;
 }
 
+// Roles come from a handful of names; their counts are kept (a few, in case of odd ones).
+const roleCounts = new Map<string, number>();
+
+function countRoleTokens(role: string): number {
+  let tokens = roleCounts.get(role);
+  if (tokens === undefined) {
+    tokens = countTextTokens(role);
+    if (roleCounts.size < 16) roleCounts.set(role, tokens);
+  }
+  return tokens;
+}
+
 function countContentTokens(content: ChatInputMessage['content']): number {
   if (content == null) return 0;
   if (typeof content === 'string') return countMessageTextTokens(content);
@@ -107,7 +119,7 @@ function countJsonTokens(value: unknown): number {
 export function countChatInputTokens(body: ChatInput): number {
   let tokens = TOKENS_PRIMING_REPLY;
   for (const message of body.messages) {
-    tokens += TOKENS_PER_MESSAGE + countTextTokens(message.role) + countContentTokens(message.content);
+    tokens += TOKENS_PER_MESSAGE + countRoleTokens(message.role) + countContentTokens(message.content);
     if (message.name) tokens += countTextTokens(message.name) + TOKENS_PER_NAME;
     if (message.refusal) tokens += countTextTokens(message.refusal);
     tokens += countToolCallTokens(message.tool_calls);

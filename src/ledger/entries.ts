@@ -2,7 +2,7 @@
 // balance_after move together, so invariant 1 (balance = Σ entries = running sum) holds per write.
 import type { LedgerEntry, LedgerEntryType } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
-import { rawFirst } from '../db/raw.ts';
+import { rawInsert, rawRun } from '../db/raw.ts';
 import { afterBalanceChange, type BalanceChange } from '../limits/balance-hooks.ts';
 import { readCallLimits, type CallLimits } from '../limits/call-limits.ts';
 
@@ -18,33 +18,47 @@ export interface NewEntry {
   releaseHeldMc?: number;
   /** What caused the write: a settle may start an auto-recharge, a purchase or grant may not. */
   cause?: BalanceChange['cause'];
-  /** The user's limits as read earlier in this transaction (a settle has them); read here otherwise. */
+  /** The user's limits as read earlier in this transaction, before any write to the wallet (a settle has them); read here otherwise. */
   limits?: CallLimits;
 }
 
 export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntry> {
   if (!Number.isSafeInteger(entry.amountMc)) throw new RangeError(`amount must be whole millicredits, got ${entry.amountMc}`);
   const limits = entry.limits ?? (await readCallLimits(trx, { userId: entry.userId, apiKeyId: null, model: null }));
-  const wallet = await rawFirst<{ balance_mc: number; held_mc: number }>(
+  const releaseHeldMc = entry.releaseHeldMc ?? 0;
+  const changed = await rawRun(
     trx,
-    'update wallets set balance_mc = balance_mc + ?, held_mc = held_mc - ?, updated_at_ms = ? where user_id = ? returning balance_mc, held_mc',
-    [entry.amountMc, entry.releaseHeldMc ?? 0, entry.nowMs, entry.userId],
+    'update wallets set balance_mc = balance_mc + ?, held_mc = held_mc - ?, updated_at_ms = ? where user_id = ?',
+    [entry.amountMc, releaseHeldMc, entry.nowMs, entry.userId],
   );
-  if (!wallet) throw new Error(`user ${entry.userId} has no wallet`);
+  if (changed !== 1) throw new Error(`user ${entry.userId} has no wallet`);
+  // The limits were read in this transaction before this update, so the wallet now is known.
+  const balanceAfterMc = limits.balanceMc + entry.amountMc;
+  const heldAfterMc = limits.heldMc - releaseHeldMc;
   await afterBalanceChange(trx, {
     userId: entry.userId,
     nowMs: entry.nowMs,
-    balanceBeforeMc: wallet.balance_mc - entry.amountMc,
-    balanceAfterMc: wallet.balance_mc,
-    availableAfterMc: wallet.balance_mc - wallet.held_mc,
+    balanceBeforeMc: limits.balanceMc,
+    balanceAfterMc,
+    availableAfterMc: balanceAfterMc - heldAfterMc,
     cause: entry.cause ?? 'ledger',
   }, limits);
-  const inserted = await rawFirst<LedgerEntry>(
+  const row: Omit<LedgerEntry, 'id'> = {
+    user_id: entry.userId,
+    type: entry.type,
+    amount_mc: entry.amountMc,
+    balance_after_mc: balanceAfterMc,
+    shortfall_mc: entry.shortfallMc ?? 0,
+    reference: entry.reference,
+    idempotency_key: entry.idempotencyKey,
+    created_at_ms: entry.nowMs,
+  };
+  const id = await rawInsert(
     trx,
-    'insert into ledger_entries (user_id, type, amount_mc, balance_after_mc, shortfall_mc, reference, idempotency_key, created_at_ms) values (?, ?, ?, ?, ?, ?, ?, ?) returning *',
-    [entry.userId, entry.type, entry.amountMc, wallet.balance_mc, entry.shortfallMc ?? 0, entry.reference, entry.idempotencyKey, entry.nowMs],
+    'insert into ledger_entries (user_id, type, amount_mc, balance_after_mc, shortfall_mc, reference, idempotency_key, created_at_ms) values (?, ?, ?, ?, ?, ?, ?, ?)',
+    [row.user_id, row.type, row.amount_mc, row.balance_after_mc, row.shortfall_mc, row.reference, row.idempotency_key, row.created_at_ms],
   );
-  return inserted!;
+  return { id, ...row };
 }
 
 export async function findEntryByKey(trx: Trx, idempotencyKey: string): Promise<LedgerEntry | undefined> {

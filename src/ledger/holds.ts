@@ -7,7 +7,7 @@ import type { Hold, Rate, Usage, UsageStatus } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { appendEntry } from './entries.ts';
-import { rawFirst, rawRun } from '../db/raw.ts';
+import { rawFirst, rawInsert, rawRun } from '../db/raw.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from './month.ts';
 import { afterBalanceChange } from '../limits/balance-hooks.ts';
@@ -43,19 +43,20 @@ export function placeHold(db: DB, clock: Clock, input: PlaceHoldInput): Promise<
 
 /**
  * placeHold's work inside a caller's transaction, so several holds can share one commit. Writes
- * nothing when refused. `limits`: read at the start of this transaction (readCallLimits).
+ * nothing when refused. `limits`: read in this transaction before any write to the wallet
+ * (readCallLimits), so the wallet after the reservation is known without reading it back.
  */
 export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput, limits: CallLimits): Promise<Hold> {
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
     throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
   }
   // One conditional update: it reserves only if balance − held covers the amount.
-  const reserved = await rawFirst<{ balance_mc: number; held_mc: number }>(
+  const reserved = await rawRun(
     trx,
-    'update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ? returning balance_mc, held_mc',
+    'update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ?',
     [input.amountMc, nowMs, input.userId, input.amountMc],
   );
-  if (!reserved) {
+  if (reserved === 0) {
     const wallet = await trx
       .selectFrom('wallets')
       .select(['balance_mc', 'held_mc'])
@@ -67,32 +68,36 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
   await afterBalanceChange(trx, {
     userId: input.userId,
     nowMs,
-    balanceBeforeMc: reserved.balance_mc,
-    balanceAfterMc: reserved.balance_mc,
-    availableAfterMc: reserved.balance_mc - reserved.held_mc,
+    balanceBeforeMc: limits.balanceMc,
+    balanceAfterMc: limits.balanceMc,
+    availableAfterMc: limits.availableMc - input.amountMc,
     cause: 'hold',
   }, limits);
-  const hold = await rawFirst<Hold>(
-    trx,
-    `insert into holds (user_id, api_key_id, request_id, model, rate_id, amount_mc, input_mc_per_1k, cached_input_mc_per_1k, output_mc_per_1k, rounding_mode, status, created_at_ms, expires_at_ms, ended_at_ms)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, null) returning *`,
-    [
-      input.userId,
-      input.apiKeyId,
-      input.requestId,
-      input.rate.model,
-      input.rate.id,
-      input.amountMc,
-      input.rate.input_mc_per_1k,
-      input.rate.cached_input_mc_per_1k,
-      input.rate.output_mc_per_1k,
-      input.roundingMode,
-      nowMs,
-      nowMs + input.ttlMs,
-    ],
-  );
-  return hold!;
+  const hold: Omit<Hold, 'id'> = {
+    user_id: input.userId,
+    api_key_id: input.apiKeyId,
+    request_id: input.requestId,
+    model: input.rate.model,
+    rate_id: input.rate.id,
+    amount_mc: input.amountMc,
+    input_mc_per_1k: input.rate.input_mc_per_1k,
+    cached_input_mc_per_1k: input.rate.cached_input_mc_per_1k,
+    output_mc_per_1k: input.rate.output_mc_per_1k,
+    rounding_mode: input.roundingMode,
+    status: 'pending',
+    created_at_ms: nowMs,
+    expires_at_ms: nowMs + input.ttlMs,
+    ended_at_ms: null,
+  };
+  const id = await rawInsert(trx, INSERT_HOLD, HOLD_COLUMNS.map((column) => hold[column]));
+  return { id, ...hold };
 }
+
+const HOLD_COLUMNS = [
+  'user_id', 'api_key_id', 'request_id', 'model', 'rate_id', 'amount_mc', 'input_mc_per_1k', 'cached_input_mc_per_1k', 'output_mc_per_1k',
+  'rounding_mode', 'status', 'created_at_ms', 'expires_at_ms', 'ended_at_ms',
+] as const;
+const INSERT_HOLD = `insert into holds (${HOLD_COLUMNS.join(', ')}) values (${HOLD_COLUMNS.map(() => '?').join(', ')})`;
 
 export interface CallOutcome {
   tokens: TokenCounts;
@@ -112,17 +117,15 @@ export interface SettleResult {
 }
 
 /**
- * Marks the hold settled and returns it as it was before: one statement when it is still pending
- * (the common case); an expired hold (the sweeper gave its reservation back) is settled all the same.
+ * Marks the hold settled and returns it as it was before and after. An expired hold (the sweeper
+ * gave its reservation back) is settled all the same; a settled or voided one is refused.
  */
 async function markSettled(trx: Trx, holdId: number, nowMs: number): Promise<{ before: Hold; settled: Hold }> {
-  const settled = await rawFirst<Hold>(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ? and status = 'pending' returning *", [nowMs, holdId]);
-  if (settled) return { before: { ...settled, status: 'pending', ended_at_ms: null }, settled };
   const hold = await rawFirst<Hold>(trx, 'select * from holds where id = ?', [holdId]);
   if (!hold) throw new HoldNotFoundError(holdId);
-  if (hold.status !== 'expired') throw new HoldAlreadyEndedError(holdId, hold.status);
-  const settledExpired = (await rawFirst<Hold>(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ? returning *", [nowMs, holdId]))!;
-  return { before: hold, settled: settledExpired };
+  if (hold.status !== 'pending' && hold.status !== 'expired') throw new HoldAlreadyEndedError(holdId, hold.status);
+  await rawRun(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ?", [nowMs, holdId]);
+  return { before: hold, settled: { ...hold, status: 'settled', ended_at_ms: nowMs } };
 }
 
 /** Gives a pending hold's reservation back to the wallet (an expired one was given back by the sweeper). */
@@ -165,10 +168,11 @@ const USAGE_COLUMNS = [
   'input_mc_per_1k', 'cached_input_mc_per_1k', 'output_mc_per_1k', 'rounding_mode', 'hold_mc', 'charged_mc', 'shortfall_mc',
   'status', 'estimated', 'latency_ms', 'upstream_response_id', 'created_at_ms',
 ] as const;
-const INSERT_USAGE = `insert into usage (${USAGE_COLUMNS.join(', ')}) values (${USAGE_COLUMNS.map(() => '?').join(', ')}) returning *`;
+const INSERT_USAGE = `insert into usage (${USAGE_COLUMNS.join(', ')}) values (${USAGE_COLUMNS.map(() => '?').join(', ')})`;
 
 async function insertUsage(trx: Trx, row: ReturnType<typeof usageRow>): Promise<Usage> {
-  return (await rawFirst<Usage>(trx, INSERT_USAGE, USAGE_COLUMNS.map((column) => row[column])))!;
+  const id = await rawInsert(trx, INSERT_USAGE, USAGE_COLUMNS.map((column) => row[column]));
+  return { id, ...row };
 }
 
 /** Keeps the monthly rollup in step with usage, in the same transaction: counted in the month the hold was placed. */
