@@ -301,7 +301,7 @@ export class Gateway {
   }
 
   private settle(call: Reserved, outcome: CallOutcome): Promise<SettleResult> {
-    return this.settler.settle(call.hold.id, outcome);
+    return this.settler.settle(call.hold.id, outcome, call.hold);
   }
 
   /** An upstream failure before any output: nothing is charged; the call is still listed, at 0. */

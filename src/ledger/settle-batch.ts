@@ -3,11 +3,12 @@
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './group-commit.ts';
+import type { Hold } from '../db/schema.ts';
 import { settleHoldIn, type CallOutcome, type SettleResult } from './holds.ts';
 
 export interface SettleBatcher {
-  /** Settles like settleHold; resolves only once the commit holding this charge is durable. */
-  settle(holdId: number, outcome: CallOutcome): Promise<SettleResult>;
+  /** Settles like settleHold; resolves only once the commit holding this charge is durable. `placed`: see settleHoldIn. */
+  settle(holdId: number, outcome: CallOutcome, placed?: Hold): Promise<SettleResult>;
   idle(): Promise<void>;
   readonly stats: GroupCommit['stats'];
 }
@@ -16,7 +17,7 @@ export function createSettleBatcher(db: DB, clock: Clock, options: Omit<GroupCom
   const group = createGroupCommit(db, clock, { ...options, durable: true });
   return {
     stats: group.stats,
-    settle: (holdId, outcome) => group.run((trx, nowMs) => settleHoldIn(trx, nowMs, holdId, outcome)),
+    settle: (holdId, outcome, placed) => group.run((trx, nowMs) => settleHoldIn(trx, nowMs, holdId, outcome, placed)),
     idle: () => group.idle(),
   };
 }
