@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { affordableOutputTokens, costMc } from '../src/pricing/cost.ts';
 import { creditsText, parseCreditsToMc } from '../src/pricing/format.ts';
+import { decideOutputLimit, holdAmountMc } from '../src/pricing/limits.ts';
 import { defaultRates } from '../src/seed.ts';
 
 const mini = defaultRates[0];
@@ -73,6 +74,30 @@ test('affordable output tokens is the exact inverse of the cost', () => {
     }
   }
   assert.is(affordableOutputTokens(100, 1_000_000, mini, 'exact'), 0);
+});
+
+test('output limits around the edge of a budget: the limit is what the budget affords, never more', () => {
+  for (const mode of ['exact', 'ceil'] as const) {
+    for (const choices of [1, 3]) {
+      const edgeMc = holdAmountMc(mini, mode, 216, 1_000, choices);
+      for (let remainingMc = edgeMc - 3_000; remainingMc <= edgeMc + 3_000; remainingMc += 250) {
+        const budgets = [{ remainingMc, scope: 'balance' }];
+        const affords = Math.floor(affordableOutputTokens(remainingMc, 216, mini, mode) / choices);
+        // Without max_tokens: capped to what the budget affords (at most 1,000 here).
+        const open = decideOutputLimit({ rates: mini, mode, holdInputTokens: 216, requestedOutputTokens: null, modelMaxOutputTokens: 1_000, choices, budgets });
+        assert.ok(open.ok);
+        if (open.ok) {
+          assert.is(open.outputTokens, Math.min(1_000, affords), `${mode}, n=${choices}, ${remainingMc} mc`);
+          assert.ok(open.holdMc <= remainingMc);
+          assert.is(open.capped, affords < 1_000);
+        }
+        // With max_tokens = 1,000: held in full when the budget covers it, refused with the count it affords otherwise.
+        const asked = decideOutputLimit({ rates: mini, mode, holdInputTokens: 216, requestedOutputTokens: 1_000, modelMaxOutputTokens: 16_384, choices, budgets });
+        assert.is(asked.ok, remainingMc >= edgeMc, `${mode}, n=${choices}, ${remainingMc} mc`);
+        if (!asked.ok) assert.is(asked.affordableOutputTokens, affords);
+      }
+    }
+  }
 });
 
 test('credits are shown with exactly 3 decimals and parsed back without floats', () => {

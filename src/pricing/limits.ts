@@ -40,7 +40,13 @@ export function holdAmountMc(rates: AppliedRates, mode: RoundingMode, holdInputT
   return costMc({ inputTokens: holdInputTokens, cachedInputTokens: 0, outputTokens: outputTokens * choices }, rates, mode);
 }
 
-function affordable(request: LimitRequest, budget: Budget): number {
+/**
+ * The output tokens `budget` affords, each of `choices` alike, or just `wanted` when it affords
+ * that many: a budget that covers the call needs no search (the common case; the search costs
+ * ≈ 40 BigInt costings on a large balance), and the decision only compares the count with `wanted`.
+ */
+function affordable(request: LimitRequest, budget: Budget, wanted: number): number {
+  if (holdAmountMc(request.rates, request.mode, request.holdInputTokens, wanted, request.choices) <= budget.remainingMc) return wanted;
   return Math.floor(affordableOutputTokens(budget.remainingMc, request.holdInputTokens, request.rates, request.mode) / request.choices);
 }
 
@@ -53,7 +59,7 @@ export function decideOutputLimit(request: LimitRequest): LimitDecision {
   const wanted = request.requestedOutputTokens ?? request.modelMaxOutputTokens;
   let outputTokens = wanted;
   for (const budget of request.budgets) {
-    const fits = affordable(request, budget);
+    const fits = affordable(request, budget, wanted);
     if (request.requestedOutputTokens !== null ? fits < wanted : fits < Math.min(wanted, MIN_AFFORDABLE_OUTPUT_TOKENS)) {
       const requestedOutputTokens = request.requestedOutputTokens ?? Math.min(wanted, MIN_AFFORDABLE_OUTPUT_TOKENS);
       return {
