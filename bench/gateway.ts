@@ -175,7 +175,10 @@ try {
   const meteringMs = t.p50 - p.p50;
   const p99Ratio = t.p99 / p.p99;
   console.log(`(a) c=1, ${SEQUENTIAL_CALLS} calls each: p50 direct ${d.p50.toFixed(3)} ms, proxy ${p.p50.toFixed(3)} ms, tokentab ${t.p50.toFixed(3)} ms`);
-  console.log(`    metering cost p50 ${meteringMs.toFixed(3)} ms (goal ≤ 1, stretch 0.5); p99 proxy ${p.p99.toFixed(3)} ms, tokentab ${t.p99.toFixed(3)} ms = ${p99Ratio.toFixed(2)}× (goal ≤ 2×); added vs direct ${(t.p50 - d.p50).toFixed(3)} ms`);
+  // The shared machine's speed varies by up to 2× over minutes, and every figure with it: the
+  // metering cost as a share of a proxied call's p50 (same run, same moments) shows what is ours.
+  const meteringShare = meteringMs / p.p50;
+  console.log(`    metering cost p50 ${meteringMs.toFixed(3)} ms = ${meteringShare.toFixed(2)}× a proxied call (goal ≤ 1 ms, stretch 0.5); p99 proxy ${p.p99.toFixed(3)} ms, tokentab ${t.p99.toFixed(3)} ms = ${p99Ratio.toFixed(2)}× (goal ≤ 2×); added vs direct ${(t.p50 - d.p50).toFixed(3)} ms`);
 
   // (b) Concurrency 50 over 50 keys of 10 users; proxy and tokentab alternate in rounds.
   const serverCpuUs = async () => {
@@ -240,7 +243,7 @@ try {
     '',
     '| measure | direct upstream | bare proxy | tokentab | result | goal |',
     '|---|---|---|---|---|---|',
-    `| (a) c=1 p50 latency, ms (${SEQUENTIAL_CALLS} calls each, interleaved) | ${d.p50.toFixed(3)} | ${p.p50.toFixed(3)} | ${t.p50.toFixed(3)} | metering cost ${meteringMs.toFixed(3)} ms; added vs direct ${(t.p50 - d.p50).toFixed(3)} ms | ≤ 1 ms ${met(meteringMs <= 1)} (stretch 0.5 ${met(meteringMs <= 0.5)}) |`,
+    `| (a) c=1 p50 latency, ms (${SEQUENTIAL_CALLS} calls each, interleaved) | ${d.p50.toFixed(3)} | ${p.p50.toFixed(3)} | ${t.p50.toFixed(3)} | metering cost ${meteringMs.toFixed(3)} ms (${meteringShare.toFixed(2)}× a proxied call's p50); added vs direct ${(t.p50 - d.p50).toFixed(3)} ms | ≤ 1 ms ${met(meteringMs <= 1)} (stretch 0.5 ${met(meteringMs <= 0.5)}) |`,
     `| (a) c=1 p99 latency, ms | ${d.p99.toFixed(3)} | ${p.p99.toFixed(3)} | ${t.p99.toFixed(3)} | ${p99Ratio.toFixed(2)}× the proxy | ≤ 2× ${met(p99Ratio <= 2)} |`,
     `| (b) c=${CONCURRENCY} calls/s (${USERS} users × ${KEYS_PER_USER} keys, ${CONCURRENT_SECONDS} s each) | — | ${proxyRate.toFixed(0)} | ${tokentabRate.toFixed(0)} | ${throughputRatio.toFixed(2)}× the proxy | ≥ 0.7× ${met(throughputRatio >= 0.7)} |`,
     `| (b) server CPU per call, µs (user + system, server process) | — | ${cpuPerCallUs(proxy).toFixed(0)} | ${cpuPerCallUs(tokentab).toFixed(0)} | ${(cpuPerCallUs(tokentab) - cpuPerCallUs(proxy)).toFixed(0)} µs of metering per call | — |`,
