@@ -1,0 +1,22 @@
+// bench:compare's setup, run inside the checkout being measured (its own migrations and code):
+// two users with credits and two keys each in a fresh database. Prints the keys as JSON.
+const [tree, databasePath] = process.argv.slice(2) as [string, string];
+const load = (path: string) => import(`${tree}/src/${path}`);
+const { openDatabase } = await load('db/connect.ts');
+const { migrateToLatest } = await load('db/migrate.ts');
+const { seedDefaults } = await load('seed.ts');
+const { createUser } = await load('users/users.ts');
+const { grantCredits } = await load('ledger/credits.ts');
+const { createApiKey } = await load('keys/keys.ts');
+const { systemClock } = await load('clock.ts');
+const db = openDatabase(databasePath, 'full');
+await migrateToLatest(db);
+await seedDefaults(db, systemClock);
+const keys: string[] = [];
+for (let u = 0; u < 2; u++) {
+  const user = await createUser(db, systemClock, { email: `compare${u}@example.com`, passwordHash: 'x' });
+  await grantCredits(db, systemClock, { userId: user.id, amountMc: 1_000_000_000_000, reason: 'bench' });
+  for (let k = 0; k < 2; k++) keys.push((await createApiKey(db, systemClock, user.id, `compare ${k}`)).key);
+}
+await db.destroy();
+console.log(JSON.stringify(keys));
