@@ -6,8 +6,7 @@
 // charged, audit clean. Figures are appended to bench/RESULTS.md. The server process runs apart from
 // this one (which sends the calls and plays the upstream), so it is the server's work that is measured;
 // BENCH_PROFILE_DIR=dir writes its CPU profile there.
-import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,13 +15,13 @@ import { createInterface } from 'node:readline';
 import { systemClock } from '../src/clock.ts';
 import { openDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { countChatInputTokens } from '../src/gateway/tokens.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { audit } from '../src/ledger/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
 import { appendResults, machine } from './machine.ts';
+import { PROMPT_TOKENS, postChat, startFakeUpstream } from './chat-calls.ts';
 
 const SEQUENTIAL_CALLS = Number(process.env.BENCH_CALLS ?? 2_000);
 const CONCURRENT_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -30,76 +29,10 @@ const CONCURRENCY = 50;
 const USERS = 10;
 const KEYS_PER_USER = 5;
 
-// About 200 tokens of prompt: a system message and a question, as a typical call sends.
-const messages = [
-  {
-    role: 'system',
-    content:
-      'You are a careful assistant for a small accounting firm. Answer in plain English, in short paragraphs, and say when you are unsure. ' +
-      'Prefer concrete examples over abstractions, cite the rule you rely on, and never invent figures. When a question is ambiguous, ask one clarifying question first.',
-  },
-  {
-    role: 'user',
-    content:
-      'We sell prepaid credits that customers spend on API calls. Each call reserves the worst case before it runs and is charged its actual usage afterwards. ' +
-      'How should we record the reservation and the final charge in a double-entry ledger so that the balance, the amount held and the amount available always agree, ' +
-      'even when two calls run at the same time or the process restarts in the middle of a call? We also need monthly statements per customer, refunds that claw ' +
-      'credits back without going below zero, and an audit that proves nothing was charged twice. Please keep the answer under two hundred words.',
-  },
-];
-const PROMPT_TOKENS = countChatInputTokens({ messages });
-const requestBody = JSON.stringify({ model: 'gpt-4o-mini', messages, max_tokens: 64 });
-
-// The fake upstream: a fixed completion with usage, answered at once, no tokenizer in the way.
-const completion = JSON.stringify({
-  id: 'chatcmpl-bench0000000000000000000',
-  object: 'chat.completion',
-  created: 1_800_000_000,
-  model: 'gpt-4o-mini',
-  choices: [{ index: 0, message: { role: 'assistant', content: 'Record the hold as a reservation, not a ledger entry.', refusal: null }, logprobs: null, finish_reason: 'stop' }],
-  usage: { prompt_tokens: PROMPT_TOKENS, completion_tokens: 12, total_tokens: PROMPT_TOKENS + 12 },
-});
-function startUpstream(): Promise<{ url: string; close: () => void }> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(completion) });
-      res.end(completion);
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () => {
-          server.closeAllConnections();
-          server.close();
-        },
-      }),
-    ),
-  );
-}
-
 interface Target {
   name: string;
   port: number;
   agent: Agent;
-}
-
-/** One POST, timed from the request to the last byte of the answer; a light client so the server is what is measured. */
-function call(target: Target, key: string | null): Promise<{ ms: number; status: number }> {
-  return new Promise((resolve, reject) => {
-    const startedMs = performance.now();
-    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(requestBody) };
-    if (key) headers.authorization = `Bearer ${key}`;
-    const req = request({ host: '127.0.0.1', port: target.port, path: '/v1/chat/completions', method: 'POST', agent: target.agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ ms: performance.now() - startedMs, status: res.statusCode ?? 0 }));
-    });
-    req.on('error', reject);
-    req.end(requestBody);
-  });
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -108,7 +41,7 @@ function percentile(sorted: number[], p: number): number {
 
 const dir = mkdtempSync(join(tmpdir(), 'tokentab-bench-gateway-'));
 const databasePath = join(dir, 'bench.db');
-const upstream = await startUpstream();
+const upstream = await startFakeUpstream();
 console.log(`bench:gateway on ${machine()}; load average ${loadavg()[0]!.toFixed(2)}; prompt ${PROMPT_TOKENS} tokens; SQLITE_SYNCHRONOUS=full`);
 const loadAtStart = loadavg()[0]!;
 
@@ -145,7 +78,7 @@ let meteredOk = 0;
 let failures = 0;
 const keyFor = (target: Target, index: number) => (target === tokentab ? keys[index % keys.length]! : null);
 async function timed(target: Target, index: number): Promise<number> {
-  const result = await call(target, keyFor(target, index));
+  const result = await postChat(target.port, target.agent, keyFor(target, index));
   if (result.status !== 200) failures++;
   else if (target === tokentab) meteredOk++;
   return result.ms;
