@@ -58,7 +58,7 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
     const { status, title, page } = parts[problem];
     // htmx does not swap an error answer: send it to a page that shows the problem instead.
     if (htmxRedirect && c.req.header('HX-Request') === 'true') return redirectTo(c, `/credits/checkout/problem?reason=${problem}&detail=${encodeURIComponent(detail)}`);
-    return withStatus(render(c, config, { title, current: '/credits', page }), status);
+    return render(c, config, { title, current: '/credits', page, status });
   }
 
   function problemFor(c: Context<AppEnv>, error: unknown) {
@@ -185,11 +185,4 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
   });
 
   return app;
-}
-
-/** render() knows page statuses only; a provider failure is a 502. */
-async function withStatus(response: Response | Promise<Response>, status: number): Promise<Response> {
-  const answer = await response;
-  if (answer.status === status) return answer;
-  return new Response(answer.body, { status, headers: answer.headers });
 }

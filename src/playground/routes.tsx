@@ -32,10 +32,10 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
     // The cheapest model is the one to try things with.
     const cheapest = [...rates].sort((a, b) => a.output_mc_per_1k - b.output_mc_per_1k)[0];
     const props: PlaygroundPanelProps = { rates, values: values ?? { model: cheapest?.model ?? '', prompt: '', maxTokens: '' }, ...extra };
-    const response = await render(c, config, {
+    return render(c, config, {
       title: 'Playground',
       current: '/playground',
-      status: status === 402 ? 200 : status,
+      status,
       page: () => (
         <>
           <h1>Playground</h1>
@@ -52,8 +52,6 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
         </>
       ),
     });
-    // render() knows no 402; the out-of-credits answer keeps its status (htmx swaps 402 too).
-    return status === 402 ? new Response(response.body, { status: 402, headers: response.headers }) : response;
   }
 
   app.get('/playground', (c) => page(c, null));
