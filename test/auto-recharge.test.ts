@@ -1,6 +1,7 @@
 // Auto-recharge through the real Stripe SDK and the fake: started by a hold or settle below the
 // threshold, paid off-session with the saved card, credited once whichever of the create response,
-// the webhook or reconcile sees it first; declines, network errors, the monthly limit, refunds, demo mode.
+// the webhook or reconcile sees it first; declines, network errors, 5xx/429 and other refusals, the
+// monthly limit, refunds, demo mode.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { billingDeps, type BillingDeps } from '../src/billing/deps.ts';
@@ -147,6 +148,52 @@ recharge('a network error is retried with the same key and credited once', async
   await assertAuditClean(t);
 });
 
+// A 500 is retried by the SDK itself (twice) before the worker sees it; a 429 is not.
+for (const [status, type, times] of [[500, 'api_error', 5], [429, 'rate_limit_error', 1]] as const) {
+  recharge(`a ${status} from the provider is retried after a backoff with the same key and credited once`, async ({ t, buyer, deps, logs }) => {
+    await withSavedCard(t, buyer);
+    await spend(t, buyer.user.id, 6_000_000, 75_000);
+    t.fake.failRequests(times, { status, type });
+    assert.equal(await processDueRecharges(deps), ['retry']);
+    assert.match(logs.join('\n'), /did not answer or was busy.*same key/);
+    assert.equal(await processDueRecharges(deps), [], 'not before its backoff');
+    t.clock.advance(60_000);
+    assert.equal(await processDueRecharges(deps), ['credited']);
+    const [row] = await rechargesOf(t, buyer.user.id);
+    const creates = t.fake.requests.filter((r) => r.path === '/v1/payment_intents' && r.method === 'POST');
+    assert.equal(creates.map((r) => r.status), [...Array<number>(times).fill(status), 200]);
+    assert.ok(creates.every((r) => r.idempotencyKey === rechargeIdempotencyKey(row!)), 'always the same key');
+    assert.is(row!.status, 'succeeded');
+    assert.is(t.fake.paymentIntents().filter((pi) => pi.metadata?.kind === 'auto_recharge').length, 1);
+    assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 1);
+    const settings = await t.db.selectFrom('billing_settings').select('auto_recharge_enabled').where('user_id', '=', buyer.user.id).executeTakeFirstOrThrow();
+    assert.is(settings.auto_recharge_enabled, 1, 'still on');
+    await assertAuditClean(t);
+  });
+}
+
+recharge('a refusal that is not the card\'s (400 invalid_request_error): the recharge fails, auto-recharge turns off, the user is told', async ({ t, buyer, deps }) => {
+  await withSavedCard(t, buyer);
+  await spend(t, buyer.user.id, 6_000_000, 75_000);
+  t.fake.failRequests(1, { status: 400, type: 'invalid_request_error', code: 'resource_missing', message: "No such PaymentMethod: 'pm_gone'" });
+  assert.equal(await processDueRecharges(deps), ['failed']);
+  const [row] = await rechargesOf(t, buyer.user.id);
+  assert.is(row!.status, 'failed');
+  assert.is(row!.failure_reason, 'resource_missing');
+  const settings = await t.db.selectFrom('billing_settings').select('auto_recharge_enabled').where('user_id', '=', buyer.user.id).executeTakeFirstOrThrow();
+  assert.is(settings.auto_recharge_enabled, 0);
+  const page = await buyer.browser.get('/credits');
+  assert.match(page.doc.querySelector('[data-notice-kind="auto_recharge_failed"]')?.textContent ?? '', /Auto-recharge of Basic failed \(the payment provider refused the payment\) and is now off/);
+  const mail = await t.db.selectFrom('mail_outbox').select('body_text').where('subject', 'like', '%auto-recharge failed%').execute();
+  assert.is(mail.length, 1);
+  assert.match(mail[0]!.body_text, /the payment provider refused the payment \(resource_missing\)/);
+  t.clock.advance(3_600_000);
+  assert.equal(await processDueRecharges(deps), [], 'not asked again');
+  assert.is(t.fake.requests.filter((r) => r.path === '/v1/payment_intents' && r.method === 'POST').length, 1);
+  assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 0);
+  await assertAuditClean(t);
+});
+
 recharge('an answer lost after the payment: the retry finds the same PaymentIntent, and reconcile has nothing left', async ({ t, buyer, deps }) => {
   await withSavedCard(t, buyer);
   await spend(t, buyer.user.id, 6_000_000, 75_000);
@@ -257,6 +304,14 @@ demo('demo mode: save the demo card, recharge without a card being charged', asy
     const deps = billingDeps(t.config, t.db, t.clock, () => {})!;
     assert.equal(await processDueRecharges(deps), ['credited']);
     assert.is((await walletSummary(t.db, buyer.user.id)).balanceMc, STARTER_MC - 6_000_000 + BASIC_MC);
+    // The receipt, linked from the confirmation mail, names the PaymentIntent (a recharge has no Checkout Session).
+    const intentId = (await t.db.selectFrom('purchases').select('payment_intent_id').where('kind', '=', 'auto_recharge').executeTakeFirstOrThrow()).payment_intent_id!;
+    const receiptPath = `/credits/receipts/${encodeURIComponent(intentId)}`;
+    const mail = await t.db.selectFrom('mail_outbox').select('body_text').where('body_text', 'like', '%Basic%').where('subject', 'like', '%credits added%').executeTakeFirstOrThrow();
+    assert.ok(mail.body_text.includes(`Receipt: ${t.config.publicUrl}${receiptPath}\n`), mail.body_text);
+    const receipt = await buyer.browser.get(receiptPath);
+    assert.is(receipt.status, 200);
+    assert.is(receipt.doc.querySelector('.receipt code')?.textContent, intentId);
     await assertAuditClean(t);
   } finally {
     await t.close();

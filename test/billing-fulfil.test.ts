@@ -184,6 +184,11 @@ fulfil('a paid amount that does not match the package is not credited, and audit
   assert.is((await deliver(t, sessionEvent(t, 'checkout.session.completed', sessionId))).status, 200);
   const back = await buyer.browser.get(`/credits/checkout/success?session_id=${sessionId}`);
   assert.is(back.doc.querySelector('#purchase-status')?.getAttribute('data-state'), 'review');
+  // A cancel that comes after the payment does not claim that nothing was charged.
+  const cancelled = await buyer.browser.get(`/credits/checkout/cancel?purchase=${purchase.public_id}`);
+  assert.is(cancelled.doc.querySelector('#purchase-status')?.getAttribute('data-state'), 'review');
+  assert.match(cancelled.doc.querySelector('main h1')?.textContent ?? '', /Payment under review/);
+  assert.not.match(cancelled.doc.querySelector('main')?.textContent ?? '', /Nothing was charged/);
   assert.is(await balanceMc(t, buyer.user.id), 0);
   assert.is((await entriesOf(t, buyer.user.id)).length, 0);
   const held = await purchaseOf(t, sessionId);

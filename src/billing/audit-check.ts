@@ -57,19 +57,20 @@ export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
     );
   }
 
-  // Refund and dispute entries carry the Checkout Session as reference and a refund:/dispute: key.
+  // Refund and dispute entries carry the purchase's credit reference (its Checkout Session, or an
+  // auto-recharge's PaymentIntent) and a refund:/dispute: key.
   const reversals = await sql<{ reference: string; user_id: number; sum_mc: number }>`
     select reference, user_id, sum(amount_mc) as sum_mc from ledger_entries
     where type in ('refund', 'adjustment') and (idempotency_key like 'refund:%' or idempotency_key like 'dispute:%')
     group by reference, user_id`.execute(db);
-  const reversedBySession = new Map(reversals.rows.map((r) => [`${r.user_id} ${r.reference}`, -Number(r.sum_mc)]));
+  const reversedByReference = new Map(reversals.rows.map((r) => [`${r.user_id} ${r.reference}`, -Number(r.sum_mc)]));
   const touched = await db
     .selectFrom('purchases')
     .selectAll()
     .where((eb) => eb.or([eb('amount_refunded_cents', '>', 0), eb('dispute_id', 'is not', null), eb('clawed_back_mc', '<>', 0), eb('shortfall_mc', '<>', 0)]))
     .execute();
   for (const p of touched as Purchase[]) {
-    const takenMc = reversedBySession.get(`${p.user_id} ${creditReference(p)}`) ?? 0;
+    const takenMc = reversedByReference.get(`${p.user_id} ${creditReference(p)}`) ?? 0;
     const targetMc = isCredited(p) ? clawbackTargetMc(p) : 0;
     if (takenMc !== p.clawed_back_mc) report(`purchase ${p.public_id}: ${p.clawed_back_mc} mc recorded as clawed back but its refund entries take ${takenMc} mc`);
     if (p.clawed_back_mc + p.shortfall_mc !== targetMc) {

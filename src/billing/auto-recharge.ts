@@ -1,11 +1,11 @@
 // Auto-recharge payments: the worker that charges the saved card for each pending recharge row (the
-// row's id is the idempotency key, so a retry after a network error never charges twice), and the one
-// crediting function, called from the create response, the payment_intent.succeeded webhook and
-// reconcile, that credits once under pi:{intent}. A paid recharge becomes a purchase (receipt,
-// refunds, disputes). A decline turns auto-recharge off, raises a banner and sends an email.
-import type { AutoRecharge, Purchase } from '../db/schema.ts';
+// row's id is the idempotency key, so a retry after a network error, 429 or 5xx never charges twice),
+// and the one crediting function, called from the create response, the payment_intent.succeeded
+// webhook and reconcile, that credits once under pi:{intent}. A paid recharge becomes a purchase
+// (receipt, refunds, disputes). A decline, or any other refusal, turns auto-recharge off, raises a
+// banner and sends an email.
+import type { AutoRecharge } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
-import { randomToken } from '../auth/tokens.ts';
 import { recordCreditIn } from '../ledger/credits.ts';
 import { findEntryByKey } from '../ledger/entries.ts';
 import { onRechargeStarted } from '../limits/auto-recharge-trigger.ts';
@@ -14,6 +14,7 @@ import type { BillingDeps } from './deps.ts';
 import { errorText } from './errors.ts';
 import { PaymentNetworkError, type PaymentIntentView } from './gateway.ts';
 import { queueConfirmationIn } from './fulfil.ts';
+import { newPurchaseValues } from './purchases.ts';
 
 export const RECHARGE_RETRY_BASE_MS = 10_000;
 const RECHARGE_RETRY_MAX_MS = 10 * 60_000;
@@ -42,41 +43,31 @@ export async function creditRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: 
     return 'already_credited';
   }
   const credit = await recordCreditIn(trx, nowMs, { userId: recharge.user_id, type: 'auto_recharge', amountMc: recharge.credits_mc, reference: intent.id, idempotencyKey: key });
+  const pkg = { id: recharge.package_id, name: recharge.package_name, price_cents: recharge.price_cents, currency: recharge.currency, credits_mc: recharge.credits_mc };
   const purchase = await trx
     .insertInto('purchases')
     .values({
-      public_id: `pur_${randomToken(12)}`,
-      user_id: recharge.user_id,
-      package_id: recharge.package_id,
-      package_name: recharge.package_name,
-      price_cents: recharge.price_cents,
-      currency: recharge.currency,
-      credits_mc: recharge.credits_mc,
-      save_card: 0,
-      payment_mode: deps.gateway.mode,
+      ...newPurchaseValues({ userId: recharge.user_id, pkg, saveCard: false, mode: deps.gateway.mode }, nowMs),
+      kind: 'auto_recharge',
       status: 'paid',
-      checkout_session_id: null,
-      checkout_url: null,
       payment_intent_id: intent.id,
       charge_id: intent.chargeId,
       receipt_url: intent.receiptUrl,
       paid_amount_cents: intent.amountCents ?? recharge.price_cents,
       paid_currency: intent.currency ?? recharge.currency,
-      returned_at_ms: null,
       paid_at_ms: nowMs,
       created_at_ms: recharge.created_at_ms,
-      updated_at_ms: nowMs,
-      kind: 'auto_recharge',
     })
     .returningAll()
     .executeTakeFirstOrThrow();
   await trx.updateTable('auto_recharges').set({ status: 'succeeded', payment_intent_id: intent.id, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
-  await queueConfirmationIn(trx, deps, purchase as Purchase, credit.balanceMc, nowMs);
+  await queueConfirmationIn(trx, deps, purchase, credit.balanceMc, nowMs);
   return 'credited';
 }
 
-/** A decline or a card that needs the customer: the recharge fails and auto-recharge is turned off. */
-export async function failRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: number, reason: string, paymentIntentId: string | null): Promise<void> {
+/** A decline, a card that needs the customer, or a refusal by the provider: the recharge fails and auto-recharge is turned off. */
+export async function failRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: number, reason: string, paymentIntentId: string | null, why?: string): Promise<void> {
+  why ??= reason === 'authentication_required' ? 'your bank asked to confirm the payment, which cannot be done while you are away' : 'your card was declined';
   const nowMs = deps.clock.now();
   const recharge = await trx.selectFrom('auto_recharges').selectAll().where('id', '=', rechargeId).executeTakeFirstOrThrow();
   if (recharge.status !== 'pending') return;
@@ -86,7 +77,6 @@ export async function failRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: nu
     .where('id', '=', recharge.id)
     .execute();
   await trx.updateTable('billing_settings').set({ auto_recharge_enabled: 0, updated_at_ms: nowMs }).where('user_id', '=', recharge.user_id).execute();
-  const why = reason === 'authentication_required' ? 'your bank asked to confirm the payment, which cannot be done while you are away' : 'your card was declined';
   await raiseNoticeIn(trx, nowMs, {
     userId: recharge.user_id,
     kind: 'auto_recharge_failed',
@@ -122,17 +112,20 @@ export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: numbe
 
 /**
  * One attempt for one pending recharge: create (or, after a lost answer, find again under the same
- * key) the off-session PaymentIntent, then apply its outcome. A network error schedules a retry.
+ * key) the off-session PaymentIntent, then apply its outcome. A network error or a provider that is
+ * briefly unavailable (429, 5xx) schedules a retry; any other refusal fails the recharge as a decline
+ * does, since asking again would only be refused again.
  */
 export async function attemptRecharge(deps: BillingDeps, recharge: AutoRecharge): Promise<RechargeOutcome> {
   const nowMs = deps.clock.now();
   await deps.db.updateTable('auto_recharges').set({ attempts: recharge.attempts + 1, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
+  const customerId = recharge.payment_intent_id ? null : await customerIdOf(deps, recharge.user_id);
   let intent: PaymentIntentView;
   try {
     intent = recharge.payment_intent_id
       ? await deps.gateway.retrievePaymentIntent(recharge.payment_intent_id)
       : await deps.gateway.chargeSavedCard({
-          customerId: await customerIdOf(deps, recharge.user_id),
+          customerId,
           paymentMethodId: recharge.payment_method_id,
           amountCents: recharge.price_cents,
           currency: recharge.currency,
@@ -140,11 +133,17 @@ export async function attemptRecharge(deps: BillingDeps, recharge: AutoRecharge)
           metadata: { kind: 'auto_recharge', recharge_id: String(recharge.id), user_id: String(recharge.user_id) },
         });
   } catch (error) {
-    if (!(error instanceof PaymentNetworkError)) throw error;
-    const delayMs = Math.min(RECHARGE_RETRY_BASE_MS * 2 ** recharge.attempts, RECHARGE_RETRY_MAX_MS);
-    await deps.db.updateTable('auto_recharges').set({ next_attempt_at_ms: nowMs + delayMs, failure_reason: `network: ${error.message}`.slice(0, 300) }).where('id', '=', recharge.id).execute();
-    deps.log(`auto-recharge ${recharge.id}: the payment provider did not answer (${error.message}); retrying in ${delayMs / 1000} s with the same key`);
-    return 'retry';
+    if (error instanceof PaymentNetworkError) {
+      const delayMs = Math.min(RECHARGE_RETRY_BASE_MS * 2 ** recharge.attempts, RECHARGE_RETRY_MAX_MS);
+      await deps.db.updateTable('auto_recharges').set({ next_attempt_at_ms: nowMs + delayMs, failure_reason: `temporary: ${error.message}`.slice(0, 300) }).where('id', '=', recharge.id).execute();
+      deps.log(`auto-recharge ${recharge.id}: the payment provider did not answer or was busy (${error.message}); retrying in ${delayMs / 1000} s with the same key`);
+      return 'retry';
+    }
+    deps.log(`auto-recharge ${recharge.id}: the payment provider refused it (${errorText(error)}); the recharge fails and auto-recharge is turned off`);
+    const code = (error as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? code : 'payment_refused';
+    await writeTransaction(deps.db, (trx) => failRechargeIn(trx, deps, recharge.id, reason, recharge.payment_intent_id, 'the payment provider refused the payment'));
+    return 'failed';
   }
   return applyIntentToRecharge(deps, recharge.id, intent);
 }
@@ -164,7 +163,7 @@ export async function processDueRecharges(deps: BillingDeps): Promise<RechargeOu
 }
 
 /** Wakes when a hold or settle starts a recharge, and sweeps for retries every `everyMs`. */
-export function startRechargeWorker(deps: BillingDeps, everyMs = 5_000): { stop(): Promise<void>; idle(): Promise<void> } {
+export function startRechargeWorker(deps: BillingDeps, everyMs = 5_000): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const round = () => {
@@ -180,7 +179,6 @@ export function startRechargeWorker(deps: BillingDeps, everyMs = 5_000): { stop(
       clearInterval(timer);
       await running;
     },
-    idle: () => running.then(() => undefined),
   };
 }
 

@@ -40,7 +40,6 @@ export const DEMO_CARD = { id: 'pm_demo_card', brand: 'Demo card', last4: '4242'
 export interface DemoGateway extends PaymentGateway {
   /** The local checkout page's Pay button: the session becomes complete and paid. */
   pay(id: string): Promise<void>;
-  session(id: string): Promise<DemoSession | undefined>;
 }
 
 export function demoGateway(db: DB, clock: Clock): DemoGateway {
@@ -128,10 +127,6 @@ export function demoGateway(db: DB, clock: Clock): DemoGateway {
           .executeTakeFirst();
         if (Number(result.numUpdatedRows) !== 1) throw new DemoSessionNotOpenError(id, (await mustFind(id, trx)).status);
       });
-    },
-
-    session(id) {
-      return db.selectFrom('demo_checkout_sessions').selectAll().where('id', '=', id).executeTakeFirst();
     },
   };
 }

@@ -11,6 +11,7 @@ import { clawbackTargetMc, keptClawbackKey, reclaimToTargetIn } from './clawback
 import type { BillingDeps } from './deps.ts';
 import type { CheckoutSessionView } from './gateway.ts';
 import { creditsAmountText, priceText } from './money.ts';
+import { findPurchaseForSession, receiptHref } from './purchases.ts';
 import { saveCard } from '../limits/saved-card.ts';
 
 export type FulfilOutcome =
@@ -34,23 +35,11 @@ export async function fulfilCheckoutSession(deps: BillingDeps, sessionId: string
   return writeTransaction(deps.db, (trx) => fulfilSessionIn(trx, deps, session));
 }
 
-/** The session's purchase: by session id, or (if the process died before storing it) by the purchase id it carries. */
+/** The session's purchase; one found by the purchase id the session carries is bound to the session here. */
 async function purchaseForSessionIn(trx: Trx, session: CheckoutSessionView): Promise<Purchase | undefined> {
-  const bound = await trx.selectFrom('purchases').selectAll().where('checkout_session_id', '=', session.id).executeTakeFirst();
-  if (bound || !session.purchasePublicId) return bound;
-  const unbound = await trx
-    .selectFrom('purchases')
-    .selectAll()
-    .where('public_id', '=', session.purchasePublicId)
-    .where('checkout_session_id', 'is', null)
-    .executeTakeFirst();
-  if (!unbound) return undefined;
-  return trx
-    .updateTable('purchases')
-    .set({ checkout_session_id: session.id })
-    .where('id', '=', unbound.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const purchase = await findPurchaseForSession(trx, session.id, session.purchasePublicId);
+  if (!purchase || purchase.checkout_session_id !== null) return purchase;
+  return trx.updateTable('purchases').set({ checkout_session_id: session.id }).where('id', '=', purchase.id).returningAll().executeTakeFirstOrThrow();
 }
 
 export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: CheckoutSessionView): Promise<FulfilOutcome> {
@@ -59,11 +48,8 @@ export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: Chec
   if (!purchase) return { kind: 'unknown', sessionId: session.id };
 
   if (session.paymentStatus !== 'paid') {
-    if (session.status === 'expired' && purchase.status === 'pending') {
-      const expired = await setStatusIn(trx, purchase, 'expired', nowMs);
-      return { kind: 'not_paid', purchase: expired, session };
-    }
-    return { kind: 'not_paid', purchase, session };
+    const expired = session.status === 'expired' ? await markUnpaidIn(trx, nowMs, purchase.id, 'expired', ['pending']) : undefined;
+    return { kind: 'not_paid', purchase: expired ?? purchase, session };
   }
 
   const key = purchaseEntryKey(session.id);
@@ -112,14 +98,11 @@ export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: Chec
   return { kind: 'credited', purchase: credited };
 }
 
-async function setStatusIn(trx: Trx, purchase: Purchase, status: Purchase['status'], nowMs: number): Promise<Purchase> {
-  return trx.updateTable('purchases').set({ status, updated_at_ms: nowMs }).where('id', '=', purchase.id).returningAll().executeTakeFirstOrThrow();
-}
-
 /** The confirmation goes into the outbox in the crediting transaction: credits and their mail commit together. */
 export async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase: Purchase, balanceMc: number, nowMs: number): Promise<void> {
   const user = await trx.selectFrom('users').select('email').where('id', '=', purchase.user_id).executeTakeFirstOrThrow();
   const credits = creditsAmountText(purchase.credits_mc);
+  const receipt = receiptHref(purchase);
   const lines = [
     'Thank you for your purchase.',
     '',
@@ -128,14 +111,14 @@ export async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase:
     `Credits added: ${credits}`,
     `Balance now: ${creditsText(balanceMc)} credits`,
     '',
-    `Receipt: ${deps.publicUrl}/credits/receipts/${purchase.checkout_session_id ?? purchase.payment_intent_id}`,
+    ...(receipt ? [`Receipt: ${deps.publicUrl}${receipt}`] : []),
     `Your credits: ${deps.publicUrl}/credits`,
   ];
   if (purchase.payment_mode === 'demo') lines.push('', 'This was a demo payment: no card was charged.');
   await queueMail(trx, nowMs, { to: user.email, subject: `${credits} credits added to your tokentab balance`, text: lines.join('\n') });
 }
 
-/** A purchase can only end unpaid while nothing was paid: "paid" always wins. */
-export async function markUnpaidIn(trx: Trx, nowMs: number, purchaseId: number, status: 'cancelled' | 'expired' | 'failed', onlyFrom: Purchase['status'][]): Promise<void> {
-  await trx.updateTable('purchases').set({ status, updated_at_ms: nowMs }).where('id', '=', purchaseId).where('status', 'in', onlyFrom).execute();
+/** A purchase can only end unpaid while nothing was paid: "paid" always wins. The updated row, or undefined if it was in no `onlyFrom` status. */
+export function markUnpaidIn(trx: Trx, nowMs: number, purchaseId: number, status: 'cancelled' | 'expired' | 'failed', onlyFrom: Purchase['status'][]): Promise<Purchase | undefined> {
+  return trx.updateTable('purchases').set({ status, updated_at_ms: nowMs }).where('id', '=', purchaseId).where('status', 'in', onlyFrom).returningAll().executeTakeFirst();
 }

@@ -48,7 +48,7 @@ export interface OffSessionCharge {
   metadata: Record<string, string>;
 }
 
-/** The provider could not be reached: retry later with the same idempotency key. */
+/** The provider could not be reached or was briefly unable to answer (429, 5xx): retry later with the same idempotency key. */
 export class PaymentNetworkError extends Error {
   override name = 'PaymentNetworkError';
 }
@@ -86,7 +86,10 @@ export interface PaymentGateway {
   listPaidSessions(sinceMs: number): AsyncIterable<CheckoutSessionView>;
   /** For a charge whose purchase is not known locally yet: the purchase id the provider holds for it. */
   purchaseIdForCharge(chargeId: string, paymentIntentId: string | null): Promise<string | null>;
-  /** Charges the saved card off-session; card errors come back as status failed, network errors throw PaymentNetworkError. */
+  /**
+   * Charges the saved card off-session; card errors come back as status failed, network errors and
+   * temporary refusals throw PaymentNetworkError, any other refusal (a detached card…) its own error.
+   */
   chargeSavedCard(input: OffSessionCharge): Promise<PaymentIntentView>;
   retrievePaymentIntent(id: string): Promise<PaymentIntentView>;
 }

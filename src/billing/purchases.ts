@@ -1,9 +1,11 @@
-// Purchases: started with the package snapshotted onto them, found only through their owner, and
-// listed with the status a person reads (refunds and disputes folded in).
+// Purchases: started with the package snapshotted onto them, found by pages only through their
+// owner (fulfilment finds them by session), and listed with the status a person reads (refunds and
+// disputes folded in).
+import type { Insertable } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
-import type { Package, PaymentMode, Purchase } from '../db/schema.ts';
-import { writeTransaction } from '../db/transaction.ts';
+import type { Package, PaymentMode, Purchase, PurchasesTable } from '../db/schema.ts';
+import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { randomToken } from '../auth/tokens.ts';
 import { creditReference, disputeWithdrawsFunds } from './clawback.ts';
 import { PackageNotFoundError } from './errors.ts';
@@ -39,44 +41,50 @@ export async function findPackageOnSale(db: DB, packageId: string): Promise<Pack
 
 export interface NewPurchase {
   userId: number;
-  pkg: Package;
+  /** The package as sold now, or as an auto-recharge row snapshotted it. */
+  pkg: Pick<Package, 'id' | 'name' | 'price_cents' | 'currency' | 'credits_mc'>;
   saveCard: boolean;
   mode: PaymentMode;
 }
 
+/** Every purchase row starts from these values: a pending Checkout purchase; an auto-recharge overrides what it already knows. */
+export function newPurchaseValues(input: NewPurchase, nowMs: number): Insertable<PurchasesTable> {
+  return {
+    public_id: `pur_${randomToken(16)}`,
+    user_id: input.userId,
+    package_id: input.pkg.id,
+    package_name: input.pkg.name,
+    price_cents: input.pkg.price_cents,
+    currency: input.pkg.currency.toLowerCase(),
+    credits_mc: input.pkg.credits_mc,
+    save_card: input.saveCard ? 1 : 0,
+    payment_mode: input.mode,
+    status: 'pending',
+    checkout_session_id: null,
+    checkout_url: null,
+    payment_intent_id: null,
+    charge_id: null,
+    receipt_url: null,
+    paid_amount_cents: null,
+    paid_currency: null,
+    dispute_id: null,
+    dispute_status: null,
+    returned_at_ms: null,
+    paid_at_ms: null,
+    created_at_ms: nowMs,
+    updated_at_ms: nowMs,
+  };
+}
+
 export function createPurchase(db: DB, clock: Clock, input: NewPurchase): Promise<Purchase> {
-  return writeTransaction(db, async (trx) => {
-    const nowMs = clock.now();
-    return trx
-      .insertInto('purchases')
-      .values({
-        public_id: `pur_${randomToken(16)}`,
-        user_id: input.userId,
-        package_id: input.pkg.id,
-        package_name: input.pkg.name,
-        price_cents: input.pkg.price_cents,
-        currency: input.pkg.currency.toLowerCase(),
-        credits_mc: input.pkg.credits_mc,
-        save_card: input.saveCard ? 1 : 0,
-        payment_mode: input.mode,
-        status: 'pending',
-        checkout_session_id: null,
-        checkout_url: null,
-        payment_intent_id: null,
-        charge_id: null,
-        receipt_url: null,
-        paid_amount_cents: null,
-        paid_currency: null,
-        dispute_id: null,
-        dispute_status: null,
-        returned_at_ms: null,
-        paid_at_ms: null,
-        created_at_ms: nowMs,
-        updated_at_ms: nowMs,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-  });
+  return writeTransaction(db, (trx) => trx.insertInto('purchases').values(newPurchaseValues(input, clock.now())).returningAll().executeTakeFirstOrThrow());
+}
+
+/** The purchase a Checkout Session was made for: bound to it, else (if the process died before storing the id) the unbound one it names. */
+export async function findPurchaseForSession(db: DB | Trx, sessionId: string, purchasePublicId: string | null): Promise<Purchase | undefined> {
+  const bound = await db.selectFrom('purchases').selectAll().where('checkout_session_id', '=', sessionId).executeTakeFirst();
+  if (bound || !purchasePublicId) return bound;
+  return db.selectFrom('purchases').selectAll().where('public_id', '=', purchasePublicId).where('checkout_session_id', 'is', null).executeTakeFirst();
 }
 
 export function findPurchaseForUser(db: DB, userId: number, publicId: string): Promise<Purchase | undefined> {

@@ -1,9 +1,11 @@
 // Reconcile: the recovery for a webhook outage. Lists the provider's recent paid Checkout Sessions
-// and fulfils those of our purchases not yet credited; run by the CLI and by a server timer.
+// and fulfils those of our purchases not yet credited, and asks how each pending auto-recharge with a
+// PaymentIntent ended; run by the CLI and by a server timer.
 import type { BillingDeps } from './deps.ts';
 import { errorText } from './errors.ts';
 import { fulfilCheckoutSession, purchaseEntryKey } from './fulfil.ts';
 import { attemptRecharge } from './auto-recharge.ts';
+import { findPurchaseForSession } from './purchases.ts';
 
 export const RECONCILE_DEFAULT_HOURS = 72;
 export const RECONCILE_EVERY_MS = 10 * 60 * 1000;
@@ -20,12 +22,7 @@ export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Pr
   for await (const session of deps.gateway.listPaidSessions(sinceMs)) {
     // The account may serve other apps: only sessions made for a purchase here are ours.
     if (!session.purchasePublicId) continue;
-    const ours = await deps.db
-      .selectFrom('purchases')
-      .select('id')
-      .where((eb) => eb.or([eb('checkout_session_id', '=', session.id), eb('public_id', '=', session.purchasePublicId!)]))
-      .executeTakeFirst();
-    if (!ours) continue;
+    if (!(await findPurchaseForSession(deps.db, session.id, session.purchasePublicId))) continue;
     result.checked++;
     const credited = await deps.db.selectFrom('ledger_entries').select('id').where('idempotency_key', '=', purchaseEntryKey(session.id)).executeTakeFirst();
     if (credited) continue;

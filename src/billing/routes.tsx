@@ -9,11 +9,11 @@ import { loadOverview } from '../credits/page-data.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFields } from '../web/form-data.ts';
-import { redirectTo, render } from '../web/render.tsx';
-import { CheckoutCancelled } from '../../views/billing/cancelled.tsx';
+import { redirectTo, render, wantsPartial } from '../web/render.tsx';
 import { DemoCheckoutPage } from '../../views/billing/demo-checkout.tsx';
 import { PaymentsOffNotice, ProviderDownNotice, PurchaseNotFoundNotice, UnknownPackageNotice } from '../../views/billing/notices.tsx';
-import { CheckoutReturnPage, PurchaseStatusPartial, purchaseStatusView, type PurchaseStatusView } from '../../views/billing/purchase-status.tsx';
+import { CheckoutReturnPage, PurchaseStatusPartial, purchaseStatusTitle, purchaseStatusView } from '../../views/billing/purchase-status.tsx';
+import type { BalanceCardProps } from '../../views/credits/balance-card.tsx';
 import { DemoReceipt } from '../../views/billing/receipt.tsx';
 import { cancelCheckout, pendingPollIsOver, refreshPurchase, returnFromCheckout, startCheckout } from './checkout.ts';
 import { billingDeps, type BillingDeps } from './deps.ts';
@@ -30,15 +30,6 @@ export interface BillingRouteDeps {
 }
 
 type Problem = 'off' | 'package' | 'provider' | 'purchase';
-
-const STATUS_TITLES: Record<PurchaseStatusView, string> = {
-  complete: 'Purchase complete',
-  pending: 'Purchase pending',
-  still_processing: 'Purchase still processing',
-  failed: 'Payment failed',
-  review: 'Payment under review',
-  ended: 'Purchase ended',
-};
 
 export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
   const { db, clock, log } = routeDeps;
@@ -85,14 +76,19 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
     return problemPage(c, known.includes(reason) ? reason : 'purchase', c.req.query('detail') ?? '', false);
   });
 
-  async function statusPage(c: Context<AppEnv>, purchase: Purchase) {
+  /** The success return, the poll and the cancel return: what the purchase is now, in one card. */
+  async function statusPage(c: Context<AppEnv>, purchase: Purchase, afterCancel = false) {
     const view = purchaseStatusView(purchase, deps ? pendingPollIsOver(deps, purchase) : true);
-    const { wallet, outOfCredits, canBuy, limits } = await loadOverview({ config, db, clock }, purchase.user_id);
-    const card = { wallet, outOfCredits, canBuy, limits };
+    // The poll's partial carries the balance card only once credited: it is loaded only when shown.
+    let card: BalanceCardProps | null = null;
+    if (!wantsPartial(c) || view === 'complete') {
+      const { wallet, outOfCredits, canBuy, limits } = await loadOverview({ config, db, clock }, purchase.user_id);
+      card = { wallet, outOfCredits, canBuy, limits };
+    }
     return render(c, config, {
-      title: STATUS_TITLES[view],
+      title: purchaseStatusTitle(purchase, view, afterCancel),
       current: '/credits',
-      page: () => <CheckoutReturnPage purchase={purchase} view={view} card={card} />,
+      page: () => <CheckoutReturnPage purchase={purchase} view={view} card={card} afterCancel={afterCancel} />,
       partial: () => <PurchaseStatusPartial purchase={purchase} view={view} card={card} />,
     });
   }
@@ -113,21 +109,23 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
   app.get('/credits/checkout/cancel', async (c) => {
     const purchase = await findPurchaseForUser(db, c.get('user')!.id, c.req.query('purchase') ?? '');
     if (!purchase) return problemPage(c, 'purchase');
-    const result = deps ? await cancelCheckout(deps, purchase) : purchase;
-    return render(c, config, { title: 'Purchase cancelled', current: '/credits', page: () => <CheckoutCancelled purchase={result} /> });
+    // Whatever came of the cancel (too late: paid, or under review) the page tells it as the return page does.
+    return statusPage(c, deps ? await cancelCheckout(deps, purchase) : purchase, true);
   });
 
   // The demo provider's checkout page, paid or cancelled by hand; fulfilment then runs as for Stripe.
   const demo = deps?.gateway.mode === 'demo' ? (deps.gateway as DemoGateway) : null;
 
+  /** The owner's demo purchase of the session in the path (a demo purchase always has its demo session). */
   async function demoPurchase(c: Context<AppEnv>): Promise<Purchase | undefined> {
-    return demo ? findPurchaseBySessionForUser(db, c.get('user')!.id, c.req.param('session') ?? '') : undefined;
+    const purchase = demo ? await findPurchaseBySessionForUser(db, c.get('user')!.id, c.req.param('session') ?? '') : undefined;
+    return purchase?.payment_mode === 'demo' ? purchase : undefined;
   }
 
   app.get('/credits/demo-checkout/:session', async (c) => {
     const purchase = await demoPurchase(c);
-    const session = purchase && (await demo!.session(purchase.checkout_session_id!));
-    if (!purchase || !session) return problemPage(c, 'purchase');
+    if (!purchase) return problemPage(c, 'purchase');
+    const session = await demo!.retrieveSession(purchase.checkout_session_id!);
     return render(c, config, {
       title: 'Checkout',
       current: '/credits',

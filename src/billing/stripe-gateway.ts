@@ -4,17 +4,12 @@ import Stripe from 'stripe';
 import type { Config } from '../config.ts';
 import { PaymentNetworkError, type CardView, type CheckoutSessionView, type NewCheckoutSession, type NewCustomer, type PaymentGateway, type PaymentIntentView } from './gateway.ts';
 
-export interface StripeClientOptions {
-  /** Every POST carries an idempotency key, so retrying a dropped connection never charges twice. */
-  maxNetworkRetries?: number;
-  timeoutMs?: number;
-}
-
-export function createStripeClient(config: Config, options: StripeClientOptions = {}): Stripe {
+export function createStripeClient(config: Config): Stripe {
   if (!config.stripeSecretKey) throw new Error('STRIPE_SECRET_KEY is not set');
   const stripeConfig: Stripe.StripeConfig = {
-    maxNetworkRetries: options.maxNetworkRetries ?? 2,
-    timeout: options.timeoutMs ?? 20_000,
+    // Every POST carries an idempotency key, so retrying a dropped connection never charges twice.
+    maxNetworkRetries: 2,
+    timeout: 20_000,
     appInfo: { name: 'tokentab' },
   };
   if (config.stripeApiBase) {
@@ -50,6 +45,19 @@ export function intentView(intent: Stripe.PaymentIntent): PaymentIntentView {
     failureCode: status === 'failed' ? (intent.last_payment_error?.code ?? (intent.status === 'requires_action' ? 'authentication_required' : intent.status)) : null,
     metadata: { ...(intent.metadata ?? {}) },
   };
+}
+
+/**
+ * For the off-session calls: a dropped connection, a conflict on the key (409), a rate limit (429) or
+ * a server error (5xx) is worth retrying later with the same key; any other refusal is kept as is.
+ */
+function classified(error: unknown): unknown {
+  if (error instanceof Stripe.errors.StripeConnectionError) return new PaymentNetworkError(error.message);
+  if (error instanceof Stripe.errors.StripeError) {
+    const status = error.statusCode ?? 0;
+    if (status === 409 || status === 429 || status >= 500) return new PaymentNetworkError(`${status} ${error.type}: ${error.message}`);
+  }
+  return error;
 }
 
 function idOf(value: string | { id: string } | null | undefined): string | null {
@@ -150,8 +158,7 @@ export function stripeGateway(stripe: Stripe): PaymentGateway {
           const intent = (error as Stripe.errors.StripeCardError & { payment_intent?: Stripe.PaymentIntent }).payment_intent;
           return { id: intent?.id ?? null, status: 'failed', amountCents: input.amountCents, currency: input.currency, chargeId: null, receiptUrl: null, failureCode: error.code ?? 'card_declined', metadata: input.metadata };
         }
-        if (error instanceof Stripe.errors.StripeConnectionError) throw new PaymentNetworkError(error.message);
-        throw error;
+        throw classified(error);
       }
     },
 
@@ -159,8 +166,7 @@ export function stripeGateway(stripe: Stripe): PaymentGateway {
       try {
         return intentView(await stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] }));
       } catch (error) {
-        if (error instanceof Stripe.errors.StripeConnectionError) throw new PaymentNetworkError(error.message);
-        throw error;
+        throw classified(error);
       }
     },
 

@@ -8,6 +8,7 @@ import type { BillingDeps } from './deps.ts';
 import { WebhookSignatureError } from './errors.ts';
 import { fulfilSessionIn, markUnpaidIn } from './fulfil.ts';
 import { creditRechargeIn, failRechargeIn, rechargeForIntent } from './auto-recharge.ts';
+import { findPurchaseForSession } from './purchases.ts';
 
 export const HANDLED_EVENT_TYPES = [
   'checkout.session.completed',
@@ -78,7 +79,7 @@ async function prepare(deps: BillingDeps, event: Stripe.Event): Promise<Apply> {
       const session = event.data.object;
       const status = event.type === 'checkout.session.expired' ? 'expired' : 'failed';
       return async (trx, nowMs) => {
-        const purchase = await purchaseForSession(trx, session.id, session.metadata?.purchase_id ?? session.client_reference_id);
+        const purchase = await findPurchaseForSession(trx, session.id, session.metadata?.purchase_id ?? session.client_reference_id);
         if (purchase) await markUnpaidIn(trx, nowMs, purchase.id, status, ['pending']);
         else deps.log(`billing: ${event.type} ${event.id}: ${session.id} is not a tokentab purchase; ignored`);
       };
@@ -117,12 +118,6 @@ async function prepare(deps: BillingDeps, event: Stripe.Event): Promise<Apply> {
     default:
       return ignore('not handled');
   }
-}
-
-async function purchaseForSession(trx: Trx, sessionId: string, publicId: string | null | undefined): Promise<Purchase | undefined> {
-  const bySession = await trx.selectFrom('purchases').selectAll().where('checkout_session_id', '=', sessionId).executeTakeFirst();
-  if (bySession || !publicId) return bySession;
-  return trx.selectFrom('purchases').selectAll().where('public_id', '=', publicId).where('checkout_session_id', 'is', null).executeTakeFirst();
 }
 
 function purchaseByPublicId(trx: Trx, publicId: string): Promise<Purchase> {

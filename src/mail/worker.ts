@@ -88,19 +88,16 @@ export async function deliverDueMail(db: DB, clock: Clock, delivery: MailDeliver
   }
 }
 
-/** Runs deliverDueMail every `everyMs` and whenever poked; stop() waits for the current round. */
+/** Runs deliverDueMail every `everyMs`; stop() waits for the current round. */
 export function startMailWorker(db: DB, clock: Clock, delivery: MailDelivery, everyMs = 2_000) {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const round = () => {
-    if (stopped) return running;
-    running = running.then(() => deliverDueMail(db, clock, delivery)).catch((error: Error) => delivery.log(`mail worker: ${error.message}`));
-    return running;
+    if (!stopped) running = running.then(() => deliverDueMail(db, clock, delivery)).catch((error: Error) => delivery.log(`mail worker: ${error.message}`));
   };
   const timer = setInterval(round, everyMs);
   timer.unref();
   return {
-    poke: round,
     async stop() {
       stopped = true;
       clearInterval(timer);

@@ -41,6 +41,13 @@ export interface PaySessionOptions {
   email?: string;
 }
 
+export interface ScriptedError {
+  status: number;
+  type: 'api_error' | 'invalid_request_error' | 'rate_limit_error' | 'authentication_error' | 'idempotency_error';
+  code?: string;
+  message?: string;
+}
+
 export interface SignedWebhook {
   payload: string;
   headers: { 'stripe-signature': string; 'content-type': 'application/json' };
@@ -68,6 +75,8 @@ export interface StripeFake {
   dispute(chargeId: string, options?: { status?: Stripe.Dispute.Status; amount?: number; reason?: string }): Stripe.Dispute;
   scriptCard(script: { outcome: CardOutcome; declineCode?: string }): void;
   failNetwork(nextCalls: number, options?: { afterProcessing?: boolean }): void;
+  /** The next API calls are answered with this error before anything is processed (a 500, a 429, a 400 invalid_request_error…). */
+  failRequests(nextCalls: number, error: ScriptedError): void;
   event(type: Stripe.Event.Type, object: object, options?: { previousAttributes?: Record<string, unknown> }): Stripe.Event;
   signedWebhook(event: Stripe.Event, secret: string, options?: { timestamp?: number }): SignedWebhook;
   deliver(url: string, event: Stripe.Event, secret: string): Promise<Response>;
@@ -238,6 +247,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
   const idempotencyKeys = new Map<string, number>();
   const requests: LoggedRequest[] = [];
   const networkFailures: ('before' | 'after')[] = [];
+  const scriptedErrors: ScriptedError[] = [];
   let card: { outcome: CardOutcome; declineCode: string } = { outcome: 'succeed', declineCode: 'generic_decline' };
   let seq = 0;
 
@@ -798,7 +808,11 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
       return;
     }
     const form = method === 'GET' || method === 'DELETE' ? entry.query : entry.body;
-    const result = answer(method, target.pathname, form, rawBody, req.headers.authorization, idempotencyKey);
+    const scripted = scriptedErrors.shift();
+    // Answered before the endpoint runs, so nothing is stored under the key: a retry with it runs for real.
+    const result: ApiResult = scripted
+      ? { status: scripted.status, text: JSON.stringify({ error: { type: scripted.type, message: scripted.message ?? `fake: scripted ${scripted.status}`, ...(scripted.code ? { code: scripted.code } : {}) } }, null, 2), replayed: false }
+      : answer(method, target.pathname, form, rawBody, req.headers.authorization, idempotencyKey);
     entry.status = result.status;
     entry.replayed = result.replayed;
     if (failure === 'after') {
@@ -1010,6 +1024,9 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     },
     failNetwork(nextCalls, failOptions = {}) {
       for (let i = 0; i < nextCalls; i++) networkFailures.push(failOptions.afterProcessing ? 'after' : 'before');
+    },
+    failRequests(nextCalls, error) {
+      for (let i = 0; i < nextCalls; i++) scriptedErrors.push(error);
     },
     event(type, object, eventOptions = {}) {
       const event = {

@@ -1,5 +1,6 @@
 // The local receipt for a demo purchase (a Stripe purchase's receipt is Stripe's own page).
 import type { Purchase } from '../../src/db/schema.ts';
+import { creditReference } from '../../src/billing/clawback.ts';
 import { utcDateTime } from '../time.ts';
 import { PurchaseRows } from './purchase-rows.tsx';
 
@@ -21,7 +22,7 @@ export function DemoReceipt(props: { purchase: Purchase }) {
           <tr>
             <th scope="row">Reference</th>
             <td>
-              <code>{purchase.checkout_session_id}</code>
+              <code>{creditReference(purchase)}</code>
             </td>
           </tr>
         </tbody>
