@@ -209,7 +209,7 @@ page('usage table: columns, filters by model, key, playground and dates; Newer/O
   assert.is(form.getAttribute('action'), '/credits/usage', 'a plain GET form without JavaScript');
 });
 
-page('the partial-or-full rule: htmx gets a partial, a history restore and a plain request the full page', async ({ browser }) => {
+page('the partial-or-full rule: htmx gets a partial, a history restore and a plain request the full page', async ({ t, browser }) => {
   const partial = await browser.get('/credits/usage', { htmx: true });
   assert.is(partial.headers.get('vary'), 'HX-Request');
   assert.not.ok(partial.doc.querySelector('html header.top'));
@@ -222,6 +222,19 @@ page('the partial-or-full rule: htmx gets a partial, a history restore and a pla
   assert.is(plain.doc.querySelector('#ledger-type option[selected]')?.getAttribute('value'), 'grant');
   const balance = await browser.get('/credits/balance', { htmx: true });
   assert.is(balance.doc.body.firstElementChild?.id, 'balance-card', 'each part at its own URL');
+  // Every part of the tab at its own URL: the part alone for htmx, inside the site's frame otherwise.
+  for (const [path, id] of [['/credits/balance', 'balance-card'], ['/credits/packages', 'packages'], ['/credits/rates', 'rate-card'], ['/credits/spend', 'spend']]) {
+    const part = await browser.get(path!, { htmx: true });
+    assert.is(part.status, 200, path);
+    assert.is(part.doc.body.firstElementChild?.id, id, `${path} alone for htmx`);
+    assert.not.ok(part.doc.querySelector('header.top'), path);
+    const full = await browser.get(path!);
+    assert.ok(full.doc.querySelector('header.top'), `${path} in the frame without htmx`);
+    assert.ok(full.doc.querySelector(`#${id}`), path);
+  }
+  const active = await t.db.selectFrom('packages').select('id').where('active', '=', 1).execute();
+  const grid = (await browser.get('/credits/packages', { htmx: true })).doc;
+  assert.is(grid.querySelectorAll('#packages form[action="/credits/checkout"]').length, active.length, 'each package with its Buy form');
 });
 
 page('a bad filter: 400 with the field marked; htmx gets the message and the marked form out of band', async ({ browser }) => {

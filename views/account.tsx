@@ -1,6 +1,7 @@
 // The account page: change email, change password, sign out everywhere.
 import type { User } from '../src/db/schema.ts';
 import { Field, HtmxForm } from './form.tsx';
+import { NEW_PASSWORD_HINT } from './auth/forms.tsx';
 
 export function EmailForm(props: { email: string; errors?: Record<string, string>; saved?: boolean }) {
   const errors = props.errors ?? {};
@@ -24,7 +25,7 @@ export function PasswordForm(props: { errors?: Record<string, string> }) {
       <h2>Password</h2>
       <p class="muted">Changing it signs you out on every other device.</p>
       <Field label="Current password" name="current_password" type="password" autocomplete="current-password" required error={errors.current_password} />
-      <Field label="New password" name="new_password" type="password" autocomplete="new-password" required error={errors.new_password} hint="At least 8 characters." />
+      <Field label="New password" name="new_password" type="password" autocomplete="new-password" required error={errors.new_password} hint={NEW_PASSWORD_HINT} />
       <p>
         <button type="submit">Change password</button>
       </p>

@@ -2,7 +2,8 @@
 import type { ApiKey } from '../src/db/schema.ts';
 import { Field } from './form.tsx';
 import { utcDateTime } from './time.ts';
-import { creditsText } from '../src/pricing/format.ts';
+import { optionalCredits } from './money.ts';
+import { CurlExample } from './credits/first-call.tsx';
 
 export interface KeysPanelProps {
   keys: ApiKey[];
@@ -23,7 +24,7 @@ function KeyLimitsForm(props: { apiKey: ApiKey; failed?: KeysPanelProps['limitEr
   return (
     <form class="key-limits" method="post" action={`/keys/${apiKey.id}/limits`} hx-post={`/keys/${apiKey.id}/limits`} hx-target="#keys-panel" hx-swap="outerHTML">
       <label for={id('monthly')}>Monthly limit (credits)</label>
-      <input id={id('monthly')} name="monthly_limit" inputmode="decimal" value={failed?.values.monthly_limit ?? (apiKey.monthly_limit_mc === null ? '' : creditsText(apiKey.monthly_limit_mc).replace(/\.000$/, ''))} placeholder="none" aria-invalid={errors.monthly_limit ? 'true' : undefined} />
+      <input id={id('monthly')} name="monthly_limit" inputmode="decimal" value={failed?.values.monthly_limit ?? optionalCredits(apiKey.monthly_limit_mc)} placeholder="none" aria-invalid={errors.monthly_limit ? 'true' : undefined} />
       <label for={id('flight')}>Calls at once</label>
       <input id={id('flight')} name="max_in_flight" inputmode="numeric" value={failed?.values.max_in_flight ?? String(apiKey.max_in_flight)} aria-invalid={errors.max_in_flight ? 'true' : undefined} />
       {Object.values(errors).map((message) => (
@@ -37,10 +38,6 @@ function KeyLimitsForm(props: { apiKey: ApiKey; failed?: KeysPanelProps['limitEr
 }
 
 function NewKey(props: { keyText: string; name: string; publicUrl: string }) {
-  const curl = `curl ${props.publicUrl}/v1/chat/completions \\
-  -H "Authorization: Bearer ${props.keyText}" \\
-  -H "Content-Type: application/json" \\
-  -d '{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello"}]}'`;
   return (
     <section class="card new-key" hx-history="false" aria-labelledby="new-key-title">
       <h2 id="new-key-title">Your new key “{props.name}”</h2>
@@ -54,9 +51,7 @@ function NewKey(props: { keyText: string; name: string; publicUrl: string }) {
         </button>
       </p>
       <p>Try it:</p>
-      <pre>
-        <code>{curl}</code>
-      </pre>
+      <CurlExample publicUrl={props.publicUrl} apiKey={props.keyText} />
     </section>
   );
 }

@@ -1,5 +1,6 @@
-// Money for the eye: credits and dollars from integer millicredits and cents, never parsed back.
-import { groupedCreditsText } from '../src/pricing/format.ts';
+// Money for the eye: credits and dollars from integer millicredits and cents, never parsed back
+// (except optionalCredits, a form field's value that the form's parser reads).
+import { creditsText, groupedCreditsText } from '../src/pricing/format.ts';
 
 const grouped = (whole: number) => whole.toLocaleString('en-US');
 
@@ -32,4 +33,9 @@ export function percentFromTenths(tenths: number): string {
 
 export function tokensDisplay(count: number): string {
   return grouped(count);
+}
+
+/** A credits field's value, ungrouped so the form's parser reads it back: "" for none, 2,500,000 mc → "2500", 12,500 mc → "12.500". */
+export function optionalCredits(mc: number | null | undefined): string {
+  return mc === null || mc === undefined ? '' : creditsText(mc).replace(/\.000$/, '');
 }

@@ -151,7 +151,7 @@ export async function resetPassword(deps: AccountDeps, token: string, newPasswor
       .executeTakeFirst();
     if (!reset) return null;
     await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', reset.user_id).execute();
-    await trx.deleteFrom('sessions').where('user_id', '=', reset.user_id).execute();
+    await invalidateUserSessions(trx, reset.user_id);
     return trx.selectFrom('users').selectAll().where('id', '=', reset.user_id).executeTakeFirstOrThrow();
   });
   if (!user) return fail({ form: 'This reset link has expired or was already used. Ask for a new one.' });

@@ -1,4 +1,4 @@
-// The password hasher the app is given: production cost from config, a lower one only from tests.
+// The password hasher the app is given: the constant productionCost, or a lower cost that only tests pass.
 // Its dummy hash makes a sign-in for an unknown email cost as much as a wrong password.
 import { hashPassword, productionCost, verifyPassword, type ScryptCost } from './password.ts';
 

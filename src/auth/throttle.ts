@@ -3,6 +3,7 @@
 // their own address (the account is only ever limited together with the IP that failed).
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
+import { normalizeEmail } from '../users/users.ts';
 
 export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
 export const MAX_FAILURES_PER_ACCOUNT_AND_IP = 10;
@@ -10,7 +11,7 @@ export const MAX_FAILURES_PER_IP = 50;
 
 function scopes(email: string, ip: string) {
   return [
-    { key: `account:${email.trim().toLowerCase()}|ip:${ip}`, limit: MAX_FAILURES_PER_ACCOUNT_AND_IP },
+    { key: `account:${normalizeEmail(email)}|ip:${ip}`, limit: MAX_FAILURES_PER_ACCOUNT_AND_IP },
     { key: `ip:${ip}`, limit: MAX_FAILURES_PER_IP },
   ];
 }

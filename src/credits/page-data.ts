@@ -1,4 +1,4 @@
-// Gathers what the Credits tab shows for one user; the routes only choose which part to render.
+// Gathers what the Credits tab's full page, its tables and its balance card show for one user.
 import type { Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
@@ -10,6 +10,8 @@ import { limitsSummary, type LimitsSummary } from '../limits/summary.ts';
 import { activeNotices } from '../limits/notices.ts';
 import { currentRates, modelLabel } from '../pricing/rates.ts';
 import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
+import { listApiKeys } from '../keys/keys.ts';
+import { listRecentPurchases } from '../billing/purchases.ts';
 import { cursorSecret, encodeCursor } from './cursor.ts';
 import { parseLedgerFilters, parseUsageFilters, queryString, type FilterErrors } from './filters.ts';
 import { activePackages, packageOffers } from './packages.ts';
@@ -23,14 +25,6 @@ export interface CreditsContext {
   config: Config;
   db: DB;
   clock: Clock;
-}
-
-export async function knownModels(db: DB): Promise<string[]> {
-  return (await db.selectFrom('rates').select('model').distinct().orderBy('model').execute()).map((r) => r.model);
-}
-
-export async function ownKeys(db: DB, userId: number): Promise<Pick<ApiKey, 'id' | 'name' | 'prefix'>[]> {
-  return db.selectFrom('api_keys').select(['id', 'name', 'prefix']).where('user_id', '=', userId).orderBy('id').execute();
 }
 
 export function modelLabels(rates: Rate[]): Map<string, string> {
@@ -59,9 +53,16 @@ export interface UsagePart {
   keys: Pick<ApiKey, 'id' | 'name' | 'prefix'>[];
 }
 
+/** The usage filters checked against this user's keys and the rate card: the table and the CSV export read them alike. */
+export async function readUsageFilters(db: DB, userId: number, query: Query) {
+  const [secret, keys, rates] = await Promise.all([cursorSecret(db), listApiKeys(db, userId), currentRates(db)]);
+  // currentRates has one row per model ever priced, so its models are every model a filter may name.
+  const parsed = parseUsageFilters(query, secret, rates.map((r) => r.model), keys.map((k) => k.id));
+  return { parsed, secret, keys, rates };
+}
+
 export async function loadUsagePart(ctx: CreditsContext, userId: number, query: Query): Promise<UsagePart> {
-  const [secret, models, keys, rates] = await Promise.all([cursorSecret(ctx.db), knownModels(ctx.db), ownKeys(ctx.db, userId), currentRates(ctx.db)]);
-  const parsed = parseUsageFilters(query, secret, models, keys.map((k) => k.id));
+  const { parsed, secret, keys, rates } = await readUsageFilters(ctx.db, userId, query);
   const common = { modelLabels: modelLabels(rates), publicUrl: ctx.config.publicUrl };
   if (!parsed.ok) {
     return { raw: parsed.raw, errors: parsed.errors, rates, keys, results: { ...common, rows: [], newerQuery: null, olderQuery: null, csvHref: '/credits/usage.csv', noUsageYet: false, errors: parsed.errors } };
@@ -109,7 +110,13 @@ export async function loadOverview(ctx: CreditsContext, userId: number): Promise
   return { wallet, rates, limits, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
 }
 
+/** The rest of the full tab: packages, spend this month, notices and recent purchases. */
 export async function loadPageExtras(ctx: CreditsContext, user: User) {
-  const [packages, spend, notices] = await Promise.all([activePackages(ctx.db), spendThisMonth(ctx.db, user.id, ctx.clock.now()), activeNotices(ctx.db, user.id, ctx.clock.now())]);
-  return { offers: packageOffers(packages), spend, notices, thresholdMc: user.low_balance_threshold_mc };
+  const [packages, spend, notices, purchases] = await Promise.all([
+    activePackages(ctx.db),
+    spendThisMonth(ctx.db, user.id, ctx.clock.now()),
+    activeNotices(ctx.db, user.id, ctx.clock.now()),
+    listRecentPurchases(ctx.db, user.id, 10),
+  ]);
+  return { offers: packageOffers(packages), spend, notices, purchases, thresholdMc: user.low_balance_threshold_mc };
 }

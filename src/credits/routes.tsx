@@ -1,6 +1,7 @@
 // /credits: the Credits tab and each of its parts at its own URL (a partial for htmx, the full page
 // otherwise), the usage detail, the estimator, and the CSV exports (session or Bearer key).
 import { Hono, type Context } from 'hono';
+import type { Child } from 'hono/jsx';
 import type { Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
@@ -11,25 +12,25 @@ import { render, wantsPartial } from '../web/render.tsx';
 import { currentRates } from '../pricing/rates.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { ledgerQuery } from '../ledger/ledger-queries.ts';
-import { usageDetail, usageQuery } from '../usage/usage-queries.ts';
+import { spendThisMonth, usageDetail, usageQuery } from '../usage/usage-queries.ts';
 import { batchedCsv } from '../exports/batched-export.ts';
 import { keyPrefixMap, LEDGER_HEADER, ledgerLine, USAGE_HEADER, usageLine } from '../exports/csv.ts';
 import { cursorSecret } from './cursor.ts';
 import { dismissNotice } from '../limits/notices.ts';
-import { estimateRequest, MAX_ESTIMATE_OUTPUT_TOKENS, MAX_ESTIMATE_TEXT_LENGTH, type Estimate } from './estimate.ts';
-import { parseLedgerFilters, parseUsageFilters, queryString } from './filters.ts';
-import { knownModels, loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, ownKeys, type CreditsContext } from './page-data.ts';
+import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
+import { parseLedgerFilters, queryString, type FilterErrors } from './filters.ts';
+import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, readUsageFilters, type CreditsContext } from './page-data.ts';
 import { CreditsPage } from '../../views/credits/credits-page.tsx';
-import { listRecentPurchases } from '../billing/purchases.ts';
 import { PurchasesList } from '../../views/billing/purchases-list.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
 import { UsageFilters, UsageResults } from '../../views/credits/usage-table.tsx';
 import { LedgerFilters, LedgerResults } from '../../views/credits/ledger-table.tsx';
 import { UsageDetailView } from '../../views/credits/usage-detail.tsx';
 import { EstimateResult, type EstimatorValues } from '../../views/credits/estimator.tsx';
+import { SpendThisMonth } from '../../views/credits/spend.tsx';
 import { PackagesGrid } from '../../views/credits/packages.tsx';
 import { RateCard } from '../../views/credits/rate-card.tsx';
-import { SpendThisMonth } from '../../views/credits/spend.tsx';
+import { activePackages, packageOffers } from './packages.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -50,7 +51,6 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
       loadUsagePart(ctx, user.id, parts.usageQuery ?? {}),
       loadLedgerPart(ctx, user.id, parts.ledgerQuery ?? {}),
     ]);
-    const purchases = await listRecentPurchases(db, user.id, 10);
     const estimator = parts.estimator ?? { values: { text: '', model: overview.rates[0]?.model ?? '', outputTokens: '' }, estimate: null };
     const status = usage.errors || ledger.errors ? 400 : estimator.errors ? 422 : 200;
     return render(c, config, {
@@ -72,7 +72,7 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
           usage={{ filters: { raw: usage.raw, rates: usage.rates, keys: usage.keys, errors: usage.errors ?? undefined }, results: usage.results }}
           ledger={{ raw: ledger.raw, filterErrors: ledger.errors ?? undefined, results: ledger.results }}
           estimator={estimator}
-          purchases={<PurchasesList purchases={purchases} />}
+          purchases={<PurchasesList purchases={extras.purchases} />}
         />
       ),
     });
@@ -80,35 +80,42 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
 
   app.get('/credits', (c) => fullPage(c));
 
-  app.get('/credits/usage', async (c) => {
-    if (!wantsPartial(c)) return fullPage(c, { usageQuery: c.req.query() });
-    const usage = await loadUsagePart(ctx, c.get('user')!.id, c.req.query());
+  /**
+   * A table at its own URL: the full page, or for htmx the results alone, pushing the canonical URL
+   * (no empty filters) rather than the form's raw query. A bad filter answers 400, and `view` adds
+   * the filter form out of band to mark the field (only then, so focus stays put otherwise).
+   */
+  async function tablePart<P extends { raw: Record<string, string>; errors: FilterErrors | null }>(
+    c: Context<AppEnv>,
+    path: '/credits/usage' | '/credits/ledger',
+    load: (userId: number, query: Query) => Promise<P>,
+    view: (part: P) => Child,
+  ) {
+    const query = c.req.query();
+    if (!wantsPartial(c)) return fullPage(c, path === '/credits/usage' ? { usageQuery: query } : { ledgerQuery: query });
+    const part = await load(c.get('user')!.id, query);
     c.header('Vary', 'HX-Request');
-    // The address bar gets the canonical URL (no empty filters) rather than the form's raw query.
-    c.header('HX-Push-Url', `/credits/usage${queryString(usage.raw)}`);
-    return c.html(
+    c.header('HX-Push-Url', `${path}${queryString(part.raw)}`);
+    return c.html(<>{view(part)}</>, part.errors ? 400 : 200);
+  }
+
+  app.get('/credits/usage', (c) =>
+    tablePart(c, '/credits/usage', (userId, query) => loadUsagePart(ctx, userId, query), (usage) => (
       <>
         <UsageResults {...usage.results} />
-        {/* The filter form marks the bad field; it is swapped out of band so focus stays put otherwise. */}
         {usage.errors ? <UsageFilters raw={usage.raw} rates={usage.rates} keys={usage.keys} errors={usage.errors} oob /> : null}
-      </>,
-      usage.errors ? 400 : 200,
-    );
-  });
+      </>
+    )),
+  );
 
-  app.get('/credits/ledger', async (c) => {
-    if (!wantsPartial(c)) return fullPage(c, { ledgerQuery: c.req.query() });
-    const ledger = await loadLedgerPart(ctx, c.get('user')!.id, c.req.query());
-    c.header('Vary', 'HX-Request');
-    c.header('HX-Push-Url', `/credits/ledger${queryString(ledger.raw)}`);
-    return c.html(
+  app.get('/credits/ledger', (c) =>
+    tablePart(c, '/credits/ledger', (userId, query) => loadLedgerPart(ctx, userId, query), (ledger) => (
       <>
         <LedgerResults {...ledger.results} />
         {ledger.errors ? <LedgerFilters raw={ledger.raw} errors={ledger.errors} oob /> : null}
-      </>,
-      ledger.errors ? 400 : 200,
-    );
-  });
+      </>
+    )),
+  );
 
   app.get('/credits/usage/:requestId', async (c) => {
     const detail = await usageDetail(db, c.get('user')!.id, c.req.param('requestId'));
@@ -124,29 +131,28 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
   app.post('/credits/estimate', async (c) => {
     const field = await formFields(c);
     const values: EstimatorValues = { text: field('text'), model: field('model'), outputTokens: field('output_tokens').trim() };
-    const rates = await currentRates(db);
-    const rate = rates.find((r) => r.model === values.model);
-    const errors: Record<string, string> = {};
-    if (!rate) errors.model = `Choose a model from the rate card.`;
-    if (values.text.length > MAX_ESTIMATE_TEXT_LENGTH) errors.text = `Paste at most ${MAX_ESTIMATE_TEXT_LENGTH.toLocaleString('en-US')} characters.`;
-    const outputTokens = values.outputTokens === '' ? 0 : /^\d{1,7}$/.test(values.outputTokens) ? Number(values.outputTokens) : NaN;
-    if (!(outputTokens >= 0 && outputTokens <= MAX_ESTIMATE_OUTPUT_TOKENS)) errors.output_tokens = `Expected output tokens must be a whole number from 0 to ${MAX_ESTIMATE_OUTPUT_TOKENS.toLocaleString('en-US')}.`;
-    const failed = Object.keys(errors).length > 0;
-    const wallet = await walletSummary(db, c.get('user')!.id);
-    const estimate = failed || values.text === '' ? null : estimateRequest(values.text, outputTokens, rate!, config.roundingMode, wallet.availableMc);
-    if (wantsPartial(c)) return c.html(<EstimateResult estimate={estimate} errors={failed ? errors : undefined} />, failed ? 422 : 200);
-    return fullPage(c, { estimator: { values, estimate, errors: failed ? errors : undefined } });
+    const parsed = parseEstimateForm(values, await currentRates(db));
+    const errors = parsed.ok ? undefined : parsed.errors;
+    let estimate: Estimate | null = null;
+    // The wallet is read only when there is an estimate to show (a valid form with some text).
+    if (parsed.ok && values.text !== '') {
+      const wallet = await walletSummary(db, c.get('user')!.id);
+      estimate = estimateRequest(values.text, parsed.outputTokens, parsed.rate, config.roundingMode, wallet.availableMc);
+    }
+    if (wantsPartial(c)) return c.html(<EstimateResult estimate={estimate} errors={errors} />, errors ? 422 : 200);
+    return fullPage(c, { estimator: { values, estimate, errors } });
   });
 
-  // Each part on its own, for htmx swaps from other pages.
+  // Every part of the tab also answers at its own URL (issue 4): a partial for htmx, the full page's
+  // frame around it otherwise. Each loads only what it shows.
   app.get('/credits/balance', async (c) => {
     const overview = await loadOverview(ctx, c.get('user')!.id);
     const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} />;
     return render(c, config, { title: 'Balance', current: '/credits', page: card, partial: card });
   });
   app.get('/credits/packages', async (c) => {
-    const [overview, extras] = await Promise.all([loadOverview(ctx, c.get('user')!.id), loadPageExtras(ctx, c.get('user')!)]);
-    const grid = () => <PackagesGrid offers={extras.offers} canBuy={overview.canBuy} />;
+    const offers = packageOffers(await activePackages(db));
+    const grid = () => <PackagesGrid offers={offers} canBuy={config.payments !== 'off'} />;
     return render(c, config, { title: 'Packages', current: '/credits', page: grid, partial: grid });
   });
   app.get('/credits/rates', async (c) => {
@@ -155,8 +161,8 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
     return render(c, config, { title: 'Rate card', current: '/credits', page: card, partial: card });
   });
   app.get('/credits/spend', async (c) => {
-    const [extras, rates] = await Promise.all([loadPageExtras(ctx, c.get('user')!), currentRates(db)]);
-    const spend = () => <SpendThisMonth spend={extras.spend} modelLabels={modelLabels(rates)} />;
+    const [monthSpend, rates] = await Promise.all([spendThisMonth(db, c.get('user')!.id, clock.now()), currentRates(db)]);
+    const spend = () => <SpendThisMonth spend={monthSpend} modelLabels={modelLabels(rates)} />;
     return render(c, config, { title: 'Spend this month', current: '/credits', page: spend, partial: spend });
   });
 
@@ -169,8 +175,7 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
 
   app.get('/credits/usage.csv', async (c) => {
     const userId = c.get('user')!.id;
-    const [secret, models, keys] = await Promise.all([cursorSecret(db), knownModels(db), ownKeys(db, userId)]);
-    const parsed = parseUsageFilters(c.req.query(), secret, models, keys.map((k) => k.id));
+    const { parsed, keys } = await readUsageFilters(db, userId, c.req.query());
     if (!parsed.ok) return c.text(`${Object.values(parsed.errors)[0]}\n`, 400);
     const prefixes = keyPrefixMap(keys);
     return csvResponse(`usage-${today(clock)}.csv`, batchedCsv(usageQuery(db, userId, parsed.filters), USAGE_HEADER, (row) => usageLine(row, prefixes)));

@@ -1,6 +1,7 @@
 // GET /v1/usage/{requestId}: one call's usage row as JSON with exactly DESIGN §3's fields, scoped to its owner.
 import { creditsNumber } from '../pricing/format.ts';
 import type { DB } from '../db/connect.ts';
+import { usageDetail } from '../usage/usage-queries.ts';
 
 export interface UsageRecord {
   requestId: string;
@@ -22,18 +23,11 @@ export interface UsageRecord {
   apiKey: string | null;
 }
 
-
 /** null for an unknown request id and for another user's: both answer 404. */
 export async function findUsageRecord(db: DB, userId: number, requestId: string): Promise<UsageRecord | null> {
-  const row = await db
-    .selectFrom('usage as u')
-    .leftJoin('api_keys as k', 'k.id', 'u.api_key_id')
-    .selectAll('u')
-    .select('k.prefix as key_prefix')
-    .where('u.request_id', '=', requestId)
-    .where('u.user_id', '=', userId)
-    .executeTakeFirst();
-  if (!row) return null;
+  const detail = await usageDetail(db, userId, requestId);
+  if (!detail) return null;
+  const { usage: row, apiKey } = detail;
   return {
     requestId: row.request_id,
     createdAt: new Date(row.created_at_ms).toISOString(),
@@ -54,6 +48,6 @@ export async function findUsageRecord(db: DB, userId: number, requestId: string)
     chargedMillicredits: row.charged_mc,
     shortfallCredits: creditsNumber(row.shortfall_mc),
     latencyMs: row.latency_ms,
-    apiKey: row.key_prefix ?? null,
+    apiKey: apiKey?.prefix ?? null,
   };
 }

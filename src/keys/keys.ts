@@ -65,7 +65,6 @@ export async function authenticateApiKey(db: DB, clock: Clock, key: string): Pro
   return { apiKey: { id: apiKeyId }, user };
 }
 
-export const DEFAULT_MAX_IN_FLIGHT = 10;
 export const MAX_MAX_IN_FLIGHT = 1_000;
 
 export interface KeyLimits {

@@ -33,26 +33,45 @@ export interface UsageDetail {
   apiKey: Pick<ApiKey, 'id' | 'name' | 'prefix'> | null;
 }
 
-/** undefined for another user's request id: the caller answers 404, never data. */
+/** undefined for another user's request id: the caller answers 404, never data. One statement: the row and its key. */
 export async function usageDetail(db: DB, userId: number, requestId: string): Promise<UsageDetail | undefined> {
-  const usage = await db.selectFrom('usage').selectAll().where('request_id', '=', requestId).where('user_id', '=', userId).executeTakeFirst();
-  if (!usage) return undefined;
-  const apiKey = usage.api_key_id === null ? null : ((await db.selectFrom('api_keys').select(['id', 'name', 'prefix']).where('id', '=', usage.api_key_id).executeTakeFirst()) ?? null);
-  return { usage, apiKey };
+  const row = await db
+    .selectFrom('usage as u')
+    .leftJoin('api_keys as k', 'k.id', 'u.api_key_id')
+    .selectAll('u')
+    .select(['k.id as key_id', 'k.name as key_name', 'k.prefix as key_prefix'])
+    .where('u.request_id', '=', requestId)
+    .where('u.user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { key_id, key_name, key_prefix, ...usage } = row;
+  return { usage, apiKey: key_id === null || key_name === null || key_prefix === null ? null : { id: key_id, name: key_name, prefix: key_prefix } };
 }
 
 export interface SpendLine {
-  label: string;
   chargedMc: number;
   calls: number;
+}
+
+export interface ModelSpendLine extends SpendLine {
+  model: string;
+}
+
+/** Data only: the page words it ("Playground", the key's name and prefix). */
+export interface KeySpendLine extends SpendLine {
+  /** null: the playground's calls (no key). */
+  apiKeyId: number | null;
+  /** null when the key row is not found. */
+  keyName: string | null;
+  keyPrefix: string | null;
 }
 
 export interface MonthSpend {
   month: string;
   totalMc: number;
   calls: number;
-  byModel: SpendLine[];
-  byKey: SpendLine[];
+  byModel: ModelSpendLine[];
+  byKey: KeySpendLine[];
 }
 
 /** From the monthly rollup (a handful of rows per user and month), never from the usage history. */
@@ -65,22 +84,26 @@ export async function spendThisMonth(db: DB, userId: number, nowMs: number): Pro
     .where('monthly_spend.user_id', '=', userId)
     .where('monthly_spend.month', '=', month)
     .execute();
-  const group = (labelOf: (r: (typeof rows)[number]) => string) => {
-    const lines = new Map<string, SpendLine>();
+  type Row = (typeof rows)[number];
+  const group = <L extends object>(idOf: (r: Row) => string | number, lineOf: (r: Row) => L): (L & SpendLine)[] => {
+    const lines = new Map<string | number, L & SpendLine>();
     for (const r of rows) {
-      const label = labelOf(r);
-      const line = lines.get(label) ?? { label, chargedMc: 0, calls: 0 };
+      const id = idOf(r);
+      const line = lines.get(id) ?? { ...lineOf(r), chargedMc: 0, calls: 0 };
       line.chargedMc += Number(r.charged_mc);
       line.calls += Number(r.calls);
-      lines.set(label, line);
+      lines.set(id, line);
     }
-    return [...lines.values()].sort((a, b) => b.chargedMc - a.chargedMc || a.label.localeCompare(b.label));
+    return [...lines.values()];
   };
   return {
     month,
     totalMc: rows.reduce((sum, r) => sum + Number(r.charged_mc), 0),
     calls: rows.reduce((sum, r) => sum + Number(r.calls), 0),
-    byModel: group((r) => r.model),
-    byKey: group((r) => (r.api_key_id === 0 ? 'Playground' : r.key_name ? `${r.key_name} (${r.key_prefix}…)` : `key ${r.api_key_id}`)),
+    byModel: group((r) => r.model, (r) => ({ model: r.model })).sort((a, b) => b.chargedMc - a.chargedMc || a.model.localeCompare(b.model)),
+    // The rollup stores the playground's calls under api_key_id 0.
+    byKey: group((r) => r.api_key_id, (r) => ({ apiKeyId: r.api_key_id === 0 ? null : r.api_key_id, keyName: r.key_name, keyPrefix: r.key_prefix })).sort(
+      (a, b) => b.chargedMc - a.chargedMc || (a.apiKeyId ?? 0) - (b.apiKeyId ?? 0),
+    ),
   };
 }

@@ -1,5 +1,9 @@
 // Sign-in, sign-up and password-reset forms; each is both the partial htmx swaps and part of its page.
 import { Field, FormError, HtmxForm } from '../form.tsx';
+import { MIN_PASSWORD_LENGTH } from '../../src/auth/hasher.ts';
+
+/** Under every new-password field; follows the rule passwordProblem checks. */
+export const NEW_PASSWORD_HINT = `At least ${MIN_PASSWORD_LENGTH} characters.`;
 
 export interface AuthFormProps {
   email?: string;
@@ -35,7 +39,7 @@ export function SignupForm(props: AuthFormProps) {
   return (
     <HtmxForm action="/signup" id="signup-form">
       <Field label="Email" name="email" type="email" value={props.email} autocomplete="username" required error={errors.email} />
-      <Field label="Password" name="password" type="password" autocomplete="new-password" required error={errors.password} hint="At least 8 characters." />
+      <Field label="Password" name="password" type="password" autocomplete="new-password" required error={errors.password} hint={NEW_PASSWORD_HINT} />
       <p>
         <button type="submit">Create account</button>
       </p>
@@ -74,7 +78,7 @@ export function ResetForm(props: { token: string; errors?: Record<string, string
   return (
     <HtmxForm action={`/reset/${props.token}`} id="reset-form">
       <FormError message={errors.form} />
-      <Field label="New password" name="password" type="password" autocomplete="new-password" required error={errors.password} hint="At least 8 characters." />
+      <Field label="New password" name="password" type="password" autocomplete="new-password" required error={errors.password} hint={NEW_PASSWORD_HINT} />
       <p>
         <button type="submit">Set new password</button>
       </p>

@@ -8,17 +8,16 @@ import { LimitsSummaryView } from './limits-summary.tsx';
 export interface BalanceCardProps {
   wallet: WalletSummary;
   /** From isOutOfCredits: the same rule the gateway refuses calls by. */
-  outOfCredits?: boolean;
+  outOfCredits: boolean;
   /** False when PAYMENTS=off: credits come from the operator. */
-  canBuy?: boolean;
-  /** Auto-recharge and caps; loadBalanceCard gives every page the same card. */
-  limits?: LimitsSummary;
+  canBuy: boolean;
+  /** Auto-recharge and caps; loadOverview gives every page the same card. */
+  limits: LimitsSummary;
   oob?: boolean;
 }
 
 export function BalanceCard(props: BalanceCardProps) {
-  const { wallet } = props;
-  const canBuy = props.canBuy ?? true;
+  const { wallet, canBuy } = props;
   return (
     <section
       id="balance-card"
@@ -55,7 +54,7 @@ export function BalanceCard(props: BalanceCardProps) {
           Add credits
         </a>
       ) : null}
-      {props.limits ? <LimitsSummaryView limits={props.limits} /> : null}
+      <LimitsSummaryView limits={props.limits} />
     </section>
   );
 }

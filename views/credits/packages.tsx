@@ -1,8 +1,8 @@
 // The packages grid: price, credits, bonus, $ per 1k credits, savings against Starter, a Best value
 // badge, and a Buy form per card that disables itself while it submits (no double purchase).
 import type { PackageOffer } from '../../src/credits/packages.ts';
-import { priceText } from '../../src/billing/money.ts';
-import { creditsRoundedDown, percentFromTenths } from '../money.ts';
+import { creditsAmountText, priceText } from '../../src/billing/money.ts';
+import { percentFromTenths } from '../money.ts';
 
 function dollarsPer1k(millicents: number): string {
   const tenthsOfCent = Math.round(millicents / 100);
@@ -22,9 +22,9 @@ export function PackagesGrid(props: { offers: PackageOffer[]; canBuy: boolean })
             </h3>
             <p class="price">{priceText(offer.pkg.price_cents, offer.pkg.currency)}</p>
             <p class="package-credits" data-mc={offer.pkg.credits_mc}>
-              {creditsRoundedDown(offer.pkg.credits_mc).replace(/\.00$/, '')} credits
+              {creditsAmountText(offer.pkg.credits_mc)} credits
             </p>
-            <p class="package-bonus">{offer.bonusMc > 0 ? `includes +${creditsRoundedDown(offer.bonusMc).replace(/\.00$/, '')} bonus (${percentFromTenths(offer.bonusTenthsPercent)})` : 'no bonus'}</p>
+            <p class="package-bonus">{offer.bonusMc > 0 ? `includes +${creditsAmountText(offer.bonusMc)} bonus (${percentFromTenths(offer.bonusTenthsPercent)})` : 'no bonus'}</p>
             <p class="muted per-1k">{dollarsPer1k(offer.millicentsPer1kCredits)} per 1k credits</p>
             {offer.savingsTenthsPercent > 0 ? <p class="savings">Save {percentFromTenths(offer.savingsTenthsPercent)} vs Starter</p> : null}
             {props.canBuy ? (

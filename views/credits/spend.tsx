@@ -1,8 +1,16 @@
 // Spend this month: the UTC month's total, by model and by API key, from the monthly rollup.
-import type { MonthSpend, SpendLine } from '../../src/usage/usage-queries.ts';
+import type { KeySpendLine, MonthSpend, SpendLine } from '../../src/usage/usage-queries.ts';
 import { creditsDisplay, tokensDisplay } from '../money.ts';
+import { keyLabel } from '../labels.ts';
 
-function Lines(props: { title: string; lines: SpendLine[] }) {
+type LabelledLine = SpendLine & { label: string };
+
+function keyLineLabel(line: KeySpendLine): string {
+  if (line.apiKeyId === null) return 'Playground';
+  return line.keyName !== null && line.keyPrefix !== null ? keyLabel({ name: line.keyName, prefix: line.keyPrefix }) : `key ${line.apiKeyId}`;
+}
+
+function Lines(props: { title: string; lines: LabelledLine[] }) {
   return (
     <div>
       <h3>{props.title}</h3>
@@ -26,7 +34,8 @@ function Lines(props: { title: string; lines: SpendLine[] }) {
 }
 
 export function SpendThisMonth(props: { spend: MonthSpend; modelLabels: Map<string, string> }) {
-  const byModel = props.spend.byModel.map((line) => ({ ...line, label: props.modelLabels.get(line.label) ?? line.label }));
+  const byModel = props.spend.byModel.map((line) => ({ ...line, label: props.modelLabels.get(line.model) ?? line.model }));
+  const byKey = props.spend.byKey.map((line) => ({ ...line, label: keyLineLabel(line) }));
   return (
     <section id="spend" class="card" aria-labelledby="spend-title">
       <h2 id="spend-title">Spend this month</h2>
@@ -38,7 +47,7 @@ export function SpendThisMonth(props: { spend: MonthSpend; modelLabels: Map<stri
       </p>
       <div class="spend-split">
         <Lines title="By model" lines={byModel} />
-        <Lines title="By API key" lines={props.spend.byKey} />
+        <Lines title="By API key" lines={byKey} />
       </div>
     </section>
   );

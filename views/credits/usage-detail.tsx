@@ -3,6 +3,8 @@
 import type { UsageDetail } from '../../src/usage/usage-queries.ts';
 import { costMc, costMicrocredits } from '../../src/pricing/cost.ts';
 import { creditsDisplay, tokensDisplay } from '../money.ts';
+import { keyLabel } from '../labels.ts';
+import { utcDateTime } from '../time.ts';
 
 const STATUS_TEXT = { ok: 'Completed', aborted: 'Aborted (the client went away)', upstream_error: 'Upstream error' } as const;
 
@@ -25,7 +27,7 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
       </p>
       <dl class="facts">
         <dt>Date (UTC)</dt>
-        <dd>{new Date(u.created_at_ms).toISOString().replace('T', ' ').replace('Z', '')}</dd>
+        <dd>{utcDateTime(u.created_at_ms)}</dd>
         <dt>Model</dt>
         <dd>{props.modelLabel}</dd>
         <dt>Status</dt>
@@ -36,7 +38,7 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         <dt>Latency</dt>
         <dd>{tokensDisplay(u.latency_ms)} ms</dd>
         <dt>API key</dt>
-        <dd>{props.detail.apiKey ? `${props.detail.apiKey.name} (${props.detail.apiKey.prefix}…)` : 'none (playground)'}</dd>
+        <dd>{props.detail.apiKey ? keyLabel(props.detail.apiKey) : 'none (playground)'}</dd>
         {u.upstream_response_id ? (
           <>
             <dt>Upstream response id</dt>

@@ -6,6 +6,7 @@ import { utcDateTime } from '../time.ts';
 import { FirstCall } from './first-call.tsx';
 import { DateFilters, FilterErrorList, FilterForm, invalid, TableFooter } from './table-parts.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
+import { keyLabel } from '../labels.ts';
 
 export interface UsageResultsProps {
   rows: Usage[];
@@ -113,7 +114,7 @@ export function UsageFilters(props: UsageFiltersProps) {
           </option>
           {props.keys.map((k) => (
             <option value={String(k.id)} selected={props.raw.key === String(k.id)}>
-              {`${k.name} (${k.prefix}…)`}
+              {keyLabel(k)}
             </option>
           ))}
         </select>

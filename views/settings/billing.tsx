@@ -2,10 +2,10 @@
 // one form posted whole; amounts in credits.
 import type { Package, Rate } from '../../src/db/schema.ts';
 import type { BillingSettings, SettingsForm } from '../../src/limits/settings.ts';
-import { creditsText } from '../../src/pricing/format.ts';
 import { Field, FormError } from '../form.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
-import { creditsRoundedDown } from '../money.ts';
+import { creditsAmountText } from '../../src/billing/money.ts';
+import { optionalCredits } from '../money.ts';
 
 /** The form's values are exactly what the settings parser reads. */
 export type BillingFormValues = SettingsForm;
@@ -24,8 +24,6 @@ export interface BillingFormProps {
   canBuy: boolean;
   saved?: boolean;
 }
-
-const optionalCredits = (mc: number | null | undefined) => (mc === null || mc === undefined ? '' : creditsText(mc).replace(/\.000$/, ''));
 
 export function formValuesFrom(settings: BillingSettings, rates: Rate[]): BillingFormValues {
   return {
@@ -77,7 +75,7 @@ export function BillingForm(props: BillingFormProps) {
             <option value="">Choose a package</option>
             {props.packages.map((p) => (
               <option value={p.id} selected={v.auto_recharge_package === p.id}>
-                {`${p.name}: ${creditsRoundedDown(p.credits_mc).replace(/\.00$/, '')} credits`}
+                {`${p.name}: ${creditsAmountText(p.credits_mc)} credits`}
               </option>
             ))}
           </select>
