@@ -17,6 +17,7 @@ import { settingsRoutes } from './limits/routes.tsx';
 import { apiRoutes } from './api/routes.ts';
 import { createGateway } from './gateway/create.ts';
 import type { Gateway } from './gateway/gateway.ts';
+import { errorBody } from './gateway/openai-wire.ts';
 import { gatewayRoutes } from './gateway/routes.ts';
 import { playgroundRoutes } from './playground/routes.tsx';
 import { currentRates } from './pricing/rates.ts';
@@ -108,13 +109,12 @@ export function createApp(config: Config, deps: AppDeps) {
   app.route('/', billingRoutes(config, { db: deps.db, clock: deps.clock, log }));
   app.route('/', settingsRoutes(config, deps.db, deps.clock));
   app.route('/', playgroundRoutes(config, deps.db, deps.clock, gateway));
-  // Before apiRoutes: its /v1/* key check would otherwise run a second time for these routes.
   app.route('/', gatewayRoutes(gateway, deps.db, deps.clock, `${config.publicUrl}/credits#packages`));
   app.route('/', apiRoutes(deps.db, deps.clock));
 
   app.notFound((c) => {
     if (c.req.path.startsWith('/v1/')) {
-      return c.json({ error: { message: `Unknown route ${c.req.method} ${c.req.path}`, type: 'invalid_request_error', code: 'not_found', param: null } }, 404);
+      return c.json(errorBody(`Unknown route ${c.req.method} ${c.req.path}`, 'invalid_request_error', 'not_found'), 404);
     }
     return render(c, config, { title: 'Not found', status: 404, page: () => (
       <>
@@ -134,7 +134,7 @@ export function createApp(config: Config, deps: AppDeps) {
     // Only the error's name and message: no headers, bodies or keys reach the log.
     log(`error ${c.req.method} ${c.req.path}: ${error.name}: ${error.message}`);
     if (c.req.path.startsWith('/v1/')) {
-      return c.json({ error: { message: 'Something went wrong on our side. Please try again.', type: 'server_error', code: 'internal_error', param: null } }, 500);
+      return c.json(errorBody('Something went wrong on our side. Please try again.', 'server_error', 'internal_error'), 500);
     }
     return c.text('Something went wrong on our side. Please try again.', 500);
   });

@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createTransport } from 'nodemailer';
 import { grantCredits } from '../src/ledger/credits.ts';
+import { placeHold, settleHold } from '../src/ledger/holds.ts';
 import { loadConfig } from '../src/config.ts';
 import { billingDeps } from '../src/billing/deps.ts';
 import { startCheckout } from '../src/billing/checkout.ts';
@@ -11,7 +12,7 @@ import { fulfilCheckoutSession } from '../src/billing/fulfil.ts';
 import type { DemoGateway } from '../src/billing/demo-gateway.ts';
 import { audit } from '../src/ledger/audit.ts';
 import { deliverDueMail, retryDelayMs } from '../src/mail/worker.ts';
-import { freshDb, makeUser, type TestDb } from './helpers/db.ts';
+import { freshDb, makeUser, rateOf, type TestDb } from './helpers/db.ts';
 import { makeCall } from './helpers/usage.ts';
 import { startSmtp, type TestSmtp } from './helpers/smtp.ts';
 
@@ -65,6 +66,23 @@ alerts('no email without a crossing, and none when the threshold is 0', async ({
   for (let i = 0; i < 5; i++) await makeCall(t.db, t.clock, off.id, { model: 'gpt-4o', inputTokens: 1_000, outputTokens: 1_000 });
   await deliver(t, smtp);
   assert.is(smtp.received.length, 0);
+});
+
+alerts('no email when the settle that crosses also starts an auto-recharge', async ({ t, smtp }) => {
+  const user = await makeUser(t.db, t.clock, 'recharging@example.com');
+  await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 510_000, reason: 'start' });
+  // The hold is placed while auto-recharge is off, so the settle is what starts the recharge.
+  const hold = await placeHold(t.db, t.clock, { userId: user.id, apiKeyId: null, requestId: 'req_crossing', rate: await rateOf(t.db, 'gpt-4o-mini'), roundingMode: 'exact', amountMc: 20_000, ttlMs: 60_000 });
+  await t.db.insertInto('saved_cards').values({ user_id: user.id, payment_method_id: 'pm_1', brand: 'visa', last4: '4242', created_at_ms: t.clock.now() }).execute();
+  await t.db
+    .insertInto('billing_settings')
+    .values({ user_id: user.id, auto_recharge_enabled: 1, auto_recharge_threshold_mc: 500_000, auto_recharge_package_id: 'starter', auto_recharge_monthly_limit: 3, monthly_cap_mc: null, updated_at_ms: t.clock.now() })
+    .execute();
+  // 12 credits: 510 → 498, below the alert's 500 and the recharge's 500 in the same settle.
+  await settleHold(t.db, t.clock, hold.id, { tokens: { inputTokens: 1_000, cachedInputTokens: 0, outputTokens: 1_000 }, status: 'ok', estimated: false, latencyMs: 1 });
+  assert.equal((await t.db.selectFrom('auto_recharges').select('status').where('user_id', '=', user.id).execute()).map((r) => r.status), ['pending']);
+  await deliver(t, smtp);
+  assert.is(lowMails(smtp).length, 0);
 });
 
 alerts('SMTP down when the balance crosses: the alert waits in the outbox and is sent once when it is back', async ({ t, smtp }) => {

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { rawSqlite } from '../src/db/connect.ts';
 import { audit } from '../src/ledger/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
-import { placeHold, settleHold } from '../src/ledger/holds.ts';
+import { placeHold, settleHold, voidHold } from '../src/ledger/holds.ts';
 import { freshDb, makeUser, rateOf, type TestDb } from './helpers/db.ts';
 
 const broken = suite<{ t: TestDb; userId: number }>('audit');
@@ -71,6 +71,37 @@ broken('3: a usage deduction with no usage row behind it', async ({ t, userId })
   await sql`insert into ledger_entries (user_id, type, amount_mc, balance_after_mc, reference, idempotency_key, created_at_ms)
             values (${userId}, 'usage', 0, 63000, 'req_ghost', 'usage:req_ghost', 1)`.execute(t.db);
   assert.equal(await invariantsBroken(t), [3]);
+});
+
+broken('3: the clean books keep a clean rollup: aborted and erred settles count, a void does not, a call counts in its hold\'s month', async ({ t, userId }) => {
+  const rate = await rateOf(t.db, 'gpt-4o-mini');
+  const outcome = (status: 'aborted' | 'upstream_error') => ({ tokens: { inputTokens: 100, cachedInputTokens: 0, outputTokens: 10 }, status, estimated: true, latencyMs: 1 });
+  const hold = (requestId: string) => placeHold(t.db, t.clock, { userId, apiKeyId: null, requestId, rate, roundingMode: 'exact', amountMc: 2_000, ttlMs: 60 * 60_000 });
+  await settleHold(t.db, t.clock, (await hold('req_aborted')).id, outcome('aborted'));
+  await voidHold(t.db, t.clock, (await hold('req_voided')).id, outcome('upstream_error'));
+  t.clock.set(Date.UTC(2026, 10, 30, 23, 59));
+  const late = await hold('req_late');
+  t.clock.set(Date.UTC(2026, 11, 1, 0, 1));
+  await settleHold(t.db, t.clock, late.id, outcome('upstream_error'));
+  const rollup = await t.db.selectFrom('monthly_spend').select(['month', 'calls']).orderBy('month').execute();
+  assert.equal(rollup.map((r) => [r.month, Number(r.calls)]), [['2026-11', 3]]);
+  assert.equal(await audit(t.db), []);
+});
+
+broken('3: a monthly rollup that differs from the settled usage rows', async ({ t }) => {
+  await sql`update monthly_spend set charged_mc = charged_mc + 1`.execute(t.db);
+  const violations = await audit(t.db);
+  assert.equal([...new Set(violations.map((v) => v.invariant))], [3]);
+  assert.match(violations[0]!.detail, /monthly spend of user \d+, 2026-11, gpt-4o-mini, key 0: \d+ mc in 1 calls but settled usage is/);
+});
+
+broken('3: a monthly rollup that miscounts calls, or is missing', async ({ t }) => {
+  await sql`update monthly_spend set calls = calls + 1`.execute(t.db);
+  assert.equal(await invariantsBroken(t), [3]);
+  await sql`delete from monthly_spend`.execute(t.db);
+  const violations = await audit(t.db);
+  assert.equal([...new Set(violations.map((v) => v.invariant))], [3]);
+  assert.match(violations[0]!.detail, /missing, but settled usage is \d+ mc in 1 calls/);
 });
 
 broken('5: an old rate version edited after it was applied', async ({ t }) => {

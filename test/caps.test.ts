@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { placeHold, settleHold, voidHold } from '../src/ledger/holds.ts';
 import { holdAmountMc } from '../src/pricing/limits.ts';
 import { affordableOutputTokens } from '../src/pricing/cost.ts';
 import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts';
@@ -118,6 +119,23 @@ caps('the month rolls over: a cap reached in November allows calls again in Dece
   assert.is(refused.status, 402);
   h.clock.set(Date.UTC(2026, 11, 1, 0, 1));
   await call(account, 'gpt-4o-mini', 500, false);
+});
+
+caps('a November hold settled in December counts against November only: December\'s pending holds raise no November notice', async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  const rate = await rateOf(h.db, 'gpt-4o-mini');
+  await setMonthlyCap(h, account.userId, 100_000);
+  const hold = (requestId: string, amountMc: number) =>
+    placeHold(h.db, h.clock, { userId: account.userId, apiKeyId: account.apiKeyId, requestId, rate, roundingMode: 'exact', amountMc, ttlMs: 60 * 60_000 });
+  h.clock.set(Date.UTC(2026, 10, 30, 23, 50));
+  const november = await hold('req_november', 5_000);
+  h.clock.set(Date.UTC(2026, 11, 1, 0, 1));
+  // 90% of the cap held in December: it is December's spending, not November's.
+  const december = await hold('req_december', 90_000);
+  await settleHold(h.db, h.clock, november.id, { tokens: { inputTokens: 100, cachedInputTokens: 0, outputTokens: 100 }, status: 'ok', estimated: false, latencyMs: 1 });
+  const raised = await h.db.selectFrom('notices').select('dedupe_key').execute();
+  await voidHold(h.db, h.clock, december.id);
+  assert.equal(raised, []);
 });
 
 caps('notices at 80% and at 100% of a cap: once each per month, with an email and a banner', async ({ h }) => {

@@ -81,7 +81,7 @@ test('output limits around the edge of a budget: the limit is what the budget af
     for (const choices of [1, 3]) {
       const edgeMc = holdAmountMc(mini, mode, 216, 1_000, choices);
       for (let remainingMc = edgeMc - 3_000; remainingMc <= edgeMc + 3_000; remainingMc += 250) {
-        const budgets = [{ remainingMc, scope: 'balance' }];
+        const budgets = [{ remainingMc, cap: null }];
         const affords = Math.floor(affordableOutputTokens(remainingMc, 216, mini, mode) / choices);
         // Without max_tokens: capped to what the budget affords (at most 1,000 here).
         const open = decideOutputLimit({ rates: mini, mode, holdInputTokens: 216, requestedOutputTokens: null, modelMaxOutputTokens: 1_000, choices, budgets });

@@ -1,7 +1,9 @@
 // The playground: a form to send one prompt, and the reply with what it cost (or the out-of-credits call to action).
 import type { Rate } from '../src/db/schema.ts';
 import { creditsText } from '../src/pricing/format.ts';
+import { modelLabel } from '../src/pricing/rates.ts';
 import { Field } from './form.tsx';
+import { tokensDisplay } from './money.ts';
 
 export interface PlaygroundValues {
   model: string;
@@ -20,7 +22,7 @@ export type PlaygroundResult =
       cachedInputTokens: number;
       outputTokens: number;
       estimated: boolean;
-      /** The output limit the balance imposed, when it was lowered. */
+      /** The output limit your balance and caps allowed, when it was lowered. */
       cappedOutputTokens: number | null;
     }
   | { kind: 'out-of-credits'; message: string }
@@ -33,8 +35,6 @@ export interface PlaygroundPanelProps {
   errors?: Partial<Record<'model' | 'prompt' | 'max_tokens', string>>;
   result?: PlaygroundResult;
 }
-
-const perThousand = (amountMc: number) => creditsText(amountMc);
 
 function Reply(props: { result: Extract<PlaygroundResult, { kind: 'reply' }> }) {
   const { result } = props;
@@ -51,13 +51,13 @@ function Reply(props: { result: Extract<PlaygroundResult, { kind: 'reply' }> }) 
           {creditsText(result.chargedMc)} credits
         </strong>{' '}
         <span class="muted">
-          ({result.inputTokens.toLocaleString('en-US')} input tokens{result.cachedInputTokens > 0 ? `, ${result.cachedInputTokens.toLocaleString('en-US')} of them cached` : ''},{' '}
-          {result.outputTokens.toLocaleString('en-US')} output tokens{result.estimated ? ', counted here' : ''})
+          ({tokensDisplay(result.inputTokens)} input tokens{result.cachedInputTokens > 0 ? `, ${tokensDisplay(result.cachedInputTokens)} of them cached` : ''},{' '}
+          {tokensDisplay(result.outputTokens)} output tokens{result.estimated ? ', counted here' : ''})
         </span>
         . <a href={`/credits/usage/${result.requestId}`}>See how it was charged</a>
       </p>
       {result.cappedOutputTokens !== null ? (
-        <p class="muted">The reply was limited to {result.cappedOutputTokens.toLocaleString('en-US')} output tokens: what the available balance covers.</p>
+        <p class="muted">The reply was limited to {tokensDisplay(result.cappedOutputTokens)} output tokens: what your balance and caps allow.</p>
       ) : null}
     </section>
   );
@@ -116,13 +116,13 @@ export function PlaygroundPanel(props: PlaygroundPanelProps) {
           <select id="field-model" name="model" aria-invalid={errors.model ? 'true' : undefined} aria-describedby={errors.model ? 'field-model-error' : undefined}>
             {props.rates.map((rate) => (
               <option value={rate.model} selected={rate.model === values.model}>
-                {rate.label} · {rate.model}
+                {modelLabel(rate)}
               </option>
             ))}
           </select>
           <p class="hint muted" id="field-model-rates">
             Credits per 1k tokens, input / output:{' '}
-            {props.rates.map((rate, index) => `${index > 0 ? ' · ' : ''}${rate.model} ${perThousand(rate.input_mc_per_1k)} / ${perThousand(rate.output_mc_per_1k)}`).join('')}
+            {props.rates.map((rate, index) => `${index > 0 ? ' · ' : ''}${rate.model} ${creditsText(rate.input_mc_per_1k)} / ${creditsText(rate.output_mc_per_1k)}`).join('')}
           </p>
           {errors.model ? (
             <p class="field-error" id="field-model-error">
@@ -147,7 +147,7 @@ export function PlaygroundPanel(props: PlaygroundPanelProps) {
           value={values.maxTokens}
           error={errors.max_tokens}
           inputmode="numeric"
-          hint="Leave empty to let your available balance decide. The call holds credits for this many tokens while it runs."
+          hint="Leave empty to let your balance and caps decide. The call holds credits for this many tokens while it runs."
         />
         <p>
           <button type="submit">Send</button> <span class="htmx-indicator muted">Waiting for the model…</span>

@@ -10,9 +10,10 @@ import type { AppEnv } from '../web/env.ts';
 
 export function apiRoutes(db: DB, clock: Clock) {
   const app = new Hono<AppEnv>();
-  app.use('/v1/*', requireApiKey(db, clock));
+  // Per route, as gatewayRoutes does: a path-wide check would also run on the other /v1 routes.
+  const auth = requireApiKey(db, clock);
 
-  app.get('/v1/models', async (c) => {
+  app.get('/v1/models', auth, async (c) => {
     const rates = await currentRates(db);
     return c.json({
       object: 'list',
@@ -20,7 +21,7 @@ export function apiRoutes(db: DB, clock: Clock) {
     });
   });
 
-  app.get('/v1/credits', async (c) => {
+  app.get('/v1/credits', auth, async (c) => {
     const wallet = await walletSummary(db, c.get('user')!.id);
     return c.json({
       balanceCredits: creditsNumber(wallet.balanceMc),

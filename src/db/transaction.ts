@@ -1,5 +1,9 @@
 // Write transactions: one BEGIN IMMEDIATE each; optionally committed without fsync when losing it
 // on power failure is harmless (a hold dies with its call), durable otherwise (settles, credits).
+// A hold's transaction may also start an auto-recharge (a pending auto_recharges row). That row is
+// durable before the card is charged only because the recharge worker's first write (the attempts + 1
+// update in src/billing/auto-recharge.ts) is a FULL commit, whose fsync of the WAL takes every earlier
+// commit with it: that write must stay FULL and stay before the call to the payment provider.
 import type { Transaction } from 'kysely';
 import { rawRun, withDirectStatements } from './raw.ts';
 import { dbInfo, type DB } from './connect.ts';

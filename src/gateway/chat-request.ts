@@ -1,12 +1,13 @@
 // Validates a chat completion request body before anything is reserved: what is wrong is named by `param`.
 import { InvalidRequestError } from './errors.ts';
-import type { ChatInputMessage } from './tokens.ts';
+import type { ChatInput, ChatInputMessage } from './tokens.ts';
 
 /** The parts of the body the gateway acts on; `body` is forwarded upstream as given (plus the limit). */
 export interface ChatRequest {
   body: Record<string, unknown>;
   model: string;
-  messages: ChatInputMessage[];
+  /** What reaches the model as input, as checked here: the hold's token count reads it. */
+  input: ChatInput;
   stream: boolean;
   /** The client asked for the usage chunk at the end of its stream. */
   wantsUsage: boolean;
@@ -138,7 +139,7 @@ export function parseChatRequest(value: unknown): ChatRequest {
   return {
     body,
     model: body.model,
-    messages,
+    input: { messages, tools: body.tools, functions: body.functions, response_format: body.response_format },
     stream,
     wantsUsage,
     requestedOutputTokens: maxCompletionTokens ?? maxTokens,

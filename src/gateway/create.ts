@@ -1,5 +1,4 @@
 // Builds the gateway from the configuration: the upstream client (or the demo model), rounding and TTLs.
-import type OpenAI from 'openai';
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/connect.ts';
@@ -9,8 +8,6 @@ import { createUpstreamClient } from './upstream.ts';
 export interface GatewayDeps {
   db: DB;
   clock: Clock;
-  /** Tests and the benchmark may pass their own client; otherwise one is made from the config. */
-  client?: OpenAI;
   log?: (line: string) => void;
 }
 
@@ -19,7 +16,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
   return new Gateway({
     db: deps.db,
     clock: deps.clock,
-    client: deps.client ?? createUpstreamClient({ apiKey: config.openaiApiKey, baseUrl: config.openaiBaseUrl, timeoutMs: upstreamTimeoutMs }),
+    client: createUpstreamClient({ apiKey: config.openaiApiKey, baseUrl: config.openaiBaseUrl, timeoutMs: upstreamTimeoutMs }),
     roundingMode: config.roundingMode,
     holdTtlMs: config.holdTtlSeconds * 1000,
     upstreamTimeoutMs,

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../clock.ts';
+import { defaultRates } from '../seed.ts';
 import {
   JSON_HEADERS,
   SSE_HEADERS,
@@ -18,7 +19,7 @@ import {
 import { countChatInputTokens, countTextTokens, splitTextByTokens, truncateTextToTokens, type ChatInput, type ChatInputMessage } from './tokens.ts';
 
 /** The models the demo answers: those of the default rate card. */
-export const DEMO_MODELS: readonly string[] = ['gpt-4o-mini', 'gpt-4o'];
+export const DEMO_MODELS: readonly string[] = defaultRates.map((rate) => rate.model);
 
 /** The shape of the openai SDK's `fetch` option (and of the global fetch). */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;

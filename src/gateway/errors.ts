@@ -27,8 +27,6 @@ export interface OutOfCreditsDetails {
   holdInputTokens: number;
   /** True when the budget does not even pay for the prompt. */
   promptNotCovered: boolean;
-  /** Which budget refused: always "balance" here; a cap refuses with BudgetExceededError. */
-  scope: string;
 }
 
 /** The hold could not be placed: 402 insufficient_credits. */

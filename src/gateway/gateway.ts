@@ -13,16 +13,17 @@ import { createHoldBatcher, type HoldBatcher } from '../ledger/hold-batch.ts';
 import type { CallLimits } from '../limits/call-limits.ts';
 import { voidHold, type CallOutcome, type SettleResult } from '../ledger/holds.ts';
 import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.ts';
-import { affordableOutputTokens, costMc, type TokenCounts } from '../pricing/cost.ts';
-import { decideOutputLimit, type Budget } from '../pricing/limits.ts';
-import { assertKeyHasRoom, BudgetExceededError, capBudgets, capUses, type CapUse } from '../limits/caps.ts';
+import { costMc, type TokenCounts } from '../pricing/cost.ts';
+import { decideOutputLimit, type Budget, type LimitRefusal } from '../pricing/limits.ts';
+import { holdInputTokens } from '../pricing/margin.ts';
+import { assertKeyHasRoom, BudgetExceededError, capUses } from '../limits/caps.ts';
 import { currentRate } from '../pricing/rates.ts';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { CallAbortedError, CallStopped, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type StopReason } from './errors.ts';
 import { InFlightCalls } from './in-flight.ts';
 import { SSE_DONE, errorBody, sseFrame } from './openai-wire.ts';
 import { ReceivedOutput } from './output-text.ts';
-import { countChatInputTokens, holdInputTokens, type ChatInput } from './tokens.ts';
+import { countChatInputTokens } from './tokens.ts';
 import { classifyUpstreamError } from './upstream.ts';
 import { upstreamFailureBody } from './replies.ts';
 
@@ -36,10 +37,6 @@ export interface GatewayOptions {
   upstreamTimeoutMs: number;
   /** The operator's upstream key, only so it can be kept out of anything passed on. */
   operatorKey: string | null;
-  /** Group-commits holds (one is made when not given). */
-  holds?: HoldBatcher;
-  /** Group-commits settles (one is made when not given). */
-  settler?: SettleBatcher;
   log?: (line: string) => void;
 }
 
@@ -126,8 +123,8 @@ export class Gateway {
     this.log = options.log ?? ((line) => console.error(line));
     // A call alone in flight has no one to share a commit with: its writes go at once.
     const alone = () => this.inFlight.size <= 1;
-    this.holds = options.holds ?? createHoldBatcher(options.db, options.clock, { alone });
-    this.settler = options.settler ?? createSettleBatcher(options.db, options.clock, { alone });
+    this.holds = createHoldBatcher(options.db, options.clock, { alone });
+    this.settler = createSettleBatcher(options.db, options.clock, { alone });
   }
 
   /**
@@ -184,20 +181,45 @@ export class Gateway {
 
   /**
    * The budgets an output limit must fit, read inside the hold's own transaction so concurrent calls
-   * cannot overshoot any of them: the available balance, and every cap that applies (issue 7).
-   * Also refuses a key that already has its limit of calls in flight.
+   * cannot overshoot any of them: the available balance, and what is left of every cap that applies
+   * (issue 7), each carrying its cap for the refusal. Also refuses a key that already has its limit
+   * of calls in flight.
    */
-  protected async budgets(caller: Caller, model: string, limits: CallLimits, trx: Trx): Promise<{ budgets: Budget[]; caps: CapUse[] }> {
+  protected async budgets(caller: Caller, model: string, limits: CallLimits, trx: Trx): Promise<Budget[]> {
     if (caller.apiKeyId !== null) assertKeyHasRoom(caller.apiKeyId, limits.keyInFlight);
     const caps = await capUses(trx, { userId: caller.userId, apiKeyId: caller.apiKeyId, model }, this.options.clock.now(), limits.caps);
-    return { budgets: [{ remainingMc: limits.availableMc, scope: 'balance' }, ...capBudgets(caps)], caps };
+    return [{ remainingMc: limits.availableMc, cap: null }, ...caps.map((cap) => ({ remainingMc: Math.max(0, cap.capMc - cap.spentMc), cap }))];
   }
 
   private async reserve(caller: Caller, request: ChatRequest, rate: Rate, started: Started): Promise<Reserved> {
     const { roundingMode } = this.options;
-    const countedInputTokens = countChatInputTokens(request.body as unknown as ChatInput);
+    const countedInputTokens = countChatInputTokens(request.input);
     const holdInput = holdInputTokens(countedInputTokens);
-    const promptCostMc = costMc({ inputTokens: holdInput, cachedInputTokens: 0, outputTokens: 0 }, rate, roundingMode);
+    const decide = (budgets: Budget[]) =>
+      decideOutputLimit({
+        rates: rate,
+        mode: roundingMode,
+        holdInputTokens: holdInput,
+        requestedOutputTokens: request.requestedOutputTokens,
+        modelMaxOutputTokens: rate.max_output_tokens,
+        choices: request.choices,
+        budgets,
+      });
+    // What the caller is told: a cap's refusal, or the available balance's.
+    const refuse = (refusal: LimitRefusal, heldMc: number): Error => {
+      const { cap, remainingMc } = refusal.budget;
+      if (cap) return new BudgetExceededError(cap, refusal.requiredMc);
+      return new OutOfCreditsError({
+        requiredMc: refusal.requiredMc,
+        availableMc: remainingMc,
+        heldMc,
+        maxAffordableOutputTokens: refusal.affordableOutputTokens,
+        requestedOutputTokens: refusal.requestedOutputTokens,
+        choices: request.choices,
+        holdInputTokens: holdInput,
+        promptNotCovered: costMc({ inputTokens: holdInput, cachedInputTokens: 0, outputTokens: 0 }, rate, roundingMode) > remainingMc,
+      });
+    };
     let outputLimit = 0;
     let capped = false;
     let hold: Hold;
@@ -212,32 +234,8 @@ export class Gateway {
         // Decided inside the hold's transaction, on the wallet as it is there: no other call can
         // take the credits between the decision and the hold.
         amountFor: async (limits, trx) => {
-          const { budgets, caps } = await this.budgets(caller, rate.model, limits, trx);
-          const decision = decideOutputLimit({
-            rates: rate,
-            mode: roundingMode,
-            holdInputTokens: holdInput,
-            requestedOutputTokens: request.requestedOutputTokens,
-            modelMaxOutputTokens: rate.max_output_tokens,
-            choices: request.choices,
-            budgets,
-          });
-          if (!decision.ok && decision.scope !== 'balance') {
-            throw new BudgetExceededError(caps.find((cap) => cap.scope === decision.scope)!, decision.requiredMc);
-          }
-          if (!decision.ok) {
-            throw new OutOfCreditsError({
-              requiredMc: decision.requiredMc,
-              availableMc: decision.remainingMc,
-              heldMc: limits.heldMc,
-              maxAffordableOutputTokens: decision.affordableOutputTokens,
-              requestedOutputTokens: decision.requestedOutputTokens,
-              choices: request.choices,
-              holdInputTokens: holdInput,
-              promptNotCovered: promptCostMc > decision.remainingMc,
-              scope: decision.scope,
-            });
-          }
+          const decision = decide(await this.budgets(caller, rate.model, limits, trx));
+          if (!decision.ok) throw refuse(decision, limits.heldMc);
           outputLimit = decision.outputTokens;
           capped = decision.capped;
           return decision.holdMc;
@@ -245,18 +243,11 @@ export class Gateway {
       });
     } catch (error) {
       if (!(error instanceof InsufficientCreditsError)) throw error;
-      // Not expected (the decision saw the same wallet), but a refusal all the same.
-      throw new OutOfCreditsError({
-        requiredMc: error.requiredMc,
-        availableMc: error.availableMc,
-        heldMc: error.heldMc,
-        maxAffordableOutputTokens: Math.floor(affordableOutputTokens(error.availableMc, holdInput, rate, roundingMode) / request.choices),
-        requestedOutputTokens: outputLimit,
-        choices: request.choices,
-        holdInputTokens: holdInput,
-        promptNotCovered: promptCostMc > error.availableMc,
-        scope: 'balance',
-      });
+      // Not expected: the amount was decided in the hold's own transaction, on the wallet the
+      // update saw. Should it happen, it is refused as the decision refuses on that balance.
+      const decision = decide([{ remainingMc: error.availableMc, cap: null }]);
+      if (decision.ok) throw error;
+      throw refuse(decision, error.heldMc);
     }
 
     const { controller } = started;

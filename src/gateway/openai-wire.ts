@@ -127,7 +127,10 @@ export function streamFrames(header: CompletionHeader, plan: StreamPlan): string
   return [...chunks.map(sseFrame), SSE_DONE];
 }
 
-/** OpenAI's error shape; `extra` adds fields beside the four standard ones (e.g. requiredCredits). */
+/**
+ * OpenAI's error shape, the one builder of it (gateway, key check, the app's 404 and 500): the four
+ * standard fields, then `extra`'s (e.g. requiredCredits), which never name one of the four.
+ */
 export function errorBody(
   message: string,
   type: string,
@@ -135,7 +138,7 @@ export function errorBody(
   param: string | null = null,
   extra: Record<string, unknown> = {},
 ): OpenAIErrorBody {
-  return { error: { ...extra, message, type, code, param } };
+  return { error: { message, type, code, param, ...extra } };
 }
 
 /** Whether a chat completion request body asked for the usage chunk at the end of its stream. */

@@ -13,9 +13,9 @@ export const TOKENS_PER_NAME = 1;
 /** Every reply is primed with <|start|>assistant<|message|>. */
 export const TOKENS_PRIMING_REPLY = 3;
 
-/** The hold's safety margin (DESIGN §4): at least this many tokens, or this share of the count. */
-export const MARGIN_MINIMUM_TOKENS = 16;
-export const MARGIN_PERCENT = 2;
+// The hold's margin lives in pricing, beside the Credits tab's rule that uses it too; re-exported
+// so a count and its hold come from one import.
+export { holdInputTokens } from '../pricing/margin.ts';
 
 /**
  * The parts of a chat completion request that reach the model as input. Structural and loose on
@@ -128,16 +128,6 @@ export function countChatInputTokens(body: ChatInput): number {
     }
   }
   return tokens + countJsonTokens(body.tools) + countJsonTokens(body.functions) + countJsonTokens(body.response_format);
-}
-
-/**
- * The input tokens a hold reserves: the count plus max(16, ⌈2%⌉), because the upstream's own
- * rendering of tools and framing can differ slightly from the count made here.
- */
-export function holdInputTokens(counted: number): number {
-  if (!Number.isSafeInteger(counted) || counted < 0) throw new RangeError(`a token count must be a whole number ≥ 0, got ${counted}`);
-  const percentTokens = Math.ceil((counted * MARGIN_PERCENT) / 100);
-  return counted + Math.max(MARGIN_MINIMUM_TOKENS, percentTokens);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The upstream: the official openai SDK pointed at OpenAI, any compatible server, or the demo model; and what its errors mean.
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import { demoFetch, type FetchFunction } from './demo-model.ts';
+import { demoFetch } from './demo-model.ts';
 import { UpstreamFailure } from './errors.ts';
 
 export interface UpstreamOptions {
@@ -10,8 +10,6 @@ export interface UpstreamOptions {
   baseUrl: string | null;
   /** UPSTREAM_TIMEOUT_SECONDS in ms. The SDK's own timeout stops at the response headers; the gateway keeps an overall deadline too. */
   timeoutMs: number;
-  /** Only for the demo model's variants in tests (a slow demo). */
-  demoFetch?: FetchFunction;
 }
 
 const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -25,7 +23,7 @@ export function createUpstreamClient(options: UpstreamOptions): OpenAI {
     // A retry would run a second upstream call against one hold, and the caller's own retry logic is theirs.
     maxRetries: 0,
     timeout: options.timeoutMs,
-    ...(demo ? { fetch: options.demoFetch ?? demoFetch } : {}),
+    ...(demo ? { fetch: demoFetch } : {}),
   });
 }
 

@@ -2,6 +2,7 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/connect.ts';
 import { purchasesCreditedOnce } from '../billing/audit-check.ts';
+import { utcMonth } from './month.ts';
 
 export interface Violation {
   invariant: 1 | 2 | 3 | 4 | 5;
@@ -96,6 +97,45 @@ const usageMatchesLedger: Check = async (db) => {
   return violations;
 };
 
+/**
+ * 3, per month: the stored rollup (monthly_spend, read by spend this month and the caps) is Σ usage
+ * charges and the count of calls, per (user, UTC month the hold was placed, model, key; 0 for none),
+ * over the settled calls: every settle adds to it (aborted and upstream_error ones too), a void never.
+ * The month is computed here rather than in SQL, which has no portable way to name it.
+ */
+const monthlySpendMatchesUsage: Check = async (db) => {
+  const usage = await sql<{ user_id: number; placed_ms: number; model: string; api_key_id: number | null; charged_mc: number }>`
+    select h.user_id, h.created_at_ms as placed_ms, h.model, h.api_key_id, u.charged_mc
+    from usage u
+    join holds h on h.id = u.hold_id
+    where h.status = 'settled'`.execute(db);
+  const stored = await sql<{ user_id: number; month: string; model: string; api_key_id: number; charged_mc: number; calls: number }>`
+    select user_id, month, model, api_key_id, charged_mc, calls from monthly_spend`.execute(db);
+  const groupKey = (userId: number, month: string, model: string, keyId: number) => JSON.stringify([Number(userId), month, model, Number(keyId)]);
+  const expected = new Map<string, { chargedMc: number; calls: number }>();
+  for (const r of usage.rows) {
+    const key = groupKey(r.user_id, utcMonth(Number(r.placed_ms)), r.model, r.api_key_id ?? 0);
+    const sum = expected.get(key) ?? { chargedMc: 0, calls: 0 };
+    sum.chargedMc += Number(r.charged_mc);
+    sum.calls += 1;
+    expected.set(key, sum);
+  }
+  const violations: Violation[] = [];
+  for (const r of stored.rows) {
+    const key = groupKey(r.user_id, r.month, r.model, r.api_key_id);
+    const sum = expected.get(key) ?? { chargedMc: 0, calls: 0 };
+    expected.delete(key);
+    if (Number(r.charged_mc) !== sum.chargedMc || Number(r.calls) !== sum.calls) {
+      violations.push({ invariant: 3, detail: `monthly spend of user ${r.user_id}, ${r.month}, ${r.model}, key ${r.api_key_id}: ${r.charged_mc} mc in ${r.calls} calls but settled usage is ${sum.chargedMc} mc in ${sum.calls} calls` });
+    }
+  }
+  for (const [key, sum] of expected) {
+    const [userId, month, model, keyId] = JSON.parse(key) as [number, string, string, number];
+    violations.push({ invariant: 3, detail: `monthly spend of user ${userId}, ${month}, ${model}, key ${keyId}: missing, but settled usage is ${sum.chargedMc} mc in ${sum.calls} calls` });
+  }
+  return violations;
+};
+
 /** 5. usage rows keep the rates that were applied: those of the rate version their hold was placed at. */
 const usageKeepsRates: Check = async (db) => {
   const rows = await sql<{ request_id: string }>`
@@ -110,8 +150,8 @@ const usageKeepsRates: Check = async (db) => {
   return rows.rows.map((r) => ({ invariant: 5, detail: `usage ${r.request_id}: rates differ from the rate version its hold was placed at` }));
 };
 
-/** Later features (purchases: invariant 4) register their own checks here. */
-export const auditChecks: Check[] = [balancesMatchLedger, holdsWithinBalance, usageMatchesLedger, purchasesCreditedOnce, usageKeepsRates];
+/** Every check, listed here by hand: a new one (billing's purchase check, invariant 4) is added to this list. */
+const auditChecks: Check[] = [balancesMatchLedger, holdsWithinBalance, usageMatchesLedger, monthlySpendMatchesUsage, purchasesCreditedOnce, usageKeepsRates];
 
 export async function audit(db: DB): Promise<Violation[]> {
   const violations: Violation[] = [];

@@ -4,7 +4,8 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { LedgerEntry, LedgerEntryType } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
-import { appendEntry, availableMc, findEntryByKey } from './entries.ts';
+import { readCallLimits } from '../limits/call-limits.ts';
+import { appendEntry, findEntryByKey } from './entries.ts';
 import { IdempotencyConflictError } from './errors.ts';
 
 export interface LedgerWriteResult {
@@ -97,7 +98,9 @@ export async function debitAtMostIn(trx: Trx, nowMs: number, input: DebitInput):
   }
   const seen = await existingEntry(trx, input.userId, input.idempotencyKey);
   if (seen) return seen;
-  const takenMc = Math.min(input.amountMc, Math.max(0, await availableMc(trx, input.userId)));
+  // One read of the wallet: appendEntry works from these same limits (nothing wrote since).
+  const limits = await readCallLimits(trx, { userId: input.userId, apiKeyId: null, model: null });
+  const takenMc = Math.min(input.amountMc, Math.max(0, limits.availableMc));
   const entry = await appendEntry(trx, {
     userId: input.userId,
     type: input.type,
@@ -106,6 +109,7 @@ export async function debitAtMostIn(trx: Trx, nowMs: number, input: DebitInput):
     reference: input.reference,
     idempotencyKey: input.idempotencyKey ?? null,
     nowMs,
+    limits,
   });
   return { entry, duplicate: false, balanceMc: entry.balance_after_mc };
 }

@@ -64,13 +64,3 @@ export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntr
 export async function findEntryByKey(trx: Trx, idempotencyKey: string): Promise<LedgerEntry | undefined> {
   return trx.selectFrom('ledger_entries').selectAll().where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
 }
-
-/** What can be taken from a wallet without pushing it below zero or below its holds. */
-export async function availableMc(trx: Trx, userId: number): Promise<number> {
-  const wallet = await trx
-    .selectFrom('wallets')
-    .select(['balance_mc', 'held_mc'])
-    .where('user_id', '=', userId)
-    .executeTakeFirstOrThrow();
-  return wallet.balance_mc - wallet.held_mc;
-}

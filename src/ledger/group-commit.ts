@@ -23,14 +23,15 @@ export interface GroupCommit {
 export interface GroupCommitOptions {
   /** false: commit without fsync (writeTransaction's durable: false). Default true. */
   durable?: boolean;
-  /** At most this many writes per transaction, so one commit never holds the write lock long. */
-  maxGroup?: number;
   /**
    * True when no other write can be on its way (one call in flight): the write then starts at once
    * instead of waiting for the end of the event loop's turn, which only pays when there is a group.
    */
   alone?: () => boolean;
 }
+
+/** At most this many writes per transaction, so one commit never holds the write lock long. */
+const MAX_GROUP = 256;
 
 interface Pending {
   work: GroupWork<unknown>;
@@ -56,7 +57,6 @@ class WorkFailed extends Error {
  * cost a retry rather than a savepoint around every write.
  */
 export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOptions = {}): GroupCommit {
-  const maxGroup = options.maxGroup ?? 256;
   const durable = options.durable ?? true;
   const stats = { commits: 0, writes: 0, largestGroup: 0 };
   const queue: Pending[] = [];
@@ -76,7 +76,7 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
 
   function start() {
     writing = true;
-    void writeGroup(queue.splice(0, maxGroup)).finally(() => {
+    void writeGroup(queue.splice(0, MAX_GROUP)).finally(() => {
       writing = false;
       if (queue.length > 0) schedule();
       else for (const wake of idleWaiters.splice(0)) wake();

@@ -29,11 +29,10 @@ export interface PlaceHoldInput {
  * holds, in this process or another, can never reserve more than the balance. The rates and the
  * rounding mode are copied onto the hold now and used at settle, whatever the card says by then.
  * Committed without fsync: if the process dies, its call dies with it and the hold is lost harmlessly.
+ * The auto-recharge it may start is not lost once paid for: the recharge worker's first write is a
+ * FULL commit, which makes this one durable too, before the card is charged (see db/transaction.ts).
  */
 export function placeHold(db: DB, clock: Clock, input: PlaceHoldInput): Promise<Hold> {
-  if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
-    throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
-  }
   return writeTransaction(
     db,
     async (trx) => placeHoldIn(trx, clock.now(), input, await readCallLimits(trx, { userId: input.userId, apiKeyId: input.apiKeyId, model: input.rate.model })),
@@ -56,14 +55,8 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
     'update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ?',
     [input.amountMc, nowMs, input.userId, input.amountMc],
   );
-  if (reserved === 0) {
-    const wallet = await trx
-      .selectFrom('wallets')
-      .select(['balance_mc', 'held_mc'])
-      .where('user_id', '=', input.userId)
-      .executeTakeFirstOrThrow();
-    throw new InsufficientCreditsError(input.amountMc, wallet.balance_mc - wallet.held_mc, wallet.held_mc);
-  }
+  // Refused: the wallet is still as `limits` read it (nothing wrote to it since), so no read back.
+  if (reserved === 0) throw new InsufficientCreditsError(input.amountMc, limits.availableMc, limits.heldMc);
   // Less is available now: this may start an auto-recharge (in this same transaction).
   await afterBalanceChange(trx, {
     userId: input.userId,

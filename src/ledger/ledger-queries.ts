@@ -4,7 +4,7 @@ import type { LedgerEntry } from '../db/schema.ts';
 import { keysetQuery, toPage, type Page } from '../credits/keyset.ts';
 import type { LedgerFilters } from '../credits/filters.ts';
 
-export const LEDGER_PAGE_SIZE = 25;
+const LEDGER_PAGE_SIZE = 25;
 
 export function ledgerQuery(db: DB, userId: number, filters: Omit<LedgerFilters, 'cursor' | 'raw'>) {
   let query = db.selectFrom('ledger_entries').selectAll().where('user_id', '=', userId);

@@ -1,9 +1,10 @@
 // Starts an auto-recharge inside the hold's or settle's transaction: a pending row (at most one per
 // user, the database's partial UNIQUE index behind the check), the package snapshotted. The payment
 // is made after commit by the recharge worker, with the row as its idempotency key.
+import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
 import { utcMonthBounds } from '../ledger/month.ts';
-import type { AutoRechargeSettings } from './call-limits.ts';
+import type { CallLimits } from './call-limits.ts';
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -14,13 +15,10 @@ export function onRechargeStarted(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
-/** `settings`: the user's auto-recharge as read with the transaction's CallLimits (null: off). */
-export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: number, nowMs: number, settings: AutoRechargeSettings | null): Promise<number | null> {
-  if (!settings || availableMc >= settings.thresholdMc) return null;
-  const pending = await trx.selectFrom('auto_recharges').select('id').where('user_id', '=', userId).where('status', '=', 'pending').executeTakeFirst();
-  if (pending) return null;
+/** The user's succeeded recharges created in the UTC month of `nowMs`: what the monthly limit counts. */
+export async function succeededRechargesInMonth(db: DB | Trx, userId: number, nowMs: number): Promise<number> {
   const { startMs, endMs } = utcMonthBounds(nowMs);
-  const done = await trx
+  const done = await db
     .selectFrom('auto_recharges')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('user_id', '=', userId)
@@ -28,7 +26,17 @@ export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: 
     .where('created_at_ms', '>=', startMs)
     .where('created_at_ms', '<', endMs)
     .executeTakeFirstOrThrow();
-  if (Number(done.n) >= settings.monthlyLimit) return null;
+  return Number(done.n);
+}
+
+/**
+ * `limits`: the transaction's CallLimits (auto-recharge's settings, null when off, and whether one is
+ * already pending). Returns the id of the recharge started, or null.
+ */
+export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: number, nowMs: number, limits: Pick<CallLimits, 'autoRecharge' | 'rechargePending'>): Promise<number | null> {
+  const settings = limits.autoRecharge;
+  if (!settings || availableMc >= settings.thresholdMc || limits.rechargePending) return null;
+  if ((await succeededRechargesInMonth(trx, userId, nowMs)) >= settings.monthlyLimit) return null;
   const [card, pkg] = await Promise.all([
     trx.selectFrom('saved_cards').select('payment_method_id').where('user_id', '=', userId).executeTakeFirst(),
     trx.selectFrom('packages').selectAll().where('id', '=', settings.packageId).where('active', '=', 1).executeTakeFirst(),

@@ -18,12 +18,8 @@ export interface BalanceChange {
   cause: 'hold' | 'settle' | 'ledger';
 }
 
-async function hasPendingRecharge(trx: Trx, userId: number): Promise<boolean> {
-  const row = await trx.selectFrom('auto_recharges').select('id').where('user_id', '=', userId).where('status', '=', 'pending').executeTakeFirst();
-  return row !== undefined;
-}
-
-async function lowBalanceAlert(trx: Trx, change: BalanceChange, state: CallLimits['lowBalance']): Promise<void> {
+/** `rechargePending`: one was pending before this change or was just started by it. */
+async function lowBalanceAlert(trx: Trx, change: BalanceChange, state: CallLimits['lowBalance'], rechargePending: boolean): Promise<void> {
   if (change.balanceAfterMc === change.balanceBeforeMc) return;
   const { thresholdMc, alerted } = state;
   // Most writes neither cross nor re-arm: nothing more to read or write.
@@ -33,7 +29,7 @@ async function lowBalanceAlert(trx: Trx, change: BalanceChange, state: CallLimit
     return;
   }
   const crossed = change.balanceBeforeMc >= thresholdMc && !alerted;
-  if (!crossed || (await hasPendingRecharge(trx, change.userId))) return;
+  if (!crossed || rechargePending) return;
   await trx.updateTable('users').set({ low_balance_alerted: 1 }).where('id', '=', change.userId).execute();
   const user = await trx.selectFrom('users').select('email').where('id', '=', change.userId).executeTakeFirstOrThrow();
   await queueMail(trx, change.nowMs, {
@@ -45,6 +41,7 @@ async function lowBalanceAlert(trx: Trx, change: BalanceChange, state: CallLimit
 
 /** `limits`: read at the start of this write's transaction (readCallLimits), before the change. */
 export async function afterBalanceChange(trx: Trx, change: BalanceChange, limits: CallLimits): Promise<void> {
-  if (change.cause !== 'ledger') await startRechargeIfDue(trx, change.userId, change.availableAfterMc, change.nowMs, limits.autoRecharge);
-  await lowBalanceAlert(trx, change, limits.lowBalance);
+  const started = change.cause === 'ledger' ? null : await startRechargeIfDue(trx, change.userId, change.availableAfterMc, change.nowMs, limits);
+  // limits.rechargePending was read before this change: a recharge it started is pending too.
+  await lowBalanceAlert(trx, change, limits.lowBalance, limits.rechargePending || started !== null);
 }

@@ -1,7 +1,7 @@
 // What a ledger write needs to know about a user (and a call's key and model), read in one statement
-// at the start of its transaction: the wallet, the low-balance alert's state, auto-recharge, the caps
-// and the key's calls in flight. Holds and settles used to look each of these up on its own, mostly
-// to find nothing set; on the gateway's path every statement costs ≈ 15–20 µs.
+// at the start of its transaction: the wallet, the low-balance alert's state, auto-recharge and whether
+// one is pending, the caps and the key's calls in flight. Holds and settles used to look each of these
+// up on its own, mostly to find nothing set; on the gateway's path every statement costs ≈ 15–20 µs.
 import { rawFirst } from '../db/raw.ts';
 import type { Trx } from '../db/transaction.ts';
 
@@ -26,6 +26,8 @@ export interface CapLimits {
   keyCapMc: number | null;
   /** The key's prefix, naming a key limit in messages. */
   keyPrefix: string | null;
+  /** The key's name, for the notices of a key limit. */
+  keyName: string | null;
 }
 
 export interface CallLimits {
@@ -36,6 +38,8 @@ export interface CallLimits {
   lowBalance: { thresholdMc: number; alerted: boolean };
   /** null when auto-recharge is off or has no package. */
   autoRecharge: AutoRechargeSettings | null;
+  /** A recharge of this user is pending (at most one: the partial UNIQUE index). */
+  rechargePending: boolean;
   caps: CapLimits;
   /** null without a key. */
   keyInFlight: { max: number | null; current: number } | null;
@@ -50,21 +54,25 @@ interface Row {
   auto_recharge_threshold_mc: number | null;
   auto_recharge_package_id: string | null;
   auto_recharge_monthly_limit: number | null;
+  recharge_pending: number;
   user_cap_mc: number | null;
   model_cap_mc: number | null;
   key_cap_mc: number | null;
   key_prefix: string | null;
+  key_name: string | null;
   key_max_in_flight: number | null;
   key_in_flight: number;
 }
 
 // The key is joined by id alone (no match without one); its calls in flight come from the partial
-// index of pending holds.
+// index of pending holds, a pending recharge from the partial UNIQUE index of pending recharges
+// (case … exists rather than a bare exists: a 0/1 integer in SQLite and PostgreSQL alike).
 const READ_LIMITS = `select w.balance_mc, w.held_mc, u.low_balance_threshold_mc, u.low_balance_alerted,
   b.auto_recharge_enabled, b.auto_recharge_threshold_mc, b.auto_recharge_package_id, b.auto_recharge_monthly_limit,
+  case when exists (select 1 from auto_recharges where user_id = w.user_id and status = 'pending') then 1 else 0 end as recharge_pending,
   b.monthly_cap_mc as user_cap_mc,
   (select cap_mc from model_caps where user_id = w.user_id and model = ?) as model_cap_mc,
-  k.monthly_limit_mc as key_cap_mc, k.prefix as key_prefix, k.max_in_flight as key_max_in_flight,
+  k.monthly_limit_mc as key_cap_mc, k.prefix as key_prefix, k.name as key_name, k.max_in_flight as key_max_in_flight,
   (select count(*) from holds where user_id = w.user_id and api_key_id = k.id and status = 'pending') as key_in_flight
 from wallets w
 join users u on u.id = w.user_id
@@ -86,11 +94,13 @@ export async function readCallLimits(trx: Trx, scope: LimitsScope): Promise<Call
     autoRecharge: rechargeOn
       ? { thresholdMc: Number(row.auto_recharge_threshold_mc), packageId: row.auto_recharge_package_id!, monthlyLimit: Number(row.auto_recharge_monthly_limit) }
       : null,
+    rechargePending: Number(row.recharge_pending) === 1,
     caps: {
       userCapMc: nullableNumber(row.user_cap_mc),
       modelCapMc: scope.model === null ? null : nullableNumber(row.model_cap_mc),
       keyCapMc: nullableNumber(row.key_cap_mc),
       keyPrefix: row.key_prefix,
+      keyName: row.key_name,
     },
     keyInFlight: scope.apiKeyId === null ? null : { max: nullableNumber(row.key_max_in_flight), current: Number(row.key_in_flight) },
   };

@@ -9,7 +9,7 @@ import type { CapLimits } from './call-limits.ts';
 
 const LEVELS_PERCENT = [100, 80] as const;
 
-export function capName(use: Pick<CapUse, 'scope' | 'ref'>, keyName?: string): string {
+function capName(use: Pick<CapUse, 'scope' | 'ref'>, keyName: string | null): string {
   if (use.scope === 'user') return 'your monthly cap';
   if (use.scope === 'model') return `your monthly cap for ${use.ref}`;
   return `the monthly limit of API key ${keyName ?? use.ref}`;
@@ -24,8 +24,7 @@ export async function noticeCapsReached(trx: Trx, nowMs: number, call: CallScope
     // The highest level reached is the one to tell; a lower one that was skipped is not sent after it.
     const level = LEVELS_PERCENT.find((percent) => use.spentMc * 100 >= use.capMc * percent);
     if (!level) continue;
-    const key = use.scope === 'key' && call.apiKeyId !== null ? await trx.selectFrom('api_keys').select('name').where('id', '=', call.apiKeyId).executeTakeFirst() : undefined;
-    const name = capName(use, key?.name);
+    const name = capName(use, caps.keyName);
     const reached = level === 100 ? `reached ${name}` : `used 80% of ${name}`;
     const message = `You have ${reached} (${creditsText(use.spentMc)} of ${creditsText(use.capMc)} credits in ${month}).${level === 100 ? ' Calls that would pass it are refused until next month or until you raise it.' : ''}`;
     await raiseNoticeIn(trx, nowMs, {

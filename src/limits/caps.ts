@@ -4,7 +4,6 @@
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
 import { utcMonth, utcMonthBounds } from '../ledger/month.ts';
-import type { Budget } from '../pricing/limits.ts';
 import type { CallLimits, CapLimits } from './call-limits.ts';
 
 export type CapScope = 'user' | 'model' | 'key';
@@ -47,13 +46,23 @@ export interface CallScope {
 export type SpendMatch = (model: string, keyId: number | null) => boolean;
 
 /**
- * A user's spending this UTC month, settled (the rollup) plus held (pending holds placed this month),
+ * A user's spending in the UTC month of `nowMs`, settled (the rollup) plus held (pending holds placed in that month),
  * summed over the calls a cap counts: the one definition behind caps, their notices and the balance card.
  */
 export async function monthSpending(db: DB | Trx, userId: number, nowMs: number): Promise<(matches: SpendMatch) => number> {
+  // Bounded on both sides: a settle names the month its hold was placed, which may be over, and the
+  // holds pending in the months after it are not that month's spending.
+  const { startMs, endMs } = utcMonthBounds(nowMs);
   const [settled, held] = await Promise.all([
     db.selectFrom('monthly_spend').select(['model', 'api_key_id', 'charged_mc']).where('user_id', '=', userId).where('month', '=', utcMonth(nowMs)).execute(),
-    db.selectFrom('holds').select(['model', 'api_key_id', 'amount_mc']).where('user_id', '=', userId).where('status', '=', 'pending').where('created_at_ms', '>=', utcMonthBounds(nowMs).startMs).execute(),
+    db
+      .selectFrom('holds')
+      .select(['model', 'api_key_id', 'amount_mc'])
+      .where('user_id', '=', userId)
+      .where('status', '=', 'pending')
+      .where('created_at_ms', '>=', startMs)
+      .where('created_at_ms', '<', endMs)
+      .execute(),
   ]);
   return (matches) =>
     settled.reduce((sum, r) => sum + (matches(r.model, r.api_key_id === 0 ? null : r.api_key_id) ? Number(r.charged_mc) : 0), 0) +
@@ -74,11 +83,6 @@ export async function capUses(db: DB | Trx, call: CallScope, nowMs: number, limi
     spentMc:
       cap.scope === 'user' ? spent(() => true) : cap.scope === 'model' ? spent((model) => model === call.model) : spent((_model, keyId) => keyId === call.apiKeyId),
   }));
-}
-
-/** The caps as budgets for the output limit: what each still allows. */
-export function capBudgets(uses: CapUse[]): Budget[] {
-  return uses.map((use) => ({ scope: use.scope, remainingMc: Math.max(0, use.capMc - use.spentMc) }));
 }
 
 /**

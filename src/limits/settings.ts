@@ -55,16 +55,15 @@ export interface SettingsContext {
 
 export type SettingsOutcome = { ok: true; settings: BillingSettings } | { ok: false; errors: Record<string, string> };
 
-const MAX_CREDITS_MC = 1_000_000_000_000_000;
-
 function amount(text: string, field: string, errors: Record<string, string>, options: { allowEmpty: boolean; positive: boolean }): number | null {
   const trimmed = text.trim();
   if (trimmed === '') {
     if (!options.allowEmpty) errors[field] = 'Enter an amount in credits (0 turns it off).';
     return null;
   }
+  // parseCreditsToMc takes at most 12 integer digits: any amount it returns is a safe integer.
   const mc = parseCreditsToMc(trimmed);
-  if (mc === null || mc < 0 || mc > MAX_CREDITS_MC) {
+  if (mc === null || mc < 0) {
     errors[field] = 'Enter an amount in credits, like 500 or 12.5 (at most 3 decimals).';
     return null;
   }

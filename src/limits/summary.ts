@@ -1,7 +1,9 @@
 // What the balance card says about limits: auto-recharge's state and each cap's use this month.
 import type { DB } from '../db/connect.ts';
-import { utcMonthBounds } from '../ledger/month.ts';
+import { succeededRechargesInMonth } from './auto-recharge-trigger.ts';
 import { monthSpending } from './caps.ts';
+import { savedCard } from './saved-card.ts';
+import { billingSettings } from './settings.ts';
 
 export interface CapSummary {
   label: string;
@@ -15,31 +17,32 @@ export interface LimitsSummary {
 }
 
 export async function limitsSummary(db: DB, userId: number, nowMs: number): Promise<LimitsSummary> {
-  const { startMs } = utcMonthBounds(nowMs);
-  const [settings, modelCaps, keys, spent, recharges, card] = await Promise.all([
-    db.selectFrom('billing_settings').selectAll().where('user_id', '=', userId).executeTakeFirst(),
-    db.selectFrom('model_caps').selectAll().where('user_id', '=', userId).orderBy('model').execute(),
+  const [settings, keys, spent, succeededThisMonth, pending, card] = await Promise.all([
+    billingSettings(db, userId),
     db.selectFrom('api_keys').select(['id', 'name', 'monthly_limit_mc']).where('user_id', '=', userId).where('monthly_limit_mc', 'is not', null).where('revoked_at_ms', 'is', null).orderBy('id').execute(),
     monthSpending(db, userId, nowMs),
-    db.selectFrom('auto_recharges').select(['status', 'created_at_ms']).where('user_id', '=', userId).where((eb) => eb.or([eb('status', '=', 'pending'), eb('created_at_ms', '>=', startMs)])).execute(),
-    db.selectFrom('saved_cards').select('user_id').where('user_id', '=', userId).executeTakeFirst(),
+    succeededRechargesInMonth(db, userId, nowMs),
+    db.selectFrom('auto_recharges').select('id').where('user_id', '=', userId).where('status', '=', 'pending').executeTakeFirst(),
+    savedCard(db, userId),
   ]);
-  const packageName = settings?.auto_recharge_package_id
-    ? ((await db.selectFrom('packages').select('name').where('id', '=', settings.auto_recharge_package_id).executeTakeFirst())?.name ?? null)
+  const packageName = settings.autoRechargePackageId
+    ? ((await db.selectFrom('packages').select('name').where('id', '=', settings.autoRechargePackageId).executeTakeFirst())?.name ?? null)
     : null;
   const caps: CapSummary[] = [];
-  if (settings?.monthly_cap_mc != null) caps.push({ label: 'Monthly cap', capMc: settings.monthly_cap_mc, spentMc: spent(() => true) });
-  for (const cap of modelCaps) caps.push({ label: `Cap for ${cap.model}`, capMc: cap.cap_mc, spentMc: spent((model) => model === cap.model) });
+  if (settings.monthlyCapMc !== null) caps.push({ label: 'Monthly cap', capMc: settings.monthlyCapMc, spentMc: spent(() => true) });
+  for (const [model, capMc] of Object.entries(settings.modelCapsMc).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    caps.push({ label: `Cap for ${model}`, capMc, spentMc: spent((m) => m === model) });
+  }
   for (const key of keys) caps.push({ label: `Key “${key.name}”`, capMc: key.monthly_limit_mc!, spentMc: spent((_model, keyId) => keyId === key.id) });
   return {
     autoRecharge: {
-      enabled: settings?.auto_recharge_enabled === 1,
-      thresholdMc: settings?.auto_recharge_threshold_mc ?? 0,
+      enabled: settings.autoRecharge,
+      thresholdMc: settings.autoRechargeThresholdMc,
       packageName,
-      succeededThisMonth: recharges.filter((r) => r.status === 'succeeded' && r.created_at_ms >= startMs).length,
-      monthlyLimit: settings?.auto_recharge_monthly_limit ?? 0,
-      pending: recharges.some((r) => r.status === 'pending'),
-      hasCard: card !== undefined,
+      succeededThisMonth,
+      monthlyLimit: settings.autoRechargeMonthlyLimit,
+      pending: pending !== undefined,
+      hasCard: card !== null,
     },
     caps,
   };

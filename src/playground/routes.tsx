@@ -10,28 +10,39 @@ import { BudgetExceededError } from '../limits/caps.ts';
 import { clientGoneSignal } from '../gateway/routes.ts';
 import { loadOverview } from '../credits/page-data.ts';
 import type { Clock } from '../clock.ts';
-import { currentRates } from '../pricing/rates.ts';
+import type { Rate } from '../db/schema.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFields } from '../web/form-data.ts';
 import { render } from '../web/render.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
+import { tokensDisplay } from '../../views/money.ts';
 import { PlaygroundPanel, type PlaygroundPanelProps, type PlaygroundResult, type PlaygroundValues } from '../../views/playground.tsx';
 
 const MAX_PROMPT_CHARS = 32_000;
 
 type Errors = NonNullable<PlaygroundPanelProps['errors']>;
 
+/** The max_tokens field's message: the chosen model's range, from the rates the page shows. */
+function maxTokensMessage(rates: Rate[], model: string): string {
+  const rate = rates.find((each) => each.model === model);
+  return rate ? `Enter a whole number from 1 to ${tokensDisplay(rate.max_output_tokens)}, or leave it empty.` : 'Enter a whole number, or leave it empty.';
+}
+
 export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: Gateway) {
   const app = new Hono<AppEnv>();
   app.use('/playground', requireUser);
 
-  async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; result?: PlaygroundResult } = {}, status: 200 | 402 | 422 = 200) {
+  /** `badMaxTokens`: the max_tokens field was refused (by the form or the gateway); its message names the model's range. */
+  async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; badMaxTokens?: boolean; result?: PlaygroundResult } = {}, status: 200 | 402 | 422 = 200) {
     const userId = c.get('user')!.id;
-    const [rates, card] = await Promise.all([currentRates(db), loadOverview({ config, db, clock }, userId)]);
+    const card = await loadOverview({ config, db, clock }, userId);
+    const { rates } = card;
     // The cheapest model is the one to try things with.
     const cheapest = [...rates].sort((a, b) => a.output_mc_per_1k - b.output_mc_per_1k)[0];
-    const props: PlaygroundPanelProps = { rates, values: values ?? { model: cheapest?.model ?? '', prompt: '', maxTokens: '' }, ...extra };
+    const shown = values ?? { model: cheapest?.model ?? '', prompt: '', maxTokens: '' };
+    const errors = extra.badMaxTokens ? { ...extra.errors, max_tokens: maxTokensMessage(rates, shown.model) } : extra.errors;
+    const props: PlaygroundPanelProps = { rates, values: shown, errors, result: extra.result };
     return render(c, config, {
       title: 'Playground',
       current: '/playground',
@@ -59,19 +70,14 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
   app.post('/playground', async (c) => {
     const field = await formFields(c);
     const values: PlaygroundValues = { model: field('model'), prompt: field('prompt'), maxTokens: field('max_tokens').trim() };
+    // Only what the form itself can tell; the model and the max_tokens range are the gateway's to
+    // refuse (InvalidRequestError, mapped to the fields below), against the rate card it reads anyway.
     const errors: Errors = {};
-    const rates = await currentRates(db);
-    const rate = rates.find((each) => each.model === values.model);
-    if (!rate) errors.model = 'Choose a model from the list.';
     if (values.prompt.trim() === '') errors.prompt = 'Write a prompt to send.';
     else if (values.prompt.length > MAX_PROMPT_CHARS) errors.prompt = `Use at most ${MAX_PROMPT_CHARS.toLocaleString('en-US')} characters.`;
-    let maxTokens: number | null = null;
-    if (values.maxTokens !== '') {
-      maxTokens = /^\d{1,9}$/.test(values.maxTokens) ? Number(values.maxTokens) : NaN;
-      const most = rate?.max_output_tokens ?? 16_384;
-      if (!Number.isSafeInteger(maxTokens) || maxTokens < 1 || maxTokens > most) errors.max_tokens = `Enter a whole number from 1 to ${most.toLocaleString('en-US')}, or leave it empty.`;
-    }
-    if (Object.keys(errors).length > 0) return page(c, values, { errors }, 422);
+    const badMaxTokens = values.maxTokens !== '' && !/^\d{1,9}$/.test(values.maxTokens);
+    if (Object.keys(errors).length > 0 || badMaxTokens) return page(c, values, { errors, badMaxTokens }, 422);
+    const maxTokens = values.maxTokens === '' ? null : Number(values.maxTokens);
 
     const body = { model: values.model, messages: [{ role: 'user', content: values.prompt }], ...(maxTokens !== null ? { max_tokens: maxTokens } : {}) };
     try {
@@ -94,8 +100,10 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
       if (error instanceof OutOfCreditsError) return page(c, values, { result: { kind: 'out-of-credits', message: outOfCreditsMessage(error.details) } }, 402);
       if (error instanceof BudgetExceededError) return page(c, values, { result: { kind: 'over-cap', message: budgetExceededBody(error).error.message } }, 402);
       if (error instanceof InvalidRequestError) {
-        const name = error.param === 'model' ? 'model' : error.param === 'max_tokens' ? 'max_tokens' : 'prompt';
-        return page(c, values, { errors: { [name]: error.message } }, 422);
+        // The gateway's words are for API callers: the model and max_tokens fields get the form's own.
+        if (error.param === 'model') return page(c, values, { errors: { model: 'Choose a model from the list.' } }, 422);
+        if (error.param === 'max_tokens') return page(c, values, { badMaxTokens: true }, 422);
+        return page(c, values, { errors: { prompt: error.message } }, 422);
       }
       if (error instanceof UpstreamFailure) return page(c, values, { result: { kind: 'failed', message: upstreamFailureBody(error).error.message } });
       if (error instanceof ShuttingDownError || error instanceof CallAbortedError) {

@@ -1,4 +1,5 @@
-// Money for people: millicredits shown as credits and dollars. Views and CLI only; never parsed back.
+// Credits from integer millicredits: text for views and the CLI, numbers for API bodies, and the
+// parser that reads a typed amount back into millicredits.
 
 /** Credits with exactly 3 decimals: 12000 → "12.000", -3720 → "-3.720". */
 export function creditsText(amountMc: number): string {

@@ -2,19 +2,21 @@
 // its 402, and the Credits tab's out-of-credits state (DESIGN §5).
 import type { RoundingMode } from '../config.ts';
 import type { Rate } from '../db/schema.ts';
+import type { CapUse } from '../limits/caps.ts';
 import { affordableOutputTokens, costMc, type AppliedRates } from './cost.ts';
+import { holdInputTokens } from './margin.ts';
 
 /** Below this many affordable output tokens a call without max_tokens is refused. */
 export const MIN_AFFORDABLE_OUTPUT_TOKENS = 256;
 
-/** The prompt the out-of-credits rule imagines: 1 token, plus the hold's margin. */
-export const SMALLEST_PROMPT_HOLD_TOKENS = 17;
+/** The prompt the out-of-credits rule imagines: 1 token, plus the hold's margin (17). */
+export const SMALLEST_PROMPT_HOLD_TOKENS = holdInputTokens(1);
 
 export interface Budget {
   /** What this budget still allows, in millicredits: the available balance, or a cap's remainder. */
   remainingMc: number;
-  /** Which budget it is, for the refusal ("balance", or a cap's scope later). */
-  scope: string;
+  /** The cap this budget is what is left of; null for the available balance. */
+  cap: CapUse | null;
 }
 
 export interface LimitRequest {
@@ -33,7 +35,10 @@ export interface LimitRequest {
 
 export type LimitDecision =
   | { ok: true; outputTokens: number; holdMc: number; capped: boolean }
-  | { ok: false; scope: string; requiredMc: number; remainingMc: number; affordableOutputTokens: number; requestedOutputTokens: number };
+  | { ok: false; budget: Budget; requiredMc: number; affordableOutputTokens: number; requestedOutputTokens: number };
+
+/** A refusal: the budget that refused (its cap, or null for the balance) and what the call needed. */
+export type LimitRefusal = Extract<LimitDecision, { ok: false }>;
 
 /** The hold for a call: input at the uncached rate plus `outputTokens` for each of `choices`. */
 export function holdAmountMc(rates: AppliedRates, mode: RoundingMode, holdInputTokens: number, outputTokens: number, choices = 1): number {
@@ -64,9 +69,8 @@ export function decideOutputLimit(request: LimitRequest): LimitDecision {
       const requestedOutputTokens = request.requestedOutputTokens ?? Math.min(wanted, MIN_AFFORDABLE_OUTPUT_TOKENS);
       return {
         ok: false,
-        scope: budget.scope,
+        budget,
         requiredMc: holdAmountMc(request.rates, request.mode, request.holdInputTokens, requestedOutputTokens, request.choices),
-        remainingMc: budget.remainingMc,
         affordableOutputTokens: fits,
         requestedOutputTokens,
       };
@@ -95,7 +99,7 @@ export function isOutOfCredits(availableMc: number, rates: Rate[], mode: Roundin
         requestedOutputTokens: null,
         modelMaxOutputTokens: rate.max_output_tokens,
         choices: 1,
-        budgets: [{ remainingMc: availableMc, scope: 'balance' }],
+        budgets: [{ remainingMc: availableMc, cap: null }],
       }).ok,
   );
 }

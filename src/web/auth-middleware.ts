@@ -5,6 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import { validateSessionToken } from '../auth/sessions.ts';
 import { authenticateApiKey } from '../keys/keys.ts';
+import { errorBody } from '../gateway/openai-wire.ts';
 import type { AppEnv } from './env.ts';
 import { redirectTo } from './render.tsx';
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './session-cookie.ts';
@@ -42,7 +43,7 @@ export function bearerToken(c: Context): string | null {
 }
 
 export function openAiError(c: Context, status: 400 | 401 | 402 | 403 | 404 | 429 | 500 | 502 | 504, message: string, code: string | null, type = 'invalid_request_error', param: string | null = null, extra: Record<string, unknown> = {}) {
-  return c.json({ error: { message, type, code, param, ...extra } }, status);
+  return c.json(errorBody(message, type, code, param, extra), status);
 }
 
 /** /v1: a valid, unrevoked key or 401 in OpenAI's error shape. */
