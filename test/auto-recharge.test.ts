@@ -9,6 +9,7 @@ import { applyIntentToRecharge, processDueRecharges, rechargeIdempotencyKey } fr
 import { reconcilePurchases } from '../src/billing/reconcile.ts';
 import { placeHold, settleHold } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';
+import { createApiKey } from '../src/keys/keys.ts';
 import { rateOf } from './helpers/db.ts';
 import { assertAuditClean, chargeIdOf, deliver, signedInBuyer, startPurchase, stripeWorld, STARTER_MC, type Buyer, type StripeWorld } from './helpers/billing.ts';
 import { testApp, type TestApp } from './helpers/app.ts';
@@ -59,7 +60,12 @@ recharge.before.each(async (context) => {
   context.deps = billingDeps(context.t.config, context.t.db, context.t.clock, (line) => context.logs.push(line))!;
 });
 recharge.after.each(async ({ t }) => {
-  await t.stop();
+  try {
+    // After every scenario the books balance (issue 7), whatever the test itself checked.
+    await assertAuditClean(t);
+  } finally {
+    await t.stop();
+  }
 });
 
 recharge('a settle below the threshold starts one recharge, credited once from the create response; the webhook changes nothing', async ({ t, buyer, deps }) => {
@@ -94,6 +100,29 @@ recharge('10 concurrent holds that all cross the threshold start exactly one rec
   );
   assert.is((await rechargesOf(t, buyer.user.id)).length, 1);
   assert.equal(await processDueRecharges(deps), ['credited']);
+  assert.is((await rechargesOf(t, buyer.user.id)).length, 1);
+  await assertAuditClean(t);
+});
+
+recharge('10 concurrent API calls whose holds all cross the threshold start exactly one recharge, credited once', async ({ t, buyer, deps }) => {
+  await withSavedCard(t, buyer);
+  const { key } = await createApiKey(t.db, t.clock, buyer.user.id, 'app');
+  // The demo model answers gpt-4o; max_tokens 7,500 holds ≈ 600 credits a call, so the ten holds take
+  // the available balance from 10,000 below the 5,000 threshold while all are in flight.
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, () =>
+      t.fetch('/v1/chat/completions', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 7_500 }),
+      }),
+    ),
+  );
+  assert.equal(answers.map((answer) => answer.status), Array(10).fill(200));
+  assert.is((await t.db.selectFrom('usage').select('id').where('user_id', '=', buyer.user.id).execute()).length, 10);
+  assert.is((await rechargesOf(t, buyer.user.id)).length, 1, 'one pending recharge for ten crossing holds');
+  assert.equal(await processDueRecharges(deps), ['credited']);
+  assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 1);
   assert.is((await rechargesOf(t, buyer.user.id)).length, 1);
   await assertAuditClean(t);
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.ts';
+import { auditFile } from './helpers/db.ts';
 import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
 
 const ARTIFACTS = 'test/artifacts';
@@ -107,6 +108,10 @@ e2e('the pending card polls by itself and swaps in the balance card once the pay
   await page.screenshot({ path: `${ARTIFACTS}/buy-7-pending-credited.png`, fullPage: true });
   assert.equal(problems, [], 'no script errors or CSP violations');
   await context.close();
+});
+
+e2e('after the flow in the browser, the books balance: audit is clean', async ({ dir }) => {
+  assert.equal(await auditFile(join(dir, 'buy.db')), []);
 });
 
 e2e.run();

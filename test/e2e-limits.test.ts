@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.ts';
+import { auditFile } from './helpers/db.ts';
 import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
 
 const ARTIFACTS = 'test/artifacts';
@@ -89,6 +90,10 @@ e2e('save a card, turn on auto-recharge with caps, limit a key, and hit the cap 
   await page.screenshot({ path: `${ARTIFACTS}/limits-3-playground-cap.png`, fullPage: false });
   assert.equal(problems, [], 'no script errors');
   await page.close();
+});
+
+e2e('after the flow in the browser, the books balance: audit is clean', async ({ dir }) => {
+  assert.equal(await auditFile(join(dir, 'limits.db')), []);
 });
 
 e2e.run();

@@ -8,6 +8,7 @@ import { expireHolds } from '../src/ledger/holds.ts';
 import { costMc } from '../src/pricing/cost.ts';
 import { holdAmountMc } from '../src/pricing/limits.ts';
 import { setRate } from '../src/pricing/rates.ts';
+import { runCli } from '../src/cli/run.ts';
 import { countChatInputTokens, countTextTokens, holdInputTokens } from '../src/gateway/tokens.ts';
 import { demoReplyText } from '../src/gateway/demo-model.ts';
 import { FAKE_DEFAULT_TEXT } from './fakes/openai-upstream.ts';
@@ -134,15 +135,24 @@ gateway('request ids sort in the order the calls came in (their first digits are
   for (const id of ids) assert.match(id, /^req_[0-9a-f]{32}$/);
 });
 
-gateway('the usage row keeps the hold’s rates when the card changes between hold and settle, and later calls use the new card', async ({ h }) => {
+gateway('the usage row keeps the hold’s rates when rates:set changes the card between hold and settle, and later calls use the new card', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   const before = await rateOf(h.db, 'gpt-4o-mini');
   h.fake.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 750, completion_tokens: 200 }, chunkDelayMs: 30 });
   const { data, response } = await account.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 300, stream: true }).withResponse();
   const reading = collect(data);
   await waitFor(() => h.fake.requests.length === 1, 'the upstream call');
-  // The hold is placed; now the operator changes the card (the CLI's rates:set does exactly this).
-  const after = await setRate(h.db, h.clock, { model: 'gpt-4o-mini', inputMcPer1k: 5_000, outputMcPer1k: 20_000 });
+  // The hold is placed; now the operator changes the card with the CLI, on the same database file.
+  const cliLines: string[] = [];
+  const code = await runCli(['rates:set', '--model', 'gpt-4o-mini', '--input', '5', '--output', '20'], {
+    env: { DATABASE_URL: `sqlite:${h.path}`, SQLITE_SYNCHRONOUS: 'normal' },
+    clock: h.clock,
+    out: (line) => cliLines.push(line),
+    err: (line) => cliLines.push(line),
+  });
+  assert.is(code, 0, cliLines.join('\n'));
+  const after = await rateOf(h.db, 'gpt-4o-mini');
+  assert.is(after.input_mc_per_1k, 5_000);
   await reading;
   const first = await usageRow(h, response.headers.get('x-request-id')!);
   assert.is(first.input_mc_per_1k, before.input_mc_per_1k);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.ts';
 import { openDatabase, type DB } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { audit } from '../../src/ledger/audit.ts';
 import type { SqliteSynchronous } from '../../src/config.ts';
 import { seedDefaults } from '../../src/seed.ts';
 import { createUser } from '../../src/users/users.ts';
@@ -53,4 +54,14 @@ export async function rateOf(db: DB, model: string): Promise<Rate> {
   const rate = await currentRate(db, model);
   if (!rate) throw new Error(`no rate for ${model}`);
   return rate;
+}
+
+/** The ledger's audit of a database file a running server writes to (read through a second connection). */
+export async function auditFile(path: string): Promise<string[]> {
+  const db = openDatabase(path, 'normal');
+  try {
+    return (await audit(db)).map((violation) => JSON.stringify(violation));
+  } finally {
+    await db.destroy();
+  }
 }
