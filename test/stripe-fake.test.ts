@@ -5,7 +5,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 import { rejects } from './helpers/assert.ts';
-import { decodeForm, startStripeFake, type StripeFake } from './fakes/stripe-fake.ts';
+import { decodeForm } from './fakes/stripe/params.ts';
+import { startStripeFake, type StripeFake } from './fakes/stripe/server.ts';
 
 const fake = suite<{ fake: StripeFake; stripe: Stripe }>('stripe fake');
 fake.before.each(async (context) => {

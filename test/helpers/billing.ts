@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type Stripe from 'stripe';
-import { startStripeFake, type StripeFake } from '../fakes/stripe-fake.ts';
+import { startStripeFake, type StripeFake } from '../fakes/stripe/server.ts';
 import { testApp, type Answer, type Browser, type TestApp } from './app.ts';
 import { START_MS } from './db.ts';
 import { audit } from '../../src/ledger/audit.ts';
