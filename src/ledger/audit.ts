@@ -11,14 +11,19 @@ export interface Violation {
 
 type Check = (db: DB) => Promise<Violation[]>;
 
+// Every check is set-based: the database compares and returns only the rows that break an
+// invariant (at most 100 of each kind), joined through primary keys and unique indexes, so an audit
+// reads each table once however large it is and never loads usage or the ledger row by row.
+
 /** 1. balance = Σ ledger amounts per user; each entry's balance_after = the running sum. */
 const balancesMatchLedger: Check = async (db) => {
-  const sums = await sql<{ user_id: number; balance_mc: number; sum_mc: number | null }>`
-    select w.user_id, w.balance_mc, (select sum(e.amount_mc) from ledger_entries e where e.user_id = w.user_id) as sum_mc
-    from wallets w`.execute(db);
-  const violations: Violation[] = sums.rows
-    .filter((r) => Number(r.sum_mc ?? 0) !== Number(r.balance_mc))
-    .map((r) => ({ invariant: 1, detail: `user ${r.user_id}: balance ${r.balance_mc} mc but ledger sums to ${r.sum_mc ?? 0} mc` }));
+  const sums = await sql<{ user_id: number; balance_mc: number; sum_mc: number }>`
+    select user_id, balance_mc, sum_mc from (
+      select w.user_id, w.balance_mc, coalesce((select sum(e.amount_mc) from ledger_entries e where e.user_id = w.user_id), 0) as sum_mc
+      from wallets w) as s
+    where sum_mc <> balance_mc
+    limit 100`.execute(db);
+  const violations: Violation[] = sums.rows.map((r) => ({ invariant: 1, detail: `user ${r.user_id}: balance ${r.balance_mc} mc but ledger sums to ${r.sum_mc} mc` }));
   const running = await sql<{ id: number; user_id: number; balance_after_mc: number; running_mc: number }>`
     select id, user_id, balance_after_mc, running_mc from (
       select id, user_id, balance_after_mc,
@@ -34,10 +39,13 @@ const balancesMatchLedger: Check = async (db) => {
 
 /** 2. 0 ≤ held ≤ balance, and held = Σ pending holds. */
 const holdsWithinBalance: Check = async (db) => {
-  const rows = await sql<{ user_id: number; balance_mc: number; held_mc: number; pending_mc: number | null }>`
-    select w.user_id, w.balance_mc, w.held_mc,
-           (select sum(h.amount_mc) from holds h where h.user_id = w.user_id and h.status = 'pending') as pending_mc
-    from wallets w`.execute(db);
+  const rows = await sql<{ user_id: number; balance_mc: number; held_mc: number; pending_mc: number }>`
+    select user_id, balance_mc, held_mc, pending_mc from (
+      select w.user_id, w.balance_mc, w.held_mc,
+             coalesce((select sum(h.amount_mc) from holds h where h.user_id = w.user_id and h.status = 'pending'), 0) as pending_mc
+      from wallets w) as s
+    where held_mc < 0 or held_mc > balance_mc or balance_mc < 0 or held_mc <> pending_mc
+    limit 100`.execute(db);
   const violations: Violation[] = [];
   for (const r of rows.rows) {
     const held = Number(r.held_mc);
@@ -45,54 +53,91 @@ const holdsWithinBalance: Check = async (db) => {
     if (held < 0 || held > balance || balance < 0) {
       violations.push({ invariant: 2, detail: `user ${r.user_id}: held ${held} mc, balance ${balance} mc (need 0 ≤ held ≤ balance)` });
     }
-    if (held !== Number(r.pending_mc ?? 0)) {
-      violations.push({ invariant: 2, detail: `user ${r.user_id}: held ${held} mc but pending holds sum to ${r.pending_mc ?? 0} mc` });
+    if (held !== Number(r.pending_mc)) {
+      violations.push({ invariant: 2, detail: `user ${r.user_id}: held ${held} mc but pending holds sum to ${r.pending_mc} mc` });
     }
   }
   return violations;
 };
 
 /**
- * 3. every settled usage row has exactly one `usage` ledger entry of the same amount (so Σ usage
- * charges over any period = Σ usage deductions over it: row and entry share their timestamp);
- * no usage entry without a settled usage row; a voided call has no entry.
+ * 3. Each hold's books, by its status (what ledger/holds.ts writes):
+ * - settled: exactly one usage row and exactly one ledger entry, the hold's user's `usage` entry
+ *   keyed `usage:{request id}`, of minus the row's charged amount and at the row's timestamp (so
+ *   Σ usage charges over any period = Σ usage deductions over it). Settling an expired hold makes it
+ *   settled, so this holds for those too.
+ * - voided: no ledger entry; at most one usage row, charged 0 with no shortfall (voidHold records an
+ *   upstream error that came before any output that way).
+ * - pending or expired: no usage row and no ledger entry.
+ * "Exactly one" needs no counting: request ids are UNIQUE in holds, usage and (as usage:{id}) in
+ * ledger_entries, so each hold is matched to its row and entry by unique index, and the other two
+ * queries report any usage row not under its own hold's request id (a second row on a hold) and any
+ * usage entry not keyed to a hold's request id.
  */
 const usageMatchesLedger: Check = async (db) => {
-  // Usage entries are keyed `usage:{request id}` under the UNIQUE index, so the join is indexed
-  // and there can never be two; an entry under another key is an orphan (checked below).
-  const unmatched = await sql<{ request_id: string; charged_mc: number; hold_status: string; entry_mc: number | null; entry_type: string | null; entry_ms: number | null; created_at_ms: number }>`
-    select u.request_id, u.charged_mc, h.status as hold_status, u.created_at_ms,
-           e.amount_mc as entry_mc, e.type as entry_type, e.created_at_ms as entry_ms
-    from usage u
-    join holds h on h.id = u.hold_id
-    left join ledger_entries e on e.idempotency_key = ('usage:' || u.request_id) and e.user_id = u.user_id`.execute(db);
   const violations: Violation[] = [];
-  for (const r of unmatched.rows) {
-    const hasEntry = r.entry_type !== null;
-    if (r.hold_status === 'settled') {
-      if (!hasEntry || r.entry_type !== 'usage' || Number(r.entry_mc) !== -Number(r.charged_mc) || Number(r.entry_ms) !== Number(r.created_at_ms)) {
-        violations.push({ invariant: 3, detail: `usage ${r.request_id}: charged ${r.charged_mc} mc but its usage entry is ${hasEntry ? `${r.entry_mc} mc` : 'missing'}` });
+  const report = (detail: string) => violations.push({ invariant: 3, detail });
+
+  // Usage rows → their hold, through its primary key.
+  const misattached = await sql<{ request_id: string; user_id: number; hold_id: number; hold_request_id: string | null; hold_user_id: number | null }>`
+    select u.request_id, u.user_id, u.hold_id, h.request_id as hold_request_id, h.user_id as hold_user_id
+    from usage u
+    left join holds h on h.id = u.hold_id
+    where h.id is null or h.request_id <> u.request_id or h.user_id <> u.user_id
+    limit 100`.execute(db);
+  for (const r of misattached.rows) {
+    if (r.hold_request_id === null) report(`usage ${r.request_id} is attached to hold ${r.hold_id}, which does not exist`);
+    else if (r.hold_request_id !== r.request_id) report(`usage ${r.request_id} is attached to hold ${r.hold_id} of ${r.hold_request_id}: a hold has one usage row, under its own request id`);
+    else report(`usage ${r.request_id} belongs to user ${r.user_id} but its hold ${r.hold_id} to user ${r.hold_user_id}`);
+  }
+
+  // Holds → their usage row and ledger entry, through the unique request ids.
+  const holds = await sql<{
+    id: number; request_id: string; status: string; user_id: number;
+    usage_id: number | null; charged_mc: number | null; shortfall_mc: number | null; usage_ms: number | null;
+    entry_id: number | null; entry_type: string | null; entry_user_id: number | null; entry_mc: number | null; entry_ms: number | null;
+  }>`
+    select h.id, h.request_id, h.status, h.user_id,
+           u.id as usage_id, u.charged_mc, u.shortfall_mc, u.created_at_ms as usage_ms,
+           e.id as entry_id, e.type as entry_type, e.user_id as entry_user_id, e.amount_mc as entry_mc, e.created_at_ms as entry_ms
+    from holds h
+    left join usage u on u.request_id = h.request_id
+    left join ledger_entries e on e.idempotency_key = ('usage:' || h.request_id)
+    where (h.status = 'settled' and (u.id is null or e.id is null or e.type <> 'usage' or e.user_id <> h.user_id
+                                     or e.amount_mc <> -u.charged_mc or e.created_at_ms <> u.created_at_ms))
+       or (h.status = 'voided' and (e.id is not null or u.charged_mc <> 0 or u.shortfall_mc <> 0))
+       or (h.status in ('pending', 'expired') and (e.id is not null or u.id is not null))
+    limit 100`.execute(db);
+  for (const r of holds.rows) {
+    const hold = `hold ${r.id} (${r.request_id})`;
+    if (r.status === 'settled') {
+      if (r.usage_id === null) report(`${hold} is settled but has no usage row`);
+      if (r.entry_id === null) {
+        report(r.usage_id === null ? `${hold} is settled but has no usage entry` : `usage ${r.request_id}: charged ${r.charged_mc} mc but its usage entry is missing`);
+      } else if (
+        r.entry_type !== 'usage' || Number(r.entry_user_id) !== Number(r.user_id) ||
+        (r.usage_id !== null && (Number(r.entry_mc) !== -Number(r.charged_mc) || Number(r.entry_ms) !== Number(r.usage_ms)))
+      ) {
+        report(`usage ${r.request_id}: charged ${r.charged_mc ?? '(no row)'} mc at ${r.usage_ms ?? '(no row)'} but its usage entry is ${r.entry_type} of ${r.entry_mc} mc at ${r.entry_ms} for user ${r.entry_user_id} (the hold's is ${r.user_id})`);
       }
-    } else if (hasEntry || Number(r.charged_mc) !== 0) {
-      violations.push({ invariant: 3, detail: `usage ${r.request_id}: hold ${r.hold_status} yet charged ${r.charged_mc} mc${hasEntry ? ' with a usage entry' : ''}` });
+      continue;
+    }
+    if (r.entry_id !== null) report(`${hold} is ${r.status} yet has usage entry ${r.entry_id} of ${r.entry_mc} mc`);
+    if (r.usage_id !== null && r.status !== 'voided') report(`${hold} is ${r.status} yet has a usage row`);
+    if (r.usage_id !== null && (Number(r.charged_mc) !== 0 || Number(r.shortfall_mc) !== 0)) {
+      report(`usage ${r.request_id}: hold ${r.status} yet charged ${r.charged_mc} mc with ${r.shortfall_mc} mc shortfall`);
     }
   }
-  const orphans = await sql<{ id: number; reference: string }>`
-    select e.id, e.reference from ledger_entries e
-    where e.type = 'usage'
+
+  // Usage entries → a hold of their request id; their key is usage:{request id}, so two cannot share one.
+  const orphans = await sql<{ id: number; reference: string; idempotency_key: string | null }>`
+    select e.id, e.reference, e.idempotency_key from ledger_entries e
+    where (e.type = 'usage' or e.idempotency_key like 'usage:%')
       and (e.idempotency_key is null or e.idempotency_key <> ('usage:' || e.reference)
-           or not exists (select 1 from usage u join holds h on h.id = u.hold_id
-                          where u.request_id = e.reference and u.user_id = e.user_id and h.status = 'settled'))
+           or not exists (select 1 from holds h where h.request_id = e.reference))
     limit 100`.execute(db);
   for (const r of orphans.rows) {
-    violations.push({ invariant: 3, detail: `ledger entry ${r.id}: usage deduction for ${r.reference} has no settled usage row` });
-  }
-  const unrecorded = await sql<{ id: number; request_id: string }>`
-    select h.id, h.request_id from holds h
-    where h.status = 'settled' and not exists (select 1 from usage u where u.request_id = h.request_id)
-    limit 100`.execute(db);
-  for (const r of unrecorded.rows) {
-    violations.push({ invariant: 3, detail: `hold ${r.id} (${r.request_id}) is settled but has no usage row` });
+    report(`ledger entry ${r.id}: usage deduction for ${r.reference} under ${r.idempotency_key ?? 'no key'}, not the usage:{request id} entry of a hold`);
   }
   return violations;
 };
@@ -101,23 +146,28 @@ const usageMatchesLedger: Check = async (db) => {
  * 3, per month: the stored rollup (monthly_spend, read by spend this month and the caps) is Σ usage
  * charges and the count of calls, per (user, UTC month the hold was placed, model, key; 0 for none),
  * over the settled calls: every settle adds to it (aborted and upstream_error ones too), a void never.
- * The month is computed here rather than in SQL, which has no portable way to name it.
+ * The database sums by UTC day in one pass (integer division by a literal: a bound number would be
+ * a float) and the days, one row per user, model, key and day with calls, are folded into months
+ * here: SQL has no portable way to name a month, and a day never spans two.
  */
+const DAY_MS = 86_400_000;
 const monthlySpendMatchesUsage: Check = async (db) => {
-  const usage = await sql<{ user_id: number; placed_ms: number; model: string; api_key_id: number | null; charged_mc: number }>`
-    select h.user_id, h.created_at_ms as placed_ms, h.model, h.api_key_id, u.charged_mc
+  const days = await sql<{ user_id: number; model: string; api_key_id: number; day: number; charged_mc: number; calls: number }>`
+    select h.user_id, h.model, coalesce(h.api_key_id, 0) as api_key_id, h.created_at_ms / ${sql.lit(DAY_MS)} as day,
+           sum(u.charged_mc) as charged_mc, count(*) as calls
     from usage u
     join holds h on h.id = u.hold_id
-    where h.status = 'settled'`.execute(db);
+    where h.status = 'settled'
+    group by h.user_id, h.model, coalesce(h.api_key_id, 0), h.created_at_ms / ${sql.lit(DAY_MS)}`.execute(db);
   const stored = await sql<{ user_id: number; month: string; model: string; api_key_id: number; charged_mc: number; calls: number }>`
     select user_id, month, model, api_key_id, charged_mc, calls from monthly_spend`.execute(db);
   const groupKey = (userId: number, month: string, model: string, keyId: number) => JSON.stringify([Number(userId), month, model, Number(keyId)]);
   const expected = new Map<string, { chargedMc: number; calls: number }>();
-  for (const r of usage.rows) {
-    const key = groupKey(r.user_id, utcMonth(Number(r.placed_ms)), r.model, r.api_key_id ?? 0);
+  for (const r of days.rows) {
+    const key = groupKey(r.user_id, utcMonth(Number(r.day) * DAY_MS), r.model, r.api_key_id);
     const sum = expected.get(key) ?? { chargedMc: 0, calls: 0 };
     sum.chargedMc += Number(r.charged_mc);
-    sum.calls += 1;
+    sum.calls += Number(r.calls);
     expected.set(key, sum);
   }
   const violations: Violation[] = [];
