@@ -16,9 +16,9 @@ import { createUser } from '../src/users/users.ts';
 import { createSession, generateSessionToken } from '../src/auth/sessions.ts';
 import { createApp } from '../src/app.tsx';
 import { createHasher } from '../src/auth/hasher.ts';
-import { cursorSecret, encodeCursor } from '../src/credits/cursor.ts';
+import { cursorSecret, encodeCursor } from '../src/db/cursor.ts';
 import { usagePage } from '../src/usage/usage-queries.ts';
-import { utcMonth } from '../src/ledger/month.ts';
+import { utcMonth } from '../src/month.ts';
 import { appendResults, machine } from './machine.ts';
 
 const MINUTE_MS = 60_000;

@@ -10,7 +10,7 @@ import { billingDeps } from '../src/billing/deps.ts';
 import { startCheckout } from '../src/billing/checkout.ts';
 import { fulfilCheckoutSession } from '../src/billing/fulfil.ts';
 import type { DemoGateway } from '../src/billing/demo-gateway.ts';
-import { audit } from '../src/ledger/audit.ts';
+import { audit } from '../src/audit.ts';
 import { deliverDueMail, retryDelayMs } from '../src/mail/worker.ts';
 import { freshDb, makeUser, rateOf, type TestDb } from './helpers/db.ts';
 import { makeCall } from './helpers/usage.ts';

@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sql } from 'kysely';
 import { rawSqlite } from '../src/db/connect.ts';
-import { audit } from '../src/ledger/audit.ts';
+import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { expireHolds, placeHold, settleHold, voidHold } from '../src/ledger/holds.ts';
 import { freshDb, makeUser, rateOf, type TestDb } from './helpers/db.ts';

@@ -3,7 +3,7 @@
 // a refund that arrives first, a mismatched amount (not credited, audit reports it), reconcile.
 import * as assert from 'uvu/assert';
 import { runCli } from '../src/cli/run.ts';
-import { audit } from '../src/ledger/audit.ts';
+import { audit } from '../src/audit.ts';
 import { startReconcileTimer } from '../src/billing/reconcile.ts';
 import { billingDeps } from '../src/billing/deps.ts';
 import {

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openDatabase } from '../src/db/connect.ts';
-import { audit } from '../src/ledger/audit.ts';
+import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { expireHolds } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';

@@ -1,7 +1,7 @@
 // The ledger's rules: grants and adjustments, idempotent credits, holds placed, settled, voided and expired.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { audit } from '../src/ledger/audit.ts';
+import { audit } from '../src/audit.ts';
 import { adjustCredits, grantCredits, recordCredit } from '../src/ledger/credits.ts';
 import { HoldAlreadyEndedError, IdempotencyConflictError, InsufficientCreditsError } from '../src/ledger/errors.ts';
 import { expireHolds, placeHold, settleHold, voidHold, type CallOutcome } from '../src/ledger/holds.ts';

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { demoReplyText } from '../src/gateway/demo-model.ts';
-import { audit } from '../src/ledger/audit.ts';
+import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { holdAmountMc } from '../src/pricing/limits.ts';
 import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts';

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import BetterSqlite3 from 'better-sqlite3';
-import { audit } from '../src/ledger/audit.ts';
+import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError } from '../src/ledger/errors.ts';
 import { placeHold, settleHold, type CallOutcome } from '../src/ledger/holds.ts';

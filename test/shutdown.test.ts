@@ -12,7 +12,7 @@ import { openDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { countChatInputTokens, countTextTokens } from '../src/gateway/tokens.ts';
 import { createApiKey } from '../src/keys/keys.ts';
-import { audit } from '../src/ledger/audit.ts';
+import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { costMc } from '../src/pricing/cost.ts';
 import { seedDefaults } from '../src/seed.ts';

@@ -1,6 +1,6 @@
 // Invariant 4 for purchases: every paid purchase is credited exactly once (and no other purchase of
 // ours is), paid amounts that did not match are reported, and refunds and disputes took back
-// exactly their target. Registered in ledger/audit.ts.
+// exactly their target. Run with the ledger's checks by src/audit.ts.
 import { sql } from 'kysely';
 import type { DB } from '../db/connect.ts';
 import type { Purchase } from '../db/schema.ts';

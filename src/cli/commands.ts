@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts';
 import { rawSqlite, type DB } from '../db/connect.ts';
 import { hashPassword } from '../auth/password.ts';
 import { passwordProblem } from '../auth/hasher.ts';
-import { audit } from '../ledger/audit.ts';
+import { audit } from '../audit.ts';
 import { adjustCredits, grantCredits } from '../ledger/credits.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { createApiKey, keyNameProblem } from '../keys/keys.ts';

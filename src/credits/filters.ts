@@ -1,7 +1,7 @@
 // The usage and ledger filters: read from a query string, checked, and turned back into a query
 // string for links and exports. A bad value names its parameter and changes nothing.
 import type { LedgerEntryType } from '../db/schema.ts';
-import { decodeCursor, type Cursor } from './cursor.ts';
+import { decodeCursor, type Cursor } from '../db/cursor.ts';
 
 export const LEDGER_TYPES: readonly LedgerEntryType[] = ['purchase', 'auto_recharge', 'grant', 'usage', 'refund', 'adjustment'];
 

@@ -12,10 +12,10 @@ import { currentRates, modelLabel } from '../pricing/rates.ts';
 import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
 import { listApiKeys } from '../keys/keys.ts';
 import { listRecentPurchases } from '../billing/purchases.ts';
-import { cursorSecret, encodeCursor } from './cursor.ts';
+import { cursorSecret, encodeCursor } from '../db/cursor.ts';
 import { parseLedgerFilters, parseUsageFilters, queryString, type FilterErrors } from './filters.ts';
 import { activePackages, packageOffers } from './packages.ts';
-import type { Page } from './keyset.ts';
+import type { Page } from '../db/keyset.ts';
 import type { UsageResultsProps } from '../../views/credits/usage-table.tsx';
 import type { LedgerResultsProps } from '../../views/credits/ledger-table.tsx';
 

@@ -15,7 +15,7 @@ import { ledgerQuery } from '../ledger/ledger-queries.ts';
 import { spendThisMonth, usageDetail, usageQuery } from '../usage/usage-queries.ts';
 import { batchedCsv } from '../exports/batched-export.ts';
 import { keyPrefixMap, LEDGER_HEADER, ledgerLine, USAGE_HEADER, usageLine } from '../exports/csv.ts';
-import { cursorSecret } from './cursor.ts';
+import { cursorSecret } from '../db/cursor.ts';
 import { dismissNotice } from '../limits/notices.ts';
 import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
 import { parseLedgerFilters, queryString, type FilterErrors } from './filters.ts';

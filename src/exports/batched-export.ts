@@ -2,8 +2,8 @@
 // charging never waits behind it), written as one chunk, and the next is read only when the client
 // has taken the last (a pull stream), so memory stays flat however long the history is.
 import type { SelectQueryBuilder } from 'kysely';
-import type { Cursor } from '../credits/cursor.ts';
-import { keysetQuery } from '../credits/keyset.ts';
+import type { Cursor } from '../db/cursor.ts';
+import { keysetQuery } from '../db/keyset.ts';
 
 export const EXPORT_BATCH_ROWS = 2_000;
 

@@ -1,22 +1,23 @@
-// Checks every invariant of DESIGN §4 over the whole database; each violation names what broke.
+// The ledger's invariants (docs/architecture.md, Invariants): balances, holds, usage against its
+// entries, the monthly rollup, rates kept. Run with the other parts' checks by src/audit.ts.
 import { sql } from 'kysely';
 import type { DB } from '../db/connect.ts';
-import { purchasesCreditedOnce } from '../billing/audit-check.ts';
-import { utcMonth } from './month.ts';
+import { utcMonth } from '../month.ts';
 
 export interface Violation {
   invariant: 1 | 2 | 3 | 4 | 5;
   detail: string;
 }
 
-type Check = (db: DB) => Promise<Violation[]>;
+/** One invariant's check: the violations it finds, none when it holds. */
+export type AuditCheck = (db: DB) => Promise<Violation[]>;
 
 // Every check is set-based: the database compares and returns only the rows that break an
 // invariant (at most 100 of each kind), joined through primary keys and unique indexes, so an audit
 // reads each table once however large it is and never loads usage or the ledger row by row.
 
 /** 1. balance = Σ ledger amounts per user; each entry's balance_after = the running sum. */
-const balancesMatchLedger: Check = async (db) => {
+const balancesMatchLedger: AuditCheck = async (db) => {
   const sums = await sql<{ user_id: number; balance_mc: number; sum_mc: number }>`
     select user_id, balance_mc, sum_mc from (
       select w.user_id, w.balance_mc, coalesce((select sum(e.amount_mc) from ledger_entries e where e.user_id = w.user_id), 0) as sum_mc
@@ -38,7 +39,7 @@ const balancesMatchLedger: Check = async (db) => {
 };
 
 /** 2. 0 ≤ held ≤ balance, and held = Σ pending holds. */
-const holdsWithinBalance: Check = async (db) => {
+const holdsWithinBalance: AuditCheck = async (db) => {
   const rows = await sql<{ user_id: number; balance_mc: number; held_mc: number; pending_mc: number }>`
     select user_id, balance_mc, held_mc, pending_mc from (
       select w.user_id, w.balance_mc, w.held_mc,
@@ -74,7 +75,7 @@ const holdsWithinBalance: Check = async (db) => {
  * queries report any usage row not under its own hold's request id (a second row on a hold) and any
  * usage entry not keyed to a hold's request id.
  */
-const usageMatchesLedger: Check = async (db) => {
+const usageMatchesLedger: AuditCheck = async (db) => {
   const violations: Violation[] = [];
   const report = (detail: string) => violations.push({ invariant: 3, detail });
 
@@ -151,7 +152,7 @@ const usageMatchesLedger: Check = async (db) => {
  * here: SQL has no portable way to name a month, and a day never spans two.
  */
 const DAY_MS = 86_400_000;
-const monthlySpendMatchesUsage: Check = async (db) => {
+const monthlySpendMatchesUsage: AuditCheck = async (db) => {
   const days = await sql<{ user_id: number; model: string; api_key_id: number; day: number; charged_mc: number; calls: number }>`
     select h.user_id, h.model, coalesce(h.api_key_id, 0) as api_key_id, h.created_at_ms / ${sql.lit(DAY_MS)} as day,
            sum(u.charged_mc) as charged_mc, count(*) as calls
@@ -187,7 +188,7 @@ const monthlySpendMatchesUsage: Check = async (db) => {
 };
 
 /** 5. usage rows keep the rates that were applied: those of the rate version their hold was placed at. */
-const usageKeepsRates: Check = async (db) => {
+const usageKeepsRates: AuditCheck = async (db) => {
   const rows = await sql<{ request_id: string }>`
     select u.request_id from usage u
     join holds h on h.id = u.hold_id
@@ -201,10 +202,4 @@ const usageKeepsRates: Check = async (db) => {
 };
 
 /** Every check, listed here by hand: a new one (billing's purchase check, invariant 4) is added to this list. */
-const auditChecks: Check[] = [balancesMatchLedger, holdsWithinBalance, usageMatchesLedger, monthlySpendMatchesUsage, purchasesCreditedOnce, usageKeepsRates];
-
-export async function audit(db: DB): Promise<Violation[]> {
-  const violations: Violation[] = [];
-  for (const check of auditChecks) violations.push(...(await check(db)));
-  return violations;
-}
+export const ledgerChecks: readonly AuditCheck[] = [balancesMatchLedger, holdsWithinBalance, usageMatchesLedger, monthlySpendMatchesUsage, usageKeepsRates];

@@ -9,7 +9,7 @@ import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { appendEntry } from './entries.ts';
 import { rawFirst, rawInsert, rawRun } from '../db/raw.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
-import { utcMonth } from './month.ts';
+import { utcMonth } from '../month.ts';
 import { afterBalanceChange } from '../limits/balance-hooks.ts';
 import { noticeCapsReached } from '../limits/cap-notices.ts';
 import { readCallLimits, type CallLimits } from '../limits/call-limits.ts';

@@ -3,7 +3,7 @@
 // is made after commit by the recharge worker, with the row as its idempotency key.
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
-import { utcMonthBounds } from '../ledger/month.ts';
+import { utcMonthBounds } from '../month.ts';
 import type { CallLimits } from './call-limits.ts';
 
 type Listener = () => void;

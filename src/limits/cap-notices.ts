@@ -1,7 +1,7 @@
 // Notices at 80% and 100% of each cap, once each per month (email and banner), raised in the
 // settle's transaction from what was settled and held in the month the hold was placed.
 import type { Trx } from '../db/transaction.ts';
-import { utcMonth } from '../ledger/month.ts';
+import { utcMonth } from '../month.ts';
 import { creditsText } from '../pricing/format.ts';
 import { capUses, type CallScope, type CapUse } from './caps.ts';
 import { raiseNoticeIn } from './notices.ts';

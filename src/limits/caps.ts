@@ -3,7 +3,7 @@
 // The check runs inside the hold's IMMEDIATE transaction, so concurrent calls cannot overshoot.
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
-import { utcMonth, utcMonthBounds } from '../ledger/month.ts';
+import { utcMonth, utcMonthBounds } from '../month.ts';
 import type { CallLimits, CapLimits } from './call-limits.ts';
 
 export type CapScope = 'user' | 'model' | 'key';

@@ -4,7 +4,7 @@ import type { DB } from '../db/connect.ts';
 import type { Notice } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { queueMail, type OutgoingMail } from '../mail/outbox.ts';
-import { utcMonthBounds } from '../ledger/month.ts';
+import { utcMonthBounds } from '../month.ts';
 
 export interface NewNotice {
   userId: number;

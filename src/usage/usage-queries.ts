@@ -2,9 +2,9 @@
 // Every query is scoped to one user.
 import type { DB } from '../db/connect.ts';
 import type { ApiKey, Usage } from '../db/schema.ts';
-import { keysetQuery, toPage, type Page } from '../credits/keyset.ts';
+import { keysetQuery, toPage, type Page } from '../db/keyset.ts';
 import type { UsageFilters } from '../credits/filters.ts';
-import { utcMonth } from '../ledger/month.ts';
+import { utcMonth } from '../month.ts';
 
 export const USAGE_PAGE_SIZE = 25;
 

@@ -6,7 +6,7 @@ import type Stripe from 'stripe';
 import { startStripeFake, type StripeFake } from '../fakes/stripe/server.ts';
 import { testApp, type Answer, type Browser, type TestApp } from './app.ts';
 import { START_MS } from './db.ts';
-import { audit } from '../../src/ledger/audit.ts';
+import { audit } from '../../src/audit.ts';
 import { walletSummary } from '../../src/ledger/wallet.ts';
 import { findUserByEmail } from '../../src/users/users.ts';
 import type { Purchase, User } from '../../src/db/schema.ts';

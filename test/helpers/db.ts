@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.ts';
 import { openDatabase, type DB } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
-import { audit } from '../../src/ledger/audit.ts';
+import { audit } from '../../src/audit.ts';
 import type { SqliteSynchronous } from '../../src/config.ts';
 import { seedDefaults } from '../../src/seed.ts';
 import { createUser } from '../../src/users/users.ts';

@@ -12,7 +12,7 @@ import type { SqliteSynchronous } from '../../src/config.ts';
 import { createGateway } from '../../src/gateway/create.ts';
 import type { Gateway } from '../../src/gateway/gateway.ts';
 import { createApiKey } from '../../src/keys/keys.ts';
-import { audit } from '../../src/ledger/audit.ts';
+import { audit } from '../../src/audit.ts';
 import { grantCredits } from '../../src/ledger/credits.ts';
 import { startFakeOpenAIUpstream, type FakeOpenAIUpstream } from '../fakes/openai-upstream.ts';
 import { cheapCost, freshDb, makeUser, type TestDb } from './db.ts';

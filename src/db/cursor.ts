@@ -1,7 +1,7 @@
 // Opaque pagination cursors: a position in a keyset (created_at_ms, id) and a direction, signed
 // with a secret kept in the database, so a tampered cursor is refused instead of misread.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DB } from '../db/connect.ts';
+import type { DB } from './connect.ts';
 
 export interface Cursor {
   /** older: rows before this position; newer: rows after it. */
