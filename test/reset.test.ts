@@ -3,8 +3,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createTransport } from 'nodemailer';
 import { deliverDueMail } from '../src/mail/worker.ts';
-import { RESET_LIFETIME_MS } from '../src/auth/accounts.ts';
-import { hashPassword, peakConcurrentHashes, productionCost, verifyPassword } from '../src/auth/password.ts';
+import { RESET_LIFETIME_MS } from '../src/auth/reset-links.ts';
+import { hashPassword, productionCost, verifyPassword } from '../src/auth/password.ts';
+import { peakConcurrentHashes } from '../src/auth/hash-slots.ts';
 import { testApp, type TestApp } from './helpers/app.ts';
 import { startSmtp, type TestSmtp } from './helpers/smtp.ts';
 
