@@ -5,8 +5,8 @@ import type { ScryptCost } from '../../src/auth/password.ts';
 import { cheapCost } from './db.ts';
 
 export interface CountingHasher extends Hasher {
-  /** Requesters of the verify and burn calls that finished (a password was checked), in order. */
-  checked: string[];
+  /** The verify and burn calls that finished (a password was checked), in order. */
+  checked: { requester: string; matched: boolean }[];
   /** Requesters of the hash calls that finished, in order. */
   hashed: string[];
   /** Calls made, finished or not (refused ones included). */
@@ -27,15 +27,15 @@ export function countingHasher(cost: ScryptCost = cheapCost): CountingHasher {
     },
     async verify(password, phc, requester) {
       counting.calls++;
-      const matches = await inner.verify(password, phc, requester);
-      counting.checked.push(requester);
-      return matches;
+      const matched = await inner.verify(password, phc, requester);
+      counting.checked.push({ requester, matched });
+      return matched;
     },
     async burn(password, requester) {
       counting.calls++;
-      const result = await inner.burn(password, requester);
-      counting.checked.push(requester);
-      return result;
+      const matched = await inner.burn(password, requester);
+      counting.checked.push({ requester, matched });
+      return matched;
     },
   };
   return counting;
