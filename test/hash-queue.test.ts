@@ -1,5 +1,5 @@
-// The password hasher's bounded queue (src/auth/hash-slots.ts): two hashes run, six wait, one
-// address holds at most three places, everything else is refused at once with 429 and Retry-After,
+// The password hasher's bounded queue (src/auth/hash-slots.ts): two hashes run, four wait, one
+// address holds at most two places, everything else is refused at once with 429 and Retry-After,
 // on every form that hashes; and a flood cannot make a real sign-in wait for it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -33,7 +33,7 @@ function refusal(work: () => Promise<unknown>): Promise<HashSlotsFullError | nul
   );
 }
 
-hashQueue('two run, six wait in order, the next is refused at once; one requester holds at most three places', async () => {
+hashQueue('two run, four wait in order, the next is refused at once; one requester holds at most two places', async () => {
   const fillers = Array.from({ length: MAX_RUNNING + MAX_WAITING }, (_, i) => `192.0.2.${i}`);
   const held = holdPlaces(fillers);
   await sleep(5);
@@ -47,7 +47,7 @@ hashQueue('two run, six wait in order, the next is refused at once; one requeste
 
   const greedy = holdPlaces(Array.from({ length: MAX_PER_REQUESTER }, () => '198.51.100.7'));
   const share = await refusal(() => inHashSlot('198.51.100.7', async () => 'never'));
-  assert.is(share?.full, 'requester', 'a fourth place for the same address is refused');
+  assert.is(share?.full, 'requester', 'one more place for the same address is refused');
   const other = inHashSlot('198.51.100.8', async () => 'ran');
   await greedy.release();
   assert.is(await other, 'ran', 'another address still gets in');

@@ -4,8 +4,8 @@
 // beyond is refused at once instead of queued. A flood then gets quick refusals, and whoever is let
 // in waits for at most MAX_WAITING / MAX_RUNNING hashes ahead of their own.
 export const MAX_RUNNING = 2;
-export const MAX_WAITING = 6;
-export const MAX_PER_REQUESTER = 3;
+export const MAX_WAITING = 4;
+export const MAX_PER_REQUESTER = 2;
 /** What a refused request is told to wait: about the time the full queue takes to drain at production cost. */
 export const FULL_RETRY_AFTER_SECONDS = 2;
 
