@@ -37,8 +37,11 @@ export function emailProblem(email: string): string | null {
   return null;
 }
 
+const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? '' : 's'}`;
+
+/** The person was limited, not wrong: `what` happened, and when to try again. */
 export function limited(retryAfterSeconds: number, what: string): Failure {
-  const wait = retryAfterSeconds < 60 ? `${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}` : `${Math.ceil(retryAfterSeconds / 60)} minute${Math.ceil(retryAfterSeconds / 60) === 1 ? '' : 's'}`;
+  const wait = retryAfterSeconds < 60 ? plural(retryAfterSeconds, 'second') : plural(Math.ceil(retryAfterSeconds / 60), 'minute');
   return { ok: false, retryAfterSeconds, errors: { form: `${what} Try again in ${wait}.` } };
 }
 

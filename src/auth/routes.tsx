@@ -18,7 +18,7 @@ import { createSession, generateSessionToken, invalidateSession, invalidateUserS
  * POST /reset answers no sooner than this after it arrived, so its timing can't tell whether an
  * email has an account (the work on both paths is the same, one write transaction, far below this).
  */
-export const RESET_ANSWER_FLOOR_MS = 200;
+const RESET_ANSWER_FLOOR_MS = 200;
 
 /** 422 for a mistake in the form; 429 with Retry-After when the person was limited. */
 function failureStatus(c: Context<AppEnv>, failure: Failure): 422 | 429 {
