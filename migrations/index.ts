@@ -6,6 +6,7 @@ import * as creditsTab from './0003_credits_tab.ts';
 import * as billing from './0005_billing.ts';
 import * as limits from './0006_limits.ts';
 import * as holdIndexes from './0007_hold_indexes.ts';
+import * as rateLimitEvents from './0008_rate_limit_events.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0005_billing': billing,
   '0006_limits': limits,
   '0007_hold_indexes': holdIndexes,
+  '0008_rate_limit_events': rateLimitEvents,
 };

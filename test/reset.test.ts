@@ -3,8 +3,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createTransport } from 'nodemailer';
 import { deliverDueMail } from '../src/mail/worker.ts';
-import { RESET_LIFETIME_MS } from '../src/auth/accounts.ts';
-import { hashPassword, peakConcurrentHashes, productionCost, verifyPassword } from '../src/auth/password.ts';
+import { RESET_LIFETIME_MS } from '../src/auth/reset-links.ts';
+import { MAX_RESET_MAILS_PER_EMAIL, MAX_RESET_REQUESTS_PER_IP, RESET_REQUEST_WINDOW_MS } from '../src/auth/password-reset.ts';
+import { hashPassword, productionCost, verifyPassword } from '../src/auth/password.ts';
+import { peakConcurrentHashes } from '../src/auth/hash-slots.ts';
 import { testApp, type TestApp } from './helpers/app.ts';
 import { startSmtp, type TestSmtp } from './helpers/smtp.ts';
 
@@ -81,6 +83,90 @@ reset('at most two hashes run at once, however many sign-ins arrive together', a
   const hashes = await Promise.all(Array.from({ length: 6 }, (_, i) => hashPassword(`password number ${i}`, { ln: 12, r: 8, p: 1 })));
   assert.is(new Set(hashes).size, 6);
   assert.is(peakConcurrentHashes(), 2);
+});
+
+/** The reset links queued for `email`, oldest first. */
+async function linksTo(t: TestApp, email: string): Promise<string[]> {
+  const mails = await t.db.selectFrom('mail_outbox').select('body_text').where('to_address', '=', email).orderBy('id').execute();
+  return mails.map((m) => /(\/reset\/[a-z0-9]+)/.exec(m.body_text)![1]!);
+}
+
+reset('a completed reset, a password change and an email change each kill every other pending link', async ({ t }) => {
+  const owner = t.browser();
+  await owner.signUp('rosa@example.com');
+  await t.browser('198.51.100.1').post('/reset', { email: 'rosa@example.com' });
+  await t.browser('198.51.100.2').post('/reset', { email: 'rosa@example.com' });
+  const [first, second] = await linksTo(t, 'rosa@example.com');
+  assert.is((await t.browser().get(second!)).status, 200, 'both links work before');
+  assert.is((await owner.post(first!, { password: 'reset password one' })).status, 303);
+  assert.is((await t.browser().get(second!)).status, 404, 'the other link died with the completed reset');
+  assert.is((await t.browser().post(second!, { password: 'reset password two' })).status, 422);
+
+  t.clock.advance(RESET_REQUEST_WINDOW_MS);
+  await t.browser('198.51.100.3').post('/reset', { email: 'rosa@example.com' });
+  const beforePasswordChange = (await linksTo(t, 'rosa@example.com')).at(-1)!;
+  assert.is((await owner.post('/account/password', { current_password: 'reset password one', new_password: 'changed password' })).status, 303);
+  assert.is((await t.browser().get(beforePasswordChange)).status, 404, 'a password change kills pending links');
+  assert.is((await t.browser().post(beforePasswordChange, { password: 'attacker password' })).status, 422);
+
+  await t.browser('198.51.100.4').post('/reset', { email: 'rosa@example.com' });
+  const beforeEmailChange = (await linksTo(t, 'rosa@example.com')).at(-1)!;
+  assert.is((await owner.post('/account/email', { new_email: 'rosa@new.example', current_password: 'changed password' })).status, 200);
+  assert.is((await t.browser().get(beforeEmailChange)).status, 404, 'an email change kills links sent to the old address');
+  assert.is((await t.browser().post(beforeEmailChange, { password: 'attacker password' })).status, 422);
+  assert.is((await t.browser().post('/login', { email: 'rosa@new.example', password: 'changed password' })).status, 303, 'the password is the one the owner chose');
+});
+
+reset('24 requests at once for one email send 3 links, each answered the same; an hour later one more is sent', async ({ t }) => {
+  await t.browser().signUp('sol@example.com');
+  const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => t.browser(`198.51.100.${i + 1}`).post('/reset', { email: 'SOL@example.com' })));
+  assert.ok(answers.every((a) => a.status === 200 && /If an account uses that email/.test(a.text)), 'every answer is the usual one');
+  assert.is(new Set(answers.map((a) => a.doc.querySelector('#reset-request-form')?.textContent)).size, 1, 'and reads the same');
+  assert.is((await linksTo(t, 'sol@example.com')).length, MAX_RESET_MAILS_PER_EMAIL);
+  t.clock.advance(RESET_REQUEST_WINDOW_MS);
+  assert.is((await t.browser('198.51.100.99').post('/reset', { email: 'sol@example.com' })).status, 200);
+  assert.is((await linksTo(t, 'sol@example.com')).length, MAX_RESET_MAILS_PER_EMAIL + 1);
+});
+
+reset('15 requests at once from one address: 10 are taken, 5 get 429 with Retry-After; other addresses are not affected', async ({ t }) => {
+  await t.browser().signUp('tess@example.com');
+  const answers = await Promise.all(Array.from({ length: 15 }, (_, i) => t.browser('198.51.100.50').post('/reset', { email: `someone${i}@example.com` })));
+  const refused = answers.filter((a) => a.status === 429);
+  assert.is(answers.filter((a) => a.status === 200).length, MAX_RESET_REQUESTS_PER_IP);
+  assert.is(refused.length, 15 - MAX_RESET_REQUESTS_PER_IP);
+  for (const answer of refused) {
+    assert.is(answer.headers.get('retry-after'), String(RESET_REQUEST_WINDOW_MS / 1000));
+    assert.match(answer.doc.querySelector('[role="alert"]')?.textContent ?? '', /Too many reset requests from your address\. Try again in 60 minutes\./);
+  }
+  const blocked = await t.browser('198.51.100.50').post('/reset', { email: 'tess@example.com' });
+  assert.is(blocked.status, 429, 'a known email from that address is refused the same way');
+  assert.is((await linksTo(t, 'tess@example.com')).length, 0, 'and sends nothing');
+  assert.is((await t.browser('198.51.100.51').post('/reset', { email: 'tess@example.com' })).status, 200);
+  assert.is((await linksTo(t, 'tess@example.com')).length, 1);
+});
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+reset('the answer takes the same time whether or not the email has an account', async ({ t }) => {
+  const ROUNDS = 8;
+  for (let i = 0; i < ROUNDS; i++) await t.browser().signUp(`known${i}@example.com`);
+  const known: number[] = [];
+  const unknown: number[] = [];
+  const timed = async (email: string, ip: string) => {
+    const startMs = performance.now();
+    const answer = await t.fetch('/reset', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:3000' }, body: new URLSearchParams({ email }).toString() }, ip);
+    await answer.text();
+    assert.is(answer.status, 200);
+    return performance.now() - startMs;
+  };
+  for (let i = 0; i < ROUNDS; i++) {
+    known.push(await timed(`known${i}@example.com`, `198.51.100.${i + 1}`));
+    unknown.push(await timed(`unknown${i}@example.com`, `198.51.100.${i + 101}`));
+  }
+  assert.is((await t.db.selectFrom('mail_outbox').select('id').execute()).length, ROUNDS, 'a link went to every known email, none to the others');
+  const [knownMs, unknownMs] = [median(known), median(unknown)];
+  console.log(`  POST /reset median: known email ${knownMs.toFixed(2)} ms, unknown ${unknownMs.toFixed(2)} ms`);
+  assert.ok(Math.abs(knownMs - unknownMs) < 0.1 * Math.max(knownMs, unknownMs), `known ${knownMs.toFixed(2)} ms vs unknown ${unknownMs.toFixed(2)} ms`);
 });
 
 reset.run();

@@ -1,6 +1,6 @@
 // The account page: change email, change password, sign out everywhere.
 import type { User } from '../src/db/schema.ts';
-import { Field, HtmxForm } from './form.tsx';
+import { Field, FormError, HtmxForm } from './form.tsx';
 import { NEW_PASSWORD_HINT } from './auth/forms.tsx';
 
 export function EmailForm(props: { email: string; errors?: Record<string, string>; saved?: boolean }) {
@@ -9,6 +9,7 @@ export function EmailForm(props: { email: string; errors?: Record<string, string
     <HtmxForm action="/account/email" id="email-form">
       <h2>Email</h2>
       {props.saved ? <p class="notice" role="status">Your email is now {props.email}.</p> : null}
+      <FormError message={errors.form} />
       <Field label="New email" name="new_email" type="email" value={props.email} autocomplete="email" required error={errors.new_email} />
       <Field label="Current password" name="current_password" type="password" autocomplete="current-password" required error={errors.email_password} />
       <p>
@@ -24,6 +25,7 @@ export function PasswordForm(props: { errors?: Record<string, string> }) {
     <HtmxForm action="/account/password" id="password-form">
       <h2>Password</h2>
       <p class="muted">Changing it signs you out on every other device.</p>
+      <FormError message={errors.form} />
       <Field label="Current password" name="current_password" type="password" autocomplete="current-password" required error={errors.current_password} />
       <Field label="New password" name="new_password" type="password" autocomplete="new-password" required error={errors.new_password} hint={NEW_PASSWORD_HINT} />
       <p>

@@ -1,22 +1,23 @@
 // The password hasher the app is given: the constant productionCost, or a lower cost that only tests pass.
-// Its dummy hash makes a sign-in for an unknown email cost as much as a wrong password.
-import { hashPassword, productionCost, verifyPassword, type ScryptCost } from './password.ts';
+// Its dummy hash makes a sign-in for an unknown email cost as much as a wrong password. Every call
+// names its requester (the client address) and throws HashSlotsFullError when the hasher is full
+// (src/auth/hash-slots.ts).
+import { hashPassword, productionCost, unmatchablePhc, verifyPassword, type ScryptCost } from './password.ts';
 
 export interface Hasher {
-  hash(password: string): Promise<string>;
-  verify(password: string, phc: string): Promise<boolean>;
+  hash(password: string, requester: string): Promise<string>;
+  verify(password: string, phc: string, requester: string): Promise<boolean>;
   /** Verifies against a throwaway hash of the same cost and returns false. */
-  burn(password: string): Promise<false>;
+  burn(password: string, requester: string): Promise<false>;
 }
 
 export function createHasher(cost: ScryptCost = productionCost): Hasher {
-  let dummy: Promise<string> | null = null;
+  const dummy = unmatchablePhc(cost);
   return {
-    hash: (password) => hashPassword(password, cost),
-    verify: verifyPassword,
-    async burn(password) {
-      dummy ??= hashPassword('not a real password', cost);
-      await verifyPassword(password, await dummy);
+    hash: (password, requester) => hashPassword(password, cost, requester),
+    verify: (password, phc, requester) => verifyPassword(password, phc, requester),
+    async burn(password, requester) {
+      await verifyPassword(password, dummy, requester);
       return false;
     },
   };

@@ -1,4 +1,5 @@
 // Sign-up, sign-in, sign-out, password reset and the account page: parse, call the domain, render.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
 import type { Config } from '../config.ts';
 import type { AppEnv } from '../web/env.ts';
@@ -9,21 +10,27 @@ import { clearSessionCookie, writeSessionCookie } from '../web/session-cookie.ts
 import { requireUser } from '../web/auth-middleware.ts';
 import { LoginForm, ResetForm, ResetRequestForm, SignupForm } from '../../views/auth/forms.tsx';
 import { AccountPage, EmailForm, PasswordForm } from '../../views/account.tsx';
-import {
-  changeEmail,
-  changePassword,
-  isResetTokenUsable,
-  logIn,
-  requestPasswordReset,
-  resetPassword,
-  signUp,
-  type AccountDeps,
-} from './accounts.ts';
+import { changeEmail, changePassword, logIn, signUp, type AccountDeps, type Failure } from './accounts.ts';
+import { isResetTokenUsable, requestPasswordReset, resetPassword } from './password-reset.ts';
 import { createSession, generateSessionToken, invalidateSession, invalidateUserSessions } from './sessions.ts';
+
+/**
+ * POST /reset answers no sooner than this after it arrived, so its timing can't tell whether an
+ * email has an account (the work on both paths is the same, one write transaction, far below this).
+ */
+const RESET_ANSWER_FLOOR_MS = 200;
+
+/** 422 for a mistake in the form; 429 with Retry-After when the person was limited. */
+function failureStatus(c: Context<AppEnv>, failure: Failure): 422 | 429 {
+  if (failure.retryAfterSeconds === undefined) return 422;
+  c.header('Retry-After', String(failure.retryAfterSeconds));
+  return 429;
+}
 
 export function authRoutes(config: Config, deps: AccountDeps) {
   const app = new Hono<AppEnv>();
   const signupOpen = config.signup === 'open';
+  const ipOf = (c: Context<AppEnv>) => clientIp(c, config.trustProxyHops);
 
   async function startSession(c: Context<AppEnv>, userId: number) {
     const token = generateSessionToken();
@@ -47,11 +54,10 @@ export function authRoutes(config: Config, deps: AccountDeps) {
   app.post('/login', async (c) => {
     const field = await formFields(c);
     const email = field('email');
-    const result = await logIn(deps, email, field('password'), clientIp(c, config.trustProxyHops));
+    const result = await logIn(deps, email, field('password'), ipOf(c));
     if (!result.ok) {
-      if (result.retryAfterSeconds) c.header('Retry-After', String(result.retryAfterSeconds));
       const form = () => <LoginForm signupOpen={signupOpen} email={email} errors={result.errors} />;
-      return render(c, config, { title: 'Sign in', status: result.retryAfterSeconds ? 429 : 422, page: centered('Sign in', form), partial: form });
+      return render(c, config, { title: 'Sign in', status: failureStatus(c, result), page: centered('Sign in', form), partial: form });
     }
     await startSession(c, result.value.id);
     return redirectTo(c, '/credits');
@@ -67,10 +73,10 @@ export function authRoutes(config: Config, deps: AccountDeps) {
     if (!signupOpen) return c.notFound();
     const field = await formFields(c);
     const email = field('email');
-    const result = await signUp(deps, email, field('password'));
+    const result = await signUp(deps, email, field('password'), ipOf(c));
     if (!result.ok) {
       const form = () => <SignupForm email={email} errors={result.errors} />;
-      return render(c, config, { title: 'Create account', status: 422, page: centered('Create your account', form), partial: form });
+      return render(c, config, { title: 'Create account', status: failureStatus(c, result), page: centered('Create your account', form), partial: form });
     }
     await startSession(c, result.value.id);
     return redirectTo(c, '/credits');
@@ -86,11 +92,13 @@ export function authRoutes(config: Config, deps: AccountDeps) {
   app.get('/reset', (c) => render(c, config, { title: 'Reset password', page: centered('Reset your password', () => <ResetRequestForm />) }));
 
   app.post('/reset', async (c) => {
+    const answerAtMs = performance.now() + RESET_ANSWER_FLOOR_MS;
     const field = await formFields(c);
     const email = field('email');
-    const result = await requestPasswordReset(deps, email);
+    const result = await requestPasswordReset(deps, email, ipOf(c));
+    await sleep(Math.max(0, answerAtMs - performance.now()));
     const form = () => (result.ok ? <ResetRequestForm sent /> : <ResetRequestForm email={email} errors={result.errors} />);
-    return render(c, config, { title: 'Reset password', status: result.ok ? 200 : 422, page: centered('Reset your password', form), partial: form });
+    return render(c, config, { title: 'Reset password', status: result.ok ? 200 : failureStatus(c, result), page: centered('Reset your password', form), partial: form });
   });
 
   app.get('/reset/:token', async (c) => {
@@ -115,10 +123,10 @@ export function authRoutes(config: Config, deps: AccountDeps) {
   app.post('/reset/:token', async (c) => {
     const token = c.req.param('token');
     const field = await formFields(c);
-    const result = await resetPassword(deps, token, field('password'));
+    const result = await resetPassword(deps, token, field('password'), ipOf(c));
     if (!result.ok) {
       const form = () => <ResetForm token={token} errors={result.errors} />;
-      return render(c, config, { title: 'Choose a new password', status: 422, noHistory: true, page: centered('Choose a new password', form), partial: form });
+      return render(c, config, { title: 'Choose a new password', status: failureStatus(c, result), noHistory: true, page: centered('Choose a new password', form), partial: form });
     }
     await startSession(c, result.value.id);
     return redirectTo(c, '/credits');
@@ -136,11 +144,11 @@ export function authRoutes(config: Config, deps: AccountDeps) {
     const user = c.get('user')!;
     const field = await formFields(c);
     const newEmail = field('new_email');
-    const result = await changeEmail(deps, user, field('current_password'), newEmail);
+    const result = await changeEmail(deps, user, field('current_password'), newEmail, ipOf(c));
     if (!result.ok) {
       return render(c, config, {
         title: 'Account',
-        status: 422,
+        status: failureStatus(c, result),
         current: '/account',
         page: () => <AccountPage user={user} emailValue={newEmail} emailErrors={result.errors} />,
         partial: () => <EmailForm email={newEmail} errors={result.errors} />,
@@ -158,11 +166,11 @@ export function authRoutes(config: Config, deps: AccountDeps) {
   app.post('/account/password', async (c) => {
     const user = c.get('user')!;
     const field = await formFields(c);
-    const result = await changePassword(deps, user, field('current_password'), field('new_password'));
+    const result = await changePassword(deps, user, field('current_password'), field('new_password'), ipOf(c));
     if (!result.ok) {
       return render(c, config, {
         title: 'Account',
-        status: 422,
+        status: failureStatus(c, result),
         current: '/account',
         page: () => <AccountPage user={user} passwordErrors={result.errors} />,
         partial: () => <PasswordForm errors={result.errors} />,

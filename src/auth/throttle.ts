@@ -1,55 +1,51 @@
-// Sign-in throttling stored in the database: failures are counted per (account, IP) and per IP over
-// a sliding window, so one address can't guess forever and nobody can lock another user out from
-// their own address (the account is only ever limited together with the IP that failed).
+// Sign-in throttling: attempts are counted per (account, IP) and per IP over a sliding window, so one
+// address can't guess forever and nobody can lock another user out from their own address (the
+// account is only ever limited together with the IP that failed). An attempt is counted before its
+// password is checked, in the transaction that checks the limits (src/auth/rate-window.ts), so however
+// many arrive at once, no more than the limit are ever checked. It stays counted as a failure unless it
+// succeeds, or is never checked at all (the hasher was full).
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import { normalizeEmail } from '../users/users.ts';
+import { forgetEvents, forgetScope, takeEvents, type WindowLimit } from './rate-window.ts';
 
 export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
 export const MAX_FAILURES_PER_ACCOUNT_AND_IP = 10;
 export const MAX_FAILURES_PER_IP = 50;
 
-function scopes(email: string, ip: string) {
+function limits(email: string, ip: string): [pair: WindowLimit, address: WindowLimit] {
   return [
-    { key: `account:${normalizeEmail(email)}|ip:${ip}`, limit: MAX_FAILURES_PER_ACCOUNT_AND_IP },
-    { key: `ip:${ip}`, limit: MAX_FAILURES_PER_IP },
+    { scopeKey: `login-account:${normalizeEmail(email)}|ip:${ip}`, limit: MAX_FAILURES_PER_ACCOUNT_AND_IP, window_ms: THROTTLE_WINDOW_MS },
+    { scopeKey: `login-ip:${ip}`, limit: MAX_FAILURES_PER_IP, window_ms: THROTTLE_WINDOW_MS },
   ];
 }
 
-/** Seconds until another attempt is allowed, or 0 when it is allowed now. */
-export async function loginRetryAfterSeconds(db: DB, clock: Clock, email: string, ip: string): Promise<number> {
-  const since = clock.now() - THROTTLE_WINDOW_MS;
-  let waitMs = 0;
-  for (const scope of scopes(email, ip)) {
-    const failures = await db
-      .selectFrom('login_failures')
-      .select('created_at_ms')
-      .where('scope_key', '=', scope.key)
-      .where('created_at_ms', '>', since)
-      .orderBy('created_at_ms', 'desc')
-      .limit(scope.limit)
-      .execute();
-    if (failures.length >= scope.limit) {
-      // The attempt is allowed again when the oldest of the last `limit` failures leaves the window.
-      const oldest = failures[failures.length - 1]!.created_at_ms;
-      waitMs = Math.max(waitMs, oldest + THROTTLE_WINDOW_MS - clock.now());
-    }
-  }
-  return waitMs > 0 ? Math.ceil(waitMs / 1000) : 0;
+export interface LoginAttempt {
+  pairScopeKey: string;
+  /** This attempt's events: the pair's, then the address's. */
+  eventIds: number[];
 }
 
-export async function recordLoginFailure(db: DB, clock: Clock, email: string, ip: string): Promise<void> {
-  const nowMs = clock.now();
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('login_failures').where('created_at_ms', '<=', nowMs - THROTTLE_WINDOW_MS).execute();
-    await trx
-      .insertInto('login_failures')
-      .values(scopes(email, ip).map((s) => ({ scope_key: s.key, created_at_ms: nowMs })))
-      .execute();
-  });
+/** Counts one attempt, or says in how many seconds one is allowed again. */
+export async function beginLoginAttempt(
+  db: DB,
+  clock: Clock,
+  email: string,
+  ip: string,
+): Promise<{ allowed: true; attempt: LoginAttempt } | { allowed: false; retryAfterSeconds: number }> {
+  const scopes = limits(email, ip);
+  const taken = await takeEvents(db, clock.now(), scopes);
+  if (!taken.taken) return { allowed: false, retryAfterSeconds: taken.retryAfterSeconds };
+  return { allowed: true, attempt: { pairScopeKey: scopes[0].scopeKey, eventIds: taken.eventIds } };
 }
 
-/** A successful sign-in forgets that pair's failures (the IP's own count stays). */
-export async function clearLoginFailures(db: DB, email: string, ip: string): Promise<void> {
-  await db.deleteFrom('login_failures').where('scope_key', '=', scopes(email, ip)[0]!.key).execute();
+/** The password was never checked (the hasher refused it): the attempt does not count. */
+export async function withdrawLoginAttempt(db: DB, attempt: LoginAttempt): Promise<void> {
+  await forgetEvents(db, attempt.eventIds);
+}
+
+/** A successful sign-in forgets that pair's failures and itself; the IP's earlier failures stay. */
+export async function loginSucceeded(db: DB, attempt: LoginAttempt): Promise<void> {
+  await forgetScope(db, attempt.pairScopeKey);
+  await forgetEvents(db, attempt.eventIds);
 }

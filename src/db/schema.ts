@@ -132,7 +132,8 @@ export interface ApiKeysTable {
   max_in_flight: ColumnType<number, number | undefined, number>;
 }
 
-export interface LoginFailuresTable {
+/** One rate-limited event (a sign-in attempt, a reset request) under its scope, e.g. `ip:203.0.113.7`. */
+export interface RateLimitEventsTable {
   id: Generated<number>;
   scope_key: string;
   created_at_ms: number;
@@ -309,7 +310,7 @@ export interface Database {
   packages: PackagesTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
-  login_failures: LoginFailuresTable;
+  rate_limit_events: RateLimitEventsTable;
   password_resets: PasswordResetsTable;
   mail_outbox: MailOutboxTable;
   monthly_spend: MonthlySpendTable;

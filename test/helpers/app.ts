@@ -3,7 +3,7 @@
 import { Window } from 'happy-dom';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createApp } from '../../src/app.tsx';
-import { createHasher } from '../../src/auth/hasher.ts';
+import { createHasher, type Hasher } from '../../src/auth/hasher.ts';
 import { freshDb, cheapCost, type TestDb } from './db.ts';
 
 export interface TestApp extends TestDb {
@@ -15,11 +15,13 @@ export interface TestApp extends TestDb {
   fetch(path: string, init?: RequestInit, ip?: string): Promise<Response>;
 }
 
-export async function testApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `options.hasher`: a test's own (counting, or of real-ish cost); by default scrypt at cheapCost. */
+export async function testApp(env: Record<string, string> = {}, options: { hasher?: Hasher } = {}): Promise<TestApp> {
   const t = await freshDb();
   const config = loadConfig({ PORT: '3000', ...env });
   const logLines: string[] = [];
-  const app = createApp(config, { db: t.db, clock: t.clock, hasher: createHasher(cheapCost), log: (line) => logLines.push(line) });
+  const hasher = options.hasher ?? createHasher(cheapCost);
+  const app = createApp(config, { db: t.db, clock: t.clock, hasher, log: (line) => logLines.push(line) });
   const fetchFrom = (path: string, init: RequestInit = {}, ip = '203.0.113.7') =>
     Promise.resolve(app.request(path, init, { incoming: { socket: { remoteAddress: ip } } } as never));
   return {

@@ -1,6 +1,7 @@
 // Sign-in, sign-up and password-reset forms; each is both the partial htmx swaps and part of its page.
 import { Field, FormError, HtmxForm } from '../form.tsx';
 import { MIN_PASSWORD_LENGTH } from '../../src/auth/hasher.ts';
+import { MAX_RESET_MAILS_PER_EMAIL } from '../../src/auth/password-reset.ts';
 
 /** Under every new-password field; follows the rule passwordProblem checks. */
 export const NEW_PASSWORD_HINT = `At least ${MIN_PASSWORD_LENGTH} characters.`;
@@ -38,6 +39,7 @@ export function SignupForm(props: AuthFormProps) {
   const errors = props.errors ?? {};
   return (
     <HtmxForm action="/signup" id="signup-form">
+      <FormError message={errors.form} />
       <Field label="Email" name="email" type="email" value={props.email} autocomplete="username" required error={errors.email} />
       <Field label="Password" name="password" type="password" autocomplete="new-password" required error={errors.password} hint={NEW_PASSWORD_HINT} />
       <p>
@@ -56,6 +58,7 @@ export function ResetRequestForm(props: AuthFormProps & { sent?: boolean }) {
     return (
       <div id="reset-request-form" class="card" role="status">
         <p>If an account uses that email, a reset link is on its way. It works once, within one hour.</p>
+        <p class="muted">At most {MAX_RESET_MAILS_PER_EMAIL} links an hour are sent to one email.</p>
         <p>
           <a href="/login">Back to sign in</a>
         </p>
@@ -65,6 +68,7 @@ export function ResetRequestForm(props: AuthFormProps & { sent?: boolean }) {
   return (
     <HtmxForm action="/reset" id="reset-request-form">
       <p>Enter the email of your account and we will send you a link to choose a new password.</p>
+      <FormError message={errors.form} />
       <Field label="Email" name="email" type="email" value={props.email} autocomplete="username" required error={errors.email} />
       <p>
         <button type="submit">Send reset link</button>
