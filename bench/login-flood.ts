@@ -1,7 +1,7 @@
 // A real sign-in while unknown-email sign-ins flood the real server (production scrypt cost) from
 // rotating addresses (TRUST_PROXY=1, X-Forwarded-For): how long the person waits, idle and under the
 // flood, honouring Retry-After as a browser user would by trying again. Appends to bench/RESULTS.md.
-// npx tsx bench/login-flood.ts [FLOOD=30]
+// npm run bench:login-flood -- [FLOOD=30]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
