@@ -16,7 +16,7 @@ import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { decideOutputLimit, type Budget, type LimitRefusal } from '../pricing/limits.ts';
 import { holdInputTokens } from '../pricing/margin.ts';
-import { assertKeyHasRoom, BudgetExceededError, capUses } from '../limits/caps.ts';
+import { assertKeyHasRoom, assertUserHasRoom, BudgetExceededError, capUses } from '../limits/caps.ts';
 import { currentRate } from '../pricing/rates.ts';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { CallAbortedError, CallStopped, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type StopReason } from './errors.ts';
@@ -37,6 +37,8 @@ export interface GatewayOptions {
   upstreamTimeoutMs: number;
   /** The operator's upstream key, only so it can be kept out of anything passed on. */
   operatorKey: string | null;
+  /** Calls one user may have in flight, over all their keys and the playground. */
+  maxInFlightPerUser: number;
   log?: (line: string) => void;
 }
 
@@ -182,11 +184,12 @@ export class Gateway {
   /**
    * The budgets an output limit must fit, read inside the hold's own transaction so concurrent calls
    * cannot overshoot any of them: the available balance, and what is left of every cap that applies
-   * (issue 7), each carrying its cap for the refusal. Also refuses a key that already has its limit
+   * each carrying its cap for the refusal. Also refuses a key, or a user, that already has its limit
    * of calls in flight.
    */
   protected async budgets(caller: Caller, model: string, limits: CallLimits, trx: Trx): Promise<Budget[]> {
-    if (caller.apiKeyId !== null) assertKeyHasRoom(caller.apiKeyId, limits.keyInFlight);
+    if (caller.apiKeyId !== null) assertKeyHasRoom(limits.keyInFlight);
+    assertUserHasRoom(limits.userInFlight, this.options.maxInFlightPerUser);
     const caps = await capUses(trx, { userId: caller.userId, apiKeyId: caller.apiKeyId, model }, this.options.clock.now(), limits.caps);
     return [{ remainingMc: limits.availableMc, cap: null }, ...caps.map((cap) => ({ remainingMc: Math.max(0, cap.capMc - cap.spentMc), cap }))];
   }
