@@ -50,7 +50,12 @@ export interface Caller {
 
 export interface CallOptions {
   requestId: string;
-  /** Fires when the client goes away: the upstream is aborted and the call settled as aborted. */
+  /**
+   * Fires when the client goes away. Before the hold, the call stops with nothing charged. After it,
+   * a stream's upstream is aborted and the call charged for what was delivered (estimated); a
+   * non-streamed call runs to its end and is charged the upstream's reported usage (runCompletion).
+   * Either way its status is `aborted`.
+   */
   clientSignal?: AbortSignal;
 }
 
@@ -95,6 +100,8 @@ interface Started {
   controller: AbortController;
   /** performance.now() when the call came in: latency_ms is measured from here. */
   startedAtMs: number;
+  /** True once the client has gone away (whether or not that stopped the call). */
+  clientGone: () => boolean;
   /** Stops listening to the client and leaves the in-flight registry. */
   stopListening: () => void;
 }
@@ -109,6 +116,8 @@ interface Reserved {
   controller: AbortController;
   /** performance.now() when the call came in: latency_ms is measured from here. */
   startedAtMs: number;
+  /** True once the client has gone away (whether or not that stopped the call). */
+  clientGone: () => boolean;
   /** Stops listening, clears the deadline and leaves the in-flight registry: once the hold has ended. */
   finish: () => void;
 }
@@ -142,9 +151,14 @@ export class Gateway {
       if (!controller.signal.aborted) controller.abort(new CallStopped(reason));
     };
     const leave = this.inFlight.add({ requestId: options.requestId, stop });
-    const onClientGone = () => stop('client');
+    // Set once a non-streamed call's hold is being placed: from then on the client leaving no longer stops it.
+    let outlivesClient = false;
+    const clientGone = () => options.clientSignal?.aborted === true;
+    const onClientGone = () => {
+      if (!outlivesClient) stop('client');
+    };
     options.clientSignal?.addEventListener('abort', onClientGone, { once: true });
-    if (options.clientSignal?.aborted) stop('client');
+    if (clientGone()) stop('client');
     const stopListening = () => {
       options.clientSignal?.removeEventListener('abort', onClientGone);
       leave();
@@ -164,7 +178,12 @@ export class Gateway {
       }
       // Stopped before anything was reserved: nothing to charge.
       if (controller.signal.aborted) throw this.stopReasonOf(controller) === 'shutdown' ? new ShuttingDownError() : new CallAbortedError('client');
-      reserved = await this.reserve(caller, request, rate, { requestId: options.requestId, controller, startedAtMs, stopListening });
+      // A non-streamed answer is billed upstream in full whether or not anyone reads it, and aborting
+      // the request does not stop the upstream from generating (and billing) it: so once the call is
+      // reserved it runs to its end, bounded by the upstream deadline, and is charged what the
+      // upstream reports. A stream is stopped instead, and charged for what was delivered.
+      outlivesClient = !request.stream;
+      reserved = await this.reserve(caller, request, rate, { requestId: options.requestId, controller, startedAtMs, clientGone, stopListening });
     } catch (error) {
       stopListening();
       throw error;
@@ -263,6 +282,7 @@ export class Gateway {
       outputLimit,
       controller,
       startedAtMs: started.startedAtMs,
+      clientGone: started.clientGone,
       finish: () => {
         clearTimeout(deadline);
         started.stopListening();
@@ -332,7 +352,10 @@ export class Gateway {
         output.addCompletion(completion);
         tokens = this.estimatedTokens(call, output);
       }
-      const settled = await this.settle(call, this.outcome(call, 'ok', tokens, reported === null, completion.id ?? null));
+      // A client that left while the upstream answered: the answer was still made and billed, so it is
+      // charged as reported (or estimated from the answer when no usage came), marked aborted.
+      const status = call.clientGone() ? 'aborted' : 'ok';
+      const settled = await this.settle(call, this.outcome(call, status, tokens, reported === null, completion.id ?? null));
       return { kind: 'completion', ...call.info, completion, chargedMc: settled.chargedMc, balanceMc: settled.balanceMc, tokens, estimated: reported === null };
     } finally {
       call.finish();

@@ -25,8 +25,8 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 422 | 429 | 500;
 export type UpstreamBehaviour =
   /** A normal answer, streamed or not as the request asks; usage defaults to the tokenizer's count. */
   | { kind: 'ok'; text?: string; usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number }; chunkDelayMs?: number }
-  /** Kept open (nothing sent) until the test calls release(), then answered as 'ok': calls in flight, late answers. */
-  | { kind: 'held'; text?: string; usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number } }
+  /** Kept open (nothing sent) until the test calls release(), then answered as 'ok' (usage null: none sent): calls in flight, late answers. */
+  | { kind: 'held'; text?: string; usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number } | null }
   /** A stream that ends with [DONE] and no usage chunk (non-stream: no usage field), as some servers do. */
   | { kind: 'no-usage'; text?: string }
   /** An OpenAI-shaped error; a 429 carries Retry-After. */
@@ -201,7 +201,7 @@ export class FakeOpenAIUpstream {
           const text = behaviour.text ?? FAKE_DEFAULT_TEXT;
           const reported = behaviour.kind === 'no-usage' ? undefined : behaviour.usage;
           const usage =
-            behaviour.kind === 'no-usage'
+            behaviour.kind === 'no-usage' || reported === null
               ? null
               : usageObject({
                   promptTokens: reported?.prompt_tokens ?? countChatInputTokens(body),
