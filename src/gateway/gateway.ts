@@ -202,7 +202,7 @@ export class Gateway {
 
   /**
    * The budgets an output limit must fit, read inside the hold's own transaction so concurrent calls
-   * cannot overshoot any of them: the available balance, and what is left of every cap that applies
+   * cannot overshoot any of them: the available balance, and what is left of every cap that applies,
    * each carrying its cap for the refusal. Also refuses a key, or a user, that already has its limit
    * of calls in flight.
    */
