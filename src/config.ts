@@ -19,6 +19,10 @@ export interface Config {
   readonly openaiBaseUrl: string | null;
   readonly upstreamTimeoutSeconds: number;
   readonly holdTtlSeconds: number;
+  /** How long an idle keep-alive connection is kept open (src/web/server-options.ts). */
+  readonly keepAliveTimeoutSeconds: number;
+  /** Calls one user may have in flight at once, over all their keys and the playground. */
+  readonly maxInFlightPerUser: number;
   readonly payments: PaymentsMode;
   readonly stripeSecretKey: string | null;
   readonly stripeWebhookSecret: string | null;
@@ -131,6 +135,9 @@ export function loadConfig(env: Env = process.env): Config {
     openaiBaseUrl: httpUrl(env, 'OPENAI_BASE_URL'),
     upstreamTimeoutSeconds,
     holdTtlSeconds,
+    // Up to 290: the headers timeout (5 s more) must stay within Node's 300 s request timeout.
+    keepAliveTimeoutSeconds: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1, 290),
+    maxInFlightPerUser: integer(env, 'MAX_IN_FLIGHT_PER_USER', 32, 1, 10_000),
     payments,
     stripeSecretKey,
     stripeWebhookSecret: text(env, 'STRIPE_WEBHOOK_SECRET'),

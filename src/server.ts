@@ -6,6 +6,7 @@ import { openDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDefaults } from './seed.ts';
 import { createApp } from './app.tsx';
+import { httpServerOptions } from './web/server-options.ts';
 import { createGateway } from './gateway/create.ts';
 import { expireHolds } from './ledger/holds.ts';
 import { startMailWorker } from './mail/worker.ts';
@@ -35,7 +36,8 @@ await seedDefaults(db, systemClock);
 
 const gateway = createGateway(config, { db, clock: systemClock });
 const app = createApp(config, { db, clock: systemClock, gateway });
-const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+// Idle keep-alive connections outlive a proxy's own (src/web/server-options.ts).
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, (info) => {
   console.log(`tokentab listening on http://${info.address}:${info.port} (public URL ${config.publicUrl})`);
 });
 

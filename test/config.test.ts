@@ -44,6 +44,19 @@ test('bad values stop the start with one line naming the variable and what is al
   fails({ TRUST_PROXY: '-1' }, /^TRUST_PROXY/);
 });
 
+test('keep-alive and in-flight limits: defaults, bounds, one-line refusals', () => {
+  const config = loadConfig({});
+  assert.is(config.keepAliveTimeoutSeconds, 65, 'above the 60 s idle timeout of nginx and common load balancers');
+  assert.is(config.maxInFlightPerUser, 32);
+  assert.is(loadConfig({ KEEP_ALIVE_TIMEOUT_SECONDS: '290', MAX_IN_FLIGHT_PER_USER: '1' }).keepAliveTimeoutSeconds, 290);
+  assert.is(loadConfig({ MAX_IN_FLIGHT_PER_USER: '200' }).maxInFlightPerUser, 200);
+  fails({ KEEP_ALIVE_TIMEOUT_SECONDS: '0' }, /^KEEP_ALIVE_TIMEOUT_SECONDS must be a whole number from 1 to 290, got "0"$/);
+  fails({ KEEP_ALIVE_TIMEOUT_SECONDS: '291' }, /^KEEP_ALIVE_TIMEOUT_SECONDS must be a whole number from 1 to 290/);
+  fails({ KEEP_ALIVE_TIMEOUT_SECONDS: '65s' }, /^KEEP_ALIVE_TIMEOUT_SECONDS must be a whole number/);
+  fails({ MAX_IN_FLIGHT_PER_USER: '0' }, /^MAX_IN_FLIGHT_PER_USER must be a whole number from 1 to 10000, got "0"$/);
+  fails({ MAX_IN_FLIGHT_PER_USER: 'many' }, /^MAX_IN_FLIGHT_PER_USER must be a whole number/);
+});
+
 test('a real OpenAI key with no Stripe key needs PAYMENTS chosen explicitly', () => {
   fails({ OPENAI_API_KEY: 'sk-real' }, /^PAYMENTS must be set explicitly/);
   assert.is(loadConfig({ OPENAI_API_KEY: 'sk-real', PAYMENTS: 'off' }).payments, 'off');

@@ -185,7 +185,7 @@ gateway('the usage chunk reaches the client only when it asked; the hold covers 
   assert.is(h.fake.lastRequest?.body.n, 3);
 });
 
-gateway('GET /v1/usage/{id}: exactly the documented fields; another user’s id and an unknown id are 404', async ({ h }) => {
+gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor included; another user’s id and an unknown id are 404', async ({ h }) => {
   const owner = await h.account(HUNDRED_CREDITS_MC);
   const other = await h.account(HUNDRED_CREDITS_MC);
   h.fake.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 750, completion_tokens: 200 } });
@@ -195,7 +195,7 @@ gateway('GET /v1/usage/{id}: exactly the documented fields; another user’s id 
   assert.is(answer.status, 200);
   const record = (await answer.json()) as Record<string, unknown>;
   assert.equal(Object.keys(record).sort(), [
-    'apiKey', 'cachedInputTokens', 'chargedCredits', 'chargedMillicredits', 'createdAt', 'estimated', 'heldCredits', 'inputTokens', 'latencyMs', 'model',
+    'apiKey', 'cachedInputTokens', 'chargedCredits', 'chargedFor', 'chargedMillicredits', 'createdAt', 'estimated', 'heldCredits', 'inputTokens', 'latencyMs', 'model',
     'outputTokens', 'rates', 'requestId', 'roundingMode', 'shortfallCredits', 'status',
   ]);
   const row = await usageRow(h, requestId);
@@ -205,6 +205,7 @@ gateway('GET /v1/usage/{id}: exactly the documented fields; another user’s id 
     model: 'gpt-4o-mini',
     status: 'ok',
     estimated: false,
+    chargedFor: 'Completed; charged the tokens the upstream reported.',
     inputTokens: 750,
     cachedInputTokens: 0,
     outputTokens: 200,

@@ -21,6 +21,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     holdTtlMs: config.holdTtlSeconds * 1000,
     upstreamTimeoutMs,
     operatorKey: config.openaiApiKey,
+    maxInFlightPerUser: config.maxInFlightPerUser,
     log: deps.log,
   });
 }

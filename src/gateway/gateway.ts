@@ -16,7 +16,7 @@ import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { decideOutputLimit, type Budget, type LimitRefusal } from '../pricing/limits.ts';
 import { holdInputTokens } from '../pricing/margin.ts';
-import { assertKeyHasRoom, BudgetExceededError, capUses } from '../limits/caps.ts';
+import { assertKeyHasRoom, assertUserHasRoom, BudgetExceededError, capUses } from '../limits/caps.ts';
 import { currentRate } from '../pricing/rates.ts';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { CallAbortedError, CallStopped, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type StopReason } from './errors.ts';
@@ -37,6 +37,8 @@ export interface GatewayOptions {
   upstreamTimeoutMs: number;
   /** The operator's upstream key, only so it can be kept out of anything passed on. */
   operatorKey: string | null;
+  /** Calls one user may have in flight, over all their keys and the playground. */
+  maxInFlightPerUser: number;
   log?: (line: string) => void;
 }
 
@@ -48,7 +50,12 @@ export interface Caller {
 
 export interface CallOptions {
   requestId: string;
-  /** Fires when the client goes away: the upstream is aborted and the call settled as aborted. */
+  /**
+   * Fires when the client goes away. Before the hold, the call stops with nothing charged. After it,
+   * a stream's upstream is aborted and the call charged for what was delivered (estimated); a
+   * non-streamed call runs to its end and is charged the upstream's reported usage (runCompletion).
+   * Either way its status is `aborted`.
+   */
   clientSignal?: AbortSignal;
 }
 
@@ -93,6 +100,8 @@ interface Started {
   controller: AbortController;
   /** performance.now() when the call came in: latency_ms is measured from here. */
   startedAtMs: number;
+  /** True once the client has gone away (whether or not that stopped the call). */
+  clientGone: () => boolean;
   /** Stops listening to the client and leaves the in-flight registry. */
   stopListening: () => void;
 }
@@ -107,6 +116,8 @@ interface Reserved {
   controller: AbortController;
   /** performance.now() when the call came in: latency_ms is measured from here. */
   startedAtMs: number;
+  /** True once the client has gone away (whether or not that stopped the call). */
+  clientGone: () => boolean;
   /** Stops listening, clears the deadline and leaves the in-flight registry: once the hold has ended. */
   finish: () => void;
 }
@@ -140,9 +151,14 @@ export class Gateway {
       if (!controller.signal.aborted) controller.abort(new CallStopped(reason));
     };
     const leave = this.inFlight.add({ requestId: options.requestId, stop });
-    const onClientGone = () => stop('client');
+    // Set once a non-streamed call's hold is being placed: from then on the client leaving no longer stops it.
+    let outlivesClient = false;
+    const clientGone = () => options.clientSignal?.aborted === true;
+    const onClientGone = () => {
+      if (!outlivesClient) stop('client');
+    };
     options.clientSignal?.addEventListener('abort', onClientGone, { once: true });
-    if (options.clientSignal?.aborted) stop('client');
+    if (clientGone()) stop('client');
     const stopListening = () => {
       options.clientSignal?.removeEventListener('abort', onClientGone);
       leave();
@@ -162,7 +178,12 @@ export class Gateway {
       }
       // Stopped before anything was reserved: nothing to charge.
       if (controller.signal.aborted) throw this.stopReasonOf(controller) === 'shutdown' ? new ShuttingDownError() : new CallAbortedError('client');
-      reserved = await this.reserve(caller, request, rate, { requestId: options.requestId, controller, startedAtMs, stopListening });
+      // A non-streamed answer is billed upstream in full whether or not anyone reads it, and aborting
+      // the request does not stop the upstream from generating (and billing) it: so once the call is
+      // reserved it runs to its end, bounded by the upstream deadline, and is charged what the
+      // upstream reports. A stream is stopped instead, and charged for what was delivered.
+      outlivesClient = !request.stream;
+      reserved = await this.reserve(caller, request, rate, { requestId: options.requestId, controller, startedAtMs, clientGone, stopListening });
     } catch (error) {
       stopListening();
       throw error;
@@ -181,12 +202,13 @@ export class Gateway {
 
   /**
    * The budgets an output limit must fit, read inside the hold's own transaction so concurrent calls
-   * cannot overshoot any of them: the available balance, and what is left of every cap that applies
-   * (issue 7), each carrying its cap for the refusal. Also refuses a key that already has its limit
+   * cannot overshoot any of them: the available balance, and what is left of every cap that applies,
+   * each carrying its cap for the refusal. Also refuses a key, or a user, that already has its limit
    * of calls in flight.
    */
   protected async budgets(caller: Caller, model: string, limits: CallLimits, trx: Trx): Promise<Budget[]> {
-    if (caller.apiKeyId !== null) assertKeyHasRoom(caller.apiKeyId, limits.keyInFlight);
+    if (caller.apiKeyId !== null) assertKeyHasRoom(limits.keyInFlight);
+    assertUserHasRoom(limits.userInFlight, this.options.maxInFlightPerUser);
     const caps = await capUses(trx, { userId: caller.userId, apiKeyId: caller.apiKeyId, model }, this.options.clock.now(), limits.caps);
     return [{ remainingMc: limits.availableMc, cap: null }, ...caps.map((cap) => ({ remainingMc: Math.max(0, cap.capMc - cap.spentMc), cap }))];
   }
@@ -260,6 +282,7 @@ export class Gateway {
       outputLimit,
       controller,
       startedAtMs: started.startedAtMs,
+      clientGone: started.clientGone,
       finish: () => {
         clearTimeout(deadline);
         started.stopListening();
@@ -329,7 +352,10 @@ export class Gateway {
         output.addCompletion(completion);
         tokens = this.estimatedTokens(call, output);
       }
-      const settled = await this.settle(call, this.outcome(call, 'ok', tokens, reported === null, completion.id ?? null));
+      // A client that left while the upstream answered: the answer was still made and billed, so it is
+      // charged as reported (or estimated from the answer when no usage came), marked aborted.
+      const status = call.clientGone() ? 'aborted' : 'ok';
+      const settled = await this.settle(call, this.outcome(call, status, tokens, reported === null, completion.id ?? null));
       return { kind: 'completion', ...call.info, completion, chargedMc: settled.chargedMc, balanceMc: settled.balanceMc, tokens, estimated: reported === null };
     } finally {
       call.finish();

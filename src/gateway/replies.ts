@@ -59,6 +59,15 @@ export function budgetExceededBody(error: BudgetExceededError): OpenAIErrorBody 
   );
 }
 
+/** 429 too_many_calls_in_flight: which limit (the key's or the user's, with `scope`) and how many calls it allows. */
+export function tooManyInFlightBody(error: TooManyInFlightError): OpenAIErrorBody {
+  const message =
+    error.scope === 'key'
+      ? `This API key already has ${error.limit} calls in flight, its limit. Retry when one has finished, or raise the limit on the API keys page.`
+      : `This account already has ${error.limit} calls in flight, the limit per user (over all its API keys and the playground). Retry when one has finished.`;
+  return errorBody(message, 'rate_limit_error', 'too_many_calls_in_flight', null, { scope: error.scope, limit: error.limit });
+}
+
 /** What the caller is told when the upstream failed; never the upstream's words about the operator's key. */
 export function upstreamFailureBody(failure: UpstreamFailure): OpenAIErrorBody {
   switch (failure.kind) {
@@ -101,13 +110,7 @@ export function errorReply(error: unknown, topUpUrl: string): ErrorReply | null 
   }
   if (error instanceof OutOfCreditsError) return { status: 402, body: outOfCreditsBody(error.details, topUpUrl), headers: {} };
   if (error instanceof BudgetExceededError) return { status: 402, body: budgetExceededBody(error), headers: {} };
-  if (error instanceof TooManyInFlightError) {
-    return {
-      status: 429,
-      body: errorBody(`This API key already has ${error.limit} calls in flight, its limit. Retry when one has finished, or raise the limit on the API keys page.`, 'rate_limit_error', 'too_many_calls_in_flight'),
-      headers: { 'retry-after': '1' },
-    };
-  }
+  if (error instanceof TooManyInFlightError) return { status: 429, body: tooManyInFlightBody(error), headers: { 'retry-after': '1' } };
   if (error instanceof UpstreamFailure) {
     const headers: Record<string, string> = error.kind === 'rate_limited' ? { 'retry-after': String(error.retryAfterSeconds ?? 1) } : {};
     return { status: upstreamStatus(error), body: upstreamFailureBody(error), headers };

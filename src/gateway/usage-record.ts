@@ -1,6 +1,7 @@
-// GET /v1/usage/{requestId}: one call's usage row as JSON with exactly DESIGN §3's fields, scoped to its owner.
+// GET /v1/usage/{requestId}: one call's usage row as JSON (the fields the README lists), scoped to its owner.
 import { creditsNumber } from '../pricing/format.ts';
 import type { DB } from '../db/connect.ts';
+import { chargeBasis } from '../usage/charge-basis.ts';
 import { usageDetail } from '../usage/usage-queries.ts';
 
 export interface UsageRecord {
@@ -9,6 +10,8 @@ export interface UsageRecord {
   model: string;
   status: string;
   estimated: boolean;
+  /** What the charge was based on, in words (the usage detail page's sentence): e.g. an aborted call charged as the upstream reported. */
+  chargedFor: string;
   inputTokens: number;
   cachedInputTokens: number;
   outputTokens: number;
@@ -34,6 +37,7 @@ export async function findUsageRecord(db: DB, userId: number, requestId: string)
     model: row.model,
     status: row.status,
     estimated: row.estimated === 1,
+    chargedFor: chargeBasis(row),
     inputTokens: row.input_tokens,
     cachedInputTokens: row.cached_input_tokens,
     outputTokens: row.output_tokens,

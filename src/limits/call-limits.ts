@@ -1,6 +1,6 @@
 // What a ledger write needs to know about a user (and a call's key and model), read in one statement
 // at the start of its transaction: the wallet, the low-balance alert's state, auto-recharge and whether
-// one is pending, the caps and the key's calls in flight. Holds and settles used to look each of these
+// one is pending, the caps, and the key's and the user's calls in flight. Holds and settles used to look each of these
 // up on its own, mostly to find nothing set; on the gateway's path every statement costs ≈ 15–20 µs.
 import { rawFirst } from '../db/raw.ts';
 import type { Trx } from '../db/transaction.ts';
@@ -43,6 +43,8 @@ export interface CallLimits {
   caps: CapLimits;
   /** null without a key. */
   keyInFlight: { max: number | null; current: number } | null;
+  /** The user's calls in flight (pending holds), over every key and the playground. */
+  userInFlight: number;
 }
 
 interface Row {
@@ -62,10 +64,11 @@ interface Row {
   key_name: string | null;
   key_max_in_flight: number | null;
   key_in_flight: number;
+  user_in_flight: number;
 }
 
-// The key is joined by id alone (no match without one); its calls in flight come from the partial
-// index of pending holds, a pending recharge from the partial UNIQUE index of pending recharges
+// The key is joined by id alone (no match without one); its calls in flight and the user's come from
+// the partial index of pending holds (user_id, api_key_id), a pending recharge from the partial UNIQUE index of pending recharges
 // (case … exists rather than a bare exists: a 0/1 integer in SQLite and PostgreSQL alike).
 const READ_LIMITS = `select w.balance_mc, w.held_mc, u.low_balance_threshold_mc, u.low_balance_alerted,
   b.auto_recharge_enabled, b.auto_recharge_threshold_mc, b.auto_recharge_package_id, b.auto_recharge_monthly_limit,
@@ -73,7 +76,8 @@ const READ_LIMITS = `select w.balance_mc, w.held_mc, u.low_balance_threshold_mc,
   b.monthly_cap_mc as user_cap_mc,
   (select cap_mc from model_caps where user_id = w.user_id and model = ?) as model_cap_mc,
   k.monthly_limit_mc as key_cap_mc, k.prefix as key_prefix, k.name as key_name, k.max_in_flight as key_max_in_flight,
-  (select count(*) from holds where user_id = w.user_id and api_key_id = k.id and status = 'pending') as key_in_flight
+  (select count(*) from holds where user_id = w.user_id and api_key_id = k.id and status = 'pending') as key_in_flight,
+  (select count(*) from holds where user_id = w.user_id and status = 'pending') as user_in_flight
 from wallets w
 join users u on u.id = w.user_id
 left join billing_settings b on b.user_id = w.user_id
@@ -103,5 +107,6 @@ export async function readCallLimits(trx: Trx, scope: LimitsScope): Promise<Call
       keyName: row.key_name,
     },
     keyInFlight: scope.apiKeyId === null ? null : { max: nullableNumber(row.key_max_in_flight), current: Number(row.key_in_flight) },
+    userInFlight: Number(row.user_in_flight),
   };
 }

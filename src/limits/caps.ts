@@ -1,4 +1,4 @@
-// Spending caps (a monthly cap, per-model caps, a per-key monthly limit) and calls in flight per key.
+// Spending caps (a monthly cap, per-model caps, a per-key monthly limit) and calls in flight per key and per user.
 // Spent = settled (the monthly rollup) + held (pending holds) in the UTC month the hold is placed.
 // The check runs inside the hold's IMMEDIATE transaction, so concurrent calls cannot overshoot.
 import type { DB } from '../db/connect.ts';
@@ -26,13 +26,14 @@ export class BudgetExceededError extends Error {
   }
 }
 
+/** A call refused because its key, or its user over all keys and the playground, has its limit of calls in flight. */
 export class TooManyInFlightError extends Error {
   override name = 'TooManyInFlightError';
   constructor(
-    readonly apiKeyId: number,
+    readonly scope: 'key' | 'user',
     readonly limit: number,
   ) {
-    super(`key ${apiKeyId} already has ${limit} calls in flight`);
+    super(`the ${scope} already has ${limit} calls in flight`);
   }
 }
 
@@ -89,6 +90,14 @@ export async function capUses(db: DB | Trx, call: CallScope, nowMs: number, limi
  * Refuses a call when its key already has its limit of calls in flight: counted from the key's
  * pending holds inside the hold's transaction (CallLimits), so the limit holds across processes.
  */
-export function assertKeyHasRoom(apiKeyId: number, inFlight: CallLimits['keyInFlight']): void {
-  if (inFlight && inFlight.max !== null && inFlight.current >= inFlight.max) throw new TooManyInFlightError(apiKeyId, inFlight.max);
+export function assertKeyHasRoom(inFlight: CallLimits['keyInFlight']): void {
+  if (inFlight && inFlight.max !== null && inFlight.current >= inFlight.max) throw new TooManyInFlightError('key', inFlight.max);
+}
+
+/**
+ * Refuses a call when its user already has `max` calls in flight, whichever keys (or the playground)
+ * they came through: a user with many keys is held to one limit. Counted like the key's.
+ */
+export function assertUserHasRoom(userInFlight: number, max: number): void {
+  if (userInFlight >= max) throw new TooManyInFlightError('user', max);
 }

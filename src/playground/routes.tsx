@@ -5,8 +5,8 @@ import type { DB } from '../db/connect.ts';
 import type { Gateway } from '../gateway/gateway.ts';
 import { newRequestId } from '../gateway/gateway.ts';
 import { InvalidRequestError, OutOfCreditsError, UpstreamFailure, CallAbortedError, ShuttingDownError } from '../gateway/errors.ts';
-import { budgetExceededBody, outOfCreditsMessage, upstreamFailureBody } from '../gateway/replies.ts';
-import { BudgetExceededError } from '../limits/caps.ts';
+import { budgetExceededBody, outOfCreditsMessage, tooManyInFlightBody, upstreamFailureBody } from '../gateway/replies.ts';
+import { BudgetExceededError, TooManyInFlightError } from '../limits/caps.ts';
 import { clientGoneSignal } from '../gateway/routes.ts';
 import { loadOverview } from '../credits/page-data.ts';
 import type { Clock } from '../clock.ts';
@@ -34,7 +34,7 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
   app.use('/playground', requireUser);
 
   /** `badMaxTokens`: the max_tokens field was refused (by the form or the gateway); its message names the model's range. */
-  async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; badMaxTokens?: boolean; result?: PlaygroundResult } = {}, status: 200 | 402 | 422 = 200) {
+  async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; badMaxTokens?: boolean; result?: PlaygroundResult } = {}, status: 200 | 402 | 422 | 429 = 200) {
     const userId = c.get('user')!.id;
     const card = await loadOverview({ config, db, clock }, userId);
     const { rates } = card;
@@ -99,6 +99,11 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
     } catch (error) {
       if (error instanceof OutOfCreditsError) return page(c, values, { result: { kind: 'out-of-credits', message: outOfCreditsMessage(error.details) } }, 402);
       if (error instanceof BudgetExceededError) return page(c, values, { result: { kind: 'over-cap', message: budgetExceededBody(error).error.message } }, 402);
+      // The user's calls through their keys count against the same limit (htmx swaps a 429 too).
+      if (error instanceof TooManyInFlightError) {
+        c.header('retry-after', '1');
+        return page(c, values, { result: { kind: 'failed', message: tooManyInFlightBody(error).error.message } }, 429);
+      }
       if (error instanceof InvalidRequestError) {
         // The gateway's words are for API callers: the model and max_tokens fields get the form's own.
         if (error.param === 'model') return page(c, values, { errors: { model: 'Choose a model from the list.' } }, 422);

@@ -25,6 +25,8 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 422 | 429 | 500;
 export type UpstreamBehaviour =
   /** A normal answer, streamed or not as the request asks; usage defaults to the tokenizer's count. */
   | { kind: 'ok'; text?: string; usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number }; chunkDelayMs?: number }
+  /** Kept open (nothing sent) until the test calls release(), then answered as 'ok' (usage null: none sent): calls in flight, late answers. */
+  | { kind: 'held'; text?: string; usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number } | null }
   /** A stream that ends with [DONE] and no usage chunk (non-stream: no usage field), as some servers do. */
   | { kind: 'no-usage'; text?: string }
   /** An OpenAI-shaped error; a 429 carries Retry-After. */
@@ -69,6 +71,7 @@ export class FakeOpenAIUpstream {
   private queued: UpstreamBehaviour[] = [];
   private closing = false;
   private abortWaiters: (() => void)[] = [];
+  private heldRequests = new Set<() => void>();
 
   private constructor(
     private readonly server: Server,
@@ -98,8 +101,22 @@ export class FakeOpenAIUpstream {
     return this.requests.at(-1);
   }
 
-  /** Back to answering 'ok' with nothing recorded: for a suite's before.each. */
+  /** How many requests are being held open ('held') right now. */
+  get held(): number {
+    return this.heldRequests.size;
+  }
+
+  /** Answers every request held open so far; returns how many. */
+  release(): number {
+    const released = [...this.heldRequests];
+    this.heldRequests.clear();
+    for (const answer of released) answer();
+    return released.length;
+  }
+
+  /** Back to answering 'ok' with nothing recorded (held requests are answered): for a suite's before.each. */
   reset(): void {
+    this.release();
     this.requests.length = 0;
     this.aborted = 0;
     this.queued = [];
@@ -164,14 +181,27 @@ export class FakeOpenAIUpstream {
     const header: CompletionHeader = { id: newCompletionId(), createdSeconds: Math.floor(Date.now() / 1000), model: String(body.model) };
     const streaming = body.stream === true;
 
+    if (behaviour.kind === 'held') {
+      await new Promise<void>((resolve) => {
+        const answer = () => resolve();
+        this.heldRequests.add(answer);
+        gone.signal.addEventListener('abort', () => {
+          this.heldRequests.delete(answer);
+          resolve();
+        });
+      });
+      if (gone.signal.aborted) return;
+    }
+
     try {
       switch (behaviour.kind) {
         case 'ok':
+        case 'held':
         case 'no-usage': {
           const text = behaviour.text ?? FAKE_DEFAULT_TEXT;
-          const reported = behaviour.kind === 'ok' ? behaviour.usage : undefined;
+          const reported = behaviour.kind === 'no-usage' ? undefined : behaviour.usage;
           const usage =
-            behaviour.kind === 'no-usage'
+            behaviour.kind === 'no-usage' || reported === null
               ? null
               : usageObject({
                   promptTokens: reported?.prompt_tokens ?? countChatInputTokens(body),

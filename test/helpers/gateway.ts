@@ -34,6 +34,8 @@ export interface GatewayHarness extends TestDb {
   /** http://127.0.0.1:PORT of tokentab */
   url: string;
   logLines: string[];
+  /** How many responses tokentab saw their client leave before they finished (what the gateway's clientSignal reacts to). */
+  clientsGone(): number;
   account(creditsMc: number, name?: string): Promise<Account>;
   /** A raw HTTP call to tokentab (for headers, bodies the SDK would refuse, or aborting by hand). */
   post(path: string, key: string, body: unknown, init?: RequestInit): Promise<Response>;
@@ -59,6 +61,14 @@ export async function startGatewayHarness(options: HarnessOptions = {}): Promise
     const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started as Server));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Registered on every request before the route runs, so by the time a test sees the count move,
+  // the route's own 'close' listener (clientGoneSignal) has run too: both fire in one 'close' emit.
+  let clientsGone = 0;
+  server.on('request', (_request, response) => {
+    response.once('close', () => {
+      if (!response.writableFinished) clientsGone++;
+    });
+  });
   let accounts = 0;
   return {
     ...t,
@@ -67,6 +77,7 @@ export async function startGatewayHarness(options: HarnessOptions = {}): Promise
     fake,
     url,
     logLines,
+    clientsGone: () => clientsGone,
     async account(creditsMc, name = `account ${++accounts}`) {
       const user = await makeUser(t.db, t.clock);
       if (creditsMc > 0) await grantCredits(t.db, t.clock, { userId: user.id, amountMc: creditsMc, reason: 'test' });

@@ -1,12 +1,13 @@
 // One call explained: the rates that were applied (not today's), the formula with its numbers,
-// hold against charge, shortfall, status, latency and the key.
+// hold against charge, shortfall, status and what the charge was based on, latency and the key.
 import type { UsageDetail } from '../../src/usage/usage-queries.ts';
 import { costMc, costMicrocredits } from '../../src/pricing/cost.ts';
+import { chargeBasis, wasVoided } from '../../src/usage/charge-basis.ts';
 import { creditsDisplay, tokensDisplay } from '../money.ts';
 import { keyLabel } from '../labels.ts';
 import { utcDateTime } from '../time.ts';
 
-const STATUS_TEXT = { ok: 'Completed', aborted: 'Aborted (the client went away)', upstream_error: 'Upstream error' } as const;
+const STATUS_TEXT = { ok: 'Completed', aborted: 'Aborted', upstream_error: 'Upstream error' } as const;
 
 export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string }) {
   const u = props.detail.usage;
@@ -33,8 +34,10 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         <dt>Status</dt>
         <dd>
           {STATUS_TEXT[u.status]}
-          {u.estimated ? ' · tokens estimated here (the upstream reported no usage)' : ' · tokens as reported by the upstream'}
+          {u.estimated ? ' · tokens counted here' : ' · tokens as reported by the upstream'}
         </dd>
+        <dt>Charged for</dt>
+        <dd class="charge-basis">{chargeBasis(u)}</dd>
         <dt>Latency</dt>
         <dd>{tokensDisplay(u.latency_ms)} ms</dd>
         <dt>API key</dt>
@@ -67,7 +70,7 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         </tbody>
       </table>
       <h2>How the charge was computed</h2>
-      {u.status === 'upstream_error' && u.charged_mc === 0 && u.shortfall_mc === 0 ? (
+      {wasVoided(u) ? (
         <p class="notice">Not charged: the upstream failed before sending any output, so the hold was released in full.</p>
       ) : (
         <p class="formula">
