@@ -1,0 +1,20 @@
+// How large a request body may be, by route: the limits, their words, and the forms that take prompts.
+
+/** Sign-in, settings and every other form: small fields only. */
+export const FORM_BODY_LIMIT_BYTES = 64 * 1024;
+/** /v1: a chat completion with a long conversation. */
+export const API_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+export const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * The forms that carry a prompt (the playground and the cost estimator) take what the API takes,
+ * so a prompt that works through the API also works there. They post multipart/form-data, whose
+ * text is sent as is (a URL-encoded form can triple it), so the same limit means the same prompt.
+ */
+export const PROMPT_FORM_PATHS: ReadonlySet<string> = new Set(['/playground', '/credits/estimate']);
+export const PROMPT_FORM_BODY_LIMIT_BYTES = API_BODY_LIMIT_BYTES;
+
+/** "4 MB", "64 KB": the limits are whole numbers of either. */
+export function bytesText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
+}
