@@ -23,7 +23,7 @@ import { playgroundRoutes } from './playground/routes.tsx';
 import { currentRates } from './pricing/rates.ts';
 import type { AppEnv } from './web/env.ts';
 import { loadSession } from './web/auth-middleware.ts';
-import { API_BODY_LIMIT_BYTES, bytesText, FORM_BODY_LIMIT_BYTES, PROMPT_FORM_PATHS, WEBHOOK_BODY_LIMIT_BYTES } from './web/body-limits.ts';
+import { API_BODY_LIMIT_BYTES, bytesText, closeAfterTooLarge, FORM_BODY_LIMIT_BYTES, PROMPT_FORM_PATHS, WEBHOOK_BODY_LIMIT_BYTES } from './web/body-limits.ts';
 import { render } from './web/render.tsx';
 import { Home } from '../views/home.tsx';
 
@@ -49,6 +49,7 @@ export function allowedOrigins(config: Config): string[] {
  * here it is told not to: this line would replace the form that was being filled in.
  */
 const tooLarge = (limitBytes: number) => (c: Context) => {
+  closeAfterTooLarge(c);
   if (c.req.header('HX-Request')) c.header('HX-Reswap', 'none');
   return c.text(`The request body is too large (at most ${bytesText(limitBytes)}).`, 413);
 };
@@ -83,7 +84,10 @@ export function createApp(config: Config, deps: AppDeps) {
     '/v1/*',
     bodyLimit({
       maxSize: API_BODY_LIMIT_BYTES,
-      onError: (c) => c.json(errorBody(`The request body is too large: the API takes at most ${bytesText(API_BODY_LIMIT_BYTES)}.`, 'invalid_request_error', 'request_too_large'), 413),
+      onError: (c) => {
+        closeAfterTooLarge(c);
+        return c.json(errorBody(`The request body is too large: the API takes at most ${bytesText(API_BODY_LIMIT_BYTES)}.`, 'invalid_request_error', 'request_too_large'), 413);
+      },
     }),
   );
   app.use('/webhooks/*', bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT_BYTES, onError: tooLarge(WEBHOOK_BODY_LIMIT_BYTES) }));

@@ -66,7 +66,7 @@ wire('the upstream receives only the checked fields: nulls and reply annotations
     ],
     max_completion_tokens: 80,
     stream: true,
-    stream_options: { include_usage: false },
+    stream_options: { include_usage: false, include_obfuscation: null },
     temperature: 0.2,
     top_p: null,
     stop: ['\n\n'],
@@ -222,6 +222,8 @@ wire('a body over 4 MB is an OpenAI-shaped 413 that the official SDK raises as a
   const raw = await h.post('/v1/chat/completions', account.key, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4 * 1024 * 1024) }] });
   assert.is(raw.status, 413);
   assert.match(raw.headers.get('content-type') ?? '', /^application\/json/);
+  // The rest of the body is not read: the connection is not kept for a next request.
+  assert.is(raw.headers.get('connection'), 'close');
   const answer = await errorOf(raw);
   assert.equal(answer.error, { message: 'The request body is too large: the API takes at most 4 MB.', type: 'invalid_request_error', code: 'request_too_large', param: null });
 
@@ -236,7 +238,7 @@ wire('a body over 4 MB is an OpenAI-shaped 413 that the official SDK raises as a
   assert.match(apiError.message, /^413 The request body is too large: the API takes at most 4 MB\.$/);
   await assertUntouched(h, account, HUNDRED_CREDITS_MC);
 
-  // Just under the limit is accepted (and metered) like any call.
+  // Just under the limit is accepted (and metered) like any call, right after the refusals.
   const underLimit = 'word '.repeat(700_000);
   const { data } = await account.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: underLimit }], max_tokens: 20 }).withResponse();
   assert.ok(data.choices[0]?.message.content);

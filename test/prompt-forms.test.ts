@@ -58,6 +58,7 @@ forms('a 100 KB prompt in the playground is sent and charged, as a plain form an
 forms('past 4 MB the playground says so, naming the limit: in place of the result under htmx (the form kept), on the page otherwise; nothing charged', async ({ t, browser, userId }) => {
   const partial = await browser.postMultipart('/playground', { model: 'gpt-4o-mini', prompt: HUGE_PROMPT, max_tokens: '' }, { htmx: true });
   assert.is(partial.status, 413);
+  assert.is(partial.headers.get('connection'), 'close', 'the unread rest of the body ends the connection');
   assert.is(partial.headers.get('hx-retarget'), '#playground-outcome');
   assert.is(partial.headers.get('hx-reswap'), 'outerHTML');
   assert.ok(partial.doc.querySelector('#playground-outcome'), 'it replaces the outcome, not the form');
@@ -96,6 +97,7 @@ forms('every other form keeps 64 KB: a plain line naming it, and htmx is told no
   const plain = await browser.post('/account/password', { current_password: big, new_password: big });
   assert.is(plain.status, 413);
   assert.is(plain.text, 'The request body is too large (at most 64 KB).');
+  assert.is(plain.headers.get('connection'), 'close');
   const htmx = await browser.post('/settings/billing', { low_balance_threshold: big }, { htmx: true });
   assert.is(htmx.status, 413);
   assert.is(htmx.headers.get('hx-reswap'), 'none');

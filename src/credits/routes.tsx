@@ -8,7 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser, requireUserOrApiKey } from '../web/auth-middleware.ts';
-import { bytesText, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
+import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
 import { render, wantsPartial } from '../web/render.tsx';
 import { currentRates } from '../pricing/rates.ts';
@@ -138,6 +138,7 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
   const promptLimit = bodyLimit({
     maxSize: PROMPT_FORM_BODY_LIMIT_BYTES,
     onError: (c) => {
+      closeAfterTooLarge(c);
       const errors = { text: `The prompt is too large to estimate: at most ${bytesText(PROMPT_FORM_BODY_LIMIT_BYTES)}, as the API takes.` };
       if (wantsPartial(c)) return c.html(<EstimateResult estimate={null} errors={errors} />, 413);
       return fullPage(c, { estimator: { values: { text: '', model: '', outputTokens: '' }, estimate: null, errors }, status: 413 });

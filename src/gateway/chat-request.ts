@@ -82,6 +82,7 @@ export function parseChatRequest(value: unknown): ChatRequest {
 
   const messages = body.messages.map(forwardedMessage);
   const forward: Record<string, unknown> = { ...withoutNulls(body), messages };
+  if (body.stream_options) forward.stream_options = withoutNulls(body.stream_options);
   return {
     forward,
     model: body.model,

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.ts';
 import type { Rate } from '../db/schema.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
-import { bytesText, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
+import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
 import { render, wantsPartial } from '../web/render.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
@@ -75,6 +75,7 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
   const promptLimit = bodyLimit({
     maxSize: PROMPT_FORM_BODY_LIMIT_BYTES,
     onError: (c) => {
+      closeAfterTooLarge(c);
       const result: PlaygroundResult = { kind: 'failed', message: PROMPT_TOO_LARGE };
       if (!wantsPartial(c)) return page(c, null, { result }, 413);
       return c.html(<PlaygroundOutcome result={result} />, 413, { 'HX-Retarget': '#playground-outcome', 'HX-Reswap': 'outerHTML' });

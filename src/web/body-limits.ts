@@ -1,4 +1,5 @@
 // How large a request body may be, by route: the limits, their words, and the forms that take prompts.
+import type { Context } from 'hono';
 
 /** Sign-in, settings and every other form: small fields only. */
 export const FORM_BODY_LIMIT_BYTES = 64 * 1024;
@@ -17,4 +18,14 @@ export const PROMPT_FORM_BODY_LIMIT_BYTES = API_BODY_LIMIT_BYTES;
 /** "4 MB", "64 KB": the limits are whole numbers of either. */
 export function bytesText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${bytes / (1024 * 1024)} MB` : `${bytes / 1024} KB`;
+}
+
+/**
+ * A body past its limit is answered before it is read, while the client may still be sending it.
+ * The connection is closed after the answer instead of being kept for the next request: the server
+ * would otherwise discard the rest for at most 500 ms (@hono/node-server) and then cut the
+ * connection, under whatever request the client had sent on it next.
+ */
+export function closeAfterTooLarge(c: Context): void {
+  c.header('Connection', 'close');
 }
