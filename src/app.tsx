@@ -1,5 +1,5 @@
 // createApp(config, deps): security headers, CSRF, body limits, sessions, each feature's routes, the one onError.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
@@ -23,6 +23,7 @@ import { playgroundRoutes } from './playground/routes.tsx';
 import { currentRates } from './pricing/rates.ts';
 import type { AppEnv } from './web/env.ts';
 import { loadSession } from './web/auth-middleware.ts';
+import { API_BODY_LIMIT_BYTES, bytesText, closeAfterTooLarge, FORM_BODY_LIMIT_BYTES, PROMPT_FORM_PATHS, WEBHOOK_BODY_LIMIT_BYTES } from './web/body-limits.ts';
 import { render } from './web/render.tsx';
 import { Home } from '../views/home.tsx';
 
@@ -36,8 +37,6 @@ export interface AppDeps {
   gateway?: Gateway;
 }
 
-const FORM_BODY_LIMIT_BYTES = 64 * 1024;
-const API_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 /** The origins a state-changing form may come from (DESIGN §2). */
 export function allowedOrigins(config: Config): string[] {
@@ -45,8 +44,15 @@ export function allowedOrigins(config: Config): string[] {
   return [`http://localhost:${config.port}`, `http://127.0.0.1:${config.port}`];
 }
 
-const tooLarge = (limitText: string) => (c: { text: (body: string, status: 413) => Response }) =>
-  c.text(`The request body is too large (at most ${limitText}).`, 413);
+/**
+ * Past a form's limit: one line naming it. htmx swaps 413s (for the prompt forms' own answers), so
+ * here it is told not to: this line would replace the form that was being filled in.
+ */
+const tooLarge = (limitBytes: number) => (c: Context) => {
+  closeAfterTooLarge(c);
+  if (c.req.header('HX-Request')) c.header('HX-Reswap', 'none');
+  return c.text(`The request body is too large (at most ${bytesText(limitBytes)}).`, 413);
+};
 
 export function createApp(config: Config, deps: AppDeps) {
   const log = deps.log ?? ((line: string) => console.error(line));
@@ -73,11 +79,22 @@ export function createApp(config: Config, deps: AppDeps) {
   );
   app.use('/static/*', serveStatic({ root: './' }));
 
-  app.use('/v1/*', bodyLimit({ maxSize: API_BODY_LIMIT_BYTES, onError: tooLarge('4 MB') }));
-  app.use('/webhooks/*', bodyLimit({ maxSize: 1024 * 1024, onError: tooLarge('1 MB') }));
-  const formLimit = bodyLimit({ maxSize: FORM_BODY_LIMIT_BYTES, onError: tooLarge('64 KB') });
+  // OpenAI's error shape, so SDKs raise it as an APIError with the status and this message.
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: API_BODY_LIMIT_BYTES,
+      onError: (c) => {
+        closeAfterTooLarge(c);
+        return c.json(errorBody(`The request body is too large: the API takes at most ${bytesText(API_BODY_LIMIT_BYTES)}.`, 'invalid_request_error', 'request_too_large'), 413);
+      },
+    }),
+  );
+  app.use('/webhooks/*', bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT_BYTES, onError: tooLarge(WEBHOOK_BODY_LIMIT_BYTES) }));
+  const formLimit = bodyLimit({ maxSize: FORM_BODY_LIMIT_BYTES, onError: tooLarge(FORM_BODY_LIMIT_BYTES) });
   app.use('*', async (c, next) => {
-    if (c.req.path.startsWith('/v1/') || c.req.path.startsWith('/webhooks/')) return next();
+    // The prompt forms apply the API's limit themselves, and answer it on their page.
+    if (c.req.path.startsWith('/v1/') || c.req.path.startsWith('/webhooks/') || PROMPT_FORM_PATHS.has(c.req.path)) return next();
     return formLimit(c, next);
   });
   // Forms are checked by Origin (or Sec-Fetch-Site); the JSON API and webhooks carry no cookies.

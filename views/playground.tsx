@@ -109,7 +109,7 @@ export function PlaygroundPanel(props: PlaygroundPanelProps) {
   const { values } = props;
   return (
     <div id="playground-panel">
-      <form class="card form" method="post" action="/playground" hx-post="/playground" hx-target="#playground-panel" hx-swap="outerHTML" hx-disabled-elt="find button">
+      <form class="card form" method="post" action="/playground" enctype="multipart/form-data" hx-post="/playground" hx-target="#playground-panel" hx-swap="outerHTML" hx-disabled-elt="find button">
         <h2>Send a prompt</h2>
         <div class="field">
           <label for="field-model">Model</label>
@@ -153,6 +153,15 @@ export function PlaygroundPanel(props: PlaygroundPanelProps) {
           <button type="submit">Send</button> <span class="htmx-indicator muted">Waiting for the model…</span>
         </p>
       </form>
+      <PlaygroundOutcome result={props.result} />
+    </div>
+  );
+}
+
+/** Where the result goes: always there, so an answer can replace it alone (the form kept as typed). */
+export function PlaygroundOutcome(props: { result?: PlaygroundResult }) {
+  return (
+    <div id="playground-outcome">
       {props.result?.kind === 'reply' ? <Reply result={props.result} /> : null}
       {props.result?.kind === 'out-of-credits' ? <OutOfCredits message={props.result.message} /> : null}
       {props.result?.kind === 'over-cap' ? <OverCap message={props.result.message} /> : null}

@@ -12,7 +12,6 @@ export interface Estimate {
   affordableRequests: number | null;
 }
 
-export const MAX_ESTIMATE_TEXT_LENGTH = 200_000;
 export const MAX_ESTIMATE_OUTPUT_TOKENS = 1_000_000;
 
 /** The estimator form as typed (the plain form is refilled with it). */
@@ -27,7 +26,6 @@ export function parseEstimateForm(values: EstimateForm, rates: Rate[]): { ok: tr
   const errors: Record<string, string> = {};
   const rate = rates.find((r) => r.model === values.model);
   if (!rate) errors.model = 'Choose a model from the rate card.';
-  if (values.text.length > MAX_ESTIMATE_TEXT_LENGTH) errors.text = `Paste at most ${MAX_ESTIMATE_TEXT_LENGTH.toLocaleString('en-US')} characters.`;
   const outputTokens = values.outputTokens === '' ? 0 : /^\d{1,7}$/.test(values.outputTokens) ? Number(values.outputTokens) : NaN;
   if (!(outputTokens >= 0 && outputTokens <= MAX_ESTIMATE_OUTPUT_TOKENS)) errors.output_tokens = `Expected output tokens must be a whole number from 0 to ${MAX_ESTIMATE_OUTPUT_TOKENS.toLocaleString('en-US')}.`;
   if (!rate || Object.keys(errors).length > 0) return { ok: false, errors };

@@ -1,12 +1,14 @@
 // /credits: the Credits tab and each of its parts at its own URL (a partial for htmx, the full page
 // otherwise), the usage detail, the estimator, and the CSV exports (session or Bearer key).
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Child } from 'hono/jsx';
 import type { Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser, requireUserOrApiKey } from '../web/auth-middleware.ts';
+import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
 import { render, wantsPartial } from '../web/render.tsx';
 import { currentRates } from '../pricing/rates.ts';
@@ -43,7 +45,10 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
   app.use('/credits/*', (c, next) => (c.req.path.endsWith('.csv') ? csvAuth(c, next) : requireUser(c, next)));
 
   /** The whole tab, with the usage and ledger tables in the state the query asks for. */
-  async function fullPage(c: Context<AppEnv>, parts: { usageQuery?: Query; ledgerQuery?: Query; estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> } } = {}) {
+  async function fullPage(
+    c: Context<AppEnv>,
+    parts: { usageQuery?: Query; ledgerQuery?: Query; estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> }; status?: 413 } = {},
+  ) {
     const user = c.get('user')!;
     const [overview, extras, usage, ledger] = await Promise.all([
       loadOverview(ctx, user.id),
@@ -52,7 +57,7 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
       loadLedgerPart(ctx, user.id, parts.ledgerQuery ?? {}),
     ]);
     const estimator = parts.estimator ?? { values: { text: '', model: overview.rates[0]?.model ?? '', outputTokens: '' }, estimate: null };
-    const status = usage.errors || ledger.errors ? 400 : estimator.errors ? 422 : 200;
+    const status = parts.status ?? (usage.errors || ledger.errors ? 400 : estimator.errors ? 422 : 200);
     return render(c, config, {
       title: 'Credits',
       current: '/credits',
@@ -128,7 +133,19 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
     return render(c, config, { title: `Call ${detail.usage.request_id}`, current: '/credits', page: view, partial: view });
   });
 
-  app.post('/credits/estimate', async (c) => {
+  // A prompt as large as the API takes; past it, the estimate's place says so (the form, and the
+  // text typed in it, stay as they are under htmx).
+  const promptLimit = bodyLimit({
+    maxSize: PROMPT_FORM_BODY_LIMIT_BYTES,
+    onError: (c) => {
+      closeAfterTooLarge(c);
+      const errors = { text: `The prompt is too large to estimate: at most ${bytesText(PROMPT_FORM_BODY_LIMIT_BYTES)}, as the API takes.` };
+      if (wantsPartial(c)) return c.html(<EstimateResult estimate={null} errors={errors} />, 413);
+      return fullPage(c, { estimator: { values: { text: '', model: '', outputTokens: '' }, estimate: null, errors }, status: 413 });
+    },
+  });
+
+  app.post('/credits/estimate', promptLimit, async (c) => {
     const field = await formFields(c);
     const values: EstimatorValues = { text: field('text'), model: field('model'), outputTokens: field('output_tokens').trim() };
     const parsed = parseEstimateForm(values, await currentRates(db));

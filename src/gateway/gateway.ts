@@ -290,9 +290,10 @@ export class Gateway {
     };
   }
 
+  /** Only the checked fields (chat-request.ts), the output limit decided here, and always the usage chunk. */
   private upstreamParams(call: Reserved): ChatCompletionCreateParams {
-    const params: Record<string, unknown> = { ...call.request.body, [call.request.limitField]: call.outputLimit };
-    if (call.request.stream) params.stream_options = { ...((params.stream_options as object | null) ?? {}), include_usage: true };
+    const params: Record<string, unknown> = { ...call.request.forward, [call.request.limitField]: call.outputLimit };
+    if (call.request.stream) params.stream_options = { ...((params.stream_options as object | undefined) ?? {}), include_usage: true };
     return params as unknown as ChatCompletionCreateParams;
   }
 

@@ -26,6 +26,8 @@ export interface ChatInput {
   tools?: unknown;
   functions?: unknown;
   response_format?: unknown;
+  /** Predicted output: its text is counted as input. */
+  prediction?: { content: ChatInputMessage['content'] } | null;
 }
 
 export interface ChatInputMessage {
@@ -112,8 +114,8 @@ function countJsonTokens(value: unknown): number {
 
 /**
  * Input tokens of a chat completion request: each message with its framing (3 tokens, role,
- * content, name + 1, assistant tool calls' names and arguments), 3 tokens priming the reply, and
- * the tools (or legacy functions) and response_format serialized as JSON. The JSON is not the
+ * content, name + 1, assistant tool calls' names and arguments), 3 tokens priming the reply, the
+ * predicted output's text, and the tools (or legacy functions) and response_format serialized as JSON. The JSON is not the
  * exact rendering the model sees, but it is close and never far below it, which is what a hold needs.
  */
 export function countChatInputTokens(body: ChatInput): number {
@@ -127,6 +129,7 @@ export function countChatInputTokens(body: ChatInput): number {
       tokens += countTextTokens(message.function_call.name) + countTextTokens(message.function_call.arguments);
     }
   }
+  tokens += countContentTokens(body.prediction?.content);
   return tokens + countJsonTokens(body.tools) + countJsonTokens(body.functions) + countJsonTokens(body.response_format);
 }
 

@@ -1,5 +1,6 @@
 // /playground: one prompt through the same metering path as the API (no key), the reply with its cost, the balance card updated.
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/connect.ts';
 import type { Gateway } from '../gateway/gateway.ts';
@@ -13,13 +14,15 @@ import type { Clock } from '../clock.ts';
 import type { Rate } from '../db/schema.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
+import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
-import { render } from '../web/render.tsx';
+import { render, wantsPartial } from '../web/render.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
 import { tokensDisplay } from '../../views/money.ts';
-import { PlaygroundPanel, type PlaygroundPanelProps, type PlaygroundResult, type PlaygroundValues } from '../../views/playground.tsx';
+import { PlaygroundOutcome, PlaygroundPanel, type PlaygroundPanelProps, type PlaygroundResult, type PlaygroundValues } from '../../views/playground.tsx';
 
-const MAX_PROMPT_CHARS = 32_000;
+/** The words for a form past the limit: the form was not read, so they cannot be shown beside it. */
+const PROMPT_TOO_LARGE = `The prompt is too large: the playground takes at most ${bytesText(PROMPT_FORM_BODY_LIMIT_BYTES)}, as the API does. Nothing was sent or charged.`;
 
 type Errors = NonNullable<PlaygroundPanelProps['errors']>;
 
@@ -34,7 +37,7 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
   app.use('/playground', requireUser);
 
   /** `badMaxTokens`: the max_tokens field was refused (by the form or the gateway); its message names the model's range. */
-  async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; badMaxTokens?: boolean; result?: PlaygroundResult } = {}, status: 200 | 402 | 422 | 429 = 200) {
+  async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; badMaxTokens?: boolean; result?: PlaygroundResult } = {}, status: 200 | 402 | 413 | 422 | 429 = 200) {
     const userId = c.get('user')!.id;
     const card = await loadOverview({ config, db, clock }, userId);
     const { rates } = card;
@@ -67,14 +70,25 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
 
   app.get('/playground', (c) => page(c, null));
 
-  app.post('/playground', async (c) => {
+  // A prompt as large as the API takes. Past it, htmx shows the words in place of the result and
+  // leaves the form (and the prompt typed in it) alone; a plain post gets the page with them.
+  const promptLimit = bodyLimit({
+    maxSize: PROMPT_FORM_BODY_LIMIT_BYTES,
+    onError: (c) => {
+      closeAfterTooLarge(c);
+      const result: PlaygroundResult = { kind: 'failed', message: PROMPT_TOO_LARGE };
+      if (!wantsPartial(c)) return page(c, null, { result }, 413);
+      return c.html(<PlaygroundOutcome result={result} />, 413, { 'HX-Retarget': '#playground-outcome', 'HX-Reswap': 'outerHTML' });
+    },
+  });
+
+  app.post('/playground', promptLimit, async (c) => {
     const field = await formFields(c);
     const values: PlaygroundValues = { model: field('model'), prompt: field('prompt'), maxTokens: field('max_tokens').trim() };
     // Only what the form itself can tell; the model and the max_tokens range are the gateway's to
     // refuse (InvalidRequestError, mapped to the fields below), against the rate card it reads anyway.
     const errors: Errors = {};
     if (values.prompt.trim() === '') errors.prompt = 'Write a prompt to send.';
-    else if (values.prompt.length > MAX_PROMPT_CHARS) errors.prompt = `Use at most ${MAX_PROMPT_CHARS.toLocaleString('en-US')} characters.`;
     const badMaxTokens = values.maxTokens !== '' && !/^\d{1,9}$/.test(values.maxTokens);
     if (Object.keys(errors).length > 0 || badMaxTokens) return page(c, values, { errors, badMaxTokens }, 422);
     const maxTokens = values.maxTokens === '' ? null : Number(values.maxTokens);

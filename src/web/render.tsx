@@ -17,7 +17,7 @@ export interface PageParts {
   /** What htmx swaps in; without it htmx gets the full page too. */
   partial?: () => Child;
   /** 402 (out of credits) and 502 (the payment provider is down) are pages too. */
-  status?: 200 | 400 | 402 | 403 | 404 | 409 | 422 | 429 | 502;
+  status?: 200 | 400 | 402 | 403 | 404 | 409 | 413 | 422 | 429 | 502;
   /** The nav link to mark as current. */
   current?: string;
   /** Pages that show a secret once are kept out of htmx's history cache. */

@@ -78,14 +78,23 @@ export class Browser {
     return this.cookies.size === 0 ? {} : { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
   }
 
-  async request(method: string, path: string, options: { form?: Record<string, string>; htmx?: boolean; headers?: Record<string, string> } = {}): Promise<Answer> {
+  /** `form` posts URL-encoded, as a plain form does; `multipart` as a form with enctype="multipart/form-data". */
+  async request(
+    method: string,
+    path: string,
+    options: { form?: Record<string, string>; multipart?: Record<string, string>; htmx?: boolean; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = { ...this.cookieHeader(), ...(options.headers ?? {}) };
     if (options.htmx) headers['HX-Request'] = 'true';
-    let body: string | undefined;
+    let body: string | FormData | undefined;
     if (options.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       headers.origin ??= this.origin;
       body = new URLSearchParams(options.form).toString();
+    } else if (options.multipart) {
+      headers.origin ??= this.origin;
+      body = new FormData();
+      for (const [name, value] of Object.entries(options.multipart)) body.append(name, value);
     }
     const response = await this.fetcher(path, { method, headers, body, redirect: 'manual' }, this.ip);
     this.remember(response);
@@ -99,6 +108,10 @@ export class Browser {
 
   post(path: string, form: Record<string, string>, options: { htmx?: boolean; headers?: Record<string, string> } = {}) {
     return this.request('POST', path, { ...options, form });
+  }
+
+  postMultipart(path: string, fields: Record<string, string>, options: { htmx?: boolean; headers?: Record<string, string> } = {}) {
+    return this.request('POST', path, { ...options, multipart: fields });
   }
 
   async signUp(email: string, password = 'correct horse battery'): Promise<Answer> {

@@ -48,7 +48,7 @@ export function Estimator(props: { rates: Rate[]; values: EstimatorValues; estim
   return (
     <section id="estimator" class="card" aria-labelledby="estimator-title">
       <h2 id="estimator-title">Cost estimator</h2>
-      <form method="post" action="/credits/estimate" hx-post="/credits/estimate" hx-trigger="input changed delay:400ms, change, submit" hx-target="#estimate-result" hx-swap="outerHTML">
+      <form method="post" action="/credits/estimate" enctype="multipart/form-data" hx-post="/credits/estimate" hx-trigger="input changed delay:400ms, change, submit" hx-target="#estimate-result" hx-swap="outerHTML">
         <label for="estimate-text">Prompt</label>
         <textarea id="estimate-text" name="text" rows={4} aria-invalid={errors.text ? 'true' : undefined}>
           {props.values.text}

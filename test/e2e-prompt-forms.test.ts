@@ -1,0 +1,70 @@
+// The prompt forms in a real headless Chromium (htmx posting multipart/form-data): a 100 KB prompt
+// gets its reply and its estimate; past 4 MB the playground says so in place of the result and
+// keeps the prompt typed in the form.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.ts';
+import { auditFile } from './helpers/db.ts';
+import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
+
+const e2e = suite<{ dir: string; server: RunningServer; browser: Browser }>('prompt forms in chromium');
+
+e2e.before(async (context) => {
+  context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-prompts-'));
+  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: `sqlite:${join(context.dir, 'prompts.db')}` });
+  context.browser = await launchChromium();
+});
+
+e2e.after(async ({ browser, server, dir }) => {
+  await browser?.close();
+  await server?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const LONG_PROMPT = 'The ledger keeps every entry, and the hold reserves the worst case. '.repeat(1_500);
+
+e2e('a 100 KB prompt in the playground and the estimator; past 4 MB a message naming the limit, the prompt kept', async ({ server, browser, dir }) => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+
+  await page.goto(`${server.url}/signup`);
+  await page.fill('input[name="email"]', 'prompts@example.com');
+  await page.fill('input[name="password"]', 'a long demo password');
+  await page.click('main form button[type="submit"]');
+  await page.waitForURL('**/credits');
+  await page.click('li[data-package="starter"] button[type="submit"]');
+  await page.waitForURL(/\/credits\/demo-checkout\//);
+  await page.click('button:has-text("Pay $10.00")');
+  await page.waitForURL(/\/credits\/checkout\/success/);
+
+  await page.goto(`${server.url}/credits`);
+  await page.fill('#estimate-text', LONG_PROMPT);
+  await page.waitForFunction(() => /input and 0 output tokens/.test(document.querySelector('#estimate-result')?.textContent ?? ''));
+  assert.match((await page.textContent('#estimate-result')) ?? '', /About [\d.,]+ credits/);
+
+  await page.click('nav a[href="/playground"]');
+  await page.waitForURL('**/playground');
+  await page.fill('textarea[name="prompt"]', LONG_PROMPT);
+  await page.fill('input[name="max_tokens"]', '50');
+  await page.click('main form button[type="submit"]');
+  await page.waitForSelector('#playground-result .reply');
+  assert.match((await page.textContent('#playground-result')) ?? '', /This call cost/);
+
+  const huge = 'x'.repeat(4 * 1024 * 1024 + 10);
+  await page.fill('textarea[name="prompt"]', huge);
+  await page.click('main form button[type="submit"]');
+  await page.waitForFunction(() => /at most 4 MB/.test(document.querySelector('#playground-result')?.textContent ?? ''));
+  assert.match((await page.textContent('#playground-result')) ?? '', /The prompt is too large: the playground takes at most 4 MB, as the API does\./);
+  assert.is(await page.$eval('textarea[name="prompt"]', (area) => (area as HTMLTextAreaElement).value.length), huge.length, 'the prompt stays in the form');
+  assert.equal(problems, [], 'no script errors');
+  await page.close();
+
+  assert.equal(await auditFile(join(dir, 'prompts.db')), []);
+});
+
+e2e.run();

@@ -1,0 +1,109 @@
+// The playground and the cost estimator take a prompt as large as the API does (4 MB, posted as
+// multipart/form-data); past it they say so in words naming the limit, with and without htmx.
+// Every other form keeps 64 KB.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { audit } from '../src/audit.ts';
+import { grantCredits } from '../src/ledger/credits.ts';
+import { countChatInputTokens } from '../src/gateway/tokens.ts';
+import { testApp, type Browser, type TestApp } from './helpers/app.ts';
+
+const forms = suite<{ t: TestApp; browser: Browser; userId: number }>('prompt forms');
+forms.before.each(async (context) => {
+  context.t = await testApp();
+  context.browser = context.t.browser();
+  await context.browser.signUp('writer@example.com');
+  context.userId = (await context.t.db.selectFrom('users').select('id').executeTakeFirstOrThrow()).id;
+  await grantCredits(context.t.db, context.t.clock, { userId: context.userId, amountMc: 5_000_000, reason: 'test' });
+});
+forms.after.each(async ({ t }) => {
+  assert.equal(await audit(t.db), []);
+  assert.is((await t.db.selectFrom('holds').select('id').where('status', '=', 'pending').execute()).length, 0, 'no hold left pending');
+  await t.close();
+});
+
+const text = (element: Element | null | undefined) => (element?.textContent ?? '').replace(/\s+/g, ' ').trim();
+/** About 100 KB: past the 64 KB every other form allows. */
+const LONG_PROMPT = 'The ledger keeps every entry, and the hold reserves the worst case. '.repeat(1_500);
+/** Past the API's 4 MB. */
+const HUGE_PROMPT = 'x'.repeat(4 * 1024 * 1024 + 1);
+
+forms('both prompt forms post multipart/form-data (their text is sent as is), with and without htmx', async ({ browser }) => {
+  for (const [path, selector] of [['/playground', '#playground-panel form'], ['/credits', '#estimator form']] as const) {
+    const form = (await browser.get(path)).doc.querySelector(selector)!;
+    assert.is(form.getAttribute('enctype'), 'multipart/form-data', path);
+  }
+  // htmx swaps a 413 so the prompt forms' words show; the layout's config says so.
+  const config = JSON.parse((await browser.get('/playground')).doc.querySelector('meta[name="htmx-config"]')!.getAttribute('content')!) as { responseHandling: { code: string; swap: boolean }[] };
+  assert.ok(config.responseHandling.some((rule) => rule.code === '413' && rule.swap));
+});
+
+forms('a 100 KB prompt in the playground is sent and charged, as a plain form and with htmx', async ({ t, browser, userId }) => {
+  assert.ok(LONG_PROMPT.length > 100_000);
+  const inputTokens = countChatInputTokens({ messages: [{ role: 'user', content: LONG_PROMPT }] });
+  for (const htmx of [false, true]) {
+    const answer = await browser.postMultipart('/playground', { model: 'gpt-4o-mini', prompt: LONG_PROMPT, max_tokens: '50' }, { htmx });
+    assert.is(answer.status, 200, text(answer.doc.body).slice(0, 300));
+    assert.is(Boolean(answer.doc.querySelector('header.top')), !htmx);
+    assert.ok(answer.doc.querySelector('#playground-result .reply'), 'the reply is shown');
+    assert.match(text(answer.doc.querySelector('#playground-result')), new RegExp(`${inputTokens.toLocaleString('en-US')} input tokens`));
+  }
+  // The URL-encoded post of a plain form without the enctype works the same.
+  const encoded = await browser.post('/playground', { model: 'gpt-4o-mini', prompt: LONG_PROMPT, max_tokens: '50' });
+  assert.is(encoded.status, 200);
+  const rows = await t.db.selectFrom('usage').select(['input_tokens', 'status']).where('user_id', '=', userId).execute();
+  assert.equal(rows, Array(3).fill({ input_tokens: inputTokens, status: 'ok' }));
+});
+
+forms('past 4 MB the playground says so, naming the limit: in place of the result under htmx (the form kept), on the page otherwise; nothing charged', async ({ t, browser, userId }) => {
+  const partial = await browser.postMultipart('/playground', { model: 'gpt-4o-mini', prompt: HUGE_PROMPT, max_tokens: '' }, { htmx: true });
+  assert.is(partial.status, 413);
+  assert.is(partial.headers.get('connection'), 'close', 'the unread rest of the body ends the connection');
+  assert.is(partial.headers.get('hx-retarget'), '#playground-outcome');
+  assert.is(partial.headers.get('hx-reswap'), 'outerHTML');
+  assert.ok(partial.doc.querySelector('#playground-outcome'), 'it replaces the outcome, not the form');
+  assert.not.ok(partial.doc.querySelector('form'));
+  assert.match(text(partial.doc.querySelector('#playground-result')), /The prompt is too large: the playground takes at most 4 MB, as the API does\. Nothing was sent or charged\./);
+
+  const full = await browser.postMultipart('/playground', { model: 'gpt-4o-mini', prompt: HUGE_PROMPT, max_tokens: '' });
+  assert.is(full.status, 413);
+  assert.ok(full.doc.querySelector('header.top'), 'a page');
+  assert.ok(full.doc.querySelector('#playground-panel form'), 'with the form to try again');
+  assert.match(text(full.doc.querySelector('#playground-result')), /at most 4 MB, as the API does/);
+
+  assert.is((await t.db.selectFrom('holds').select('id').where('user_id', '=', userId).execute()).length, 0);
+  assert.is((await t.db.selectFrom('usage').select('id').where('user_id', '=', userId).execute()).length, 0);
+});
+
+forms('the estimator counts a 100 KB prompt, and past 4 MB says so naming the limit, with and without htmx', async ({ browser }) => {
+  const inputTokens = countChatInputTokens({ messages: [{ role: 'user', content: LONG_PROMPT }] });
+  for (const htmx of [false, true]) {
+    const answer = await browser.postMultipart('/credits/estimate', { text: LONG_PROMPT, model: 'gpt-4o-mini', output_tokens: '100' }, { htmx });
+    assert.is(answer.status, 200);
+    assert.match(text(answer.doc.querySelector('#estimate-result')), new RegExp(`for ${inputTokens.toLocaleString('en-US')} input and 100 output tokens`));
+  }
+  for (const htmx of [false, true]) {
+    const answer = await browser.postMultipart('/credits/estimate', { text: HUGE_PROMPT, model: 'gpt-4o-mini', output_tokens: '' }, { htmx });
+    assert.is(answer.status, 413);
+    assert.is(Boolean(answer.doc.querySelector('header.top')), !htmx);
+    // Under htmx the estimate's place is swapped (the form's own target), leaving the text typed in the form alone.
+    assert.is(Boolean(answer.doc.querySelector('#estimator form')), !htmx);
+    assert.match(text(answer.doc.querySelector('#estimate-result')), /The prompt is too large to estimate: at most 4 MB, as the API takes\./);
+  }
+});
+
+forms('every other form keeps 64 KB: a plain line naming it, and htmx is told not to swap it over the form', async ({ t, browser }) => {
+  const big = 'a'.repeat(70 * 1024);
+  const plain = await browser.post('/account/password', { current_password: big, new_password: big });
+  assert.is(plain.status, 413);
+  assert.is(plain.text, 'The request body is too large (at most 64 KB).');
+  assert.is(plain.headers.get('connection'), 'close');
+  const htmx = await browser.post('/settings/billing', { low_balance_threshold: big }, { htmx: true });
+  assert.is(htmx.status, 413);
+  assert.is(htmx.headers.get('hx-reswap'), 'none');
+  // The prompt forms' larger limit is theirs alone: a path beside them keeps the form limit.
+  const beside = await t.fetch('/playground/', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: browser.origin }, body: `prompt=${big}` });
+  assert.is(beside.status, 413);
+});
+
+forms.run();
