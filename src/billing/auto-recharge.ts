@@ -12,7 +12,7 @@ import { onRechargeStarted } from '../limits/auto-recharge-trigger.ts';
 import { raiseNoticeIn } from '../limits/notices.ts';
 import type { BillingDeps } from './deps.ts';
 import { errorText } from './errors.ts';
-import { PaymentNetworkError, type PaymentIntentView } from './gateway.ts';
+import { PaymentNetworkError, type PaymentIntentView } from './payment-provider.ts';
 import { queueConfirmationIn } from './fulfil.ts';
 import { newPurchaseValues } from './purchases.ts';
 
@@ -47,7 +47,7 @@ export async function creditRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: 
   const purchase = await trx
     .insertInto('purchases')
     .values({
-      ...newPurchaseValues({ userId: recharge.user_id, pkg, saveCard: false, mode: deps.gateway.mode }, nowMs),
+      ...newPurchaseValues({ userId: recharge.user_id, pkg, saveCard: false, mode: deps.provider.mode }, nowMs),
       kind: 'auto_recharge',
       status: 'paid',
       payment_intent_id: intent.id,
@@ -90,7 +90,7 @@ export async function failRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: nu
 }
 
 async function customerIdOf(deps: BillingDeps, userId: number): Promise<string | null> {
-  if (!deps.gateway.usesCustomers) return null;
+  if (!deps.provider.usesCustomers) return null;
   const row = await deps.db.selectFrom('billing_customers').select('stripe_customer_id').where('user_id', '=', userId).executeTakeFirst();
   return row?.stripe_customer_id ?? null;
 }
@@ -123,8 +123,8 @@ export async function attemptRecharge(deps: BillingDeps, recharge: AutoRecharge)
   let intent: PaymentIntentView;
   try {
     intent = recharge.payment_intent_id
-      ? await deps.gateway.retrievePaymentIntent(recharge.payment_intent_id)
-      : await deps.gateway.chargeSavedCard({
+      ? await deps.provider.retrievePaymentIntent(recharge.payment_intent_id)
+      : await deps.provider.chargeSavedCard({
           customerId,
           paymentMethodId: recharge.payment_method_id,
           amountCents: recharge.price_cents,

@@ -9,7 +9,7 @@ import { queueMail } from '../mail/outbox.ts';
 import { creditsText } from '../pricing/format.ts';
 import { clawbackTargetMc, keptClawbackKey, reclaimToTargetIn } from './clawback.ts';
 import type { BillingDeps } from './deps.ts';
-import type { CheckoutSessionView } from './gateway.ts';
+import type { CheckoutSessionView } from './payment-provider.ts';
 import { creditsAmountText, priceText } from './money.ts';
 import { findPurchaseForSession, receiptHref } from './purchases.ts';
 import { saveCard } from '../limits/saved-card.ts';
@@ -31,7 +31,7 @@ export function purchaseEntryKey(sessionId: string): string {
  * after the first finds the `checkout:{session}` entry and changes nothing.
  */
 export async function fulfilCheckoutSession(deps: BillingDeps, sessionId: string): Promise<FulfilOutcome> {
-  const session = await deps.gateway.retrieveSession(sessionId);
+  const session = await deps.provider.retrieveSession(sessionId);
   return writeTransaction(deps.db, (trx) => fulfilSessionIn(trx, deps, session));
 }
 

@@ -19,7 +19,7 @@ export interface ReconcileResult {
 
 export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Promise<ReconcileResult> {
   const result: ReconcileResult = { checked: 0, fulfilled: [] };
-  for await (const session of deps.gateway.listPaidSessions(sinceMs)) {
+  for await (const session of deps.provider.listPaidSessions(sinceMs)) {
     // The account may serve other apps: only sessions made for a purchase here are ours.
     if (!session.purchasePublicId) continue;
     if (!(await findPurchaseForSession(deps.db, session.id, session.purchasePublicId))) continue;
