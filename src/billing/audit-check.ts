@@ -6,7 +6,7 @@ import type { DB } from '../db/connect.ts';
 import type { Purchase } from '../db/schema.ts';
 import type { Violation } from '../ledger/audit.ts';
 import { clawbackTargetMc, creditReference, isCredited } from './clawback.ts';
-import { priceText } from './money.ts';
+import { priceText } from '../money-text.ts';
 
 export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
   const violations: Violation[] = [];

@@ -7,7 +7,7 @@ import type { BillingDeps } from './deps.ts';
 import { errorText, PaymentProviderError } from './errors.ts';
 import { fulfilCheckoutSession, markUnpaidIn } from './fulfil.ts';
 import { createPurchase, findPackageOnSale } from './purchases.ts';
-import { creditsAmountText } from './money.ts';
+import { creditsProseText } from '../money-text.ts';
 
 /** How long the pending card polls after the return before it says the payment is still processing. */
 export const PENDING_POLL_MS = 2 * 60 * 1000;
@@ -26,7 +26,7 @@ export async function startCheckout(deps: BillingDeps, user: User, packageId: st
     const session = await deps.provider.createCheckoutSession({
       purchasePublicId: purchase.public_id,
       customerId,
-      productName: `${pkg.name}: ${creditsAmountText(pkg.credits_mc)} credits`,
+      productName: `${pkg.name}: ${creditsProseText(pkg.credits_mc)} credits`,
       unitAmountCents: purchase.price_cents,
       currency: purchase.currency,
       saveCard: purchase.save_card === 1,

@@ -6,11 +6,10 @@ import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { recordCreditIn } from '../ledger/credits.ts';
 import { findEntryByKey } from '../ledger/entries.ts';
 import { queueMail } from '../mail/outbox.ts';
-import { creditsText } from '../pricing/format.ts';
+import { creditsExactText, creditsProseText, priceText } from '../money-text.ts';
 import { clawbackTargetMc, keptClawbackKey, reclaimToTargetIn } from './clawback.ts';
 import type { BillingDeps } from './deps.ts';
 import type { CheckoutSessionView } from './payment-provider.ts';
-import { creditsAmountText, priceText } from './money.ts';
 import { findPurchaseForSession, receiptHref } from './purchases.ts';
 import { saveCard } from '../limits/saved-card.ts';
 
@@ -101,7 +100,7 @@ export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: Chec
 /** The confirmation goes into the outbox in the crediting transaction: credits and their mail commit together. */
 export async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase: Purchase, balanceMc: number, nowMs: number): Promise<void> {
   const user = await trx.selectFrom('users').select('email').where('id', '=', purchase.user_id).executeTakeFirstOrThrow();
-  const credits = creditsAmountText(purchase.credits_mc);
+  const credits = creditsProseText(purchase.credits_mc);
   const receipt = receiptHref(purchase);
   const lines = [
     'Thank you for your purchase.',
@@ -109,7 +108,7 @@ export async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase:
     `Package: ${purchase.package_name}`,
     `Paid: ${priceText(purchase.price_cents, purchase.currency)}`,
     `Credits added: ${credits}`,
-    `Balance now: ${creditsText(balanceMc)} credits`,
+    `Balance now: ${creditsExactText(balanceMc)} credits`,
     '',
     ...(receipt ? [`Receipt: ${deps.publicUrl}${receipt}`] : []),
     `Your credits: ${deps.publicUrl}/credits`,

@@ -16,7 +16,7 @@ import { requireUser } from '../web/auth-middleware.ts';
 import { formFields } from '../web/form-data.ts';
 import { render } from '../web/render.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
-import { tokensDisplay } from '../../views/money.ts';
+import { groupedCountText } from '../money-text.ts';
 import { PlaygroundPanel, type PlaygroundPanelProps, type PlaygroundResult, type PlaygroundValues } from '../../views/playground.tsx';
 
 const MAX_PROMPT_CHARS = 32_000;
@@ -26,7 +26,7 @@ type Errors = NonNullable<PlaygroundPanelProps['errors']>;
 /** The max_tokens field's message: the chosen model's range, from the rates the page shows. */
 function maxTokensMessage(rates: Rate[], model: string): string {
   const rate = rates.find((each) => each.model === model);
-  return rate ? `Enter a whole number from 1 to ${tokensDisplay(rate.max_output_tokens)}, or leave it empty.` : 'Enter a whole number, or leave it empty.';
+  return rate ? `Enter a whole number from 1 to ${groupedCountText(rate.max_output_tokens)}, or leave it empty.` : 'Enter a whole number, or leave it empty.';
 }
 
 export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: Gateway) {
@@ -74,7 +74,7 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
     // refuse (InvalidRequestError, mapped to the fields below), against the rate card it reads anyway.
     const errors: Errors = {};
     if (values.prompt.trim() === '') errors.prompt = 'Write a prompt to send.';
-    else if (values.prompt.length > MAX_PROMPT_CHARS) errors.prompt = `Use at most ${MAX_PROMPT_CHARS.toLocaleString('en-US')} characters.`;
+    else if (values.prompt.length > MAX_PROMPT_CHARS) errors.prompt = `Use at most ${groupedCountText(MAX_PROMPT_CHARS)} characters.`;
     const badMaxTokens = values.maxTokens !== '' && !/^\d{1,9}$/.test(values.maxTokens);
     if (Object.keys(errors).length > 0 || badMaxTokens) return page(c, values, { errors, badMaxTokens }, 422);
     const maxTokens = values.maxTokens === '' ? null : Number(values.maxTokens);
