@@ -3,6 +3,7 @@
 import type { DB } from '../db/connect.ts';
 import type { Purchase, User } from '../db/schema.ts';
 import { writeTransaction } from '../db/transaction.ts';
+import { customerCreateKey } from '../ledger/idempotency-keys.ts';
 import type { BillingDeps } from './deps.ts';
 import { errorText, PaymentProviderError } from './errors.ts';
 import { fulfilCheckoutSession, markUnpaidIn } from './fulfil.ts';
@@ -69,7 +70,7 @@ export async function ensureCustomer(deps: BillingDeps, user: User): Promise<str
 
 async function createCustomer(deps: BillingDeps, user: User): Promise<string> {
   // The user's creation time makes the key unique to this user of this database, not just "user 1".
-  const customerId = await deps.provider.createCustomer({ email: user.email, userId: user.id, idempotencyKey: `customer-${user.id}-${user.created_at_ms}` });
+  const customerId = await deps.provider.createCustomer({ email: user.email, userId: user.id, idempotencyKey: customerCreateKey(user.id, user.created_at_ms) });
   return writeTransaction(deps.db, async (trx) => {
     await trx
       .insertInto('billing_customers')

@@ -5,6 +5,7 @@ import type { Purchase } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { recordCreditIn } from '../ledger/credits.ts';
 import { findEntryByKey } from '../ledger/entries.ts';
+import { checkoutEntryKey } from '../ledger/idempotency-keys.ts';
 import { queueMail } from '../mail/outbox.ts';
 import { creditsExactText, creditsProseText, priceText } from '../money-text.ts';
 import { clawbackTargetMc, keptClawbackKey, reclaimToTargetIn } from './clawback.ts';
@@ -19,10 +20,6 @@ export type FulfilOutcome =
   | { kind: 'not_paid'; purchase: Purchase; session: CheckoutSessionView }
   | { kind: 'mismatch'; purchase: Purchase }
   | { kind: 'unknown'; sessionId: string };
-
-export function purchaseEntryKey(sessionId: string): string {
-  return `checkout:${sessionId}`;
-}
 
 /**
  * Retrieves the session first (the network is never awaited inside a transaction), then decides and
@@ -51,7 +48,7 @@ export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: Chec
     return { kind: 'not_paid', purchase: expired ?? purchase, session };
   }
 
-  const key = purchaseEntryKey(session.id);
+  const key = checkoutEntryKey(session.id);
   if (await findEntryByKey(trx, key)) return { kind: 'already_credited', purchase };
   if (purchase.status === 'mismatch') return { kind: 'mismatch', purchase };
 
