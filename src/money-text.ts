@@ -1,5 +1,5 @@
 // Money as text, one function per display rule: credits from integer millicredits, dollars from mc or
-// cents, prices in their currency, percentages and the counts shown beside them; the parser that reads a
+// millicents, prices in their currency from cents, percentages and the counts shown beside them; the parser that reads a
 // typed amount of credits back. Millicredits and cents are integers (docs/architecture.md, Money); only
 // these functions turn them into text.
 
