@@ -1,7 +1,7 @@
 // Money as text, one function per display rule: credits from integer millicredits, dollars from mc or
-// millicents, prices in their currency from cents, percentages and the counts shown beside them; the parser that reads a
-// typed amount of credits back. Millicredits and cents are integers (docs/architecture.md, Money); only
-// these functions turn them into text.
+// millicents, prices in their currency from cents, percentages and the counts shown beside them; the
+// parser that reads a typed amount of credits back. Millicredits and cents are integers
+// (docs/architecture.md, Money); only these functions turn them into text.
 
 /** Whole numbers grouped by thousands: 1234567 → "1,234,567" (tokens, calls, milliseconds, microcredits). */
 export function groupedCountText(count: number | bigint): string {
