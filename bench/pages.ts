@@ -19,6 +19,7 @@ import { createHasher } from '../src/auth/hasher.ts';
 import { cursorSecret, encodeCursor } from '../src/db/cursor.ts';
 import { usagePage } from '../src/usage/usage-queries.ts';
 import { utcMonth } from '../src/month.ts';
+import { usageEntryKey } from '../src/ledger/idempotency-keys.ts';
 import { appendResults, machine } from './machine.ts';
 
 const MINUTE_MS = 60_000;
@@ -54,7 +55,7 @@ function seedHistory(db: DB, userId: number, rows: number): void {
       const model = i % 2 ? 'gpt-4o' : 'gpt-4o-mini';
       usage.run(requestId, userId, holdId, model, perCallMc, at);
       balance -= perCallMc;
-      ledger.run(userId, 'usage', -perCallMc, balance, requestId, `usage:${requestId}`, at);
+      ledger.run(userId, 'usage', -perCallMc, balance, requestId, usageEntryKey(requestId), at);
     }
     sqlite.prepare('update wallets set balance_mc = ? where user_id = ?').run(balance, userId);
     const month = utcMonth(NOW_MS);

@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.ts';
 import { billingDeps } from '../src/billing/deps.ts';
 import { startCheckout } from '../src/billing/checkout.ts';
 import { fulfilCheckoutSession } from '../src/billing/fulfil.ts';
-import type { DemoGateway } from '../src/billing/demo-gateway.ts';
+import type { DemoProvider } from '../src/billing/demo-provider.ts';
 import { audit } from '../src/audit.ts';
 import { deliverDueMail, retryDelayMs } from '../src/mail/worker.ts';
 import { freshDb, makeUser, rateOf, type TestDb } from './helpers/db.ts';
@@ -47,7 +47,7 @@ alerts('one email per crossing across 50 charges below the threshold the thresho
   // A real purchase through billing (demo payments): fulfilment's credit re-arms the alert.
   const deps = billingDeps(loadConfig({}), t.db, t.clock, () => {})!;
   const { purchase } = await startCheckout(deps, user, 'starter', false);
-  await (deps.gateway as DemoGateway).pay(purchase.checkout_session_id!);
+  await (deps.provider as DemoProvider).pay(purchase.checkout_session_id!);
   assert.is((await fulfilCheckoutSession(deps, purchase.checkout_session_id!)).kind, 'credited');
   for (let i = 0; i < 28; i++) await makeCall(t.db, t.clock, user.id, { model: 'gpt-4o', inputTokens: 10_000, outputTokens: 2_000 }); // 360 credits each: 10,492 → 412
   await deliver(t, smtp);

@@ -5,7 +5,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { billingDeps, type BillingDeps } from '../src/billing/deps.ts';
-import { applyIntentToRecharge, processDueRecharges, rechargeIdempotencyKey } from '../src/billing/auto-recharge.ts';
+import { applyIntentToRecharge, processDueRecharges } from '../src/billing/auto-recharge.ts';
+import { rechargeChargeKey } from '../src/ledger/idempotency-keys.ts';
 import { reconcilePurchases } from '../src/billing/reconcile.ts';
 import { placeHold, settleHold } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';
@@ -79,7 +80,7 @@ recharge('a settle below the threshold starts one recharge, credited once from t
   assert.is(intents.length, 1);
   assert.is(intents[0]!.amount, 2_000);
   const logged = t.fake.requests.find((r) => r.path === '/v1/payment_intents' && r.method === 'POST')!;
-  assert.is(logged.idempotencyKey, rechargeIdempotencyKey(row!), 'the row is the idempotency key');
+  assert.is(logged.idempotencyKey, rechargeChargeKey(row!.id), 'the row is the idempotency key');
   assert.is(logged.body.off_session, 'true');
   assert.is((await walletSummary(t.db, userId)).balanceMc, STARTER_MC - 6_000_000 + BASIC_MC);
   const webhook = await deliver(t, t.fake.event('payment_intent.succeeded', t.fake.paymentIntent(intents[0]!.id)));
@@ -171,7 +172,7 @@ recharge('a network error is retried with the same key and credited once', async
   t.clock.advance(60_000);
   assert.equal(await processDueRecharges(deps), ['credited']);
   const [row] = await rechargesOf(t, buyer.user.id);
-  assert.ok((t.fake.idempotencyKeys.get(rechargeIdempotencyKey(row!)) ?? 0) >= 2, 'the same key was sent again');
+  assert.ok((t.fake.idempotencyKeys.get(rechargeChargeKey(row!.id)) ?? 0) >= 2, 'the same key was sent again');
   assert.is(t.fake.paymentIntents().filter((pi) => pi.metadata?.kind === 'auto_recharge').length, 1);
   assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 1);
   await assertAuditClean(t);
@@ -191,7 +192,7 @@ for (const [status, type, times] of [[500, 'api_error', 5], [429, 'rate_limit_er
     const [row] = await rechargesOf(t, buyer.user.id);
     const creates = t.fake.requests.filter((r) => r.path === '/v1/payment_intents' && r.method === 'POST');
     assert.equal(creates.map((r) => r.status), [...Array<number>(times).fill(status), 200]);
-    assert.ok(creates.every((r) => r.idempotencyKey === rechargeIdempotencyKey(row!)), 'always the same key');
+    assert.ok(creates.every((r) => r.idempotencyKey === rechargeChargeKey(row!.id)), 'always the same key');
     assert.is(row!.status, 'succeeded');
     assert.is(t.fake.paymentIntents().filter((pi) => pi.metadata?.kind === 'auto_recharge').length, 1);
     assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 1);

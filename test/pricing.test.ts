@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { affordableOutputTokens, costMc } from '../src/pricing/cost.ts';
-import { creditsText, parseCreditsToMc } from '../src/pricing/format.ts';
+import { creditsExactText, parseCreditsToMc } from '../src/money-text.ts';
 import { decideOutputLimit, holdAmountMc } from '../src/pricing/limits.ts';
 import { defaultRates } from '../src/seed.ts';
 
@@ -101,10 +101,10 @@ test('output limits around the edge of a budget: the limit is what the budget af
 });
 
 test('credits are shown with exactly 3 decimals and parsed back without floats', () => {
-  assert.is(creditsText(12_000), '12.000');
-  assert.is(creditsText(3_720), '3.720');
-  assert.is(creditsText(-70_040), '-70.040');
-  assert.is(creditsText(5), '0.005');
+  assert.is(creditsExactText(12_000), '12.000');
+  assert.is(creditsExactText(3_720), '3.720');
+  assert.is(creditsExactText(-70_040), '-70.040');
+  assert.is(creditsExactText(5), '0.005');
   assert.is(parseCreditsToMc('1012.5'), 1_012_500);
   assert.is(parseCreditsToMc('-0.001'), -1);
   assert.is(parseCreditsToMc('0.0001'), null);

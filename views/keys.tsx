@@ -2,7 +2,7 @@
 import type { ApiKey } from '../src/db/schema.ts';
 import { Field } from './form.tsx';
 import { utcDateTime } from './time.ts';
-import { optionalCredits } from './money.ts';
+import { creditsFieldText } from '../src/money-text.ts';
 import { CurlExample } from './credits/first-call.tsx';
 
 export interface KeysPanelProps {
@@ -24,7 +24,7 @@ function KeyLimitsForm(props: { apiKey: ApiKey; failed?: KeysPanelProps['limitEr
   return (
     <form class="key-limits" method="post" action={`/keys/${apiKey.id}/limits`} hx-post={`/keys/${apiKey.id}/limits`} hx-target="#keys-panel" hx-swap="outerHTML">
       <label for={id('monthly')}>Monthly limit (credits)</label>
-      <input id={id('monthly')} name="monthly_limit" inputmode="decimal" value={failed?.values.monthly_limit ?? optionalCredits(apiKey.monthly_limit_mc)} placeholder="none" aria-invalid={errors.monthly_limit ? 'true' : undefined} />
+      <input id={id('monthly')} name="monthly_limit" inputmode="decimal" value={failed?.values.monthly_limit ?? creditsFieldText(apiKey.monthly_limit_mc)} placeholder="none" aria-invalid={errors.monthly_limit ? 'true' : undefined} />
       <label for={id('flight')}>Calls at once</label>
       <input id={id('flight')} name="max_in_flight" inputmode="numeric" value={failed?.values.max_in_flight ?? String(apiKey.max_in_flight)} aria-invalid={errors.max_in_flight ? 'true' : undefined} />
       {Object.values(errors).map((message) => (

@@ -1,9 +1,8 @@
 // The playground: a form to send one prompt, and the reply with what it cost (or the out-of-credits call to action).
 import type { Rate } from '../src/db/schema.ts';
-import { creditsText } from '../src/pricing/format.ts';
+import { groupedCountText, creditsExactText } from '../src/money-text.ts';
 import { modelLabel } from '../src/pricing/rates.ts';
 import { Field } from './form.tsx';
-import { tokensDisplay } from './money.ts';
 
 export interface PlaygroundValues {
   model: string;
@@ -48,16 +47,16 @@ function Reply(props: { result: Extract<PlaygroundResult, { kind: 'reply' }> }) 
       <p class="call-cost">
         This call cost{' '}
         <strong class="cost" data-mc={result.chargedMc}>
-          {creditsText(result.chargedMc)} credits
+          {creditsExactText(result.chargedMc)} credits
         </strong>{' '}
         <span class="muted">
-          ({tokensDisplay(result.inputTokens)} input tokens{result.cachedInputTokens > 0 ? `, ${tokensDisplay(result.cachedInputTokens)} of them cached` : ''},{' '}
-          {tokensDisplay(result.outputTokens)} output tokens{result.estimated ? ', counted here' : ''})
+          ({groupedCountText(result.inputTokens)} input tokens{result.cachedInputTokens > 0 ? `, ${groupedCountText(result.cachedInputTokens)} of them cached` : ''},{' '}
+          {groupedCountText(result.outputTokens)} output tokens{result.estimated ? ', counted here' : ''})
         </span>
         . <a href={`/credits/usage/${result.requestId}`}>See how it was charged</a>
       </p>
       {result.cappedOutputTokens !== null ? (
-        <p class="muted">The reply was limited to {tokensDisplay(result.cappedOutputTokens)} output tokens: what your balance and caps allow.</p>
+        <p class="muted">The reply was limited to {groupedCountText(result.cappedOutputTokens)} output tokens: what your balance and caps allow.</p>
       ) : null}
     </section>
   );
@@ -122,7 +121,7 @@ export function PlaygroundPanel(props: PlaygroundPanelProps) {
           </select>
           <p class="hint muted" id="field-model-rates">
             Credits per 1k tokens, input / output:{' '}
-            {props.rates.map((rate, index) => `${index > 0 ? ' · ' : ''}${rate.model} ${creditsText(rate.input_mc_per_1k)} / ${creditsText(rate.output_mc_per_1k)}`).join('')}
+            {props.rates.map((rate, index) => `${index > 0 ? ' · ' : ''}${rate.model} ${creditsExactText(rate.input_mc_per_1k)} / ${creditsExactText(rate.output_mc_per_1k)}`).join('')}
           </p>
           {errors.model ? (
             <p class="field-error" id="field-model-error">

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { currentRates } from '../pricing/rates.ts';
-import { creditsNumber } from '../pricing/format.ts';
+import { creditsJsonNumber } from '../money-text.ts';
 import { requireApiKey } from '../web/auth-middleware.ts';
 import type { AppEnv } from '../web/env.ts';
 
@@ -24,9 +24,9 @@ export function apiRoutes(db: DB, clock: Clock) {
   app.get('/v1/credits', auth, async (c) => {
     const wallet = await walletSummary(db, c.get('user')!.id);
     return c.json({
-      balanceCredits: creditsNumber(wallet.balanceMc),
-      availableCredits: creditsNumber(wallet.availableMc),
-      heldCredits: creditsNumber(wallet.heldMc),
+      balanceCredits: creditsJsonNumber(wallet.balanceMc),
+      availableCredits: creditsJsonNumber(wallet.availableMc),
+      heldCredits: creditsJsonNumber(wallet.heldMc),
       heldCalls: wallet.heldCalls,
       balanceMillicredits: wallet.balanceMc,
       availableMillicredits: wallet.availableMc,

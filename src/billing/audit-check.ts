@@ -6,7 +6,8 @@ import type { DB } from '../db/connect.ts';
 import type { Purchase } from '../db/schema.ts';
 import type { Violation } from '../ledger/audit.ts';
 import { clawbackTargetMc, creditReference, isCredited } from './clawback.ts';
-import { priceText } from './money.ts';
+import { priceText } from '../money-text.ts';
+import { CHECKOUT_KEY_PREFIX, DISPUTE_KEY_PREFIX, PAYMENT_INTENT_KEY_PREFIX, REFUND_KEY_PREFIX, keysLike } from '../ledger/idempotency-keys.ts';
 
 export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
   const violations: Violation[] = [];
@@ -20,7 +21,7 @@ export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
              case when p.kind = 'auto_recharge' then p.payment_intent_id else p.checkout_session_id end as session, p.user_id, p.credits_mc,
              e.user_id as entry_user, e.amount_mc as entry_mc, e.type as entry_type, e.reference as entry_reference
       from purchases p
-      left join ledger_entries e on e.idempotency_key = (case when p.kind = 'auto_recharge' then 'pi:' || p.payment_intent_id else 'checkout:' || p.checkout_session_id end)
+      left join ledger_entries e on e.idempotency_key = (case when p.kind = 'auto_recharge' then ${sql.lit(PAYMENT_INTENT_KEY_PREFIX)} || p.payment_intent_id else ${sql.lit(CHECKOUT_KEY_PREFIX)} || p.checkout_session_id end)
       where p.status = 'paid') as credited
     where entry_type is null or entry_type <> expected_type or entry_user <> user_id or entry_mc <> credits_mc or entry_reference <> session
     limit 100`.execute(db);
@@ -32,22 +33,22 @@ export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
   // Checkout purchase's own PaymentIntent never credits a second time.
   const strayRecharges = await sql<{ id: number; idempotency_key: string }>`
     select e.id, e.idempotency_key from ledger_entries e
-    where e.idempotency_key like 'pi:%'
-      and not exists (select 1 from purchases p where p.kind = 'auto_recharge' and p.status = 'paid' and ('pi:' || p.payment_intent_id) = e.idempotency_key)
+    where e.idempotency_key like ${sql.lit(keysLike(PAYMENT_INTENT_KEY_PREFIX))}
+      and not exists (select 1 from purchases p where p.kind = 'auto_recharge' and p.status = 'paid' and (${sql.lit(PAYMENT_INTENT_KEY_PREFIX)} || p.payment_intent_id) = e.idempotency_key)
     limit 100`.execute(db);
   for (const r of strayRecharges.rows) report(`ledger entry ${r.id}: credited under ${r.idempotency_key} without a paid auto-recharge behind it`);
   // A purchase credit must come from a purchase here: one with no purchase row behind it (or a
   // purchase-type entry outside the checkout: keys) was not given by fulfilment.
   const orphans = await sql<{ id: number; idempotency_key: string | null }>`
     select e.id, e.idempotency_key from ledger_entries e
-    where (e.type = 'purchase' or e.idempotency_key like 'checkout:%')
-      and not exists (select 1 from purchases p where p.kind = 'checkout' and ('checkout:' || p.checkout_session_id) = e.idempotency_key)
+    where (e.type = 'purchase' or e.idempotency_key like ${sql.lit(keysLike(CHECKOUT_KEY_PREFIX))})
+      and not exists (select 1 from purchases p where p.kind = 'checkout' and (${sql.lit(CHECKOUT_KEY_PREFIX)} || p.checkout_session_id) = e.idempotency_key)
     limit 100`.execute(db);
   for (const r of orphans.rows) report(`ledger entry ${r.id}: a purchase credit under ${r.idempotency_key ?? 'no key'} with no purchase behind it`);
   // A credit for a purchase here that is not paid (cancelled, expired, under review…) was given too early or twice.
   const unpaid = await sql<{ id: number; idempotency_key: string; public_id: string; status: string }>`
     select e.id, e.idempotency_key, p.public_id, p.status from ledger_entries e
-    join purchases p on e.idempotency_key = ('checkout:' || p.checkout_session_id)
+    join purchases p on e.idempotency_key = (${sql.lit(CHECKOUT_KEY_PREFIX)} || p.checkout_session_id)
     where p.status <> 'paid'
     limit 100`.execute(db);
   for (const r of unpaid.rows) report(`ledger entry ${r.id}: credited under ${r.idempotency_key} but purchase ${r.public_id} is ${r.status}`);
@@ -63,7 +64,7 @@ export async function purchasesCreditedOnce(db: DB): Promise<Violation[]> {
   // auto-recharge's PaymentIntent) and a refund:/dispute: key.
   const reversals = await sql<{ reference: string; user_id: number; sum_mc: number }>`
     select reference, user_id, sum(amount_mc) as sum_mc from ledger_entries
-    where type in ('refund', 'adjustment') and (idempotency_key like 'refund:%' or idempotency_key like 'dispute:%')
+    where type in ('refund', 'adjustment') and (idempotency_key like ${sql.lit(keysLike(REFUND_KEY_PREFIX))} or idempotency_key like ${sql.lit(keysLike(DISPUTE_KEY_PREFIX))})
     group by reference, user_id`.execute(db);
   const reversedByReference = new Map(reversals.rows.map((r) => [`${r.user_id} ${r.reference}`, -Number(r.sum_mc)]));
   const touched = await db

@@ -8,24 +8,17 @@ import type { AutoRecharge } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { recordCreditIn } from '../ledger/credits.ts';
 import { findEntryByKey } from '../ledger/entries.ts';
+import { paymentIntentEntryKey, rechargeChargeKey } from '../ledger/idempotency-keys.ts';
 import { onRechargeStarted } from '../limits/auto-recharge-trigger.ts';
 import { raiseNoticeIn } from '../limits/notices.ts';
 import type { BillingDeps } from './deps.ts';
 import { errorText } from './errors.ts';
-import { PaymentNetworkError, type PaymentIntentView } from './gateway.ts';
+import { PaymentNetworkError, type PaymentIntentView } from './payment-provider.ts';
 import { queueConfirmationIn } from './fulfil.ts';
 import { newPurchaseValues } from './purchases.ts';
 
 export const RECHARGE_RETRY_BASE_MS = 10_000;
 const RECHARGE_RETRY_MAX_MS = 10 * 60_000;
-
-export function rechargeEntryKey(paymentIntentId: string): string {
-  return `pi:${paymentIntentId}`;
-}
-
-export function rechargeIdempotencyKey(recharge: Pick<AutoRecharge, 'id'>): string {
-  return `recharge-${recharge.id}`;
-}
 
 export type RechargeOutcome = 'credited' | 'already_credited' | 'processing' | 'failed' | 'retry' | 'not_pending';
 
@@ -37,7 +30,7 @@ export async function creditRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: 
   const nowMs = deps.clock.now();
   const recharge = await trx.selectFrom('auto_recharges').selectAll().where('id', '=', rechargeId).executeTakeFirstOrThrow();
   if (!intent.id) return 'not_pending';
-  const key = rechargeEntryKey(intent.id);
+  const key = paymentIntentEntryKey(intent.id);
   if (await findEntryByKey(trx, key)) {
     await trx.updateTable('auto_recharges').set({ status: 'succeeded', payment_intent_id: intent.id, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
     return 'already_credited';
@@ -47,7 +40,7 @@ export async function creditRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: 
   const purchase = await trx
     .insertInto('purchases')
     .values({
-      ...newPurchaseValues({ userId: recharge.user_id, pkg, saveCard: false, mode: deps.gateway.mode }, nowMs),
+      ...newPurchaseValues({ userId: recharge.user_id, pkg, saveCard: false, mode: deps.provider.mode }, nowMs),
       kind: 'auto_recharge',
       status: 'paid',
       payment_intent_id: intent.id,
@@ -90,7 +83,7 @@ export async function failRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: nu
 }
 
 async function customerIdOf(deps: BillingDeps, userId: number): Promise<string | null> {
-  if (!deps.gateway.usesCustomers) return null;
+  if (!deps.provider.usesCustomers) return null;
   const row = await deps.db.selectFrom('billing_customers').select('stripe_customer_id').where('user_id', '=', userId).executeTakeFirst();
   return row?.stripe_customer_id ?? null;
 }
@@ -123,13 +116,13 @@ export async function attemptRecharge(deps: BillingDeps, recharge: AutoRecharge)
   let intent: PaymentIntentView;
   try {
     intent = recharge.payment_intent_id
-      ? await deps.gateway.retrievePaymentIntent(recharge.payment_intent_id)
-      : await deps.gateway.chargeSavedCard({
+      ? await deps.provider.retrievePaymentIntent(recharge.payment_intent_id)
+      : await deps.provider.chargeSavedCard({
           customerId,
           paymentMethodId: recharge.payment_method_id,
           amountCents: recharge.price_cents,
           currency: recharge.currency,
-          idempotencyKey: rechargeIdempotencyKey(recharge),
+          idempotencyKey: rechargeChargeKey(recharge.id),
           metadata: { kind: 'auto_recharge', recharge_id: String(recharge.id), user_id: String(recharge.user_id) },
         });
   } catch (error) {

@@ -3,11 +3,12 @@
 import type { DB } from '../db/connect.ts';
 import type { Purchase, User } from '../db/schema.ts';
 import { writeTransaction } from '../db/transaction.ts';
+import { customerCreateKey } from '../ledger/idempotency-keys.ts';
 import type { BillingDeps } from './deps.ts';
 import { errorText, PaymentProviderError } from './errors.ts';
 import { fulfilCheckoutSession, markUnpaidIn } from './fulfil.ts';
 import { createPurchase, findPackageOnSale } from './purchases.ts';
-import { creditsAmountText } from './money.ts';
+import { creditsProseText } from '../money-text.ts';
 
 /** How long the pending card polls after the return before it says the payment is still processing. */
 export const PENDING_POLL_MS = 2 * 60 * 1000;
@@ -20,13 +21,13 @@ export interface CheckoutStarted {
 export async function startCheckout(deps: BillingDeps, user: User, packageId: string, saveCard: boolean): Promise<CheckoutStarted> {
   const pkg = await findPackageOnSale(deps.db, packageId);
   // Demo payments simulate the saved card too (its one demo card), so auto-recharge can be tried.
-  const purchase = await createPurchase(deps.db, deps.clock, { userId: user.id, pkg, saveCard, mode: deps.gateway.mode });
+  const purchase = await createPurchase(deps.db, deps.clock, { userId: user.id, pkg, saveCard, mode: deps.provider.mode });
   try {
-    const customerId = deps.gateway.usesCustomers ? await ensureCustomer(deps, user) : null;
-    const session = await deps.gateway.createCheckoutSession({
+    const customerId = deps.provider.usesCustomers ? await ensureCustomer(deps, user) : null;
+    const session = await deps.provider.createCheckoutSession({
       purchasePublicId: purchase.public_id,
       customerId,
-      productName: `${pkg.name}: ${creditsAmountText(pkg.credits_mc)} credits`,
+      productName: `${pkg.name}: ${creditsProseText(pkg.credits_mc)} credits`,
       unitAmountCents: purchase.price_cents,
       currency: purchase.currency,
       saveCard: purchase.save_card === 1,
@@ -69,7 +70,7 @@ export async function ensureCustomer(deps: BillingDeps, user: User): Promise<str
 
 async function createCustomer(deps: BillingDeps, user: User): Promise<string> {
   // The user's creation time makes the key unique to this user of this database, not just "user 1".
-  const customerId = await deps.gateway.createCustomer({ email: user.email, userId: user.id, idempotencyKey: `customer-${user.id}-${user.created_at_ms}` });
+  const customerId = await deps.provider.createCustomer({ email: user.email, userId: user.id, idempotencyKey: customerCreateKey(user.id, user.created_at_ms) });
   return writeTransaction(deps.db, async (trx) => {
     await trx
       .insertInto('billing_customers')
@@ -119,7 +120,7 @@ export async function cancelCheckout(deps: BillingDeps, purchase: Purchase): Pro
   if (purchase.status === 'paid' || purchase.status === 'mismatch') return purchase;
   if (purchase.checkout_session_id) {
     try {
-      await deps.gateway.expireSession(purchase.checkout_session_id);
+      await deps.provider.expireSession(purchase.checkout_session_id);
     } catch (error) {
       deps.log(`billing: could not expire ${purchase.checkout_session_id} (ignored): ${errorText(error)}`);
       // It could not be expired: perhaps because it was paid in the meantime.

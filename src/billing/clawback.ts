@@ -4,6 +4,7 @@
 import type { Purchase } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { debitAtMostIn, recordCreditIn } from '../ledger/credits.ts';
+import { disputeReinstatedEntryKey, disputeWithdrawnEntryKey, refundEntryKey } from '../ledger/idempotency-keys.ts';
 
 /** Stripe withdraws the disputed funds for these (inquiries, `warning_*`, withdraw nothing). */
 export function disputeWithdrawsFunds(status: string): boolean {
@@ -72,8 +73,8 @@ export async function reclaimToTargetIn(trx: Trx, nowMs: number, purchase: Purch
 
 /** The key for applying whatever refunds and disputes were kept on a purchase when it is credited. */
 export function keptClawbackKey(purchase: Purchase): string {
-  if (purchase.amount_refunded_cents > 0) return `refund:${purchase.charge_id ?? purchase.public_id}:${purchase.amount_refunded_cents}`;
-  return `dispute:${purchase.dispute_id ?? purchase.public_id}:withdrawn:${purchase.dispute_amount_cents}`;
+  if (purchase.amount_refunded_cents > 0) return refundEntryKey(purchase.charge_id ?? purchase.public_id, purchase.amount_refunded_cents);
+  return disputeWithdrawnEntryKey(purchase.dispute_id ?? purchase.public_id, purchase.dispute_amount_cents);
 }
 
 export type ClawbackOutcome = 'applied' | 'kept' | 'stale';
@@ -94,7 +95,7 @@ export async function applyRefundIn(trx: Trx, nowMs: number, purchase: Purchase,
     .returningAll()
     .executeTakeFirstOrThrow();
   if (!isCredited(updated)) return 'kept';
-  await reclaimToTargetIn(trx, nowMs, updated, `refund:${refund.chargeId}:${refund.amountRefundedCents}`);
+  await reclaimToTargetIn(trx, nowMs, updated, refundEntryKey(refund.chargeId, refund.amountRefundedCents));
   return 'applied';
 }
 
@@ -126,7 +127,7 @@ export async function applyDisputeIn(trx: Trx, nowMs: number, purchase: Purchase
     .returningAll()
     .executeTakeFirstOrThrow();
   if (!isCredited(updated)) return 'kept';
-  const key = disputeWithdrawsFunds(dispute.status) ? `dispute:${dispute.id}:withdrawn:${dispute.amountCents}` : `dispute:${dispute.id}:reinstated`;
+  const key = disputeWithdrawsFunds(dispute.status) ? disputeWithdrawnEntryKey(dispute.id, dispute.amountCents) : disputeReinstatedEntryKey(dispute.id);
   await reclaimToTargetIn(trx, nowMs, updated, key);
   return 'applied';
 }

@@ -5,12 +5,12 @@ import type { Purchase } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { recordCreditIn } from '../ledger/credits.ts';
 import { findEntryByKey } from '../ledger/entries.ts';
+import { checkoutEntryKey } from '../ledger/idempotency-keys.ts';
 import { queueMail } from '../mail/outbox.ts';
-import { creditsText } from '../pricing/format.ts';
+import { creditsExactText, creditsProseText, priceText } from '../money-text.ts';
 import { clawbackTargetMc, keptClawbackKey, reclaimToTargetIn } from './clawback.ts';
 import type { BillingDeps } from './deps.ts';
-import type { CheckoutSessionView } from './gateway.ts';
-import { creditsAmountText, priceText } from './money.ts';
+import type { CheckoutSessionView } from './payment-provider.ts';
 import { findPurchaseForSession, receiptHref } from './purchases.ts';
 import { saveCard } from '../limits/saved-card.ts';
 
@@ -21,17 +21,13 @@ export type FulfilOutcome =
   | { kind: 'mismatch'; purchase: Purchase }
   | { kind: 'unknown'; sessionId: string };
 
-export function purchaseEntryKey(sessionId: string): string {
-  return `checkout:${sessionId}`;
-}
-
 /**
  * Retrieves the session first (the network is never awaited inside a transaction), then decides and
  * credits in one IMMEDIATE transaction: concurrent callers queue on the write lock, and each one
  * after the first finds the `checkout:{session}` entry and changes nothing.
  */
 export async function fulfilCheckoutSession(deps: BillingDeps, sessionId: string): Promise<FulfilOutcome> {
-  const session = await deps.gateway.retrieveSession(sessionId);
+  const session = await deps.provider.retrieveSession(sessionId);
   return writeTransaction(deps.db, (trx) => fulfilSessionIn(trx, deps, session));
 }
 
@@ -52,7 +48,7 @@ export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: Chec
     return { kind: 'not_paid', purchase: expired ?? purchase, session };
   }
 
-  const key = purchaseEntryKey(session.id);
+  const key = checkoutEntryKey(session.id);
   if (await findEntryByKey(trx, key)) return { kind: 'already_credited', purchase };
   if (purchase.status === 'mismatch') return { kind: 'mismatch', purchase };
 
@@ -101,7 +97,7 @@ export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: Chec
 /** The confirmation goes into the outbox in the crediting transaction: credits and their mail commit together. */
 export async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase: Purchase, balanceMc: number, nowMs: number): Promise<void> {
   const user = await trx.selectFrom('users').select('email').where('id', '=', purchase.user_id).executeTakeFirstOrThrow();
-  const credits = creditsAmountText(purchase.credits_mc);
+  const credits = creditsProseText(purchase.credits_mc);
   const receipt = receiptHref(purchase);
   const lines = [
     'Thank you for your purchase.',
@@ -109,7 +105,7 @@ export async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase:
     `Package: ${purchase.package_name}`,
     `Paid: ${priceText(purchase.price_cents, purchase.currency)}`,
     `Credits added: ${credits}`,
-    `Balance now: ${creditsText(balanceMc)} credits`,
+    `Balance now: ${creditsExactText(balanceMc)} credits`,
     '',
     ...(receipt ? [`Receipt: ${deps.publicUrl}${receipt}`] : []),
     `Your credits: ${deps.publicUrl}/credits`,

@@ -7,6 +7,7 @@ import type { DB } from '../db/connect.ts';
 import type { Package, PaymentMode, Purchase, PurchasesTable } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { randomToken } from '../auth/tokens.ts';
+import { packageOnSale } from '../pricing/packages.ts';
 import { creditReference, disputeWithdrawsFunds } from './clawback.ts';
 import { PackageNotFoundError } from './errors.ts';
 
@@ -34,7 +35,7 @@ export interface PurchaseRow {
 }
 
 export async function findPackageOnSale(db: DB, packageId: string): Promise<Package> {
-  const pkg = await db.selectFrom('packages').selectAll().where('id', '=', packageId).where('active', '=', 1).executeTakeFirst();
+  const pkg = await packageOnSale(db, packageId);
   if (!pkg) throw new PackageNotFoundError(packageId);
   return pkg;
 }

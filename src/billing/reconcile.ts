@@ -3,7 +3,8 @@
 // PaymentIntent ended; run by the CLI and by a server timer.
 import type { BillingDeps } from './deps.ts';
 import { errorText } from './errors.ts';
-import { fulfilCheckoutSession, purchaseEntryKey } from './fulfil.ts';
+import { fulfilCheckoutSession } from './fulfil.ts';
+import { checkoutEntryKey } from '../ledger/idempotency-keys.ts';
 import { attemptRecharge } from './auto-recharge.ts';
 import { findPurchaseForSession } from './purchases.ts';
 
@@ -19,12 +20,12 @@ export interface ReconcileResult {
 
 export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Promise<ReconcileResult> {
   const result: ReconcileResult = { checked: 0, fulfilled: [] };
-  for await (const session of deps.gateway.listPaidSessions(sinceMs)) {
+  for await (const session of deps.provider.listPaidSessions(sinceMs)) {
     // The account may serve other apps: only sessions made for a purchase here are ours.
     if (!session.purchasePublicId) continue;
     if (!(await findPurchaseForSession(deps.db, session.id, session.purchasePublicId))) continue;
     result.checked++;
-    const credited = await deps.db.selectFrom('ledger_entries').select('id').where('idempotency_key', '=', purchaseEntryKey(session.id)).executeTakeFirst();
+    const credited = await deps.db.selectFrom('ledger_entries').select('id').where('idempotency_key', '=', checkoutEntryKey(session.id)).executeTakeFirst();
     if (credited) continue;
     const outcome = await fulfilCheckoutSession(deps, session.id);
     if (outcome.kind === 'credited') result.fulfilled.push(session.id);

@@ -17,7 +17,7 @@ import type { BalanceCardProps } from '../../views/credits/balance-card.tsx';
 import { DemoReceipt } from '../../views/billing/receipt.tsx';
 import { cancelCheckout, pendingPollIsOver, refreshPurchase, returnFromCheckout, startCheckout } from './checkout.ts';
 import { billingDeps, type BillingDeps } from './deps.ts';
-import { DemoSessionNotOpenError, type DemoGateway } from './demo-gateway.ts';
+import { DemoSessionNotOpenError, type DemoProvider } from './demo-provider.ts';
 import { errorText, PackageNotFoundError, PaymentProviderError, PaymentsOffError, WebhookSignatureError } from './errors.ts';
 import { findPurchaseByReferenceForUser, findPurchaseBySessionForUser, findPurchaseForUser } from './purchases.ts';
 import { handleStripeEvent, verifyStripeEvent } from './webhook.ts';
@@ -114,7 +114,7 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
   });
 
   // The demo provider's checkout page, paid or cancelled by hand; fulfilment then runs as for Stripe.
-  const demo = deps?.gateway.mode === 'demo' ? (deps.gateway as DemoGateway) : null;
+  const demo = deps?.provider.mode === 'demo' ? (deps.provider as DemoProvider) : null;
 
   /** The owner's demo purchase of the session in the path (a demo purchase always has its demo session). */
   async function demoPurchase(c: Context<AppEnv>): Promise<Purchase | undefined> {
@@ -161,7 +161,7 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
   });
 
   app.post('/webhooks/stripe', async (c) => {
-    if (!deps || deps.gateway.mode !== 'stripe') return c.text('Stripe payments are not enabled on this server.', 404);
+    if (!deps || deps.provider.mode !== 'stripe') return c.text('Stripe payments are not enabled on this server.', 404);
     // The raw body, exactly as received: the signature is over these bytes.
     const rawBody = await c.req.text();
     let event;

@@ -68,7 +68,7 @@ async function prepare(deps: BillingDeps, event: Stripe.Event): Promise<Apply> {
     case 'checkout.session.completed':
     case 'checkout.session.async_payment_succeeded': {
       // The event may be old: the session as it is now decides (and brings the charge's receipt).
-      const session = await deps.gateway.retrieveSession(event.data.object.id);
+      const session = await deps.provider.retrieveSession(event.data.object.id);
       return async (trx) => {
         const outcome = await fulfilSessionIn(trx, deps, session);
         if (outcome.kind === 'unknown') deps.log(`billing: ${event.type} ${event.id}: ${session.id} is not a tokentab purchase; ignored`);
@@ -109,7 +109,7 @@ async function prepare(deps: BillingDeps, event: Stripe.Event): Promise<Apply> {
       const intent = event.data.object;
       const rechargeId = await rechargeForIntent(deps, intent.id, intent.metadata ?? {});
       if (rechargeId === null) return ignore(`${intent.id} is not an auto-recharge's`);
-      const view = await deps.gateway.retrievePaymentIntent(intent.id);
+      const view = await deps.provider.retrievePaymentIntent(intent.id);
       return async (trx) => {
         if (view.status === 'succeeded') await creditRechargeIn(trx, deps, rechargeId, view);
         else if (view.status === 'failed') await failRechargeIn(trx, deps, rechargeId, view.failureCode ?? 'card_declined', view.id);
@@ -135,7 +135,7 @@ async function purchaseIdForCharge(deps: BillingDeps, chargeId: string, paymentI
     .where((eb) => (paymentIntentId ? eb.or([eb('charge_id', '=', chargeId), eb('payment_intent_id', '=', paymentIntentId)]) : eb('charge_id', '=', chargeId)))
     .executeTakeFirst();
   if (local) return local.public_id;
-  const named = metadataPurchaseId ?? (await deps.gateway.purchaseIdForCharge(chargeId, paymentIntentId));
+  const named = metadataPurchaseId ?? (await deps.provider.purchaseIdForCharge(chargeId, paymentIntentId));
   if (!named) return null;
   const exists = await deps.db.selectFrom('purchases').select('public_id').where('public_id', '=', named).executeTakeFirst();
   return exists?.public_id ?? null;

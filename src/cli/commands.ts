@@ -9,7 +9,7 @@ import { audit } from '../audit.ts';
 import { adjustCredits, grantCredits } from '../ledger/credits.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { createApiKey, keyNameProblem } from '../keys/keys.ts';
-import { creditsText, parseCreditsToMc } from '../pricing/format.ts';
+import { creditsExactText, parseCreditsToMc } from '../money-text.ts';
 import { currentRates, setRate } from '../pricing/rates.ts';
 import { createUser, EmailTakenError, findUserByEmail, isPlausibleEmail } from '../users/users.ts';
 import { billingDeps } from '../billing/deps.ts';
@@ -119,8 +119,8 @@ const creditsGrant: Command = {
     const idempotencyKey = optionalText(values, 'idempotency-key');
     return async ({ db, clock, io }) => {
       const result = await grantCredits(db, clock, { userId: await userId(db, address), amountMc, reason, idempotencyKey });
-      io.out(result.duplicate ? `already granted under key ${idempotencyKey}; nothing changed` : `granted ${creditsText(amountMc)} credits`);
-      io.out(creditsText(result.balanceMc));
+      io.out(result.duplicate ? `already granted under key ${idempotencyKey}; nothing changed` : `granted ${creditsExactText(amountMc)} credits`);
+      io.out(creditsExactText(result.balanceMc));
       return 0;
     };
   },
@@ -138,11 +138,11 @@ const creditsAdjust: Command = {
     return async ({ db, clock, io }) => {
       const result = await adjustCredits(db, clock, { userId: await userId(db, address), amountMc, reason, idempotencyKey });
       if (result.duplicate) io.out(`already adjusted under key ${idempotencyKey}; nothing changed`);
-      else io.out(`adjusted by ${creditsText(result.entry.amount_mc)} credits`);
+      else io.out(`adjusted by ${creditsExactText(result.entry.amount_mc)} credits`);
       if (!result.duplicate && result.entry.shortfall_mc > 0) {
-        io.out(`shortfall ${creditsText(result.entry.shortfall_mc)} credits: the balance (less what calls hold) could not go lower`);
+        io.out(`shortfall ${creditsExactText(result.entry.shortfall_mc)} credits: the balance (less what calls hold) could not go lower`);
       }
-      io.out(creditsText(result.balanceMc));
+      io.out(creditsExactText(result.balanceMc));
       return 0;
     };
   },
@@ -155,8 +155,8 @@ const balance: Command = {
     const address = email(values);
     return async ({ db, io }) => {
       const wallet = await walletSummary(db, await userId(db, address));
-      io.out(`available ${creditsText(wallet.availableMc)} · held ${creditsText(wallet.heldMc)} by ${wallet.heldCalls} calls`);
-      io.out(creditsText(wallet.balanceMc));
+      io.out(`available ${creditsExactText(wallet.availableMc)} · held ${creditsExactText(wallet.heldMc)} by ${wallet.heldCalls} calls`);
+      io.out(creditsExactText(wallet.balanceMc));
       return 0;
     };
   },
@@ -170,7 +170,7 @@ const ratesList: Command = {
       io.out('model\tversion\tlabel\tinput\tcached_input\toutput\tmax_output_tokens\tupdated (UTC)   (credits per 1k tokens)');
       for (const r of await currentRates(db)) {
         io.out(
-          [r.model, r.version, r.label, creditsText(r.input_mc_per_1k), creditsText(r.cached_input_mc_per_1k), creditsText(r.output_mc_per_1k), r.max_output_tokens, new Date(r.created_at_ms).toISOString()].join('\t'),
+          [r.model, r.version, r.label, creditsExactText(r.input_mc_per_1k), creditsExactText(r.cached_input_mc_per_1k), creditsExactText(r.output_mc_per_1k), r.max_output_tokens, new Date(r.created_at_ms).toISOString()].join('\t'),
         );
       }
       return 0;
@@ -196,7 +196,7 @@ const ratesSet: Command = {
     const label = optionalText(values, 'label');
     return async ({ db, clock, io }) => {
       const r = await setRate(db, clock, { model, inputMcPer1k, outputMcPer1k, cachedInputMcPer1k, maxOutputTokens, label });
-      io.out(`${r.model} version ${r.version} (${r.label}): input ${creditsText(r.input_mc_per_1k)}, cached ${creditsText(r.cached_input_mc_per_1k)}, output ${creditsText(r.output_mc_per_1k)} credits per 1k; max output ${r.max_output_tokens}`);
+      io.out(`${r.model} version ${r.version} (${r.label}): input ${creditsExactText(r.input_mc_per_1k)}, cached ${creditsExactText(r.cached_input_mc_per_1k)}, output ${creditsExactText(r.output_mc_per_1k)} credits per 1k; max output ${r.max_output_tokens}`);
       io.out(String(r.version));
       return 0;
     };

@@ -3,6 +3,7 @@ import type { RoundingMode } from '../config.ts';
 import type { Rate } from '../db/schema.ts';
 import { countChatInputTokens } from '../gateway/tokens.ts';
 import { costMc } from '../pricing/cost.ts';
+import { groupedCountText } from '../money-text.ts';
 
 export interface Estimate {
   inputTokens: number;
@@ -27,7 +28,7 @@ export function parseEstimateForm(values: EstimateForm, rates: Rate[]): { ok: tr
   const rate = rates.find((r) => r.model === values.model);
   if (!rate) errors.model = 'Choose a model from the rate card.';
   const outputTokens = values.outputTokens === '' ? 0 : /^\d{1,7}$/.test(values.outputTokens) ? Number(values.outputTokens) : NaN;
-  if (!(outputTokens >= 0 && outputTokens <= MAX_ESTIMATE_OUTPUT_TOKENS)) errors.output_tokens = `Expected output tokens must be a whole number from 0 to ${MAX_ESTIMATE_OUTPUT_TOKENS.toLocaleString('en-US')}.`;
+  if (!(outputTokens >= 0 && outputTokens <= MAX_ESTIMATE_OUTPUT_TOKENS)) errors.output_tokens = `Expected output tokens must be a whole number from 0 to ${groupedCountText(MAX_ESTIMATE_OUTPUT_TOKENS)}.`;
   if (!rate || Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, rate, outputTokens };
 }

@@ -32,7 +32,8 @@ import { EstimateResult, type EstimatorValues } from '../../views/credits/estima
 import { SpendThisMonth } from '../../views/credits/spend.tsx';
 import { PackagesGrid } from '../../views/credits/packages.tsx';
 import { RateCard } from '../../views/credits/rate-card.tsx';
-import { activePackages, packageOffers } from './packages.ts';
+import { packageOffers } from './package-offers.ts';
+import { activePackages } from '../pricing/packages.ts';
 
 type Query = Record<string, string | undefined>;
 

@@ -1,7 +1,7 @@
 // CSV per RFC 4180 for the exports (DESIGN §3): quoting, the formula-injection guard on text cells,
 // numbers written as numbers, and the two row formats.
 import type { ApiKey, LedgerEntry, Usage } from '../db/schema.ts';
-import { creditsText } from '../pricing/format.ts';
+import { creditsExactText } from '../money-text.ts';
 
 /** A spreadsheet would run a cell starting with one of these as a formula. */
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -28,10 +28,10 @@ export function usageLine(row: Usage, keyPrefixes: Map<number, string>): string 
     row.input_tokens,
     row.cached_input_tokens,
     row.output_tokens,
-    creditsText(row.input_mc_per_1k),
-    creditsText(row.cached_input_mc_per_1k),
-    creditsText(row.output_mc_per_1k),
-    creditsText(row.charged_mc),
+    creditsExactText(row.input_mc_per_1k),
+    creditsExactText(row.cached_input_mc_per_1k),
+    creditsExactText(row.output_mc_per_1k),
+    creditsExactText(row.charged_mc),
     textCell(row.status),
     row.estimated ? 'true' : 'false',
     row.api_key_id === null ? '' : textCell(keyPrefixes.get(row.api_key_id) ?? ''),
@@ -39,7 +39,7 @@ export function usageLine(row: Usage, keyPrefixes: Map<number, string>): string 
 }
 
 export function ledgerLine(row: LedgerEntry): string {
-  return line([isoDate(row.created_at_ms), row.id, textCell(row.type), creditsText(row.amount_mc), creditsText(row.balance_after_mc), textCell(row.reference)]);
+  return line([isoDate(row.created_at_ms), row.id, textCell(row.type), creditsExactText(row.amount_mc), creditsExactText(row.balance_after_mc), textCell(row.reference)]);
 }
 
 export function keyPrefixMap(keys: Pick<ApiKey, 'id' | 'prefix'>[]): Map<number, string> {

@@ -1,5 +1,5 @@
 // The one place where a metered call's errors become HTTP statuses, headers and OpenAI-shaped bodies (DESIGN §3).
-import { creditsText, creditsNumber } from '../pricing/format.ts';
+import { creditsExactText, creditsJsonNumber, groupedCountText } from '../money-text.ts';
 import { CallAbortedError, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from './errors.ts';
 import { errorBody, type OpenAIErrorBody } from './openai-wire.ts';
 import { BudgetExceededError, TooManyInFlightError } from '../limits/caps.ts';
@@ -10,25 +10,23 @@ export interface ErrorReply {
   headers: Record<string, string>;
 }
 
-const whole = (count: number) => count.toLocaleString('en-US');
-
 /** "requested up to 1,000 output tokens; the available balance covers 312", and what to do about it. */
 export function outOfCreditsMessage(details: OutOfCreditsDetails): string {
   const each = details.choices > 1 ? ` for each of ${details.choices} choices` : '';
   const covers = details.promptNotCovered
-    ? `the available balance (${creditsText(details.availableMc)} credits) does not cover even the prompt (${whole(details.holdInputTokens)} input tokens with the hold's margin)`
-    : `the available balance covers ${whole(details.maxAffordableOutputTokens)}${details.choices > 1 ? ' each' : ''}`;
-  const held = details.heldMc > 0 ? `; ${creditsText(details.heldMc)} credits are held by calls in flight` : '';
-  return `Not enough credits: requested up to ${whole(details.requestedOutputTokens)} output tokens${each}; ${covers}. This call needs ${creditsText(details.requiredMc)} credits, ${creditsText(details.availableMc)} are available${held}. Lower max_tokens or top up.`;
+    ? `the available balance (${creditsExactText(details.availableMc)} credits) does not cover even the prompt (${groupedCountText(details.holdInputTokens)} input tokens with the hold's margin)`
+    : `the available balance covers ${groupedCountText(details.maxAffordableOutputTokens)}${details.choices > 1 ? ' each' : ''}`;
+  const held = details.heldMc > 0 ? `; ${creditsExactText(details.heldMc)} credits are held by calls in flight` : '';
+  return `Not enough credits: requested up to ${groupedCountText(details.requestedOutputTokens)} output tokens${each}; ${covers}. This call needs ${creditsExactText(details.requiredMc)} credits, ${creditsExactText(details.availableMc)} are available${held}. Lower max_tokens or top up.`;
 }
 
 export function outOfCreditsBody(details: OutOfCreditsDetails, topUpUrl: string): OpenAIErrorBody {
   return errorBody(outOfCreditsMessage(details), 'insufficient_credits', 'insufficient_credits', null, {
-    requiredCredits: creditsNumber(details.requiredMc),
-    currentCredits: creditsNumber(details.availableMc),
+    requiredCredits: creditsJsonNumber(details.requiredMc),
+    currentCredits: creditsJsonNumber(details.availableMc),
     requiredMillicredits: details.requiredMc,
     currentMillicredits: details.availableMc,
-    heldCredits: creditsNumber(details.heldMc),
+    heldCredits: creditsJsonNumber(details.heldMc),
     maxAffordableOutputTokens: details.maxAffordableOutputTokens,
     topUpUrl,
   });
@@ -41,7 +39,7 @@ export function budgetExceededBody(error: BudgetExceededError): OpenAIErrorBody 
   const { cap, requiredMc } = error;
   const leftMc = Math.max(0, cap.capMc - cap.spentMc);
   return errorBody(
-    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsText(cap.spentMc)} of ${creditsText(cap.capMc)} credits are spent or held this month, ${creditsText(leftMc)} are left and the call needs ${creditsText(requiredMc)}. Lower max_tokens, or raise the cap in billing settings.`,
+    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactText(cap.spentMc)} of ${creditsExactText(cap.capMc)} credits are spent or held this month, ${creditsExactText(leftMc)} are left and the call needs ${creditsExactText(requiredMc)}. Lower max_tokens, or raise the cap in billing settings.`,
     'insufficient_credits',
     'budget_exceeded',
     null,
@@ -49,9 +47,9 @@ export function budgetExceededBody(error: BudgetExceededError): OpenAIErrorBody 
       scope: cap.scope,
       ...(cap.scope === 'model' ? { model: cap.ref } : {}),
       ...(cap.scope === 'key' ? { key: cap.ref } : {}),
-      capCredits: creditsNumber(cap.capMc),
-      spentCredits: creditsNumber(cap.spentMc),
-      requiredCredits: creditsNumber(requiredMc),
+      capCredits: creditsJsonNumber(cap.capMc),
+      spentCredits: creditsJsonNumber(cap.spentMc),
+      requiredCredits: creditsJsonNumber(requiredMc),
       capMillicredits: cap.capMc,
       spentMillicredits: cap.spentMc,
       requiredMillicredits: requiredMc,

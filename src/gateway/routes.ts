@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
-import { creditsText } from '../pricing/format.ts';
+import { creditsExactText } from '../money-text.ts';
 import { requireApiKey } from '../web/auth-middleware.ts';
 import type { AppEnv } from '../web/env.ts';
 import { newRequestId, type Gateway } from './gateway.ts';
@@ -49,8 +49,8 @@ export function gatewayRoutes(gateway: Gateway, db: DB, clock: Clock, topUpUrl: 
         // Proxies must pass SSE through unbuffered and uncompressed.
         return c.body(result.body, 200, { ...SSE_HEADERS, 'x-accel-buffering': 'no' });
       }
-      c.header('x-credits-charged', creditsText(result.chargedMc));
-      c.header('x-credits-balance', creditsText(result.balanceMc));
+      c.header('x-credits-charged', creditsExactText(result.chargedMc));
+      c.header('x-credits-balance', creditsExactText(result.balanceMc));
       return c.json(result.completion);
     } catch (error) {
       const reply = errorReply(error, topUpUrl);

@@ -1,5 +1,5 @@
 // GET /v1/usage/{requestId}: one call's usage row as JSON (the fields the README lists), scoped to its owner.
-import { creditsNumber } from '../pricing/format.ts';
+import { creditsJsonNumber } from '../money-text.ts';
 import type { DB } from '../db/connect.ts';
 import { chargeBasis } from '../usage/charge-basis.ts';
 import { usageDetail } from '../usage/usage-queries.ts';
@@ -42,15 +42,15 @@ export async function findUsageRecord(db: DB, userId: number, requestId: string)
     cachedInputTokens: row.cached_input_tokens,
     outputTokens: row.output_tokens,
     rates: {
-      inputCreditsPer1k: creditsNumber(row.input_mc_per_1k),
-      cachedInputCreditsPer1k: creditsNumber(row.cached_input_mc_per_1k),
-      outputCreditsPer1k: creditsNumber(row.output_mc_per_1k),
+      inputCreditsPer1k: creditsJsonNumber(row.input_mc_per_1k),
+      cachedInputCreditsPer1k: creditsJsonNumber(row.cached_input_mc_per_1k),
+      outputCreditsPer1k: creditsJsonNumber(row.output_mc_per_1k),
     },
     roundingMode: row.rounding_mode,
-    heldCredits: creditsNumber(row.hold_mc),
-    chargedCredits: creditsNumber(row.charged_mc),
+    heldCredits: creditsJsonNumber(row.hold_mc),
+    chargedCredits: creditsJsonNumber(row.charged_mc),
     chargedMillicredits: row.charged_mc,
-    shortfallCredits: creditsNumber(row.shortfall_mc),
+    shortfallCredits: creditsJsonNumber(row.shortfall_mc),
     latencyMs: row.latency_ms,
     apiKey: apiKey?.prefix ?? null,
   };

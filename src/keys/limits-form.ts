@@ -1,5 +1,5 @@
 // Reads a key's limits form: a monthly limit in credits (empty = none) and calls in flight.
-import { parseCreditsToMc } from '../pricing/format.ts';
+import { parseCreditsToMc } from '../money-text.ts';
 import { MAX_MAX_IN_FLIGHT, type KeyLimits } from './keys.ts';
 
 export function parseKeyLimits(monthlyLimit: string, maxInFlight: string): { ok: true; limits: KeyLimits } | { ok: false; errors: Record<string, string> } {

@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import type { DB } from '../db/connect.ts';
 import { utcMonth } from '../month.ts';
+import { USAGE_KEY_PREFIX, keysLike } from './idempotency-keys.ts';
 
 export interface Violation {
   invariant: 1 | 2 | 3 | 4 | 5;
@@ -103,7 +104,7 @@ const usageMatchesLedger: AuditCheck = async (db) => {
            e.id as entry_id, e.type as entry_type, e.user_id as entry_user_id, e.amount_mc as entry_mc, e.created_at_ms as entry_ms
     from holds h
     left join usage u on u.request_id = h.request_id
-    left join ledger_entries e on e.idempotency_key = ('usage:' || h.request_id)
+    left join ledger_entries e on e.idempotency_key = (${sql.lit(USAGE_KEY_PREFIX)} || h.request_id)
     where (h.status = 'settled' and (u.id is null or e.id is null or e.type <> 'usage' or e.user_id <> h.user_id
                                      or e.amount_mc <> -u.charged_mc or e.created_at_ms <> u.created_at_ms))
        or (h.status = 'voided' and (e.id is not null or u.charged_mc <> 0 or u.shortfall_mc <> 0))
@@ -133,8 +134,8 @@ const usageMatchesLedger: AuditCheck = async (db) => {
   // Usage entries → a hold of their request id; their key is usage:{request id}, so two cannot share one.
   const orphans = await sql<{ id: number; reference: string; idempotency_key: string | null }>`
     select e.id, e.reference, e.idempotency_key from ledger_entries e
-    where (e.type = 'usage' or e.idempotency_key like 'usage:%')
-      and (e.idempotency_key is null or e.idempotency_key <> ('usage:' || e.reference)
+    where (e.type = 'usage' or e.idempotency_key like ${sql.lit(keysLike(USAGE_KEY_PREFIX))})
+      and (e.idempotency_key is null or e.idempotency_key <> (${sql.lit(USAGE_KEY_PREFIX)} || e.reference)
            or not exists (select 1 from holds h where h.request_id = e.reference))
     limit 100`.execute(db);
   for (const r of orphans.rows) {

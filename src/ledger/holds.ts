@@ -7,6 +7,7 @@ import type { Hold, Rate, Usage, UsageStatus } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { appendEntry } from './entries.ts';
+import { usageEntryKey } from './idempotency-keys.ts';
 import { rawFirst, rawInsert, rawRun } from '../db/raw.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from '../month.ts';
@@ -213,7 +214,7 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
     amountMc: -chargedMc,
     shortfallMc,
     reference: hold.request_id,
-    idempotencyKey: `usage:${hold.request_id}`,
+    idempotencyKey: usageEntryKey(hold.request_id),
     nowMs,
     releaseHeldMc,
     cause: 'settle',

@@ -4,6 +4,7 @@
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
 import { utcMonthBounds } from '../month.ts';
+import { packageOnSale } from '../pricing/packages.ts';
 import type { CallLimits } from './call-limits.ts';
 
 type Listener = () => void;
@@ -39,7 +40,7 @@ export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: 
   if ((await succeededRechargesInMonth(trx, userId, nowMs)) >= settings.monthlyLimit) return null;
   const [card, pkg] = await Promise.all([
     trx.selectFrom('saved_cards').select('payment_method_id').where('user_id', '=', userId).executeTakeFirst(),
-    trx.selectFrom('packages').selectAll().where('id', '=', settings.packageId).where('active', '=', 1).executeTakeFirst(),
+    packageOnSale(trx, settings.packageId),
   ]);
   if (!card || !pkg || pkg.credits_mc <= settings.thresholdMc) return null;
   const row = await trx

@@ -3,7 +3,7 @@
 // of an auto-recharge (a pending row now; the payment itself after commit, by the recharge worker).
 import type { Trx } from '../db/transaction.ts';
 import { queueMail } from '../mail/outbox.ts';
-import { creditsText } from '../pricing/format.ts';
+import { creditsExactText } from '../money-text.ts';
 import { startRechargeIfDue } from './auto-recharge-trigger.ts';
 import type { CallLimits } from './call-limits.ts';
 
@@ -35,7 +35,7 @@ async function lowBalanceAlert(trx: Trx, change: BalanceChange, state: CallLimit
   await queueMail(trx, change.nowMs, {
     to: user.email,
     subject: 'Your tokentab balance is running low',
-    text: `Your balance is now ${creditsText(change.balanceAfterMc)} credits, below the ${creditsText(thresholdMc)} credits you asked to be told about.\n\nAdd credits on the Credits tab so your calls keep running. You can change this alert in your billing settings.\n`,
+    text: `Your balance is now ${creditsExactText(change.balanceAfterMc)} credits, below the ${creditsExactText(thresholdMc)} credits you asked to be told about.\n\nAdd credits on the Credits tab so your calls keep running. You can change this alert in your billing settings.\n`,
   });
 }
 

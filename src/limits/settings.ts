@@ -3,7 +3,7 @@
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import { writeTransaction } from '../db/transaction.ts';
-import { parseCreditsToMc } from '../pricing/format.ts';
+import { parseCreditsToMc } from '../money-text.ts';
 
 export interface BillingSettings {
   lowBalanceThresholdMc: number;

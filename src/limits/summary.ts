@@ -2,6 +2,7 @@
 import type { DB } from '../db/connect.ts';
 import { succeededRechargesInMonth } from './auto-recharge-trigger.ts';
 import { monthSpending } from './caps.ts';
+import { packageName } from '../pricing/packages.ts';
 import { savedCard } from './saved-card.ts';
 import { billingSettings } from './settings.ts';
 
@@ -25,9 +26,7 @@ export async function limitsSummary(db: DB, userId: number, nowMs: number): Prom
     db.selectFrom('auto_recharges').select('id').where('user_id', '=', userId).where('status', '=', 'pending').executeTakeFirst(),
     savedCard(db, userId),
   ]);
-  const packageName = settings.autoRechargePackageId
-    ? ((await db.selectFrom('packages').select('name').where('id', '=', settings.autoRechargePackageId).executeTakeFirst())?.name ?? null)
-    : null;
+  const rechargePackageName = settings.autoRechargePackageId ? await packageName(db, settings.autoRechargePackageId) : null;
   const caps: CapSummary[] = [];
   if (settings.monthlyCapMc !== null) caps.push({ label: 'Monthly cap', capMc: settings.monthlyCapMc, spentMc: spent(() => true) });
   for (const [model, capMc] of Object.entries(settings.modelCapsMc).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -38,7 +37,7 @@ export async function limitsSummary(db: DB, userId: number, nowMs: number): Prom
     autoRecharge: {
       enabled: settings.autoRecharge,
       thresholdMc: settings.autoRechargeThresholdMc,
-      packageName,
+      packageName: rechargePackageName,
       succeededThisMonth,
       monthlyLimit: settings.autoRechargeMonthlyLimit,
       pending: pending !== undefined,

@@ -18,7 +18,7 @@ import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../
 import { formFields } from '../web/form-data.ts';
 import { render, wantsPartial } from '../web/render.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
-import { tokensDisplay } from '../../views/money.ts';
+import { groupedCountText } from '../money-text.ts';
 import { PlaygroundOutcome, PlaygroundPanel, type PlaygroundPanelProps, type PlaygroundResult, type PlaygroundValues } from '../../views/playground.tsx';
 
 /** The words for a form past the limit: the form was not read, so they cannot be shown beside it. */
@@ -29,7 +29,7 @@ type Errors = NonNullable<PlaygroundPanelProps['errors']>;
 /** The max_tokens field's message: the chosen model's range, from the rates the page shows. */
 function maxTokensMessage(rates: Rate[], model: string): string {
   const rate = rates.find((each) => each.model === model);
-  return rate ? `Enter a whole number from 1 to ${tokensDisplay(rate.max_output_tokens)}, or leave it empty.` : 'Enter a whole number, or leave it empty.';
+  return rate ? `Enter a whole number from 1 to ${groupedCountText(rate.max_output_tokens)}, or leave it empty.` : 'Enter a whole number, or leave it empty.';
 }
 
 export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: Gateway) {

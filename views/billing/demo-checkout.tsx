@@ -1,7 +1,7 @@
 // The demo checkout page (PAYMENTS=demo): looks and behaves like a hosted checkout, with Pay and
 // Cancel, and says plainly that no card is charged.
 import type { Purchase } from '../../src/db/schema.ts';
-import { priceText } from '../../src/billing/money.ts';
+import { priceText } from '../../src/money-text.ts';
 import { PurchaseRows } from './purchase-rows.tsx';
 
 export function DemoCheckoutPage(props: { purchase: Purchase; sessionId: string; sessionStatus: 'open' | 'complete' | 'expired' }) {

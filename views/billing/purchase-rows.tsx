@@ -1,6 +1,6 @@
 // The rows every purchase summary shows (package, credits, amount): the demo checkout and the receipt.
 import type { Purchase } from '../../src/db/schema.ts';
-import { creditsAmountText, priceText } from '../../src/billing/money.ts';
+import { creditsProseText, priceText } from '../../src/money-text.ts';
 
 export function PurchaseRows(props: { purchase: Purchase; amountLabel: string }) {
   const { purchase } = props;
@@ -12,7 +12,7 @@ export function PurchaseRows(props: { purchase: Purchase; amountLabel: string })
       </tr>
       <tr>
         <th scope="row">Credits</th>
-        <td data-mc={purchase.credits_mc}>{creditsAmountText(purchase.credits_mc)}</td>
+        <td data-mc={purchase.credits_mc}>{creditsProseText(purchase.credits_mc)}</td>
       </tr>
       <tr>
         <th scope="row">{props.amountLabel}</th>

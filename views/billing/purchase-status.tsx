@@ -3,7 +3,7 @@
 // a trigger) and the page around it.
 import type { Child } from 'hono/jsx';
 import type { Purchase } from '../../src/db/schema.ts';
-import { creditsAmountText, priceText } from '../../src/billing/money.ts';
+import { creditsProseText, priceText } from '../../src/money-text.ts';
 import { receiptHref } from '../../src/billing/purchases.ts';
 import { BalanceCard, type BalanceCardProps } from '../credits/balance-card.tsx';
 
@@ -43,7 +43,7 @@ const VIEWS: Record<PurchaseStatusView, ViewParts> = {
       const receipt = receiptHref(purchase);
       return (
         <>
-          <p class="notice">Thank you! {creditsAmountText(purchase.credits_mc)} credits were added to your balance.</p>
+          <p class="notice">Thank you! {creditsProseText(purchase.credits_mc)} credits were added to your balance.</p>
           <p>
             {what}. A confirmation is on its way by email. {receipt ? <a href={receipt}>View the receipt</a> : null}
           </p>
@@ -115,7 +115,7 @@ export function purchaseStatusTitle(purchase: Purchase, view: PurchaseStatusView
 export function PurchaseStatusCard(props: { purchase: Purchase; view: PurchaseStatusView; afterCancel?: boolean }) {
   const { purchase, view } = props;
   const parts = VIEWS[view];
-  const what = `${purchase.package_name} (${creditsAmountText(purchase.credits_mc)} credits, ${priceText(purchase.price_cents, purchase.currency)})`;
+  const what = `${purchase.package_name} (${creditsProseText(purchase.credits_mc)} credits, ${priceText(purchase.price_cents, purchase.currency)})`;
   const title = purchaseStatusTitle(purchase, view, props.afterCancel);
   const links = parts.links(purchase);
   // Only the pending card polls: htmx swaps in whatever the status route answers.

@@ -1,6 +1,6 @@
 // The purchases list on the Credits tab: date, package, amount, credits, status and the receipt link.
 import type { PurchaseRow } from '../../src/billing/purchases.ts';
-import { creditsAmountText, priceText } from '../../src/billing/money.ts';
+import { creditsProseText, priceText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
 
 export function PurchasesList(props: { purchases: PurchaseRow[] }) {
@@ -31,7 +31,7 @@ export function PurchasesList(props: { purchases: PurchaseRow[] }) {
                     {priceText(p.priceCents, p.currency)}
                   </td>
                   <td class="num" data-mc={p.creditsMc}>
-                    {creditsAmountText(p.creditsMc)}
+                    {creditsProseText(p.creditsMc)}
                   </td>
                   <td class="purchase-status">{p.status}</td>
                   <td>{p.receiptHref ? <a href={p.receiptHref}>Receipt</a> : <span class="muted">—</span>}</td>

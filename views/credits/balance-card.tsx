@@ -2,7 +2,7 @@
 // out-of-credits state. One component, so other pages swap it in out-of-band (hx-swap-oob).
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import type { LimitsSummary } from '../../src/limits/summary.ts';
-import { creditsDisplay, creditsRoundedDown, usdRoundedDown } from '../money.ts';
+import { creditsExactGroupedText, creditsRoundedDownText, usdRoundedDownText } from '../../src/money-text.ts';
 import { LimitsSummaryView } from './limits-summary.tsx';
 
 export interface BalanceCardProps {
@@ -28,13 +28,13 @@ export function BalanceCard(props: BalanceCardProps) {
       <h2 id="balance-title">Balance</h2>
       <p class="balance">
         <span class="balance-credits" data-mc={wallet.balanceMc}>
-          {creditsRoundedDown(wallet.balanceMc)}
+          {creditsRoundedDownText(wallet.balanceMc)}
         </span>{' '}
-        credits <span class="balance-usd muted">≈ {usdRoundedDown(wallet.balanceMc)}</span>
+        credits <span class="balance-usd muted">≈ {usdRoundedDownText(wallet.balanceMc)}</span>
       </p>
       <p class="muted balance-detail">
-        available <span data-mc={wallet.availableMc}>{creditsDisplay(wallet.availableMc)}</span> · held{' '}
-        <span data-mc={wallet.heldMc}>{creditsDisplay(wallet.heldMc)}</span> by {wallet.heldCalls} {wallet.heldCalls === 1 ? 'call' : 'calls'}
+        available <span data-mc={wallet.availableMc}>{creditsExactGroupedText(wallet.availableMc)}</span> · held{' '}
+        <span data-mc={wallet.heldMc}>{creditsExactGroupedText(wallet.heldMc)}</span> by {wallet.heldCalls} {wallet.heldCalls === 1 ? 'call' : 'calls'}
       </p>
       {props.outOfCredits ? (
         <div class="out-of-credits" role="alert">

@@ -1,6 +1,6 @@
 // The Credits tab: banners, balance and spend, packages, usage, ledger, rate card and estimator.
 import type { Child } from 'hono/jsx';
-import type { PackageOffer } from '../../src/credits/packages.ts';
+import type { PackageOffer } from '../../src/credits/package-offers.ts';
 import type { Notice, Rate } from '../../src/db/schema.ts';
 import type { LimitsSummary } from '../../src/limits/summary.ts';
 import { NoticesList } from './notices.tsx';

@@ -1,7 +1,7 @@
 // The cost estimator: paste a prompt, pick a model, see the credits and dollars, updated as you type.
 import type { Estimate } from '../../src/credits/estimate.ts';
 import type { Rate } from '../../src/db/schema.ts';
-import { creditsDisplay, tokensDisplay, usdEstimate } from '../money.ts';
+import { groupedCountText, creditsExactGroupedText, usdRoundedUpText } from '../../src/money-text.ts';
 import { modelLabel } from '../../src/pricing/rates.ts';
 
 export interface EstimatorValues {
@@ -27,13 +27,13 @@ export function EstimateResult(props: { estimate: Estimate | null; errors?: Reco
       {estimate ? (
         <>
           <p>
-            About <strong data-mc={estimate.costMc}>{creditsDisplay(estimate.costMc)}</strong> credits ({usdEstimate(estimate.costMc)}) for{' '}
-            {tokensDisplay(estimate.inputTokens)} input and {tokensDisplay(estimate.outputTokens)} output tokens.
+            About <strong data-mc={estimate.costMc}>{creditsExactGroupedText(estimate.costMc)}</strong> credits ({usdRoundedUpText(estimate.costMc)}) for{' '}
+            {groupedCountText(estimate.inputTokens)} input and {groupedCountText(estimate.outputTokens)} output tokens.
           </p>
           <p class="muted">
             {estimate.affordableRequests === null
               ? 'Such a request costs nothing.'
-              : `Your available balance covers about ${tokensDisplay(estimate.affordableRequests)} such request${estimate.affordableRequests === 1 ? '' : 's'}.`}
+              : `Your available balance covers about ${groupedCountText(estimate.affordableRequests)} such request${estimate.affordableRequests === 1 ? '' : 's'}.`}
           </p>
         </>
       ) : (

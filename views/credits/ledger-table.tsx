@@ -1,7 +1,7 @@
 // The ledger table: every credit and debit with the balance after it, filterable by type and dates.
 import type { LedgerEntry, LedgerEntryType } from '../../src/db/schema.ts';
 import { LEDGER_TYPES } from '../../src/credits/filters.ts';
-import { creditsDisplay } from '../money.ts';
+import { creditsExactGroupedText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
 import { DateFilters, FilterErrorList, FilterForm, invalid, TableFooter } from './table-parts.tsx';
 
@@ -56,10 +56,10 @@ export function LedgerResults(props: LedgerResultsProps) {
                   <td data-label="Type">{LEDGER_TYPE_TEXT[entry.type]}</td>
                   <td data-label="Amount" class={`num ${entry.amount_mc < 0 ? 'debit' : 'credit'}`} data-mc={entry.amount_mc}>
                     {entry.amount_mc > 0 ? '+' : ''}
-                    {creditsDisplay(entry.amount_mc)}
+                    {creditsExactGroupedText(entry.amount_mc)}
                   </td>
                   <td data-label="Balance after" class="num balance-after" data-mc={entry.balance_after_mc}>
-                    {creditsDisplay(entry.balance_after_mc)}
+                    {creditsExactGroupedText(entry.balance_after_mc)}
                   </td>
                   <td data-label="Reference">
                     <Reference entry={entry} />

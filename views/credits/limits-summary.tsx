@@ -1,6 +1,6 @@
 // Inside the balance card: auto-recharge's state and each cap's use this month, with a link to change them.
 import type { LimitsSummary } from '../../src/limits/summary.ts';
-import { creditsDisplay } from '../money.ts';
+import { creditsExactGroupedText } from '../../src/money-text.ts';
 
 export function LimitsSummaryView(props: { limits: LimitsSummary }) {
   const { autoRecharge, caps } = props.limits;
@@ -9,14 +9,14 @@ export function LimitsSummaryView(props: { limits: LimitsSummary }) {
       <p class="auto-recharge-state">
         <strong>Auto-recharge:</strong>{' '}
         {autoRecharge.enabled
-          ? `on: buys ${autoRecharge.packageName ?? 'a package'} when less than ${creditsDisplay(autoRecharge.thresholdMc)} credits are available (${autoRecharge.succeededThisMonth} of ${autoRecharge.monthlyLimit} this month)${autoRecharge.pending ? '; a recharge is being paid now' : ''}`
+          ? `on: buys ${autoRecharge.packageName ?? 'a package'} when less than ${creditsExactGroupedText(autoRecharge.thresholdMc)} credits are available (${autoRecharge.succeededThisMonth} of ${autoRecharge.monthlyLimit} this month)${autoRecharge.pending ? '; a recharge is being paid now' : ''}`
           : 'off'}
       </p>
       {caps.length > 0 ? (
         <ul class="cap-uses">
           {caps.map((cap) => (
             <li data-cap={cap.label}>
-              {cap.label}: <span data-mc={cap.spentMc}>{creditsDisplay(cap.spentMc)}</span> of <span data-mc={cap.capMc}>{creditsDisplay(cap.capMc)}</span> credits this month
+              {cap.label}: <span data-mc={cap.spentMc}>{creditsExactGroupedText(cap.spentMc)}</span> of <span data-mc={cap.capMc}>{creditsExactGroupedText(cap.capMc)}</span> credits this month
               <meter min={0} max={cap.capMc} value={Math.min(cap.spentMc, cap.capMc)} low={cap.capMc * 0.8} high={cap.capMc * 0.99} optimum={0} />
             </li>
           ))}

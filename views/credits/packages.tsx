@@ -1,13 +1,7 @@
 // The packages grid: price, credits, bonus, $ per 1k credits, savings against Starter, a Best value
 // badge, and a Buy form per card that disables itself while it submits (no double purchase).
-import type { PackageOffer } from '../../src/credits/packages.ts';
-import { creditsAmountText, priceText } from '../../src/billing/money.ts';
-import { percentFromTenths } from '../money.ts';
-
-function dollarsPer1k(millicents: number): string {
-  const tenthsOfCent = Math.round(millicents / 100);
-  return `$${Math.floor(tenthsOfCent / 1000)}.${String(tenthsOfCent % 1000).padStart(3, '0')}`;
-}
+import type { PackageOffer } from '../../src/credits/package-offers.ts';
+import { creditsProseText, usdFromMillicentsText, priceText, percentFromTenthsText } from '../../src/money-text.ts';
 
 export function PackagesGrid(props: { offers: PackageOffer[]; canBuy: boolean }) {
   return (
@@ -22,11 +16,11 @@ export function PackagesGrid(props: { offers: PackageOffer[]; canBuy: boolean })
             </h3>
             <p class="price">{priceText(offer.pkg.price_cents, offer.pkg.currency)}</p>
             <p class="package-credits" data-mc={offer.pkg.credits_mc}>
-              {creditsAmountText(offer.pkg.credits_mc)} credits
+              {creditsProseText(offer.pkg.credits_mc)} credits
             </p>
-            <p class="package-bonus">{offer.bonusMc > 0 ? `includes +${creditsAmountText(offer.bonusMc)} bonus (${percentFromTenths(offer.bonusTenthsPercent)})` : 'no bonus'}</p>
-            <p class="muted per-1k">{dollarsPer1k(offer.millicentsPer1kCredits)} per 1k credits</p>
-            {offer.savingsTenthsPercent > 0 ? <p class="savings">Save {percentFromTenths(offer.savingsTenthsPercent)} vs Starter</p> : null}
+            <p class="package-bonus">{offer.bonusMc > 0 ? `includes +${creditsProseText(offer.bonusMc)} bonus (${percentFromTenthsText(offer.bonusTenthsPercent)})` : 'no bonus'}</p>
+            <p class="muted per-1k">{usdFromMillicentsText(offer.millicentsPer1kCredits)} per 1k credits</p>
+            {offer.savingsTenthsPercent > 0 ? <p class="savings">Save {percentFromTenthsText(offer.savingsTenthsPercent)} vs Starter</p> : null}
             {props.canBuy ? (
               <form method="post" action="/credits/checkout" hx-post="/credits/checkout" hx-disabled-elt="find button" hx-indicator="find .spinner">
                 <input type="hidden" name="package" value={offer.pkg.id} />

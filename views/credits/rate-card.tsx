@@ -1,7 +1,7 @@
 // The rate card: credits per 1k tokens per model, when it last changed, and how charging works.
 import type { Rate } from '../../src/db/schema.ts';
 import { modelLabel } from '../../src/pricing/rates.ts';
-import { creditsDisplay } from '../money.ts';
+import { creditsExactGroupedText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
 
 export function RateCard(props: { rates: Rate[] }) {
@@ -24,9 +24,9 @@ export function RateCard(props: { rates: Rate[] }) {
             {props.rates.map((r) => (
               <tr data-model={r.model}>
                 <th scope="row">{modelLabel(r)}</th>
-                <td class="num" data-mc={r.input_mc_per_1k}>{creditsDisplay(r.input_mc_per_1k)}</td>
-                <td class="num" data-mc={r.cached_input_mc_per_1k}>{creditsDisplay(r.cached_input_mc_per_1k)}</td>
-                <td class="num" data-mc={r.output_mc_per_1k}>{creditsDisplay(r.output_mc_per_1k)}</td>
+                <td class="num" data-mc={r.input_mc_per_1k}>{creditsExactGroupedText(r.input_mc_per_1k)}</td>
+                <td class="num" data-mc={r.cached_input_mc_per_1k}>{creditsExactGroupedText(r.cached_input_mc_per_1k)}</td>
+                <td class="num" data-mc={r.output_mc_per_1k}>{creditsExactGroupedText(r.output_mc_per_1k)}</td>
               </tr>
             ))}
           </tbody>

@@ -1,6 +1,6 @@
 // Spend this month: the UTC month's total, by model and by API key, from the monthly rollup.
 import type { KeySpendLine, MonthSpend, SpendLine } from '../../src/usage/usage-queries.ts';
-import { creditsDisplay, tokensDisplay } from '../money.ts';
+import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
 import { keyLabel } from '../labels.ts';
 
 type LabelledLine = SpendLine & { label: string };
@@ -22,8 +22,8 @@ function Lines(props: { title: string; lines: LabelledLine[] }) {
             {props.lines.map((line) => (
               <tr>
                 <th scope="row">{line.label}</th>
-                <td class="num" data-mc={line.chargedMc}>{creditsDisplay(line.chargedMc)}</td>
-                <td class="num muted">{tokensDisplay(line.calls)} calls</td>
+                <td class="num" data-mc={line.chargedMc}>{creditsExactGroupedText(line.chargedMc)}</td>
+                <td class="num muted">{groupedCountText(line.calls)} calls</td>
               </tr>
             ))}
           </tbody>
@@ -41,9 +41,9 @@ export function SpendThisMonth(props: { spend: MonthSpend; modelLabels: Map<stri
       <h2 id="spend-title">Spend this month</h2>
       <p>
         <span class="spend-total" data-mc={props.spend.totalMc}>
-          {creditsDisplay(props.spend.totalMc)}
+          {creditsExactGroupedText(props.spend.totalMc)}
         </span>{' '}
-        credits in {props.spend.month} (UTC) over {tokensDisplay(props.spend.calls)} calls
+        credits in {props.spend.month} (UTC) over {groupedCountText(props.spend.calls)} calls
       </p>
       <div class="spend-split">
         <Lines title="By model" lines={byModel} />

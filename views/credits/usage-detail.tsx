@@ -3,7 +3,7 @@
 import type { UsageDetail } from '../../src/usage/usage-queries.ts';
 import { costMc, costMicrocredits } from '../../src/pricing/cost.ts';
 import { chargeBasis, wasVoided } from '../../src/usage/charge-basis.ts';
-import { creditsDisplay, tokensDisplay } from '../money.ts';
+import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
 import { keyLabel } from '../labels.ts';
 import { utcDateTime } from '../time.ts';
 
@@ -12,7 +12,7 @@ const STATUS_TEXT = { ok: 'Completed', aborted: 'Aborted', upstream_error: 'Upst
 export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string }) {
   const u = props.detail.usage;
   const tokens = { inputTokens: u.input_tokens, cachedInputTokens: u.cached_input_tokens, outputTokens: u.output_tokens };
-  const micro = costMicrocredits(tokens, u).toLocaleString('en-US');
+  const micro = groupedCountText(costMicrocredits(tokens, u));
   const costOfCallMc = costMc(tokens, u, u.rounding_mode);
   const rounding =
     u.rounding_mode === 'exact'
@@ -39,7 +39,7 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         <dt>Charged for</dt>
         <dd class="charge-basis">{chargeBasis(u)}</dd>
         <dt>Latency</dt>
-        <dd>{tokensDisplay(u.latency_ms)} ms</dd>
+        <dd>{groupedCountText(u.latency_ms)} ms</dd>
         <dt>API key</dt>
         <dd>{props.detail.apiKey ? keyLabel(props.detail.apiKey) : 'none (playground)'}</dd>
         {u.upstream_response_id ? (
@@ -57,15 +57,15 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         <tbody>
           <tr>
             <th scope="row">Input</th>
-            <td class="num" data-mc={u.input_mc_per_1k}>{creditsDisplay(u.input_mc_per_1k)} credits / 1k tokens</td>
+            <td class="num" data-mc={u.input_mc_per_1k}>{creditsExactGroupedText(u.input_mc_per_1k)} credits / 1k tokens</td>
           </tr>
           <tr>
             <th scope="row">Cached input</th>
-            <td class="num" data-mc={u.cached_input_mc_per_1k}>{creditsDisplay(u.cached_input_mc_per_1k)} credits / 1k tokens</td>
+            <td class="num" data-mc={u.cached_input_mc_per_1k}>{creditsExactGroupedText(u.cached_input_mc_per_1k)} credits / 1k tokens</td>
           </tr>
           <tr>
             <th scope="row">Output</th>
-            <td class="num" data-mc={u.output_mc_per_1k}>{creditsDisplay(u.output_mc_per_1k)} credits / 1k tokens</td>
+            <td class="num" data-mc={u.output_mc_per_1k}>{creditsExactGroupedText(u.output_mc_per_1k)} credits / 1k tokens</td>
           </tr>
         </tbody>
       </table>
@@ -74,19 +74,19 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         <p class="notice">Not charged: the upstream failed before sending any output, so the hold was released in full.</p>
       ) : (
         <p class="formula">
-          ({tokensDisplay(u.input_tokens)} input − {tokensDisplay(u.cached_input_tokens)} cached) × {tokensDisplay(u.input_mc_per_1k)} + {tokensDisplay(u.cached_input_tokens)} cached × {tokensDisplay(u.cached_input_mc_per_1k)} +{' '}
-          {tokensDisplay(u.output_tokens)} output × {tokensDisplay(u.output_mc_per_1k)} = {micro} microcredits, {rounding} ={' '}
-          <strong data-mc={costOfCallMc}>{creditsDisplay(costOfCallMc)} credits</strong>
+          ({groupedCountText(u.input_tokens)} input − {groupedCountText(u.cached_input_tokens)} cached) × {groupedCountText(u.input_mc_per_1k)} + {groupedCountText(u.cached_input_tokens)} cached × {groupedCountText(u.cached_input_mc_per_1k)} +{' '}
+          {groupedCountText(u.output_tokens)} output × {groupedCountText(u.output_mc_per_1k)} = {micro} microcredits, {rounding} ={' '}
+          <strong data-mc={costOfCallMc}>{creditsExactGroupedText(costOfCallMc)} credits</strong>
         </p>
       )}
       <dl class="facts">
         <dt>Held while the call ran</dt>
-        <dd data-mc={u.hold_mc}>{creditsDisplay(u.hold_mc)} credits</dd>
+        <dd data-mc={u.hold_mc}>{creditsExactGroupedText(u.hold_mc)} credits</dd>
         <dt>Charged</dt>
-        <dd data-mc={u.charged_mc}>{creditsDisplay(u.charged_mc)} credits</dd>
+        <dd data-mc={u.charged_mc}>{creditsExactGroupedText(u.charged_mc)} credits</dd>
         <dt>Shortfall</dt>
         <dd data-mc={u.shortfall_mc}>
-          {u.shortfall_mc === 0 ? 'none' : `${creditsDisplay(u.shortfall_mc)} credits could not be charged: the balance ran out`}
+          {u.shortfall_mc === 0 ? 'none' : `${creditsExactGroupedText(u.shortfall_mc)} credits could not be charged: the balance ran out`}
         </dd>
       </dl>
     </article>

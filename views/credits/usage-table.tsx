@@ -1,7 +1,7 @@
 // The usage table with its filters (model, API key, dates), Newer/Older pages and the CSV link.
 // A filter or page change swaps only #usage-results and pushes the URL; that URL renders the full page.
 import type { ApiKey, Rate, Usage } from '../../src/db/schema.ts';
-import { creditsDisplay, tokensDisplay } from '../money.ts';
+import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
 import { FirstCall } from './first-call.tsx';
 import { DateFilters, FilterErrorList, FilterForm, invalid, TableFooter } from './table-parts.tsx';
@@ -55,10 +55,10 @@ export function UsageResults(props: UsageResultsProps) {
                 <tr data-request-id={row.request_id}>
                   <td data-label="Date (UTC)">{utcDateTime(row.created_at_ms)}</td>
                   <td data-label="Model">{props.modelLabels.get(row.model) ?? row.model}</td>
-                  <td data-label="Input" class="num">{tokensDisplay(row.input_tokens)}</td>
-                  <td data-label="Output" class="num">{tokensDisplay(row.output_tokens)}</td>
+                  <td data-label="Input" class="num">{groupedCountText(row.input_tokens)}</td>
+                  <td data-label="Output" class="num">{groupedCountText(row.output_tokens)}</td>
                   <td data-label="Charged credits" class="num" data-mc={row.charged_mc}>
-                    {creditsDisplay(row.charged_mc)}
+                    {creditsExactGroupedText(row.charged_mc)}
                   </td>
                   <td data-label="Status">
                     <span>

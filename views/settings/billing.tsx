@@ -4,8 +4,7 @@ import type { Package, Rate } from '../../src/db/schema.ts';
 import type { BillingSettings, SettingsForm } from '../../src/limits/settings.ts';
 import { Field, FormError } from '../form.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
-import { creditsAmountText } from '../../src/billing/money.ts';
-import { optionalCredits } from '../money.ts';
+import { creditsProseText, creditsFieldText } from '../../src/money-text.ts';
 
 /** The form's values are exactly what the settings parser reads. */
 export type BillingFormValues = SettingsForm;
@@ -27,13 +26,13 @@ export interface BillingFormProps {
 
 export function formValuesFrom(settings: BillingSettings, rates: Rate[]): BillingFormValues {
   return {
-    low_balance_threshold: optionalCredits(settings.lowBalanceThresholdMc),
+    low_balance_threshold: creditsFieldText(settings.lowBalanceThresholdMc),
     auto_recharge: settings.autoRecharge,
-    auto_recharge_threshold: optionalCredits(settings.autoRechargeThresholdMc),
+    auto_recharge_threshold: creditsFieldText(settings.autoRechargeThresholdMc),
     auto_recharge_package: settings.autoRechargePackageId ?? '',
     auto_recharge_monthly_limit: String(settings.autoRechargeMonthlyLimit),
-    monthly_cap: optionalCredits(settings.monthlyCapMc),
-    model_caps: Object.fromEntries(rates.map((r) => [r.model, optionalCredits(settings.modelCapsMc[r.model])])),
+    monthly_cap: creditsFieldText(settings.monthlyCapMc),
+    model_caps: Object.fromEntries(rates.map((r) => [r.model, creditsFieldText(settings.modelCapsMc[r.model])])),
   };
 }
 
@@ -75,7 +74,7 @@ export function BillingForm(props: BillingFormProps) {
             <option value="">Choose a package</option>
             {props.packages.map((p) => (
               <option value={p.id} selected={v.auto_recharge_package === p.id}>
-                {`${p.name}: ${creditsAmountText(p.credits_mc)} credits`}
+                {`${p.name}: ${creditsProseText(p.credits_mc)} credits`}
               </option>
             ))}
           </select>

@@ -5,7 +5,7 @@ import type { DB } from '../db/connect.ts';
 import type { DemoCheckoutSessionsTable } from '../db/schema.ts';
 import { writeTransaction } from '../db/transaction.ts';
 import { randomToken } from '../auth/tokens.ts';
-import type { CheckoutSessionView, PaymentGateway } from './gateway.ts';
+import type { CheckoutSessionView, PaymentProvider } from './payment-provider.ts';
 
 type DemoSession = { [K in keyof DemoCheckoutSessionsTable]: DemoCheckoutSessionsTable[K] };
 
@@ -37,12 +37,12 @@ function view(row: DemoSession): CheckoutSessionView {
 /** The demo provider's one card: saving it is what enables auto-recharge in demo mode. */
 export const DEMO_CARD = { id: 'pm_demo_card', brand: 'Demo card', last4: '4242' } as const;
 
-export interface DemoGateway extends PaymentGateway {
+export interface DemoProvider extends PaymentProvider {
   /** The local checkout page's Pay button: the session becomes complete and paid. */
   pay(id: string): Promise<void>;
 }
 
-export function demoGateway(db: DB, clock: Clock): DemoGateway {
+export function demoProvider(db: DB, clock: Clock): DemoProvider {
   // Inside a transaction the lookup must go through it: the one connection is held by the transaction.
   async function mustFind(id: string, executor: Pick<DB, 'selectFrom'> = db): Promise<DemoSession> {
     const row = await executor.selectFrom('demo_checkout_sessions').selectAll().where('id', '=', id).executeTakeFirst();

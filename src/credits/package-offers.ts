@@ -1,5 +1,4 @@
-// The packages on sale and what each is worth: bonus, $ per 1k credits and savings against Starter.
-import type { DB } from '../db/connect.ts';
+// What each package on sale is worth: bonus, $ per 1k credits and savings against Starter.
 import type { Package } from '../db/schema.ts';
 
 /** At the base price, one cent buys 10 credits = 10,000 mc (1,000 credits = $1.00). */
@@ -15,10 +14,6 @@ export interface PackageOffer {
   millicentsPer1kCredits: number;
   /** Savings in $ per 1k credits against the reference package, in tenths of a percent (48 → "4.8%"); 0 when none. */
   savingsTenthsPercent: number;
-}
-
-export async function activePackages(db: DB): Promise<Package[]> {
-  return db.selectFrom('packages').selectAll().where('active', '=', 1).orderBy('sort_order').execute();
 }
 
 function roundedDiv(numerator: number, denominator: number): number {

@@ -72,7 +72,7 @@ export interface NewCustomer {
   idempotencyKey: string;
 }
 
-export interface PaymentGateway {
+export interface PaymentProvider {
   readonly mode: PaymentMode;
   /** Whether sessions are created for a stored customer (Stripe) or not (demo). */
   readonly usesCustomers: boolean;

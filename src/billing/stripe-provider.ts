@@ -1,8 +1,8 @@
 // The Stripe side of buying credits, through the official SDK: the client factory (honouring
-// STRIPE_API_BASE) and the PaymentGateway that creates, reads, expires and lists Checkout Sessions.
+// STRIPE_API_BASE) and the PaymentProvider that creates, reads, expires and lists Checkout Sessions.
 import Stripe from 'stripe';
 import type { Config } from '../config.ts';
-import { PaymentNetworkError, type CardView, type CheckoutSessionView, type NewCheckoutSession, type NewCustomer, type PaymentGateway, type PaymentIntentView } from './gateway.ts';
+import { PaymentNetworkError, type CardView, type CheckoutSessionView, type NewCheckoutSession, type NewCustomer, type PaymentProvider, type PaymentIntentView } from './payment-provider.ts';
 
 export function createStripeClient(config: Config): Stripe {
   if (!config.stripeSecretKey) throw new Error('STRIPE_SECRET_KEY is not set');
@@ -83,7 +83,7 @@ export function sessionView(session: Stripe.Checkout.Session): CheckoutSessionVi
   };
 }
 
-export function stripeGateway(stripe: Stripe): PaymentGateway {
+export function stripeProvider(stripe: Stripe): PaymentProvider {
   return {
     mode: 'stripe',
     usesCustomers: true,
