@@ -1,6 +1,6 @@
 // Starts an auto-recharge inside the hold's or settle's transaction: a pending row (at most one per
 // user, the database's partial UNIQUE index behind the check), the package snapshotted. The payment
-// is made after commit by the recharge worker, with the row as its idempotency key.
+// is made after commit by the recharge worker (src/billing/auto-recharge.ts), with the row as its idempotency key.
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
 import { utcMonthBounds } from '../month.ts';
