@@ -1,5 +1,7 @@
 // bench:compare's setup, run inside the checkout being measured (its own migrations and code):
 // two users with credits and two keys each in a fresh database. Prints the keys as JSON.
+import { existsSync } from 'node:fs';
+
 const [tree, databasePath] = process.argv.slice(2) as [string, string];
 const load = (path: string) => import(`${tree}/src/${path}`);
 const { openDatabase } = await load('db/connect.ts');
@@ -9,6 +11,12 @@ const { createUser } = await load('users/users.ts');
 const { grantCredits } = await load('ledger/credits.ts');
 const { createApiKey } = await load('keys/keys.ts');
 const { systemClock } = await load('clock.ts');
+// A tree from before the ledger took its policy (src/ledger/policy.ts) has none to install.
+if (existsSync(`${tree}/src/ledger/policy.ts`)) {
+  const { installLedgerPolicy } = await load('ledger/policy.ts');
+  const { spendingPolicy } = await load('spending-policy/policy.ts');
+  installLedgerPolicy(spendingPolicy);
+}
 const db = openDatabase(databasePath, 'full');
 await migrateToLatest(db);
 await seedDefaults(db, systemClock);

@@ -18,10 +18,15 @@ import { migrateToLatest } from '../src/db/migrate.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
+import { installLedgerPolicy } from '../src/ledger/policy.ts';
+import { spendingPolicy } from '../src/spending-policy/policy.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
 import { appendResults, machine } from './machine.ts';
 import { PROMPT_TOKENS, postChat, startFakeUpstream } from './chat-calls.ts';
+
+// The credits granted here go through the ledger with the app's policy, as in the server (src/server.ts).
+installLedgerPolicy(spendingPolicy);
 
 const SEQUENTIAL_CALLS = Number(process.env.BENCH_CALLS ?? 2_000);
 const CONCURRENT_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);

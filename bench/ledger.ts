@@ -15,7 +15,12 @@ import { currentRate } from '../src/pricing/rates.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
 import type { Rate } from '../src/db/schema.ts';
+import { installLedgerPolicy } from '../src/ledger/policy.ts';
+import { spendingPolicy } from '../src/spending-policy/policy.ts';
 import { appendResults, machine } from './machine.ts';
+
+// Holds and settles run with the app's policy, as in the server (src/server.ts).
+installLedgerPolicy(spendingPolicy);
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 

@@ -95,7 +95,7 @@ async function deepPagePath(f: Fixture): Promise<string> {
   const secret = await cursorSecret(f.db);
   let cursor = null;
   for (let i = 0; i < 20; i++) {
-    const page = await usagePage(f.db, f.userId, { model: null, key: null, fromMs: null, untilMs: null, cursor, raw: {} });
+    const page = await usagePage(f.db, f.userId, { model: null, key: null, fromMs: null, untilMs: null, cursor });
     cursor = page.older;
   }
   return `/credits/usage?cursor=${encodeCursor(secret, cursor!)}`;

@@ -13,7 +13,7 @@ import { authRoutes } from './auth/routes.tsx';
 import { keysRoutes } from './keys/routes.tsx';
 import { creditsRoutes } from './credits/routes.tsx';
 import { billingRoutes } from './billing/routes.tsx';
-import { settingsRoutes } from './limits/routes.tsx';
+import { settingsRoutes } from './settings/routes.tsx';
 import { apiRoutes } from './api/routes.ts';
 import { createGateway } from './gateway/create.ts';
 import type { Gateway } from './gateway/gateway.ts';
@@ -21,6 +21,8 @@ import { errorBody } from './gateway/openai-wire.ts';
 import { gatewayRoutes } from './gateway/routes.ts';
 import { playgroundRoutes } from './playground/routes.tsx';
 import { currentRates } from './pricing/rates.ts';
+import { installLedgerPolicy } from './ledger/policy.ts';
+import { spendingPolicy } from './spending-policy/policy.ts';
 import type { AppEnv } from './web/env.ts';
 import { loadSession } from './web/auth-middleware.ts';
 import { API_BODY_LIMIT_BYTES, bytesText, closeAfterTooLarge, FORM_BODY_LIMIT_BYTES, PROMPT_FORM_PATHS, WEBHOOK_BODY_LIMIT_BYTES } from './web/body-limits.ts';
@@ -55,6 +57,8 @@ const tooLarge = (limitBytes: number) => (c: Context) => {
 };
 
 export function createApp(config: Config, deps: AppDeps) {
+  // Every ledger write made through this app's routes and gateway runs the spending policy.
+  installLedgerPolicy(spendingPolicy);
   const log = deps.log ?? ((line: string) => console.error(line));
   const hasher = deps.hasher ?? createHasher();
   const gateway = deps.gateway ?? createGateway(config, { db: deps.db, clock: deps.clock, log });

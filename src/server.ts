@@ -6,6 +6,8 @@ import { openDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDefaults } from './seed.ts';
 import { createApp } from './app.tsx';
+import { installLedgerPolicy } from './ledger/policy.ts';
+import { spendingPolicy } from './spending-policy/policy.ts';
 import { httpServerOptions } from './web/server-options.ts';
 import { createGateway } from './gateway/create.ts';
 import { expireHolds } from './ledger/holds.ts';
@@ -30,6 +32,8 @@ try {
   throw error;
 }
 
+// Before any ledger write, the workers' included (src/ledger/policy.ts).
+installLedgerPolicy(spendingPolicy);
 const db = openDatabase(config.databasePath, config.sqliteSynchronous);
 await migrateToLatest(db);
 await seedDefaults(db, systemClock);

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { placeHold, settleHold, voidHold } from '../src/ledger/holds.ts';
-import { holdAmountMc } from '../src/pricing/limits.ts';
+import { holdAmountMc } from '../src/pricing/output-limit.ts';
 import { affordableOutputTokens } from '../src/pricing/cost.ts';
 import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts';
 import { rateOf } from './helpers/db.ts';

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { affordableOutputTokens } from '../src/pricing/cost.ts';
-import { holdAmountMc } from '../src/pricing/limits.ts';
+import { holdAmountMc } from '../src/pricing/output-limit.ts';
 import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts';
 import { rejects } from './helpers/assert.ts';
 import { rateOf } from './helpers/db.ts';

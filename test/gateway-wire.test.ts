@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts';
-import { holdAmountMc } from '../src/pricing/limits.ts';
+import { holdAmountMc } from '../src/pricing/output-limit.ts';
 import { rejects } from './helpers/assert.ts';
 import { rateOf } from './helpers/db.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, type Account, type GatewayHarness } from './helpers/gateway.ts';

@@ -6,7 +6,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { expireHolds } from '../src/ledger/holds.ts';
 import { costMc } from '../src/pricing/cost.ts';
-import { holdAmountMc } from '../src/pricing/limits.ts';
+import { holdAmountMc } from '../src/pricing/output-limit.ts';
 import { setRate } from '../src/pricing/rates.ts';
 import { runCli } from '../src/cli/run.ts';
 import { countChatInputTokens, countTextTokens, holdInputTokens } from '../src/gateway/tokens.ts';

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { demoReplyText } from '../src/gateway/demo-model.ts';
 import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
-import { holdAmountMc } from '../src/pricing/limits.ts';
+import { holdAmountMc } from '../src/pricing/output-limit.ts';
 import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts';
 import { rateOf } from './helpers/db.ts';
 import { testApp, type Browser, type TestApp } from './helpers/app.ts';

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { affordableOutputTokens, costMc } from '../src/pricing/cost.ts';
 import { creditsExactText, parseCreditsToMc } from '../src/money-text.ts';
-import { decideOutputLimit, holdAmountMc } from '../src/pricing/limits.ts';
+import { decideOutputLimit, holdAmountMc } from '../src/pricing/output-limit.ts';
 import { defaultRates } from '../src/seed.ts';
 
 const mini = defaultRates[0];

@@ -2,7 +2,7 @@
 // saved), a saved form read back, and htmx swapping only the form.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { billingSettings } from '../src/limits/settings.ts';
+import { billingSettings } from '../src/settings/billing-settings.ts';
 import { testApp, type Browser, type TestApp } from './helpers/app.ts';
 
 const settings = suite<{ t: TestApp; browser: Browser; userId: number }>('billing settings');

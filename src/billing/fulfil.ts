@@ -12,7 +12,7 @@ import { clawbackTargetMc, keptClawbackKey, reclaimToTargetIn } from './clawback
 import type { BillingDeps } from './deps.ts';
 import type { CheckoutSessionView } from './payment-provider.ts';
 import { findPurchaseForSession, receiptHref } from './purchases.ts';
-import { saveCard } from '../limits/saved-card.ts';
+import { saveCard } from '../auto-recharge/saved-card.ts';
 
 export type FulfilOutcome =
   | { kind: 'credited'; purchase: Purchase }

@@ -7,6 +7,8 @@ import { systemClock, type Clock } from '../clock.ts';
 import { openDatabase, type DB } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { seedDefaults } from '../seed.ts';
+import { installLedgerPolicy } from '../ledger/policy.ts';
+import { spendingPolicy } from '../spending-policy/policy.ts';
 import { commands, UsageError, type CliIO } from './commands.ts';
 
 export interface CliDeps {
@@ -57,6 +59,8 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     if (positionals.length !== command.positionals) throw new UsageError(`${name} takes ${command.positionals} argument(s)`);
     const io: CliIO = { out, readStdin: deps.readStdin ?? readAllStdin };
     const prepared = await command.prepare(values as Record<string, string | boolean | undefined>, positionals, io);
+    // Commands that grant, adjust or reconcile write through the ledger (src/ledger/policy.ts).
+    installLedgerPolicy(spendingPolicy);
     db = openDatabase(config.databasePath, config.sqliteSynchronous);
     const clock = deps.clock ?? systemClock;
     await migrateToLatest(db);

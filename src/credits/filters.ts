@@ -2,11 +2,9 @@
 // string for links and exports. A bad value names its parameter and changes nothing.
 import type { LedgerEntryType } from '../db/schema.ts';
 import { decodeCursor, type Cursor } from '../db/cursor.ts';
+import type { KeyFilter } from '../usage/usage-queries.ts';
 
 export const LEDGER_TYPES: readonly LedgerEntryType[] = ['purchase', 'auto_recharge', 'grant', 'usage', 'refund', 'adjustment'];
-
-/** The usage table's key filter: a key id, or the playground's calls (no key). */
-export type KeyFilter = { kind: 'key'; id: number } | { kind: 'playground' };
 
 export interface DateRange {
   /** Inclusive, first millisecond of the `from` day (UTC). */

@@ -18,7 +18,7 @@ import { spendThisMonth, usageDetail, usageQuery } from '../usage/usage-queries.
 import { batchedCsv } from '../exports/batched-export.ts';
 import { keyPrefixMap, LEDGER_HEADER, ledgerLine, USAGE_HEADER, usageLine } from '../exports/csv.ts';
 import { cursorSecret } from '../db/cursor.ts';
-import { dismissNotice } from '../limits/notices.ts';
+import { dismissNotice } from '../alerts/notices.ts';
 import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
 import { parseLedgerFilters, queryString, type FilterErrors } from './filters.ts';
 import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, readUsageFilters, type CreditsContext } from './page-data.ts';
@@ -32,8 +32,7 @@ import { EstimateResult, type EstimatorValues } from '../../views/credits/estima
 import { SpendThisMonth } from '../../views/credits/spend.tsx';
 import { PackagesGrid } from '../../views/credits/packages.tsx';
 import { RateCard } from '../../views/credits/rate-card.tsx';
-import { packageOffers } from './package-offers.ts';
-import { activePackages } from '../pricing/packages.ts';
+import { activePackages, packageOffers } from '../pricing/packages.ts';
 
 type Query = Record<string, string | undefined>;
 

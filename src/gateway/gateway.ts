@@ -10,13 +10,14 @@ import type { Hold, Rate, UsageStatus } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from '../ledger/errors.ts';
 import { createHoldBatcher, type HoldBatcher } from '../ledger/hold-batch.ts';
-import type { CallLimits } from '../limits/call-limits.ts';
+import { asCallLimits, type CallLimits } from '../spending-policy/call-limits.ts';
 import { voidHold, type CallOutcome, type SettleResult } from '../ledger/holds.ts';
 import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.ts';
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
-import { decideOutputLimit, type Budget, type LimitRefusal } from '../pricing/limits.ts';
+import { decideOutputLimit, type Budget, type LimitRefusal } from '../pricing/output-limit.ts';
 import { holdInputTokens } from '../pricing/margin.ts';
-import { assertKeyHasRoom, assertUserHasRoom, BudgetExceededError, capUses } from '../limits/caps.ts';
+import { BudgetExceededError, capUses, type CapUse } from '../caps/caps.ts';
+import { assertKeyHasRoom, assertUserHasRoom } from '../caps/in-flight.ts';
 import { currentRate } from '../pricing/rates.ts';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { CallAbortedError, CallStopped, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type StopReason } from './errors.ts';
@@ -206,7 +207,7 @@ export class Gateway {
    * each carrying its cap for the refusal. Also refuses a key, or a user, that already has its limit
    * of calls in flight.
    */
-  protected async budgets(caller: Caller, model: string, limits: CallLimits, trx: Trx): Promise<Budget[]> {
+  protected async budgets(caller: Caller, model: string, limits: CallLimits, trx: Trx): Promise<Budget<CapUse>[]> {
     if (caller.apiKeyId !== null) assertKeyHasRoom(limits.keyInFlight);
     assertUserHasRoom(limits.userInFlight, this.options.maxInFlightPerUser);
     const caps = await capUses(trx, { userId: caller.userId, apiKeyId: caller.apiKeyId, model }, this.options.clock.now(), limits.caps);
@@ -217,7 +218,7 @@ export class Gateway {
     const { roundingMode } = this.options;
     const countedInputTokens = countChatInputTokens(request.input);
     const holdInput = holdInputTokens(countedInputTokens);
-    const decide = (budgets: Budget[]) =>
+    const decide = (budgets: Budget<CapUse>[]) =>
       decideOutputLimit({
         rates: rate,
         mode: roundingMode,
@@ -228,7 +229,7 @@ export class Gateway {
         budgets,
       });
     // What the caller is told: a cap's refusal, or the available balance's.
-    const refuse = (refusal: LimitRefusal, heldMc: number): Error => {
+    const refuse = (refusal: LimitRefusal<CapUse>, heldMc: number): Error => {
       const { cap, remainingMc } = refusal.budget;
       if (cap) return new BudgetExceededError(cap, refusal.requiredMc);
       return new OutOfCreditsError({
@@ -255,7 +256,8 @@ export class Gateway {
         ttlMs: this.options.holdTtlMs,
         // Decided inside the hold's transaction, on the wallet as it is there: no other call can
         // take the credits between the decision and the hold.
-        amountFor: async (limits, trx) => {
+        amountFor: async (state, trx) => {
+          const limits = asCallLimits(state);
           const decision = decide(await this.budgets(caller, rate.model, limits, trx));
           if (!decision.ok) throw refuse(decision, limits.heldMc);
           outputLimit = decision.outputTokens;

@@ -2,7 +2,8 @@
 import { creditsExactText, creditsJsonNumber, groupedCountText } from '../money-text.ts';
 import { CallAbortedError, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from './errors.ts';
 import { errorBody, type OpenAIErrorBody } from './openai-wire.ts';
-import { BudgetExceededError, TooManyInFlightError } from '../limits/caps.ts';
+import { BudgetExceededError } from '../caps/caps.ts';
+import { TooManyInFlightError } from '../caps/in-flight.ts';
 
 export interface ErrorReply {
   status: 400 | 402 | 404 | 422 | 429 | 499 | 500 | 502 | 503 | 504;

@@ -4,9 +4,9 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { LedgerEntry, LedgerEntryType } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
-import { readCallLimits } from '../limits/call-limits.ts';
 import { appendEntry, findEntryByKey } from './entries.ts';
 import { IdempotencyConflictError } from './errors.ts';
+import { ledgerPolicy } from './policy.ts';
 
 export interface LedgerWriteResult {
   entry: LedgerEntry;
@@ -98,9 +98,9 @@ export async function debitAtMostIn(trx: Trx, nowMs: number, input: DebitInput):
   }
   const seen = await existingEntry(trx, input.userId, input.idempotencyKey);
   if (seen) return seen;
-  // One read of the wallet: appendEntry works from these same limits (nothing wrote since).
-  const limits = await readCallLimits(trx, { userId: input.userId, apiKeyId: null, model: null });
-  const takenMc = Math.min(input.amountMc, Math.max(0, limits.availableMc));
+  // One read of the wallet: appendEntry works from this same state (nothing wrote since).
+  const state = await ledgerPolicy().readState(trx, { userId: input.userId, apiKeyId: null, model: null });
+  const takenMc = Math.min(input.amountMc, Math.max(0, state.availableMc));
   const entry = await appendEntry(trx, {
     userId: input.userId,
     type: input.type,
@@ -109,7 +109,7 @@ export async function debitAtMostIn(trx: Trx, nowMs: number, input: DebitInput):
     reference: input.reference,
     idempotencyKey: input.idempotencyKey ?? null,
     nowMs,
-    limits,
+    state,
   });
   return { entry, duplicate: false, balanceMc: entry.balance_after_mc };
 }

@@ -3,8 +3,7 @@
 import type { LedgerEntry, LedgerEntryType } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { rawInsert, rawRun } from '../db/raw.ts';
-import { afterBalanceChange, type BalanceChange } from '../limits/balance-hooks.ts';
-import { readCallLimits, type CallLimits } from '../limits/call-limits.ts';
+import { ledgerPolicy, type BalanceChange, type WalletState } from './policy.ts';
 
 export interface NewEntry {
   userId: number;
@@ -18,13 +17,14 @@ export interface NewEntry {
   releaseHeldMc?: number;
   /** What caused the write: a settle may start an auto-recharge, a purchase or grant may not. */
   cause?: BalanceChange['cause'];
-  /** The user's limits as read earlier in this transaction, before any write to the wallet (a settle has them); read here otherwise. */
-  limits?: CallLimits;
+  /** The policy's state as read earlier in this transaction, before any write to the wallet (a settle has it); read here otherwise. */
+  state?: WalletState;
 }
 
 export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntry> {
   if (!Number.isSafeInteger(entry.amountMc)) throw new RangeError(`amount must be whole millicredits, got ${entry.amountMc}`);
-  const limits = entry.limits ?? (await readCallLimits(trx, { userId: entry.userId, apiKeyId: null, model: null }));
+  const policy = ledgerPolicy();
+  const state = entry.state ?? (await policy.readState(trx, { userId: entry.userId, apiKeyId: null, model: null }));
   const releaseHeldMc = entry.releaseHeldMc ?? 0;
   const changed = await rawRun(
     trx,
@@ -32,17 +32,17 @@ export async function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntr
     [entry.amountMc, releaseHeldMc, entry.nowMs, entry.userId],
   );
   if (changed !== 1) throw new Error(`user ${entry.userId} has no wallet`);
-  // The limits were read in this transaction before this update, so the wallet now is known.
-  const balanceAfterMc = limits.balanceMc + entry.amountMc;
-  const heldAfterMc = limits.heldMc - releaseHeldMc;
-  await afterBalanceChange(trx, {
+  // The state was read in this transaction before this update, so the wallet now is known.
+  const balanceAfterMc = state.balanceMc + entry.amountMc;
+  const heldAfterMc = state.heldMc - releaseHeldMc;
+  await policy.afterBalanceChange(trx, {
     userId: entry.userId,
     nowMs: entry.nowMs,
-    balanceBeforeMc: limits.balanceMc,
+    balanceBeforeMc: state.balanceMc,
     balanceAfterMc,
     availableAfterMc: balanceAfterMc - heldAfterMc,
     cause: entry.cause ?? 'ledger',
-  }, limits);
+  }, state);
   const row: Omit<LedgerEntry, 'id'> = {
     user_id: entry.userId,
     type: entry.type,

@@ -9,15 +9,16 @@ import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from './errors.ts';
 import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './group-commit.ts';
 import { placeHoldIn, type PlaceHoldInput } from './holds.ts';
-import { readCallLimits, type CallLimits } from '../limits/call-limits.ts';
+import { ledgerPolicy, type WalletState } from './policy.ts';
 
 export interface HoldRequest extends Omit<PlaceHoldInput, 'amountMc'> {
   /**
-   * The amount to hold, decided from the wallet and limits as they are inside the hold's own
-   * transaction (so no other call can take the credits in between). Throw to refuse: nothing is
-   * written. It may run more than once (see GroupWork), so it only computes.
+   * The amount to hold, decided from the state the policy read inside the hold's own transaction
+   * (the wallet, and whatever else the policy reads: so no other call can take the credits in
+   * between). Throw to refuse: nothing is written. It may run more than once (see GroupWork), so it
+   * only computes.
    */
-  amountFor(limits: CallLimits, trx: Trx): number | Promise<number>;
+  amountFor(state: WalletState, trx: Trx): number | Promise<number>;
 }
 
 export interface HoldBatcher {
@@ -36,16 +37,16 @@ export function createHoldBatcher(db: DB, clock: Clock, options: Omit<GroupCommi
     idle: () => group.idle(),
     async place(request) {
       const placed = await group.run<Placed>(async (trx, nowMs) => {
-        const limits = await readCallLimits(trx, { userId: request.userId, apiKeyId: request.apiKeyId, model: request.rate.model });
+        const state = await ledgerPolicy().readState(trx, { userId: request.userId, apiKeyId: request.apiKeyId, model: request.rate.model });
         let amountMc: number;
         try {
-          amountMc = await request.amountFor(limits, trx);
+          amountMc = await request.amountFor(state, trx);
         } catch (refused) {
           // Refused before writing anything: the rest of the group carries on.
           return { refused };
         }
         try {
-          return { hold: await placeHoldIn(trx, nowMs, { ...request, amountMc }, limits) };
+          return { hold: await placeHoldIn(trx, nowMs, { ...request, amountMc }, state) };
         } catch (error) {
           // The conditional update changed nothing, so this refusal wrote nothing either.
           if (error instanceof InsufficientCreditsError) return { refused: error };

@@ -11,9 +11,7 @@ import { usageEntryKey } from './idempotency-keys.ts';
 import { rawFirst, rawInsert, rawRun } from '../db/raw.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from '../month.ts';
-import { afterBalanceChange } from '../limits/balance-hooks.ts';
-import { noticeCapsReached } from '../limits/cap-notices.ts';
-import { readCallLimits, type CallLimits } from '../limits/call-limits.ts';
+import { ledgerPolicy, type WalletState } from './policy.ts';
 
 export interface PlaceHoldInput {
   userId: number;
@@ -36,17 +34,17 @@ export interface PlaceHoldInput {
 export function placeHold(db: DB, clock: Clock, input: PlaceHoldInput): Promise<Hold> {
   return writeTransaction(
     db,
-    async (trx) => placeHoldIn(trx, clock.now(), input, await readCallLimits(trx, { userId: input.userId, apiKeyId: input.apiKeyId, model: input.rate.model })),
+    async (trx) => placeHoldIn(trx, clock.now(), input, await ledgerPolicy().readState(trx, { userId: input.userId, apiKeyId: input.apiKeyId, model: input.rate.model })),
     { durable: false },
   );
 }
 
 /**
  * placeHold's work inside a caller's transaction, so several holds can share one commit. Writes
- * nothing when refused. `limits`: read in this transaction before any write to the wallet
- * (readCallLimits), so the wallet after the reservation is known without reading it back.
+ * nothing when refused. `state`: read in this transaction before any write to the wallet (the
+ * policy's readState), so the wallet after the reservation is known without reading it back.
  */
-export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput, limits: CallLimits): Promise<Hold> {
+export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput, state: WalletState): Promise<Hold> {
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
     throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
   }
@@ -56,17 +54,17 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
     'update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ?',
     [input.amountMc, nowMs, input.userId, input.amountMc],
   );
-  // Refused: the wallet is still as `limits` read it (nothing wrote to it since), so no read back.
-  if (reserved === 0) throw new InsufficientCreditsError(input.amountMc, limits.availableMc, limits.heldMc);
-  // Less is available now: this may start an auto-recharge (in this same transaction).
-  await afterBalanceChange(trx, {
+  // Refused: the wallet is still as `state` read it (nothing wrote to it since), so no read back.
+  if (reserved === 0) throw new InsufficientCreditsError(input.amountMc, state.availableMc, state.heldMc);
+  // Less is available now: the policy may react (an auto-recharge, in this same transaction).
+  await ledgerPolicy().afterBalanceChange(trx, {
     userId: input.userId,
     nowMs,
-    balanceBeforeMc: limits.balanceMc,
-    balanceAfterMc: limits.balanceMc,
-    availableAfterMc: limits.availableMc - input.amountMc,
+    balanceBeforeMc: state.balanceMc,
+    balanceAfterMc: state.balanceMc,
+    availableAfterMc: state.availableMc - input.amountMc,
     cause: 'hold',
-  }, limits);
+  }, state);
   const hold: Omit<Hold, 'id'> = {
     user_id: input.userId,
     api_key_id: input.apiKeyId,
@@ -204,8 +202,9 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
   const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
   // An expired hold was already given back by the sweeper; a pending one is given back now.
   const releaseHeldMc = hold.status === 'pending' ? hold.amount_mc : 0;
-  const limits = await readCallLimits(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
-  const availableAfterReleaseMc = limits.balanceMc - (limits.heldMc - releaseHeldMc);
+  const policy = ledgerPolicy();
+  const state = await policy.readState(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
+  const availableAfterReleaseMc = state.balanceMc - (state.heldMc - releaseHeldMc);
   const chargedMc = Math.min(costOfCallMc, Math.max(0, availableAfterReleaseMc));
   const shortfallMc = costOfCallMc - chargedMc;
   const entry = await appendEntry(trx, {
@@ -218,11 +217,11 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
     nowMs,
     releaseHeldMc,
     cause: 'settle',
-    limits,
+    state,
   });
   const usage = await insertUsage(trx, usageRow(hold, outcome, chargedMc, shortfallMc, nowMs));
   await addToMonthlySpend(trx, hold, chargedMc);
-  await noticeCapsReached(trx, nowMs, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model }, hold.created_at_ms, limits.caps);
+  await policy.afterSettle(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model, holdPlacedAtMs: hold.created_at_ms, nowMs }, state);
   return { usage, hold: settled, chargedMc, shortfallMc, balanceMc: entry.balance_after_mc };
 }
 

@@ -1,15 +1,27 @@
 // Reading usage: a filtered page of the usage table, one row explained, and spend this month.
 // Every query is scoped to one user.
 import type { DB } from '../db/connect.ts';
+import type { Cursor } from '../db/cursor.ts';
 import type { ApiKey, Usage } from '../db/schema.ts';
 import { keysetQuery, toPage, type Page } from '../db/keyset.ts';
-import type { UsageFilters } from '../credits/filters.ts';
 import { utcMonth } from '../month.ts';
+
+/** The usage table's key filter: a key id, or the playground's calls (no key). */
+export type KeyFilter = { kind: 'key'; id: number } | { kind: 'playground' };
+
+/** Which rows to read: the Credits tab's filters, as checked there, fit this shape. */
+export interface UsageSelection {
+  model: string | null;
+  key: KeyFilter | null;
+  /** Inclusive, and exclusive: epoch ms. */
+  fromMs: number | null;
+  untilMs: number | null;
+}
 
 export const USAGE_PAGE_SIZE = 25;
 
 /** The filtered usage rows without order or position: shared by the table and the CSV export. */
-export function usageQuery(db: DB, userId: number, filters: Omit<UsageFilters, 'cursor' | 'raw'>) {
+export function usageQuery(db: DB, userId: number, filters: UsageSelection) {
   let query = db.selectFrom('usage').selectAll().where('user_id', '=', userId);
   if (filters.model) query = query.where('model', '=', filters.model);
   if (filters.key?.kind === 'key') query = query.where('api_key_id', '=', filters.key.id);
@@ -19,7 +31,7 @@ export function usageQuery(db: DB, userId: number, filters: Omit<UsageFilters, '
   return query;
 }
 
-export async function usagePage(db: DB, userId: number, filters: UsageFilters, pageSize = USAGE_PAGE_SIZE): Promise<Page<Usage>> {
+export async function usagePage(db: DB, userId: number, filters: UsageSelection & { cursor: Cursor | null }, pageSize = USAGE_PAGE_SIZE): Promise<Page<Usage>> {
   const fetched = await keysetQuery(usageQuery(db, userId, filters), filters.cursor, pageSize).execute();
   return toPage(fetched, filters.cursor, pageSize);
 }

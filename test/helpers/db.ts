@@ -12,6 +12,11 @@ import { createUser } from '../../src/users/users.ts';
 import { hashPassword } from '../../src/auth/password.ts';
 import { currentRate } from '../../src/pricing/rates.ts';
 import type { Rate } from '../../src/db/schema.ts';
+import { installLedgerPolicy } from '../../src/ledger/policy.ts';
+import { spendingPolicy } from '../../src/spending-policy/policy.ts';
+
+// Every test that opens a database writes through the ledger as the app does (src/server.ts).
+installLedgerPolicy(spendingPolicy);
 
 /** 2026-11-26T12:00:00Z: a fixed start so month boundaries in tests are predictable. */
 export const START_MS = Date.UTC(2026, 10, 26, 12, 0, 0);

@@ -10,6 +10,10 @@ import { InsufficientCreditsError } from '../../src/ledger/errors.ts';
 import { placeHold, settleHold } from '../../src/ledger/holds.ts';
 import { currentRate } from '../../src/pricing/rates.ts';
 import type { Rate } from '../../src/db/schema.ts';
+import { installLedgerPolicy } from '../../src/ledger/policy.ts';
+import { spendingPolicy } from '../../src/spending-policy/policy.ts';
+
+installLedgerPolicy(spendingPolicy);
 
 const [scenario, path, userIdText, countText, fourth, fifth] = process.argv.slice(2);
 const userId = Number(userIdText);

@@ -1,7 +1,7 @@
 // The balance card: settled balance (2 decimals, rounded down) and USD, available and held, and the
 // out-of-credits state. One component, so other pages swap it in out-of-band (hx-swap-oob).
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
-import type { LimitsSummary } from '../../src/limits/summary.ts';
+import type { LimitsSummary } from '../../src/settings/summary.ts';
 import { creditsExactGroupedText, creditsRoundedDownText, usdRoundedDownText } from '../../src/money-text.ts';
 import { LimitsSummaryView } from './limits-summary.tsx';
 

@@ -1,8 +1,8 @@
 // The Credits tab: banners, balance and spend, packages, usage, ledger, rate card and estimator.
 import type { Child } from 'hono/jsx';
-import type { PackageOffer } from '../../src/credits/package-offers.ts';
+import type { PackageOffer } from '../../src/pricing/packages.ts';
 import type { Notice, Rate } from '../../src/db/schema.ts';
-import type { LimitsSummary } from '../../src/limits/summary.ts';
+import type { LimitsSummary } from '../../src/settings/summary.ts';
 import { NoticesList } from './notices.tsx';
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import type { MonthSpend } from '../../src/usage/usage-queries.ts';

@@ -1,5 +1,5 @@
 // Inside the balance card: auto-recharge's state and each cap's use this month, with a link to change them.
-import type { LimitsSummary } from '../../src/limits/summary.ts';
+import type { LimitsSummary } from '../../src/settings/summary.ts';
 import { creditsExactGroupedText } from '../../src/money-text.ts';
 
 export function LimitsSummaryView(props: { limits: LimitsSummary }) {

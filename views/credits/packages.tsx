@@ -1,6 +1,6 @@
 // The packages grid: price, credits, bonus, $ per 1k credits, savings against Starter, a Best value
 // badge, and a Buy form per card that disables itself while it submits (no double purchase).
-import type { PackageOffer } from '../../src/credits/package-offers.ts';
+import type { PackageOffer } from '../../src/pricing/packages.ts';
 import { creditsProseText, usdFromMillicentsText, priceText, percentFromTenthsText } from '../../src/money-text.ts';
 
 export function PackagesGrid(props: { offers: PackageOffer[]; canBuy: boolean }) {

@@ -1,7 +1,7 @@
 // /settings/billing: the low-balance threshold, auto-recharge, the monthly cap and per-model caps,
 // one form posted whole; amounts in credits.
 import type { Package, Rate } from '../../src/db/schema.ts';
-import type { BillingSettings, SettingsForm } from '../../src/limits/settings.ts';
+import type { BillingSettings, SettingsForm } from '../../src/settings/billing-settings.ts';
 import { Field, FormError } from '../form.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
 import { creditsProseText, creditsFieldText } from '../../src/money-text.ts';

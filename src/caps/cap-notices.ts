@@ -3,9 +3,8 @@
 import type { Trx } from '../db/transaction.ts';
 import { utcMonth } from '../month.ts';
 import { creditsExactText } from '../money-text.ts';
-import { capUses, type CallScope, type CapUse } from './caps.ts';
-import { raiseNoticeIn } from './notices.ts';
-import type { CapLimits } from './call-limits.ts';
+import { raiseNoticeIn } from '../alerts/notices.ts';
+import { capUses, type CallScope, type CapLimits, type CapUse } from './caps.ts';
 
 const LEVELS_PERCENT = [100, 80] as const;
 
@@ -15,7 +14,7 @@ function capName(use: Pick<CapUse, 'scope' | 'ref'>, keyName: string | null): st
   return `the monthly limit of API key ${keyName ?? use.ref}`;
 }
 
-/** `caps`: as read with the settle's CallLimits. */
+/** `caps`: as read at the start of the settle's transaction. */
 export async function noticeCapsReached(trx: Trx, nowMs: number, call: CallScope, holdPlacedAtMs: number, caps: CapLimits): Promise<void> {
   const uses = await capUses(trx, call, holdPlacedAtMs, caps);
   if (uses.length === 0) return;

@@ -9,8 +9,8 @@ import { render } from '../web/render.tsx';
 import { activePackages } from '../pricing/packages.ts';
 import { currentRates } from '../pricing/rates.ts';
 import { BillingForm, formValuesFrom, type BillingFormValues } from '../../views/settings/billing.tsx';
-import { billingSettings, parseSettingsForm, saveBillingSettings } from './settings.ts';
-import { savedCard } from './saved-card.ts';
+import { billingSettings, parseSettingsForm, saveBillingSettings } from './billing-settings.ts';
+import { savedCard } from '../auto-recharge/saved-card.ts';
 
 export function settingsRoutes(config: Config, db: DB, clock: Clock) {
   const app = new Hono<AppEnv>();

@@ -1,10 +1,20 @@
-// Spending caps (a monthly cap, per-model caps, a per-key monthly limit) and calls in flight per key and per user.
+// Spending caps (a monthly cap, per-model caps, a per-key monthly limit) and what each has spent.
 // Spent = settled (the monthly rollup) + held (pending holds) in the UTC month the hold is placed.
 // The check runs inside the hold's IMMEDIATE transaction, so concurrent calls cannot overshoot.
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
 import { utcMonth, utcMonthBounds } from '../month.ts';
-import type { CallLimits, CapLimits } from './call-limits.ts';
+
+/** The caps set for a call's scope (null: none), as read at the start of its transaction (spending-policy/call-limits.ts). */
+export interface CapLimits {
+  userCapMc: number | null;
+  modelCapMc: number | null;
+  keyCapMc: number | null;
+  /** The key's prefix, naming a key limit in messages. */
+  keyPrefix: string | null;
+  /** The key's name, for the notices of a key limit. */
+  keyName: string | null;
+}
 
 export type CapScope = 'user' | 'model' | 'key';
 
@@ -23,17 +33,6 @@ export class BudgetExceededError extends Error {
     readonly requiredMc: number,
   ) {
     super(`${cap.scope} cap of ${cap.capMc} mc would be passed: spent ${cap.spentMc} mc, required ${requiredMc} mc`);
-  }
-}
-
-/** A call refused because its key, or its user over all keys and the playground, has its limit of calls in flight. */
-export class TooManyInFlightError extends Error {
-  override name = 'TooManyInFlightError';
-  constructor(
-    readonly scope: 'key' | 'user',
-    readonly limit: number,
-  ) {
-    super(`the ${scope} already has ${limit} calls in flight`);
   }
 }
 
@@ -84,20 +83,4 @@ export async function capUses(db: DB | Trx, call: CallScope, nowMs: number, limi
     spentMc:
       cap.scope === 'user' ? spent(() => true) : cap.scope === 'model' ? spent((model) => model === call.model) : spent((_model, keyId) => keyId === call.apiKeyId),
   }));
-}
-
-/**
- * Refuses a call when its key already has its limit of calls in flight: counted from the key's
- * pending holds inside the hold's transaction (CallLimits), so the limit holds across processes.
- */
-export function assertKeyHasRoom(inFlight: CallLimits['keyInFlight']): void {
-  if (inFlight && inFlight.max !== null && inFlight.current >= inFlight.max) throw new TooManyInFlightError('key', inFlight.max);
-}
-
-/**
- * Refuses a call when its user already has `max` calls in flight, whichever keys (or the playground)
- * they came through: a user with many keys is held to one limit. Counted like the key's.
- */
-export function assertUserHasRoom(userInFlight: number, max: number): void {
-  if (userInFlight >= max) throw new TooManyInFlightError('user', max);
 }

@@ -2,47 +2,19 @@
 // at the start of its transaction: the wallet, the low-balance alert's state, auto-recharge and whether
 // one is pending, the caps, and the key's and the user's calls in flight. Holds and settles used to look each of these
 // up on its own, mostly to find nothing set; on the gateway's path every statement costs ≈ 15–20 µs.
+import type { LowBalanceState } from '../alerts/low-balance.ts';
+import type { AutoRechargeSettings, RechargeState } from '../auto-recharge/trigger.ts';
+import type { CapLimits } from '../caps/caps.ts';
+import type { KeyInFlight } from '../caps/in-flight.ts';
 import { rawFirst } from '../db/raw.ts';
 import type { Trx } from '../db/transaction.ts';
+import type { WalletState, WriteScope } from '../ledger/policy.ts';
 
-export interface LimitsScope {
-  userId: number;
-  /** null: the playground, or a write that is not a call (a purchase, a grant). */
-  apiKeyId: number | null;
-  /** null for a write that is not a call. */
-  model: string | null;
-}
-
-export interface AutoRechargeSettings {
-  thresholdMc: number;
-  packageId: string;
-  monthlyLimit: number;
-}
-
-/** The caps set for a call's scope (null: none). */
-export interface CapLimits {
-  userCapMc: number | null;
-  modelCapMc: number | null;
-  keyCapMc: number | null;
-  /** The key's prefix, naming a key limit in messages. */
-  keyPrefix: string | null;
-  /** The key's name, for the notices of a key limit. */
-  keyName: string | null;
-}
-
-export interface CallLimits {
-  balanceMc: number;
-  heldMc: number;
-  /** balance − held. */
-  availableMc: number;
-  lowBalance: { thresholdMc: number; alerted: boolean };
-  /** null when auto-recharge is off or has no package. */
-  autoRecharge: AutoRechargeSettings | null;
-  /** A recharge of this user is pending (at most one: the partial UNIQUE index). */
-  rechargePending: boolean;
+export interface CallLimits extends WalletState, RechargeState {
+  lowBalance: LowBalanceState;
   caps: CapLimits;
   /** null without a key. */
-  keyInFlight: { max: number | null; current: number } | null;
+  keyInFlight: KeyInFlight | null;
   /** The user's calls in flight (pending holds), over every key and the playground. */
   userInFlight: number;
 }
@@ -86,27 +58,54 @@ where w.user_id = ?`;
 
 const nullableNumber = (value: number | null) => (value === null ? null : Number(value));
 
-export async function readCallLimits(trx: Trx, scope: LimitsScope): Promise<CallLimits> {
-  const row = await rawFirst<Row>(trx, READ_LIMITS, [scope.model ?? '', scope.apiKeyId ?? -1, scope.userId]);
-  if (!row) throw new Error(`user ${scope.userId} has no wallet`);
-  const rechargeOn = row.auto_recharge_enabled === 1 && row.auto_recharge_package_id !== null;
-  return {
-    balanceMc: Number(row.balance_mc),
-    heldMc: Number(row.held_mc),
-    availableMc: Number(row.balance_mc) - Number(row.held_mc),
-    lowBalance: { thresholdMc: Number(row.low_balance_threshold_mc), alerted: row.low_balance_alerted === 1 },
-    autoRecharge: rechargeOn
+/**
+ * Built only by readCallLimits, so asCallLimits can tell this read from any other WalletState (an
+ * instanceof check: no extra field, no extra allocation on the hot path).
+ */
+class ReadCallLimits implements CallLimits {
+  readonly balanceMc: number;
+  readonly heldMc: number;
+  readonly availableMc: number;
+  readonly lowBalance: LowBalanceState;
+  readonly autoRecharge: AutoRechargeSettings | null;
+  readonly rechargePending: boolean;
+  readonly caps: CapLimits;
+  readonly keyInFlight: KeyInFlight | null;
+  readonly userInFlight: number;
+
+  constructor(row: Row, scope: WriteScope) {
+    const rechargeOn = row.auto_recharge_enabled === 1 && row.auto_recharge_package_id !== null;
+    this.balanceMc = Number(row.balance_mc);
+    this.heldMc = Number(row.held_mc);
+    this.availableMc = Number(row.balance_mc) - Number(row.held_mc);
+    this.lowBalance = { thresholdMc: Number(row.low_balance_threshold_mc), alerted: row.low_balance_alerted === 1 };
+    this.autoRecharge = rechargeOn
       ? { thresholdMc: Number(row.auto_recharge_threshold_mc), packageId: row.auto_recharge_package_id!, monthlyLimit: Number(row.auto_recharge_monthly_limit) }
-      : null,
-    rechargePending: Number(row.recharge_pending) === 1,
-    caps: {
+      : null;
+    this.rechargePending = Number(row.recharge_pending) === 1;
+    this.caps = {
       userCapMc: nullableNumber(row.user_cap_mc),
       modelCapMc: scope.model === null ? null : nullableNumber(row.model_cap_mc),
       keyCapMc: nullableNumber(row.key_cap_mc),
       keyPrefix: row.key_prefix,
       keyName: row.key_name,
-    },
-    keyInFlight: scope.apiKeyId === null ? null : { max: nullableNumber(row.key_max_in_flight), current: Number(row.key_in_flight) },
-    userInFlight: Number(row.user_in_flight),
-  };
+    };
+    this.keyInFlight = scope.apiKeyId === null ? null : { max: nullableNumber(row.key_max_in_flight), current: Number(row.key_in_flight) };
+    this.userInFlight = Number(row.user_in_flight);
+  }
+}
+
+export async function readCallLimits(trx: Trx, scope: WriteScope): Promise<CallLimits> {
+  const row = await rawFirst<Row>(trx, READ_LIMITS, [scope.model ?? '', scope.apiKeyId ?? -1, scope.userId]);
+  if (!row) throw new Error(`user ${scope.userId} has no wallet`);
+  return new ReadCallLimits(row, scope);
+}
+
+/**
+ * The ledger hands its policy's state on as a WalletState (a hold's amountFor): this narrows it back,
+ * and throws when it is not what readCallLimits built (another policy is installed, or none read it).
+ */
+export function asCallLimits(state: WalletState): CallLimits {
+  if (state instanceof ReadCallLimits) return state;
+  throw new TypeError('this wallet state was not read by readCallLimits: is the spending policy installed? (src/spending-policy/policy.ts)');
 }

@@ -1,4 +1,4 @@
-// A user's billing settings (DESIGN §3 /settings/billing): the low-balance threshold, auto-recharge,
+// A user's billing settings (the form at /settings/billing): the low-balance threshold, auto-recharge,
 // the monthly cap and per-model caps. Amounts are typed in credits; checked as a whole, saved as a whole.
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';

@@ -1,11 +1,25 @@
 // Starts an auto-recharge inside the hold's or settle's transaction: a pending row (at most one per
 // user, the database's partial UNIQUE index behind the check), the package snapshotted. The payment
-// is made after commit by the recharge worker, with the row as its idempotency key.
+// is made after commit by the recharge worker (src/billing/auto-recharge.ts), with the row as its idempotency key.
 import type { DB } from '../db/connect.ts';
 import type { Trx } from '../db/transaction.ts';
 import { utcMonthBounds } from '../month.ts';
 import { packageOnSale } from '../pricing/packages.ts';
-import type { CallLimits } from './call-limits.ts';
+
+/** A user's auto-recharge, when it is on and has a package. */
+export interface AutoRechargeSettings {
+  thresholdMc: number;
+  packageId: string;
+  monthlyLimit: number;
+}
+
+/** What the trigger needs, read at the start of the hold's or settle's transaction (spending-policy/call-limits.ts). */
+export interface RechargeState {
+  /** null when auto-recharge is off or has no package. */
+  autoRecharge: AutoRechargeSettings | null;
+  /** A recharge of this user is pending (at most one: the partial UNIQUE index). */
+  rechargePending: boolean;
+}
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
@@ -30,13 +44,10 @@ export async function succeededRechargesInMonth(db: DB | Trx, userId: number, no
   return Number(done.n);
 }
 
-/**
- * `limits`: the transaction's CallLimits (auto-recharge's settings, null when off, and whether one is
- * already pending). Returns the id of the recharge started, or null.
- */
-export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: number, nowMs: number, limits: Pick<CallLimits, 'autoRecharge' | 'rechargePending'>): Promise<number | null> {
-  const settings = limits.autoRecharge;
-  if (!settings || availableMc >= settings.thresholdMc || limits.rechargePending) return null;
+/** Returns the id of the recharge started, or null. */
+export async function startRechargeIfDue(trx: Trx, userId: number, availableMc: number, nowMs: number, state: RechargeState): Promise<number | null> {
+  const settings = state.autoRecharge;
+  if (!settings || availableMc >= settings.thresholdMc || state.rechargePending) return null;
   if ((await succeededRechargesInMonth(trx, userId, nowMs)) >= settings.monthlyLimit) return null;
   const [card, pkg] = await Promise.all([
     trx.selectFrom('saved_cards').select('payment_method_id').where('user_id', '=', userId).executeTakeFirst(),

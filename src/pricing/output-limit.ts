@@ -1,8 +1,7 @@
 // How many output tokens a call may ask for: the one function behind the gateway's output limit,
-// its 402, and the Credits tab's out-of-credits state (DESIGN §5).
+// its 402, and the Credits tab's out-of-credits state (README, "The API: metered chat completions").
 import type { RoundingMode } from '../config.ts';
 import type { Rate } from '../db/schema.ts';
-import type { CapUse } from '../limits/caps.ts';
 import { affordableOutputTokens, costMc, type AppliedRates } from './cost.ts';
 import { holdInputTokens } from './margin.ts';
 
@@ -12,14 +11,15 @@ export const MIN_AFFORDABLE_OUTPUT_TOKENS = 256;
 /** The prompt the out-of-credits rule imagines: 1 token, plus the hold's margin (17). */
 export const SMALLEST_PROMPT_HOLD_TOKENS = holdInputTokens(1);
 
-export interface Budget {
+/** `Cap`: whatever the caller names a cap by (the gateway: caps/caps.ts's CapUse); pricing only carries it. */
+export interface Budget<Cap = unknown> {
   /** What this budget still allows, in millicredits: the available balance, or a cap's remainder. */
   remainingMc: number;
   /** The cap this budget is what is left of; null for the available balance. */
-  cap: CapUse | null;
+  cap: Cap | null;
 }
 
-export interface LimitRequest {
+export interface LimitRequest<Cap = unknown> {
   rates: AppliedRates;
   mode: RoundingMode;
   /** Input tokens the hold reserves (counted + margin). */
@@ -30,15 +30,15 @@ export interface LimitRequest {
   modelMaxOutputTokens: number;
   /** n > 1 multiplies the output hold. */
   choices: number;
-  budgets: Budget[];
+  budgets: Budget<Cap>[];
 }
 
-export type LimitDecision =
+export type LimitDecision<Cap = unknown> =
   | { ok: true; outputTokens: number; holdMc: number; capped: boolean }
-  | { ok: false; budget: Budget; requiredMc: number; affordableOutputTokens: number; requestedOutputTokens: number };
+  | { ok: false; budget: Budget<Cap>; requiredMc: number; affordableOutputTokens: number; requestedOutputTokens: number };
 
 /** A refusal: the budget that refused (its cap, or null for the balance) and what the call needed. */
-export type LimitRefusal = Extract<LimitDecision, { ok: false }>;
+export type LimitRefusal<Cap = unknown> = Extract<LimitDecision<Cap>, { ok: false }>;
 
 /** The hold for a call: input at the uncached rate plus `outputTokens` for each of `choices`. */
 export function holdAmountMc(rates: AppliedRates, mode: RoundingMode, holdInputTokens: number, outputTokens: number, choices = 1): number {
@@ -50,7 +50,7 @@ export function holdAmountMc(rates: AppliedRates, mode: RoundingMode, holdInputT
  * that many: a budget that covers the call needs no search (the common case; the search costs
  * ≈ 40 BigInt costings on a large balance), and the decision only compares the count with `wanted`.
  */
-function affordable(request: LimitRequest, budget: Budget, wanted: number): number {
+function affordable<Cap>(request: LimitRequest<Cap>, budget: Budget<Cap>, wanted: number): number {
   if (holdAmountMc(request.rates, request.mode, request.holdInputTokens, wanted, request.choices) <= budget.remainingMc) return wanted;
   return Math.floor(affordableOutputTokens(budget.remainingMc, request.holdInputTokens, request.rates, request.mode) / request.choices);
 }
@@ -60,7 +60,7 @@ function affordable(request: LimitRequest, budget: Budget, wanted: number): numb
  * the limit is the smallest of the model's maximum and what every budget affords, and fewer than
  * 256 affordable tokens is a refusal.
  */
-export function decideOutputLimit(request: LimitRequest): LimitDecision {
+export function decideOutputLimit<Cap>(request: LimitRequest<Cap>): LimitDecision<Cap> {
   const wanted = request.requestedOutputTokens ?? request.modelMaxOutputTokens;
   let outputTokens = wanted;
   for (const budget of request.budgets) {

@@ -1,10 +1,10 @@
 // What the balance card says about limits: auto-recharge's state and each cap's use this month.
 import type { DB } from '../db/connect.ts';
-import { succeededRechargesInMonth } from './auto-recharge-trigger.ts';
-import { monthSpending } from './caps.ts';
+import { succeededRechargesInMonth } from '../auto-recharge/trigger.ts';
+import { monthSpending } from '../caps/caps.ts';
 import { packageName } from '../pricing/packages.ts';
-import { savedCard } from './saved-card.ts';
-import { billingSettings } from './settings.ts';
+import { savedCard } from '../auto-recharge/saved-card.ts';
+import { billingSettings } from './billing-settings.ts';
 
 export interface CapSummary {
   label: string;
