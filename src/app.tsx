@@ -40,7 +40,7 @@ export interface AppDeps {
 }
 
 
-/** The origins a state-changing form may come from (DESIGN §2). */
+/** The origins a state-changing form may come from (README, Security baseline). */
 export function allowedOrigins(config: Config): string[] {
   if (config.publicUrlExplicit) return [new URL(config.publicUrl).origin];
   return [`http://localhost:${config.port}`, `http://127.0.0.1:${config.port}`];

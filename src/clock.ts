@@ -1,4 +1,4 @@
-// The injected clock: every timestamp is integer epoch milliseconds read from here (DESIGN §4).
+// The injected clock: every timestamp is integer epoch milliseconds read from here (docs/architecture.md, Money).
 
 export interface Clock {
   now(): number;

@@ -1,4 +1,4 @@
-// Reads process.env once, validates every variable, and returns a frozen Config (DESIGN §2).
+// Reads process.env once, validates every variable, and returns a frozen Config (the README's Configure table).
 
 export type RoundingMode = 'exact' | 'ceil';
 export type SqliteSynchronous = 'full' | 'normal';

@@ -1,4 +1,4 @@
-// The default rate card and packages (DESIGN §4), written into empty tables only: a restart never
+// The default rate card and packages, written into empty tables only: a restart never
 // adds a rate version or brings back a package the operator changed.
 import type { Clock } from './clock.ts';
 import type { DB } from './db/connect.ts';

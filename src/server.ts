@@ -18,7 +18,7 @@ import { startRechargeWorker } from './billing/auto-recharge.ts';
 import { createTransport } from 'nodemailer';
 
 const SWEEP_EVERY_MS = 30_000;
-/** DESIGN §2: calls in flight get this long to finish on SIGTERM before they are stopped and settled. */
+/** Calls in flight get this long to finish on SIGTERM before they are stopped and settled. */
 const DRAIN_GRACE_MS = 10_000;
 
 let config: Config;

@@ -1,4 +1,4 @@
-// `audit` finds each invariant of DESIGN §4 when it is broken on purpose behind the ledger's back.
+// `audit` finds each invariant (docs/architecture.md, Invariants) when it is broken on purpose behind the ledger's back.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sql } from 'kysely';

@@ -62,7 +62,7 @@ recharge.before.each(async (context) => {
 });
 recharge.after.each(async ({ t }) => {
   try {
-    // After every scenario the books balance (issue 7), whatever the test itself checked.
+    // After every scenario the books balance, whatever the test itself checked.
     await assertAuditClean(t);
   } finally {
     await t.stop();

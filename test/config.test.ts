@@ -1,4 +1,4 @@
-// Configuration (DESIGN §2): defaults, one-line errors naming the variable, and the PAYMENTS rules.
+// Configuration: defaults, one-line errors naming the variable, and the PAYMENTS rules.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, loadConfig } from '../src/config.ts';

@@ -1,4 +1,4 @@
-// The cost of a request (DESIGN §4): the seed's four cases, cached input, zero, huge counts, odd rates.
+// The cost of a request (docs/architecture.md, Money): the seed's four cases, cached input, zero, huge counts, odd rates.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { affordableOutputTokens, costMc } from '../src/pricing/cost.ts';

@@ -1,4 +1,4 @@
-// The operator's command line (DESIGN §2): parse and check every argument before the database is
+// The operator's command line (README, Command line): parse and check every argument before the database is
 // opened, so bad arguments exit 2 with one line and write nothing; the value a script needs is
 // alone on the last line; a failed check exits 1.
 import { parseArgs, type ParseArgsConfig } from 'node:util';

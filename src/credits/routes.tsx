@@ -160,7 +160,7 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
     return fullPage(c, { estimator: { values, estimate, errors } });
   });
 
-  // Every part of the tab also answers at its own URL (issue 4): a partial for htmx, the full page's
+  // Every part of the tab also answers at its own URL: a partial for htmx, the full page's
   // frame around it otherwise. Each loads only what it shows.
   app.get('/credits/balance', async (c) => {
     const overview = await loadOverview(ctx, c.get('user')!.id);

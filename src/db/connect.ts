@@ -1,4 +1,4 @@
-// Opens the SQLite file with the pragmas of DESIGN §4 and wraps it in kysely.
+// Opens the SQLite file (WAL, busy_timeout, foreign keys, synchronous as configured) and wraps it in kysely.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';

@@ -1,4 +1,4 @@
-// CSV per RFC 4180 for the exports (DESIGN §3): quoting, the formula-injection guard on text cells,
+// CSV per RFC 4180 for the exports (formats in the README, The Credits tab): quoting, the formula-injection guard on text cells,
 // numbers written as numbers, and the two row formats.
 import type { ApiKey, LedgerEntry, Usage } from '../db/schema.ts';
 import { creditsExactText } from '../money-text.ts';

@@ -1,5 +1,5 @@
 // Grouped settles: settles asked for in the same turn of the event loop share one durable commit
-// (DESIGN §4: settles may be grouped as long as no call is answered before its charge is durable).
+// (docs/architecture.md, Holds: no call is answered before its charge is durable).
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './group-commit.ts';

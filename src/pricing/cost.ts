@@ -1,4 +1,4 @@
-// The cost of a request in millicredits (DESIGN §4): pure integer arithmetic, no floats.
+// The cost of a request in millicredits (docs/architecture.md, Money): pure integer arithmetic, no floats.
 import type { RoundingMode } from '../config.ts';
 
 /** Millicredits per 1,000 tokens, which is the same number as microcredits per token. */

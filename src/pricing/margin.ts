@@ -1,4 +1,4 @@
-// The hold's input margin (DESIGN §4): the gateway's holds and the Credits tab's out-of-credits rule
+// The hold's input margin (docs/architecture.md, Holds): the gateway's holds and the Credits tab's out-of-credits rule
 // both reserve a prompt with it, so they cannot drift apart.
 
 /** At least this many tokens, or this share of the count. */

@@ -1,4 +1,4 @@
-// The partial-or-full rule of DESIGN §3 and redirects that work with and without htmx.
+// The partial-or-full rule (a partial for htmx, the full page otherwise; README, The Credits tab) and redirects that work with and without htmx.
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { isDemo, type Config } from '../config.ts';

@@ -102,7 +102,7 @@ export async function startGatewayHarness(options: HarnessOptions = {}): Promise
   };
 }
 
-/** DESIGN §4's invariants, plus: no hold left open, every settled hold charged once. */
+/** The ledger's invariants (docs/architecture.md), plus: no hold left open, every settled hold charged once. */
 export async function assertBooksClean(h: TestDb): Promise<void> {
   assert.equal(await audit(h.db), [], 'audit is clean');
   const pending = await h.db.selectFrom('holds').select(['request_id', 'status']).where('status', '=', 'pending').execute();
