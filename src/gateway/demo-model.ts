@@ -72,7 +72,7 @@ export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
     const finishReason: FinishReason = cut ? 'length' : 'stop';
     const choiceCount = body.n ?? 1;
     const usage = usageObject({
-      promptTokens: countChatInputTokens(body),
+      promptTokens: await countChatInputTokens(body),
       completionTokens: countTextTokens(text) * choiceCount,
     });
     const header: CompletionHeader = { id: newCompletionId('demo'), createdSeconds: Math.floor(clock.now() / 1000), model: body.model };
@@ -94,9 +94,16 @@ export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
 /** The demo model with no delay between chunks. */
 export const demoFetch: FetchFunction = createDemoFetch();
 
+/**
+ * The start of a text, enough to quote it: its first QUOTE_LIMIT_CHARS + 1 non-space characters
+ * (whole code points) with the whitespace around them, so a 4 MB prompt is not copied to be quoted.
+ */
+const QUOTABLE_START = new RegExp(`^\\s*(?:\\S\\s*){0,${QUOTE_LIMIT_CHARS + 1}}`, 'u');
+
 /** The reply for a prompt: the same prompt always gets the same words, whichever process answers. */
 export function demoReplyText(model: string, messages: readonly ChatInputMessage[]): string {
-  const said = lastUserText(messages).replace(/\s+/g, ' ').trim();
+  const start = QUOTABLE_START.exec(lastUserText(messages))?.[0] ?? '';
+  const said = start.replace(/\s+/g, ' ').trim();
   const characters = Array.from(said); // whole code points, so an emoji is never cut in half
   const quote = characters.length > QUOTE_LIMIT_CHARS ? `${characters.slice(0, QUOTE_LIMIT_CHARS).join('')}…` : said;
   const opening = quote ? `you said “${quote}”.` : 'your message had no text.';
