@@ -161,7 +161,7 @@ export function countTextsTokensPaced(texts: Iterable<string>): Promise<number> 
 }
 
 /** How a long piece is cut for truncating and splitting: runs of whole characters, counted as their bytes. */
-const LONG_PIECE_RUN_CHARS = 64;
+const LONG_PIECE_RUN_CHARS = 8;
 
 /**
  * The text in the tokenizer's pieces, each with its token count as counted here: a short piece
