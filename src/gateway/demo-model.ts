@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../clock.ts';
+import { afterPollingIO } from '../event-loop.ts';
 import { defaultRates } from '../seed.ts';
 import {
   JSON_HEADERS,
@@ -56,6 +57,9 @@ export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
   const clock = options.clock ?? systemClock;
 
   return async function demoFetch(input, init) {
+    // A turn of the event loop between the client's work and the model's, as a network gives:
+    // the SDK's JSON of a 4 MB prompt and the parse below would otherwise hold the loop together.
+    await afterPollingIO();
     const request = await readRequest(input, init);
     if (request.signal?.aborted) throw abortError(request.signal);
     if (request.method !== 'POST' || !request.url.pathname.endsWith('/chat/completions')) {

@@ -1,8 +1,8 @@
 // Token counts of text in linear time: exact for ordinary text, an upper bound where the tokenizer
 // would take quadratic time, counted a span at a time so a long text can share the event loop.
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { countTokens, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
+import { afterPollingIO } from '../event-loop.ts';
 
 // gpt-tokenizer throws on text that spells a special token such as "<|endoftext|>" unless told
 // otherwise. A user's text is only ever text, so special tokens are counted as the plain
@@ -35,17 +35,26 @@ export const SPAN_CHARS = 1_024;
 /** How long a paced count runs before it gives the event loop a turn (see runPaced). */
 export const PAUSE_AFTER_MS = 5;
 
-// Used with its lastIndex set before every exec, so counts that interleave (paced ones run in
-// turns) never see each other's position.
-const pieceSplitter = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'gu');
+/**
+ * A text this long is counted after the event loop has polled for I/O: the request's body was just
+ * read and parsed in the current turn (tens of ms for 4 MB), and the two together would hold the
+ * loop for longer.
+ */
+export const FRESH_TURN_CHARS = 65_536;
 
-/** The piece that starts at `position`, as the tokenizer cuts the whole text. */
-function pieceAt(text: string, position: number): string {
+// Sticky, and used with its lastIndex set before every test, so counts that interleave (paced ones
+// run in turns) never see each other's position.
+const pieceSplitter = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'uy');
+
+/**
+ * Where the piece that starts at `position` ends, as the tokenizer cuts the whole text (matched
+ * with test(), not exec(): no array or string made for each of a text's pieces).
+ */
+function pieceEnd(text: string, position: number): number {
   pieceSplitter.lastIndex = position;
-  const match = pieceSplitter.exec(text);
   // Every character starts a piece (letters, digits, whitespace and everything else each have an
   // alternative), so the match is always here; were it not, the rest of the text is one piece.
-  return match !== null && match.index === position ? match[0] : text.slice(position);
+  return pieceSplitter.test(text) ? pieceSplitter.lastIndex : text.length;
 }
 
 const WHITESPACE_ONLY = /^\s+$/;
@@ -75,8 +84,12 @@ function countSpan(text: string, start: number, end: number, lastPieceStart: num
   return countTokens(start === 0 && end === text.length ? text : text.slice(start, end), AS_PLAIN_TEXT);
 }
 
-/** Counting in steps: yields after each step (a span, a long piece, a short text), returns the count. */
-export type CountSteps = Generator<void, number, void>;
+/**
+ * Counting in steps: yields after each step (a span, a long piece, a short text), returns the
+ * count. Yields `PAUSE` to ask for a turn of the event loop whatever the time.
+ */
+export type CountSteps = Generator<typeof PAUSE | undefined, number, void>;
+export const PAUSE = Symbol('pause');
 
 /**
  * Counts `text` in steps. The pieces between long ones are counted by the tokenizer in spans of
@@ -89,21 +102,22 @@ export function* textTokenSteps(text: string): CountSteps {
     yield;
     return tokens;
   }
+  if (text.length >= FRESH_TURN_CHARS) yield PAUSE;
   let tokens = 0;
   let spanStart = 0;
   let lastPieceStart = 0;
   let position = 0;
   while (position < text.length) {
-    const piece = pieceAt(text, position);
-    if (piece.length > LONG_PIECE_CHARS) {
-      tokens += countSpan(text, spanStart, position, lastPieceStart) + utf8Bytes(piece);
-      position += piece.length;
+    const end = pieceEnd(text, position);
+    if (end - position > LONG_PIECE_CHARS) {
+      tokens += countSpan(text, spanStart, position, lastPieceStart) + utf8Bytes(text.slice(position, end));
+      position = end;
       spanStart = lastPieceStart = position;
       yield;
       continue;
     }
     lastPieceStart = position;
-    position += piece.length;
+    position = end;
     if (position - spanStart >= SPAN_CHARS) {
       tokens += countSpan(text, spanStart, position, lastPieceStart);
       spanStart = lastPieceStart = position;
@@ -124,20 +138,21 @@ export function runAtOnce(steps: CountSteps): number {
 }
 
 /**
- * Runs count steps, giving the event loop a turn (setImmediate) whenever PAUSE_AFTER_MS have gone
- * by, so a 4 MB prompt (up to seconds of counting) never holds other requests up for more than a
- * few ms, while a prompt of ordinary size is counted without a pause. Counting stays on the main
- * thread on purpose: a worker would copy every large prompt across threads and load a second copy
- * of the tokenizer's ranks, for no more CPU than the machine has, and the counts are the same
- * whatever the timing. When `signal` aborts, counting stops at the next pause with its reason.
+ * Runs count steps, letting the event loop poll for I/O (see afterPollingIO) whenever
+ * PAUSE_AFTER_MS have gone by or a step asks for it, so a 4 MB prompt (up to seconds of counting)
+ * never holds other requests up for more than a few ms, while a prompt of ordinary size is
+ * counted without a pause. Counting stays on the main thread on purpose: a worker would copy every
+ * large prompt across threads and load a second copy of the tokenizer's ranks, for no more CPU
+ * than the machine has, and the counts are the same whatever the timing. When `signal` aborts,
+ * counting stops at the next pause with its reason.
  */
 export async function runPaced(steps: CountSteps, signal?: AbortSignal): Promise<number> {
   let lastPauseMs = performance.now();
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
-    if (performance.now() - lastPauseMs >= PAUSE_AFTER_MS) {
-      await nextTurn();
+    if (step.value === PAUSE || performance.now() - lastPauseMs >= PAUSE_AFTER_MS) {
+      await afterPollingIO();
       signal?.throwIfAborted();
       lastPauseMs = performance.now();
     }
@@ -171,8 +186,9 @@ const LONG_PIECE_RUN_CHARS = 8;
 export function* textPieces(text: string): Generator<{ text: string; tokenCount: number }, void, void> {
   let position = 0;
   while (position < text.length) {
-    const piece = pieceAt(text, position);
-    position += piece.length;
+    const end = pieceEnd(text, position);
+    const piece = text.slice(position, end);
+    position = end;
     if (piece.length <= LONG_PIECE_CHARS) {
       yield { text: piece, tokenCount: countTokens(piece, AS_PLAIN_TEXT) };
       continue;
