@@ -81,6 +81,7 @@ parentPort.once('message', () => (stopping = true));
 /** Asks /healthz every 20 ms until stopped; the round trip of each answer, in ms. */
 async function pollHealth(url: string): Promise<{ stop(): Promise<number[]> }> {
   const worker = new Worker(POLLER, { eval: true, workerData: { url } });
+  worker.unref(); // a failed test must not be kept alive by its poller
   const messages: unknown[] = [];
   let wake = () => {};
   let failure: unknown = null;
