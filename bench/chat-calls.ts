@@ -21,7 +21,7 @@ const messages = [
       'credits back without going below zero, and an audit that proves nothing was charged twice. Please keep the answer under two hundred words.',
   },
 ];
-export const PROMPT_TOKENS = countChatInputTokens({ messages });
+export const PROMPT_TOKENS = await countChatInputTokens({ messages });
 const requestBody = JSON.stringify({ model: 'gpt-4o-mini', messages, max_tokens: 64 });
 
 // A fixed completion with usage, answered at once, no tokenizer in the way.

@@ -13,7 +13,7 @@ import { rateOf } from './helpers/db.ts';
 import { assertBooksClean, startGatewayHarness, type Account, type GatewayHarness } from './helpers/gateway.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Count to three.' }];
-const HOLD_INPUT = holdInputTokens(countChatInputTokens({ messages }));
+const HOLD_INPUT = holdInputTokens(await countChatInputTokens({ messages }));
 type ApiError = InstanceType<typeof OpenAI.APIError> & { error: Record<string, unknown> };
 
 const caps = suite<{ h: GatewayHarness }>('caps and calls in flight');

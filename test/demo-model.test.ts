@@ -33,7 +33,7 @@ test('a non-streamed answer is a chat.completion with usage counted by the token
   assert.is(completion.choices[0]?.message.role, 'assistant');
   assert.is(completion.choices[0]?.message.content, text);
   assert.is(completion.choices[0]?.finish_reason, 'stop');
-  const promptTokens = countChatInputTokens({ messages });
+  const promptTokens = await countChatInputTokens({ messages });
   const completionTokens = countTextTokens(text);
   assert.is(completion.usage?.prompt_tokens, promptTokens);
   assert.is(completion.usage?.completion_tokens, completionTokens);
@@ -67,7 +67,7 @@ test('with include_usage the stream ends with a usage chunk with no choices', as
   const last = chunks.at(-1);
   assert.equal(last?.choices, []);
   const text = demoReplyText('gpt-4o-mini', messages);
-  assert.is(last?.usage?.prompt_tokens, countChatInputTokens({ messages }));
+  assert.is(last?.usage?.prompt_tokens, await countChatInputTokens({ messages }));
   assert.is(last?.usage?.completion_tokens, countTextTokens(text));
   assert.is(last?.usage?.prompt_tokens_details?.cached_tokens, 0);
   assert.is(contentOf(chunks.slice(0, -1)), text);

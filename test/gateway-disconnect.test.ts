@@ -15,7 +15,7 @@ import { rateOf } from './helpers/db.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type GatewayHarness } from './helpers/gateway.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Count slowly, please.' }];
-const INPUT_TOKENS = countChatInputTokens({ messages });
+const INPUT_TOKENS = await countChatInputTokens({ messages });
 const HUNDRED_CREDITS_MC = 100_000_000;
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 3_000) {

@@ -11,7 +11,7 @@ import { rateOf } from './helpers/db.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, type GatewayHarness } from './helpers/gateway.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Write a short poem about double-entry bookkeeping.' }];
-const HOLD_INPUT_TOKENS = holdInputTokens(countChatInputTokens({ messages }));
+const HOLD_INPUT_TOKENS = holdInputTokens(await countChatInputTokens({ messages }));
 
 async function drain(stream: AsyncIterable<ChatCompletionChunk>): Promise<number> {
   let chunks = 0;

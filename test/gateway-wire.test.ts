@@ -144,8 +144,8 @@ wire('a 900 KB prediction is counted as input: a balance that covers the message
   const predicted = 'const total = ledger.entries.reduce((sum, entry) => sum + entry.amount_mc, 0);\n'.repeat(12_000);
   assert.ok(predicted.length > 900_000);
   const prediction = { type: 'content' as const, content: predicted };
-  const withoutPredictionMc = holdAmountMc(rate, 'exact', holdInputTokens(countChatInputTokens({ messages })), 100);
-  const countedTokens = countChatInputTokens({ messages, prediction });
+  const withoutPredictionMc = holdAmountMc(rate, 'exact', holdInputTokens(await countChatInputTokens({ messages })), 100);
+  const countedTokens = await countChatInputTokens({ messages, prediction });
   const withPredictionMc = holdAmountMc(rate, 'exact', holdInputTokens(countedTokens), 100);
   assert.ok(withPredictionMc > withoutPredictionMc + 100_000, 'the prediction is a large part of the hold');
 

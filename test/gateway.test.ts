@@ -181,7 +181,7 @@ gateway('the usage chunk reaches the client only when it asked; the hold covers 
   const { response } = await account.client.chat.completions.create({ model: 'gpt-4o-mini', messages, n: 3, max_tokens: 100 }).withResponse();
   const row = await usageRow(h, response.headers.get('x-request-id')!);
   const rate = await rateOf(h.db, 'gpt-4o-mini');
-  assert.is(row.hold_mc, holdAmountMc(rate, 'exact', holdInputTokens(countChatInputTokens({ messages })), 100, 3), 'the output hold is multiplied by n');
+  assert.is(row.hold_mc, holdAmountMc(rate, 'exact', holdInputTokens(await countChatInputTokens({ messages })), 100, 3), 'the output hold is multiplied by n');
   assert.is(h.fake.lastRequest?.body.n, 3);
 });
 
@@ -232,7 +232,7 @@ gateway('an upstream stream without a usage chunk is charged from what was recei
   const chunks = await collect(data);
   assert.is(contentOf(chunks), FAKE_DEFAULT_TEXT);
   const row = await usageRow(h, response.headers.get('x-request-id')!);
-  const inputTokens = countChatInputTokens({ messages });
+  const inputTokens = await countChatInputTokens({ messages });
   const outputTokens = countTextTokens(FAKE_DEFAULT_TEXT);
   assert.is(row.status, 'ok');
   assert.is(row.estimated, 1);
@@ -420,7 +420,7 @@ demo('without OPENAI_API_KEY the demo model answers, streamed or not, charged fo
   assert.is(data.choices[0]?.message.content, demoReplyText('gpt-4o', messages));
   const row = await usageRow(h, response.headers.get('x-request-id')!);
   assert.is(row.estimated, 0);
-  assert.is(row.input_tokens, countChatInputTokens({ messages }));
+  assert.is(row.input_tokens, await countChatInputTokens({ messages }));
   assert.is(row.output_tokens, countTextTokens(demoReplyText('gpt-4o', messages)));
   assert.match(row.upstream_response_id ?? '', /^chatcmpl-demo-/);
   assert.is(response.headers.get('x-credits-charged'), (row.charged_mc / 1000).toFixed(3));

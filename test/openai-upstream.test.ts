@@ -30,7 +30,7 @@ upstream('ok, not streamed: the answer, usage from the tokenizer, and the reques
   const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
   assert.is(completion.choices[0]?.message.content, FAKE_DEFAULT_TEXT);
   assert.match(completion.id, /^chatcmpl-[0-9a-f]{24}$/);
-  assert.is(completion.usage?.prompt_tokens, countChatInputTokens({ messages }));
+  assert.is(completion.usage?.prompt_tokens, await countChatInputTokens({ messages }));
   assert.is(completion.usage?.completion_tokens, countTextTokens(FAKE_DEFAULT_TEXT));
   assert.is(fake.requests.length, 1);
   assert.is(fake.lastRequest?.path, '/v1/chat/completions');

@@ -92,7 +92,7 @@ playground('with htmx: only the panel comes back, and the balance card is swappe
 
 playground('out of credits: 402 with the call to action (a link to the packages), not an error page; nothing charged', async ({ t, browser, userId }) => {
   const rate = await rateOf(t.db, 'gpt-4o');
-  const holdInput = holdInputTokens(countChatInputTokens({ messages: [{ role: 'user', content: prompt }] }));
+  const holdInput = holdInputTokens(await countChatInputTokens({ messages: [{ role: 'user', content: prompt }] }));
   await grant(t, userId, holdAmountMc(rate, 'exact', holdInput, 100));
   for (const htmx of [false, true]) {
     const answer = await browser.post('/playground', { model: 'gpt-4o', prompt, max_tokens: '1000' }, { htmx });

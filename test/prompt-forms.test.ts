@@ -40,7 +40,7 @@ forms('both prompt forms post multipart/form-data (their text is sent as is), wi
 
 forms('a 100 KB prompt in the playground is sent and charged, as a plain form and with htmx', async ({ t, browser, userId }) => {
   assert.ok(LONG_PROMPT.length > 100_000);
-  const inputTokens = countChatInputTokens({ messages: [{ role: 'user', content: LONG_PROMPT }] });
+  const inputTokens = (await countChatInputTokens({ messages: [{ role: 'user', content: LONG_PROMPT }] }));
   for (const htmx of [false, true]) {
     const answer = await browser.postMultipart('/playground', { model: 'gpt-4o-mini', prompt: LONG_PROMPT, max_tokens: '50' }, { htmx });
     assert.is(answer.status, 200, text(answer.doc.body).slice(0, 300));
@@ -76,7 +76,7 @@ forms('past 4 MB the playground says so, naming the limit: in place of the resul
 });
 
 forms('the estimator counts a 100 KB prompt, and past 4 MB says so naming the limit, with and without htmx', async ({ browser }) => {
-  const inputTokens = countChatInputTokens({ messages: [{ role: 'user', content: LONG_PROMPT }] });
+  const inputTokens = (await countChatInputTokens({ messages: [{ role: 'user', content: LONG_PROMPT }] }));
   for (const htmx of [false, true]) {
     const answer = await browser.postMultipart('/credits/estimate', { text: LONG_PROMPT, model: 'gpt-4o-mini', output_tokens: '100' }, { htmx });
     assert.is(answer.status, 200);

@@ -100,7 +100,7 @@ test('SIGTERM: no new connections, a running call finishes, one past 10 s is sto
     assert.is(rowB.status, 'aborted');
     assert.is(rowB.estimated, 1);
     assert.is(rowB.output_tokens, 0);
-    assert.is(rowB.charged_mc, costMc({ inputTokens: countChatInputTokens({ messages }), cachedInputTokens: 0, outputTokens: 0 }, await rateOf(db, 'gpt-4o-mini'), 'exact'));
+    assert.is(rowB.charged_mc, costMc({ inputTokens: await countChatInputTokens({ messages }), cachedInputTokens: 0, outputTokens: 0 }, await rateOf(db, 'gpt-4o-mini'), 'exact'));
     const holds = await db.selectFrom('holds').select('status').execute();
     assert.equal(holds.map((hold) => hold.status), ['settled', 'settled'], 'no hold left for the sweeper');
     const wallet = await db.selectFrom('wallets').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();

@@ -17,39 +17,39 @@ test('simple strings have the o200k_base counts pinned from the encoder', () => 
   assert.equal(encode('Hello, world!'), [13225, 11, 2375, 0], 'the encoding really is o200k_base');
 });
 
-test('text that spells a special token is counted as plain text, not refused', () => {
+test('text that spells a special token is counted as plain text, not refused', async () => {
   // gpt-tokenizer throws "Disallowed special token" by default; a user's text is only text.
   assert.is(countTextTokens('<|endoftext|>'), 7);
-  assert.is(countChatInputTokens({ messages: [user('<|im_start|>')] }), 3 + 1 + countTextTokens('<|im_start|>') + 3);
+  assert.is(await countChatInputTokens({ messages: [user('<|im_start|>')] }), 3 + 1 + countTextTokens('<|im_start|>') + 3);
 });
 
-test('each message adds 3 tokens of framing plus its role and content; the reply is primed with 3', () => {
+test('each message adds 3 tokens of framing plus its role and content; the reply is primed with 3', async () => {
   // The cookbook's known case: one user message "Hello" is 3 + 1 (user) + 1 (Hello) + 3 = 8.
-  assert.is(countChatInputTokens({ messages: [user('Hello')] }), 8);
+  assert.is(await countChatInputTokens({ messages: [user('Hello')] }), 8);
   // system "You are a helpful assistant." (3 + 1 + 6) + user "What is 2 + 2?" (3 + 1 + 8) + 3 = 25.
   const two = { messages: [{ role: 'system', content: 'You are a helpful assistant.' }, user('What is 2 + 2?')] };
-  assert.is(countChatInputTokens(two), 25);
+  assert.is(await countChatInputTokens(two), 25);
   // Every further message adds at least its framing.
   const three = { messages: [...two.messages, { role: 'assistant', content: '4' }] };
-  assert.is(countChatInputTokens(three) - countChatInputTokens(two), 3 + countTextTokens('assistant') + countTextTokens('4'));
+  assert.is((await countChatInputTokens(three)) - (await countChatInputTokens(two)), 3 + countTextTokens('assistant') + countTextTokens('4'));
   // An empty message still costs its framing and role.
-  assert.is(countChatInputTokens({ messages: [user('')] }), 3 + 1 + 0 + 3);
+  assert.is(await countChatInputTokens({ messages: [user('')] }), 3 + 1 + 0 + 3);
 });
 
-test('a name costs its tokens plus 1', () => {
-  const named = countChatInputTokens({ messages: [{ role: 'user', content: 'What is 2 + 2?', name: 'ada' }] });
-  const anonymous = countChatInputTokens({ messages: [user('What is 2 + 2?')] });
+test('a name costs its tokens plus 1', async () => {
+  const named = await countChatInputTokens({ messages: [{ role: 'user', content: 'What is 2 + 2?', name: 'ada' }] });
+  const anonymous = await countChatInputTokens({ messages: [user('What is 2 + 2?')] });
   assert.is(named - anonymous, countTextTokens('ada') + 1);
 });
 
-test('content given as text parts counts the same as the joined text', () => {
-  const parts = countChatInputTokens({ messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }, { type: 'text', text: ', world!' }] }] });
+test('content given as text parts counts the same as the joined text', async () => {
+  const parts = await countChatInputTokens({ messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }, { type: 'text', text: ', world!' }] }] });
   assert.is(parts, 3 + 1 + countTextTokens('Hello') + countTextTokens(', world!') + 3);
   assert.is(parts, 3 + 1 + countTextTokens('Hello, world!') + 3);
   assert.is(parts, 11);
 });
 
-test('assistant tool calls count their function name and arguments; tool results their content', () => {
+test('assistant tool calls count their function name and arguments; tool results their content', async () => {
   const messages = [
     user('Weather in Paris?'),
     { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
@@ -60,13 +60,13 @@ test('assistant tool calls count their function name and arguments; tool results
     3 + countTextTokens('assistant') + countTextTokens('get_weather') + countTextTokens('{"city":"Paris"}') +
     3 + countTextTokens('tool') + countTextTokens('It is 18 °C.') +
     3;
-  assert.is(countChatInputTokens({ messages }), expected);
+  assert.is(await countChatInputTokens({ messages }), expected);
   assert.is(countTextTokens('get_weather') + countTextTokens('{"city":"Paris"}'), 2 + 5);
 });
 
-test('tools and response_format are counted as their JSON', () => {
+test('tools and response_format are counted as their JSON', async () => {
   const messages = [user('Weather in Paris?')];
-  const base = countChatInputTokens({ messages });
+  const base = await countChatInputTokens({ messages });
   const tools = [
     {
       type: 'function',
@@ -77,15 +77,15 @@ test('tools and response_format are counted as their JSON', () => {
       },
     },
   ];
-  assert.is(countChatInputTokens({ messages, tools }), base + 41);
+  assert.is(await countChatInputTokens({ messages, tools }), base + 41);
   assert.is(countTextTokens(JSON.stringify(tools)), 41);
   const responseFormat = { type: 'json_object' };
-  assert.is(countChatInputTokens({ messages, response_format: responseFormat }), base + 6);
-  assert.is(countChatInputTokens({ messages, tools, response_format: responseFormat }), base + 41 + 6);
-  assert.is(countChatInputTokens({ messages, tools: [] }), base, 'an empty tools list adds nothing');
+  assert.is(await countChatInputTokens({ messages, response_format: responseFormat }), base + 6);
+  assert.is(await countChatInputTokens({ messages, tools, response_format: responseFormat }), base + 41 + 6);
+  assert.is(await countChatInputTokens({ messages, tools: [] }), base, 'an empty tools list adds nothing');
 });
 
-test("the openai SDK's own request type is accepted as it is", () => {
+test("the openai SDK's own request type is accepted as it is", async () => {
   const request: ChatCompletionCreateParams = {
     model: 'gpt-4o-mini',
     messages: [
@@ -94,15 +94,15 @@ test("the openai SDK's own request type is accepted as it is", () => {
     ],
     response_format: { type: 'text' },
   };
-  assert.ok(countChatInputTokens(request) > 8);
+  assert.ok((await countChatInputTokens(request)) > 8);
 });
 
-test('a long message resent with one word changed is counted anew, not taken from the count of the first', () => {
+test('a long message resent with one word changed is counted anew, not taken from the count of the first', async () => {
   // Long message texts are remembered by their whole text; a near-copy must not share the count.
   const base = 'Please answer briefly and cite the rule you rely on. '.repeat(12);
-  const first = countChatInputTokens({ messages: [user(base + 'What is a hold?')] });
-  const again = countChatInputTokens({ messages: [user(base + 'What is a hold?')] });
-  const changed = countChatInputTokens({ messages: [user(base + 'What is a hold, and who releases it when the call fails?')] });
+  const first = await countChatInputTokens({ messages: [user(base + 'What is a hold?')] });
+  const again = await countChatInputTokens({ messages: [user(base + 'What is a hold?')] });
+  const changed = await countChatInputTokens({ messages: [user(base + 'What is a hold, and who releases it when the call fails?')] });
   assert.is(again, first);
   assert.is(first, 3 + 1 + encode(base + 'What is a hold?').length + 3);
   assert.is(changed, 3 + 1 + encode(base + 'What is a hold, and who releases it when the call fails?').length + 3);

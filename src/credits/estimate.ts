@@ -34,8 +34,8 @@ export function parseEstimateForm(values: EstimateForm, rates: Rate[]): { ok: tr
 }
 
 /** The text is counted as one user message, framing included, as the gateway would count it. */
-export function estimateRequest(text: string, outputTokens: number, rate: Rate, mode: RoundingMode, availableMc: number): Estimate {
-  const inputTokens = countChatInputTokens({ messages: [{ role: 'user', content: text }] });
+export async function estimateRequest(text: string, outputTokens: number, rate: Rate, mode: RoundingMode, availableMc: number): Promise<Estimate> {
+  const inputTokens = await countChatInputTokens({ messages: [{ role: 'user', content: text }] });
   const cost = costMc({ inputTokens, cachedInputTokens: 0, outputTokens }, rate, mode);
   return {
     inputTokens,

@@ -154,7 +154,7 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
     // The wallet is read only when there is an estimate to show (a valid form with some text).
     if (parsed.ok && values.text !== '') {
       const wallet = await walletSummary(db, c.get('user')!.id);
-      estimate = estimateRequest(values.text, parsed.outputTokens, parsed.rate, config.roundingMode, wallet.availableMc);
+      estimate = await estimateRequest(values.text, parsed.outputTokens, parsed.rate, config.roundingMode, wallet.availableMc);
     }
     if (wantsPartial(c)) return c.html(<EstimateResult estimate={estimate} errors={errors} />, errors ? 422 : 200);
     return fullPage(c, { estimator: { values, estimate, errors } });

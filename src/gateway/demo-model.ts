@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../clock.ts';
+import { afterPollingIO } from '../event-loop.ts';
 import { defaultRates } from '../seed.ts';
 import {
   JSON_HEADERS,
@@ -56,6 +57,9 @@ export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
   const clock = options.clock ?? systemClock;
 
   return async function demoFetch(input, init) {
+    // A turn of the event loop between the client's work and the model's, as a network gives:
+    // the SDK's JSON of a 4 MB prompt and the parse below would otherwise hold the loop together.
+    await afterPollingIO();
     const request = await readRequest(input, init);
     if (request.signal?.aborted) throw abortError(request.signal);
     if (request.method !== 'POST' || !request.url.pathname.endsWith('/chat/completions')) {
@@ -72,7 +76,7 @@ export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
     const finishReason: FinishReason = cut ? 'length' : 'stop';
     const choiceCount = body.n ?? 1;
     const usage = usageObject({
-      promptTokens: countChatInputTokens(body),
+      promptTokens: await countChatInputTokens(body),
       completionTokens: countTextTokens(text) * choiceCount,
     });
     const header: CompletionHeader = { id: newCompletionId('demo'), createdSeconds: Math.floor(clock.now() / 1000), model: body.model };
@@ -94,9 +98,16 @@ export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
 /** The demo model with no delay between chunks. */
 export const demoFetch: FetchFunction = createDemoFetch();
 
+/**
+ * The start of a text, enough to quote it: its first QUOTE_LIMIT_CHARS + 1 non-space characters
+ * (whole code points) with the whitespace around them, so a 4 MB prompt is not copied to be quoted.
+ */
+const QUOTABLE_START = new RegExp(`^\\s*(?:\\S\\s*){0,${QUOTE_LIMIT_CHARS + 1}}`, 'u');
+
 /** The reply for a prompt: the same prompt always gets the same words, whichever process answers. */
 export function demoReplyText(model: string, messages: readonly ChatInputMessage[]): string {
-  const said = lastUserText(messages).replace(/\s+/g, ' ').trim();
+  const start = QUOTABLE_START.exec(lastUserText(messages))?.[0] ?? '';
+  const said = start.replace(/\s+/g, ' ').trim();
   const characters = Array.from(said); // whole code points, so an emoji is never cut in half
   const quote = characters.length > QUOTE_LIMIT_CHARS ? `${characters.slice(0, QUOTE_LIMIT_CHARS).join('')}…` : said;
   const opening = quote ? `you said “${quote}”.` : 'your message had no text.';

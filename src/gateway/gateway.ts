@@ -177,14 +177,22 @@ export class Gateway {
           request.limitField,
         );
       }
+      // Counted in turns with other requests (seconds for a 4 MB prompt at worst): a client that
+      // leaves meanwhile stops the count.
+      const countedInputTokens = await countChatInputTokens(request.input, controller.signal).catch((error: unknown) => {
+        if (controller.signal.aborted) return null;
+        throw error;
+      });
       // Stopped before anything was reserved: nothing to charge.
-      if (controller.signal.aborted) throw this.stopReasonOf(controller) === 'shutdown' ? new ShuttingDownError() : new CallAbortedError('client');
+      if (countedInputTokens === null || controller.signal.aborted) {
+        throw this.stopReasonOf(controller) === 'shutdown' ? new ShuttingDownError() : new CallAbortedError('client');
+      }
       // A non-streamed answer is billed upstream in full whether or not anyone reads it, and aborting
       // the request does not stop the upstream from generating (and billing) it: so once the call is
       // reserved it runs to its end, bounded by the upstream deadline, and is charged what the
       // upstream reports. A stream is stopped instead, and charged for what was delivered.
       outlivesClient = !request.stream;
-      reserved = await this.reserve(caller, request, rate, { requestId: options.requestId, controller, startedAtMs, clientGone, stopListening });
+      reserved = await this.reserve(caller, request, rate, countedInputTokens, { requestId: options.requestId, controller, startedAtMs, clientGone, stopListening });
     } catch (error) {
       stopListening();
       throw error;
@@ -214,9 +222,8 @@ export class Gateway {
     return [{ remainingMc: limits.availableMc, cap: null }, ...caps.map((cap) => ({ remainingMc: Math.max(0, cap.capMc - cap.spentMc), cap }))];
   }
 
-  private async reserve(caller: Caller, request: ChatRequest, rate: Rate, started: Started): Promise<Reserved> {
+  private async reserve(caller: Caller, request: ChatRequest, rate: Rate, countedInputTokens: number, started: Started): Promise<Reserved> {
     const { roundingMode } = this.options;
-    const countedInputTokens = countChatInputTokens(request.input);
     const holdInput = holdInputTokens(countedInputTokens);
     const decide = (budgets: Budget<CapUse>[]) =>
       decideOutputLimit({
@@ -312,9 +319,14 @@ export class Gateway {
     return { tokens, status, estimated, latencyMs: Math.round(performance.now() - call.startedAtMs), upstreamResponseId };
   }
 
-  /** DESIGN §5: input in full as counted here (uncached) plus the output received, marked estimated. */
-  private estimatedTokens(call: Reserved, output: ReceivedOutput): TokenCounts {
-    return { inputTokens: call.countedInputTokens, cachedInputTokens: 0, outputTokens: output.tokens() };
+  /**
+   * DESIGN §5: input in full as counted here (uncached) plus the output received, marked estimated.
+   * The output count is a bound for text with long unbroken runs (token-count.ts), and the upstream
+   * never writes more than the output limit per choice, so it is capped there.
+   */
+  private async estimatedTokens(call: Reserved, output: ReceivedOutput): Promise<TokenCounts> {
+    const outputTokens = Math.min(await output.tokens(), call.outputLimit * call.request.choices);
+    return { inputTokens: call.countedInputTokens, cachedInputTokens: 0, outputTokens };
   }
 
   private settle(call: Reserved, outcome: CallOutcome): Promise<SettleResult> {
@@ -330,11 +342,11 @@ export class Gateway {
   private async endWithoutAnswer(call: Reserved, error: unknown, output: ReceivedOutput, upstreamResponseId: string | null): Promise<Error> {
     const stopped = this.stopReason(call);
     if (stopped === 'client' || stopped === 'shutdown') {
-      await this.settle(call, this.outcome(call, 'aborted', this.estimatedTokens(call, output), true, upstreamResponseId));
+      await this.settle(call, this.outcome(call, 'aborted', await this.estimatedTokens(call, output), true, upstreamResponseId));
       return new CallAbortedError(stopped);
     }
     const failure = stopped === 'timeout' ? new UpstreamFailure('timeout') : classifyUpstreamError(error, this.options.operatorKey);
-    if (output.any) await this.settle(call, this.outcome(call, 'upstream_error', this.estimatedTokens(call, output), true, upstreamResponseId));
+    if (output.any) await this.settle(call, this.outcome(call, 'upstream_error', await this.estimatedTokens(call, output), true, upstreamResponseId));
     else await this.voidFailed(call, upstreamResponseId);
     if (failure.kind !== 'rejected' && failure.kind !== 'rate_limited') this.log(`upstream ${failure.kind}${failure.upstreamStatus ? ` ${failure.upstreamStatus}` : ''} on ${call.info.requestId}`);
     return failure;
@@ -353,7 +365,7 @@ export class Gateway {
       if (!tokens) {
         const output = new ReceivedOutput();
         output.addCompletion(completion);
-        tokens = this.estimatedTokens(call, output);
+        tokens = await this.estimatedTokens(call, output);
       }
       // A client that left while the upstream answered: the answer was still made and billed, so it is
       // charged as reported (or estimated from the answer when no usage came), marked aborted.
@@ -433,7 +445,7 @@ export class Gateway {
       const stopped = this.stopReason(call);
       const reported = reportedTokens(usage);
       if (stopped === null && failure === null) {
-        await this.settle(call, this.outcome(call, 'ok', reported ?? this.estimatedTokens(call, output), reported === null, upstreamResponseId));
+        await this.settle(call, this.outcome(call, 'ok', reported ?? (await this.estimatedTokens(call, output)), reported === null, upstreamResponseId));
         send(SSE_DONE);
         return;
       }

@@ -1,7 +1,7 @@
 // The output received from the upstream, kept as text per choice, so a call without usage from the
 // upstream (aborted, broken, or a server that sends none) is charged for the tokens it did receive.
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { countTextTokens } from './tokens.ts';
+import { countTextsTokensPaced } from './tokens.ts';
 
 export class ReceivedOutput {
   private readonly pieces = new Map<number, string[]>();
@@ -51,12 +51,10 @@ export class ReceivedOutput {
   }
 
   /**
-   * Output tokens, counted on each choice's whole text (never on partial token lists: the
-   * tokenizer's decoder keeps state, and pieces cut mid-character would leak into later counts).
+   * Output tokens, counted on each choice's whole text (a token can span two deltas), in linear
+   * time and in turns with the rest of the server however much was received (token-count.ts).
    */
-  tokens(): number {
-    let total = 0;
-    for (const list of this.pieces.values()) total += countTextTokens(list.join(''));
-    return total;
+  tokens(): Promise<number> {
+    return countTextsTokensPaced([...this.pieces.values()].map((list) => list.join('')));
   }
 }

@@ -1,11 +1,9 @@
 // Token counting with o200k_base (the gpt-4o family's encoding): chat input for holds, output text for estimates.
-import { countTokens, decode, encodeGenerator } from 'gpt-tokenizer/encoding/o200k_base';
 import { LRUCache } from 'lru-cache';
+import { countTextTokens, runPaced, textPieces, textTokenSteps, type CountSteps } from './token-count.ts';
 
-// gpt-tokenizer throws on text that spells a special token such as "<|endoftext|>" unless told
-// otherwise. A user's text is only ever text, so special tokens are counted as the plain
-// characters they are, as the upstream does.
-const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+// The counts are exact for ordinary text and an upper bound beyond it, in linear time: see token-count.ts.
+export { countTextTokens, countTextsTokensPaced } from './token-count.ts';
 
 /** OpenAI cookbook, gpt-4o family: every message is framed by 3 tokens, a name costs 1 more. */
 export const TOKENS_PER_MESSAGE = 3;
@@ -51,11 +49,6 @@ export interface ChatInputToolCall {
   custom?: { name: string; input: string };
 }
 
-/** Tokens of a piece of text as the model sees it; 0 for the empty string. */
-export function countTextTokens(text: string): number {
-  return text === '' ? 0 : countTokens(text, AS_PLAIN_TEXT);
-}
-
 /**
  * Calls resend the same long texts over and over (a system prompt, the conversation so far), and
  * counting costs about 0.7 µs a token, so the counts of long message texts are kept: at most
@@ -65,11 +58,11 @@ export function countTextTokens(text: string): number {
 const CACHED_TEXT_MIN_CHARS = 256;
 const messageTextCounts = new LRUCache<string, number>({ maxSize: 8_000_000, sizeCalculation: (_count, text) => text.length });
 
-function countMessageTextTokens(text: string): number {
-  if (text.length < CACHED_TEXT_MIN_CHARS) return countTextTokens(text);
+function* messageTextSteps(text: string): CountSteps {
+  if (text.length < CACHED_TEXT_MIN_CHARS) return yield* textTokenSteps(text);
   let tokens = messageTextCounts.get(text);
   if (tokens === undefined) {
-    tokens = countTextTokens(text);
+    tokens = yield* textTokenSteps(text);
     messageTextCounts.set(text, tokens);
   }
   return tokens;
@@ -78,87 +71,74 @@ function countMessageTextTokens(text: string): number {
 // Roles come from a handful of names; their counts are kept (a few, in case of odd ones).
 const roleCounts = new Map<string, number>();
 
-function countRoleTokens(role: string): number {
+function* roleSteps(role: string): CountSteps {
   let tokens = roleCounts.get(role);
   if (tokens === undefined) {
-    tokens = countTextTokens(role);
-    if (roleCounts.size < 16) roleCounts.set(role, tokens);
+    tokens = yield* textTokenSteps(role);
+    if (roleCounts.size < 16 && role.length <= 32) roleCounts.set(role, tokens);
   }
   return tokens;
 }
 
-function countContentTokens(content: ChatInputMessage['content']): number {
+function* contentSteps(content: ChatInputMessage['content']): CountSteps {
   if (content == null) return 0;
-  if (typeof content === 'string') return countMessageTextTokens(content);
+  if (typeof content === 'string') return yield* messageTextSteps(content);
   let tokens = 0;
   // Image, audio and file parts have no text: the gateway refuses them before counting.
-  for (const part of content) tokens += countMessageTextTokens(part.text ?? part.refusal ?? '');
+  for (const part of content) tokens += yield* messageTextSteps(part.text ?? part.refusal ?? '');
   return tokens;
 }
 
-function countToolCallTokens(toolCalls: readonly ChatInputToolCall[] | undefined): number {
+function* toolCallSteps(toolCalls: readonly ChatInputToolCall[] | undefined): CountSteps {
   if (!toolCalls) return 0;
   let tokens = 0;
   for (const call of toolCalls) {
-    if (call.function) tokens += countTextTokens(call.function.name) + countTextTokens(call.function.arguments);
-    if (call.custom) tokens += countTextTokens(call.custom.name) + countTextTokens(call.custom.input);
+    if (call.function) tokens += (yield* textTokenSteps(call.function.name)) + (yield* textTokenSteps(call.function.arguments));
+    if (call.custom) tokens += (yield* textTokenSteps(call.custom.name)) + (yield* textTokenSteps(call.custom.input));
   }
   return tokens;
 }
 
-function countJsonTokens(value: unknown): number {
+function* jsonSteps(value: unknown): CountSteps {
   if (value === undefined || value === null) return 0;
   if (Array.isArray(value) && value.length === 0) return 0;
-  return countTextTokens(JSON.stringify(value));
+  return yield* textTokenSteps(JSON.stringify(value));
+}
+
+function* chatInputSteps(body: ChatInput): CountSteps {
+  let tokens = TOKENS_PRIMING_REPLY;
+  for (const message of body.messages) {
+    tokens += TOKENS_PER_MESSAGE + (yield* roleSteps(message.role)) + (yield* contentSteps(message.content));
+    if (message.name) tokens += (yield* textTokenSteps(message.name)) + TOKENS_PER_NAME;
+    if (message.refusal) tokens += yield* textTokenSteps(message.refusal);
+    tokens += yield* toolCallSteps(message.tool_calls);
+    if (message.function_call) {
+      tokens += (yield* textTokenSteps(message.function_call.name)) + (yield* textTokenSteps(message.function_call.arguments));
+    }
+  }
+  tokens += yield* contentSteps(body.prediction?.content);
+  return tokens + (yield* jsonSteps(body.tools)) + (yield* jsonSteps(body.functions)) + (yield* jsonSteps(body.response_format));
 }
 
 /**
  * Input tokens of a chat completion request: each message with its framing (3 tokens, role,
  * content, name + 1, assistant tool calls' names and arguments), 3 tokens priming the reply, the
  * predicted output's text, and the tools (or legacy functions) and response_format serialized as JSON. The JSON is not the
- * exact rendering the model sees, but it is close and never far below it, which is what a hold needs.
+ * exact rendering the model sees, but it is close and never far below it, which is what a hold
+ * needs. Texts are counted exactly unless they hold a piece the tokenizer would take quadratic
+ * time over, which is bounded by its bytes (token-count.ts): the count never falls below the
+ * tokenizer's. Counted in turns with the rest of the server (a 4 MB prompt takes up to seconds);
+ * when `signal` aborts, counting stops and the promise rejects with its reason.
  */
-export function countChatInputTokens(body: ChatInput): number {
-  let tokens = TOKENS_PRIMING_REPLY;
-  for (const message of body.messages) {
-    tokens += TOKENS_PER_MESSAGE + countRoleTokens(message.role) + countContentTokens(message.content);
-    if (message.name) tokens += countTextTokens(message.name) + TOKENS_PER_NAME;
-    if (message.refusal) tokens += countTextTokens(message.refusal);
-    tokens += countToolCallTokens(message.tool_calls);
-    if (message.function_call) {
-      tokens += countTextTokens(message.function_call.name) + countTextTokens(message.function_call.arguments);
-    }
-  }
-  tokens += countContentTokens(body.prediction?.content);
-  return tokens + countJsonTokens(body.tools) + countJsonTokens(body.functions) + countJsonTokens(body.response_format);
-}
-
-/**
- * The text as the tokenizer splits it before merging (words with their leading space, runs of
- * punctuation or spaces), each with its token count. Every piece holds whole characters.
- *
- * gpt-tokenizer 4's decode() keeps a module-wide TextDecoder in streaming mode, so decoding tokens
- * that end inside a character (an emoji or a curly quote spans several) leaves bytes behind that
- * corrupt the next decode() anywhere in the process. Decoding only whole pieces never does that;
- * each piece is checked against the text all the same.
- */
-function textPieces(text: string): { text: string; tokenCount: number }[] {
-  const pieces: { text: string; tokenCount: number }[] = [];
-  let position = 0;
-  for (const tokens of encodeGenerator(text, AS_PLAIN_TEXT)) {
-    const piece = decode(tokens);
-    if (!text.startsWith(piece, position)) throw new Error('the tokenizer decoded a piece that is not in the text');
-    pieces.push({ text: piece, tokenCount: tokens.length });
-    position += piece.length;
-  }
-  if (position !== text.length) throw new Error('the tokenizer pieces do not cover the text');
-  return pieces;
+export function countChatInputTokens(body: ChatInput, signal?: AbortSignal): Promise<number> {
+  return runPaced(chatInputSteps(body), signal);
 }
 
 /**
  * The longest prefix of `text`, cut between the tokenizer's pieces (so never inside a character),
- * that is at most `limit` tokens. A piece of several tokens is kept whole or not at all, so the
- * prefix can be a few tokens short of the limit.
+ * that is at most `limit` tokens as countTextTokens counts them. A piece of several tokens is kept
+ * whole or not at all, so the prefix can be a few tokens short of the limit (a long piece is cut
+ * in runs of whole characters, see textPieces). Reads only as much of the text as it keeps.
  */
 export function truncateTextToTokens(text: string, limit: number): string {
   const kept: string[] = [];

@@ -204,7 +204,7 @@ export class FakeOpenAIUpstream {
             behaviour.kind === 'no-usage' || reported === null
               ? null
               : usageObject({
-                  promptTokens: reported?.prompt_tokens ?? countChatInputTokens(body),
+                  promptTokens: reported?.prompt_tokens ?? (await countChatInputTokens(body)),
                   completionTokens: reported?.completion_tokens ?? countTextTokens(text),
                   cachedTokens: reported?.cached_tokens ?? 0,
                 });
@@ -218,7 +218,7 @@ export class FakeOpenAIUpstream {
         }
         case 'slow-stream': {
           const pieces = Array.from({ length: behaviour.chunks }, (_, index) => `Piece ${index + 1}. `);
-          const usage = usageObject({ promptTokens: countChatInputTokens(body), completionTokens: countTextTokens(pieces.join('')) });
+          const usage = usageObject({ promptTokens: await countChatInputTokens(body), completionTokens: countTextTokens(pieces.join('')) });
           const frames = streamFrames(header, { choices: [{ pieces, finishReason: 'stop' }], usage: wantsUsageChunk(body) ? usage : null });
           return await sendFrames(response, frames, behaviour.chunkDelayMs, gone.signal);
         }
