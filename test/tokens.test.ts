@@ -1,4 +1,4 @@
-// Token counting for holds (DESIGN §4): o200k_base counts pinned by hand, chat framing, tools, the margin rule.
+// Token counting for holds: o200k_base counts pinned by hand, chat framing, tools, the margin rule.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decode, encode } from 'gpt-tokenizer/encoding/o200k_base';

@@ -320,7 +320,7 @@ export class Gateway {
   }
 
   /**
-   * DESIGN §5: input in full as counted here (uncached) plus the output received, marked estimated.
+   * When a call does not end normally (README): input in full as counted here (uncached) plus the output received, marked estimated.
    * The output count is a bound for text with long unbroken runs (token-count.ts), and the upstream
    * never writes more than the output limit per choice, so it is capped there.
    */

@@ -1,4 +1,4 @@
-// The one place where a metered call's errors become HTTP statuses, headers and OpenAI-shaped bodies (DESIGN §3).
+// The one place where a metered call's errors become HTTP statuses, headers and OpenAI-shaped bodies.
 import { creditsExactText, creditsJsonNumber, groupedCountText } from '../money-text.ts';
 import { CallAbortedError, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from './errors.ts';
 import { errorBody, type OpenAIErrorBody } from './openai-wire.ts';
@@ -35,7 +35,7 @@ export function outOfCreditsBody(details: OutOfCreditsDetails, topUpUrl: string)
 
 const CAP_WORDS = { user: 'your monthly cap', model: 'your monthly cap for this model', key: "this API key's monthly limit" } as const;
 
-/** 402 budget_exceeded (DESIGN §3): which cap, what it allows, what was spent (settled + held this UTC month), what the call needs. */
+/** 402 budget_exceeded: which cap, what it allows, what was spent (settled + held this UTC month), what the call needs. */
 export function budgetExceededBody(error: BudgetExceededError): OpenAIErrorBody {
   const { cap, requiredMc } = error;
   const leftMc = Math.max(0, cap.capMc - cap.spentMc);
