@@ -3,7 +3,7 @@
 // keeps the prompt typed in the form.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -62,6 +62,12 @@ e2e('a 100 KB prompt in the playground and the estimator; past 4 MB a message na
   assert.match((await page.textContent('#playground-result')) ?? '', /The prompt is too large: the playground takes at most 4 MB, as the API does\./);
   assert.is(await page.$eval('textarea[name="prompt"]', (area) => (area as HTMLTextAreaElement).value.length), huge.length, 'the prompt stays in the form');
   assert.equal(problems, [], 'no script errors');
+  mkdirSync('test/artifacts', { recursive: true });
+  await page.screenshot({ path: 'test/artifacts/playground-too-large-desktop.png' });
+  // The same answer fits a phone: the message wraps and the page does not scroll sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: 'test/artifacts/playground-too-large-phone.png', fullPage: true });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'no sideways scroll at 390 px');
   await page.close();
 
   assert.equal(await auditFile(join(dir, 'prompts.db')), []);
