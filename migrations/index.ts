@@ -7,6 +7,7 @@ import * as billing from './0005_billing.ts';
 import * as limits from './0006_limits.ts';
 import * as holdIndexes from './0007_hold_indexes.ts';
 import * as rateLimitEvents from './0008_rate_limit_events.ts';
+import * as apiSurfaces from './0009_api_surfaces.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0006_limits': limits,
   '0007_hold_indexes': holdIndexes,
   '0008_rate_limit_events': rateLimitEvents,
+  '0009_api_surfaces': apiSurfaces,
 };

@@ -9,6 +9,12 @@ export const defaultRates = [
   { model: 'gpt-4o', label: 'Advanced', input_mc_per_1k: 20_000, cached_input_mc_per_1k: 10_000, output_mc_per_1k: 80_000, max_output_tokens: 16_384 },
 ] as const;
 
+/** Embedding models: input only (migrations/0009_api_surfaces.ts adds the same to an existing card). */
+export const defaultEmbeddingRates = [
+  { model: 'text-embedding-3-small', label: 'Search', input_mc_per_1k: 200, cached_input_mc_per_1k: 200, output_mc_per_1k: 0, max_output_tokens: 1 },
+  { model: 'text-embedding-3-large', label: 'Search Plus', input_mc_per_1k: 1_300, cached_input_mc_per_1k: 1_300, output_mc_per_1k: 0, max_output_tokens: 1 },
+] as const;
+
 export const defaultPackages = [
   { id: 'starter', name: 'Starter', price_cents: 1_000, credits_mc: 10_000_000, best_value: 0, sort_order: 1 },
   { id: 'basic', name: 'Basic', price_cents: 2_000, credits_mc: 20_000_000, best_value: 0, sort_order: 2 },
@@ -23,7 +29,10 @@ export async function seedDefaults(db: DB, clock: Clock): Promise<void> {
     if (!rate) {
       await trx
         .insertInto('rates')
-        .values(defaultRates.map((r) => ({ ...r, version: 1, created_at_ms: nowMs })))
+        .values([
+          ...defaultRates.map((r) => ({ ...r, kind: 'chat' as const, version: 1, created_at_ms: nowMs })),
+          ...defaultEmbeddingRates.map((r) => ({ ...r, kind: 'embeddings' as const, version: 1, created_at_ms: nowMs })),
+        ])
         .execute();
     }
     const pkg = await trx.selectFrom('packages').select('id').limit(1).executeTakeFirst();

@@ -104,6 +104,9 @@ page('rate card: labels, credits per 1k, last updated from the rate version, and
   assert.equal(rows, [
     ['Advanced (gpt-4o)', '25.000', '10.000', '90.000'],
     ['Eco (gpt-4o-mini)', '2.400', '1.200', '9.600'],
+    // Embedding models are priced per input token only.
+    ['Search Plus (text-embedding-3-large)', '1.300', '1.300', '— (embeddings)'],
+    ['Search (text-embedding-3-small)', '0.200', '0.200', '— (embeddings)'],
   ]);
   const note = text(doc.querySelector('#rate-card > p'));
   assert.match(note, /Last updated 2026-11-26 13:00 UTC/);
@@ -242,7 +245,7 @@ page('a bad filter: 400 with the field marked; htmx gets the message and the mar
   assert.is(full.status, 400);
   assert.is(full.doc.querySelector('#usage-model')?.getAttribute('aria-invalid'), 'true');
   assert.is(full.doc.querySelector('#usage-from')?.getAttribute('aria-invalid'), 'true');
-  assert.match(text(full.doc.querySelector('#usage-results [role="alert"]')), /model must be one of gpt-4o, gpt-4o-mini, got "gpt-5"/);
+  assert.match(text(full.doc.querySelector('#usage-results [role="alert"]')), /model must be one of gpt-4o, gpt-4o-mini, text-embedding-3-large, text-embedding-3-small, got "gpt-5"/);
   const partial = await browser.get('/credits/ledger?type=bonus', { htmx: true });
   assert.is(partial.status, 400);
   assert.is(partial.doc.querySelector('#ledger-filters')?.getAttribute('hx-swap-oob'), 'true');

@@ -93,6 +93,15 @@ wire('the upstream receives only the checked fields: nulls and reply annotations
   assert.equal(sent.tools, body.tools);
 });
 
+wire('an embedding model is refused on chat completions with a 400 naming the model; nothing is sent or charged', async ({ h }) => {
+  const account = await h.account(HUNDRED_CREDITS_MC);
+  const refused = await errorOf(await h.post('/v1/chat/completions', account.key, { model: 'text-embedding-3-small', messages: [{ role: 'user', content: 'Hi' }] }));
+  assert.is(refused.status, 400);
+  assert.is(refused.error.param, 'model');
+  assert.match(refused.error.message, /embedding model: call POST \/v1\/embeddings/);
+  await assertUntouched(h, account, HUNDRED_CREDITS_MC);
+});
+
 wire('an unknown field is a 400 unknown_parameter naming it, at the top or inside a message; nothing is sent or charged', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   const cases: [unknown, string][] = [

@@ -148,7 +148,7 @@ export function creditsRoutes(config: Config, db: DB, clock: Clock) {
   app.post('/credits/estimate', promptLimit, async (c) => {
     const field = await formFields(c);
     const values: EstimatorValues = { text: field('text'), model: field('model'), outputTokens: field('output_tokens').trim() };
-    const parsed = parseEstimateForm(values, await currentRates(db));
+    const parsed = parseEstimateForm(values, await currentRates(db, 'chat'));
     const errors = parsed.ok ? undefined : parsed.errors;
     let estimate: Estimate | null = null;
     // The wallet is read only when there is an estimate to show (a valid form with some text).

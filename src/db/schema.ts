@@ -4,6 +4,10 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 export type LedgerEntryType = 'purchase' | 'auto_recharge' | 'grant' | 'usage' | 'refund' | 'adjustment';
 export type HoldStatus = 'pending' | 'settled' | 'voided' | 'expired';
 export type UsageStatus = 'ok' | 'aborted' | 'upstream_error';
+/** Which endpoint a usage row metered. */
+export type UsageEndpoint = 'chat' | 'responses' | 'embeddings';
+/** What a rate prices: a chat model (chat completions, Responses) or an embedding model. */
+export type RateKind = 'chat' | 'embeddings';
 export type RoundingModeColumn = 'exact' | 'ceil';
 
 /** 0 or 1: booleans are stored as integers so the schema reads the same on SQLite and PostgreSQL. */
@@ -82,6 +86,9 @@ export interface UsageTable {
   latency_ms: number;
   upstream_response_id: string | null;
   created_at_ms: number;
+  endpoint: Generated<UsageEndpoint>;
+  /** Output tokens the model spent reasoning (billed as output; included in output_tokens). */
+  reasoning_tokens: Generated<number>;
 }
 
 export interface RatesTable {
@@ -95,6 +102,7 @@ export interface RatesTable {
   output_mc_per_1k: number;
   max_output_tokens: number;
   created_at_ms: number;
+  kind: Generated<RateKind>;
 }
 
 export interface PackagesTable {

@@ -171,6 +171,9 @@ export class Gateway {
       if (!rate) {
         throw new InvalidRequestError(`The model '${request.model}' is not on the rate card. GET /v1/models lists the models you can use.`, 'model', 'model_not_found');
       }
+      if (rate.kind !== 'chat') {
+        throw new InvalidRequestError(`The model '${request.model}' is an embedding model: call POST /v1/embeddings with it.`, 'model', 'model_not_found');
+      }
       if (request.requestedOutputTokens !== null && request.requestedOutputTokens > rate.max_output_tokens) {
         throw new InvalidRequestError(
           `'${request.limitField}' is ${request.requestedOutputTokens}, above ${rate.model}'s maximum of ${rate.max_output_tokens} output tokens.`,

@@ -3,7 +3,7 @@
 import type { RoundingMode } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
-import type { Hold, Rate, Usage, UsageStatus } from '../db/schema.ts';
+import type { Hold, Rate, Usage, UsageEndpoint, UsageStatus } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { appendEntry } from './entries.ts';
@@ -98,6 +98,10 @@ export interface CallOutcome {
   estimated: boolean;
   latencyMs: number;
   upstreamResponseId?: string | null;
+  /** The endpoint the call went through; chat completions when not said. */
+  endpoint?: UsageEndpoint;
+  /** Output tokens spent reasoning, as the upstream reported them (already in tokens.outputTokens). */
+  reasoningTokens?: number;
 }
 
 export interface SettleResult {
@@ -158,13 +162,15 @@ function usageRow(hold: Hold, outcome: CallOutcome, chargedMc: number, shortfall
     latency_ms: outcome.latencyMs,
     upstream_response_id: outcome.upstreamResponseId ?? null,
     created_at_ms: nowMs,
+    endpoint: outcome.endpoint ?? 'chat',
+    reasoning_tokens: outcome.reasoningTokens ?? 0,
   };
 }
 
 const USAGE_COLUMNS = [
   'request_id', 'user_id', 'hold_id', 'api_key_id', 'model', 'input_tokens', 'cached_input_tokens', 'output_tokens',
   'input_mc_per_1k', 'cached_input_mc_per_1k', 'output_mc_per_1k', 'rounding_mode', 'hold_mc', 'charged_mc', 'shortfall_mc',
-  'status', 'estimated', 'latency_ms', 'upstream_response_id', 'created_at_ms',
+  'status', 'estimated', 'latency_ms', 'upstream_response_id', 'created_at_ms', 'endpoint', 'reasoning_tokens',
 ] as const;
 const INSERT_USAGE = `insert into usage (${USAGE_COLUMNS.join(', ')}) values (${USAGE_COLUMNS.map(() => '?').join(', ')})`;
 

@@ -41,7 +41,8 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
   async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; badMaxTokens?: boolean; result?: PlaygroundResult } = {}, status: 200 | 402 | 413 | 422 | 429 = 200) {
     const userId = c.get('user')!.id;
     const card = await loadOverview({ config, db, clock }, userId);
-    const { rates } = card;
+    // Chat models only: an embedding model answers no prompt.
+    const rates = card.rates.filter((r) => r.kind === 'chat');
     // The cheapest model is the one to try things with.
     const cheapest = [...rates].sort((a, b) => a.output_mc_per_1k - b.output_mc_per_1k)[0];
     const shown = values ?? { model: cheapest?.model ?? '', prompt: '', maxTokens: '' };

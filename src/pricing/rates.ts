@@ -1,7 +1,7 @@
 // The versioned rate card: the current rate of a model is its highest version; versions are never edited.
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
-import type { Rate } from '../db/schema.ts';
+import type { Rate, RateKind } from '../db/schema.ts';
 import { writeTransaction } from '../db/transaction.ts';
 import { rawFirst } from '../db/raw.ts';
 
@@ -10,8 +10,9 @@ export function modelLabel(rate: Pick<Rate, 'label' | 'model'>): string {
   return rate.label === rate.model ? rate.model : `${rate.label} (${rate.model})`;
 }
 
-export async function currentRates(db: DB): Promise<Rate[]> {
-  return db
+/** The current version of every model, or of the models of one kind (chat or embeddings). */
+export async function currentRates(db: DB, kind?: RateKind): Promise<Rate[]> {
+  let query = db
     .selectFrom('rates as r')
     .selectAll()
     .where((eb) =>
@@ -21,8 +22,9 @@ export async function currentRates(db: DB): Promise<Rate[]> {
         eb.selectFrom('rates as newer').select((n) => n.fn.max('newer.version').as('v')).whereRef('newer.model', '=', 'r.model'),
       ),
     )
-    .orderBy('r.model')
-    .execute();
+    .orderBy('r.model');
+  if (kind) query = query.where('r.kind', '=', kind);
+  return query.execute();
 }
 
 export async function currentRate(db: DB, model: string): Promise<Rate | undefined> {
@@ -56,6 +58,8 @@ export function setRate(db: DB, clock: Clock, input: NewRate): Promise<Rate> {
         output_mc_per_1k: input.outputMcPer1k,
         max_output_tokens: input.maxOutputTokens ?? previous?.max_output_tokens ?? 16_384,
         created_at_ms: clock.now(),
+        // A new version prices the same kind of model; a new model is a chat model.
+        kind: previous?.kind ?? 'chat',
       })
       .returningAll()
       .executeTakeFirstOrThrow();

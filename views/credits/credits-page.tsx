@@ -50,7 +50,7 @@ export function CreditsPage(props: CreditsPageProps) {
       {props.purchases ?? null}
       <div class="pricing">
         <RateCard rates={props.rates} />
-        <Estimator rates={props.rates} values={props.estimator.values} estimate={props.estimator.estimate} errors={props.estimator.errors} />
+        <Estimator rates={props.rates.filter((r) => r.kind === 'chat')} values={props.estimator.values} estimate={props.estimator.estimate} errors={props.estimator.errors} />
       </div>
     </>
   );

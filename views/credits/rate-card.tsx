@@ -26,7 +26,11 @@ export function RateCard(props: { rates: Rate[] }) {
                 <th scope="row">{modelLabel(r)}</th>
                 <td class="num" data-mc={r.input_mc_per_1k}>{creditsExactGroupedText(r.input_mc_per_1k)}</td>
                 <td class="num" data-mc={r.cached_input_mc_per_1k}>{creditsExactGroupedText(r.cached_input_mc_per_1k)}</td>
-                <td class="num" data-mc={r.output_mc_per_1k}>{creditsExactGroupedText(r.output_mc_per_1k)}</td>
+                {r.kind === 'embeddings' ? (
+                  <td class="num">— (embeddings)</td>
+                ) : (
+                  <td class="num" data-mc={r.output_mc_per_1k}>{creditsExactGroupedText(r.output_mc_per_1k)}</td>
+                )}
               </tr>
             ))}
           </tbody>

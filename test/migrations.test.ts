@@ -1,0 +1,63 @@
+// Migrations on a database made by an earlier build: 0009 gives an existing rate card the embedding
+// models once, while a new install gets them from the seed with the chat models (and only once).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Migrator } from 'kysely';
+import { migrations } from '../migrations/index.ts';
+import { openDatabase } from '../src/db/connect.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { seedDefaults } from '../src/seed.ts';
+import { currentRates } from '../src/pricing/rates.ts';
+import { ManualClock } from '../src/clock.ts';
+
+const test = suite('migrations');
+const kinds = async (db: Parameters<typeof currentRates>[0]) => (await currentRates(db)).map((r) => [r.model, r.kind, r.version]);
+
+test('a rate card made before 0009 gets the embedding models as chat models keep their kind; a second start adds nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokentab-migrations-'));
+  try {
+    const db = openDatabase(join(dir, 'old.db'), 'normal');
+    const before = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    const upTo8 = await before.migrateTo('0008_rate_limit_events');
+    assert.not.ok(upTo8.error);
+    await db
+      .insertInto('rates')
+      .values({ model: 'gpt-4o-mini', version: 1, label: 'Eco', input_mc_per_1k: 2_400, cached_input_mc_per_1k: 1_200, output_mc_per_1k: 9_600, max_output_tokens: 16_384, created_at_ms: 1 } as never)
+      .execute();
+    await migrateToLatest(db);
+    await seedDefaults(db, new ManualClock(2));
+    await migrateToLatest(db);
+    assert.equal(await kinds(db), [
+      ['gpt-4o-mini', 'chat', 1],
+      ['text-embedding-3-large', 'embeddings', 1],
+      ['text-embedding-3-small', 'embeddings', 1],
+    ]);
+    await db.destroy();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a new install gets the chat and embedding models from the seed, once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokentab-migrations-'));
+  try {
+    const db = openDatabase(join(dir, 'new.db'), 'normal');
+    await migrateToLatest(db);
+    await seedDefaults(db, new ManualClock(1));
+    await seedDefaults(db, new ManualClock(2));
+    assert.equal(await kinds(db), [
+      ['gpt-4o', 'chat', 1],
+      ['gpt-4o-mini', 'chat', 1],
+      ['text-embedding-3-large', 'embeddings', 1],
+      ['text-embedding-3-small', 'embeddings', 1],
+    ]);
+    await db.destroy();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
