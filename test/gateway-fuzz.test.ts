@@ -6,22 +6,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, type GatewayHarness } from './helpers/gateway.ts';
+import { seededRandom } from './helpers/random.ts';
 
 const SEED = 0x7_0_c_e_4;
 const BODIES = 3_000;
 const CREDITS_MC = 100_000_000;
-
-/** mulberry32: a small deterministic PRNG, so a failure names a seed and an index that reproduce it. */
-function randomFrom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = (string | number)[];
@@ -275,7 +264,7 @@ fuzz('the valid body the mutations start from is accepted and metered', async ({
 
 fuzz(`${BODIES} seeded malformed bodies: each a 400 naming the broken field, none reserved, charged or sent`, async ({ h }) => {
   const account = await h.account(CREDITS_MC);
-  const random = randomFrom(SEED);
+  const random = seededRandom(SEED);
   const sites = sitesOf(VALID_BODY);
   const seen = new Map<string, number>();
   for (let index = 0; index < BODIES; index++) {

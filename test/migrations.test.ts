@@ -14,12 +14,23 @@ import { currentRates } from '../src/pricing/rates.ts';
 import { ManualClock } from '../src/clock.ts';
 
 const test = suite('migrations');
-const kinds = async (db: Parameters<typeof currentRates>[0]) => (await currentRates(db)).map((r) => [r.model, r.kind, r.version]);
+type DB = Parameters<typeof currentRates>[0];
+const kinds = async (db: DB) => (await currentRates(db)).map((r) => [r.model, r.kind, r.version]);
+
+/** A database file in a folder of its own, removed after `work`. */
+async function withDatabase(work: (db: DB) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tokentab-migrations-'));
+  const db = openDatabase(join(dir, 'test.db'), 'normal');
+  try {
+    await work(db);
+  } finally {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test('a rate card made before 0009 gets the embedding models as chat models keep their kind; a second start adds nothing', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tokentab-migrations-'));
-  try {
-    const db = openDatabase(join(dir, 'old.db'), 'normal');
+  await withDatabase(async (db) => {
     const before = new Migrator({ db, provider: { getMigrations: async () => migrations } });
     const upTo8 = await before.migrateTo('0008_rate_limit_events');
     assert.not.ok(upTo8.error);
@@ -35,16 +46,11 @@ test('a rate card made before 0009 gets the embedding models as chat models keep
       ['text-embedding-3-large', 'embeddings', 1],
       ['text-embedding-3-small', 'embeddings', 1],
     ]);
-    await db.destroy();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a new install gets the chat and embedding models from the seed, once', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tokentab-migrations-'));
-  try {
-    const db = openDatabase(join(dir, 'new.db'), 'normal');
+  await withDatabase(async (db) => {
     await migrateToLatest(db);
     await seedDefaults(db, new ManualClock(1));
     await seedDefaults(db, new ManualClock(2));
@@ -54,10 +60,7 @@ test('a new install gets the chat and embedding models from the seed, once', asy
       ['text-embedding-3-large', 'embeddings', 1],
       ['text-embedding-3-small', 'embeddings', 1],
     ]);
-    await db.destroy();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test.run();

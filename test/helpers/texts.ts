@@ -1,5 +1,6 @@
 // Sample texts for token counting: ordinary prose of any length, random base64, and unbroken runs.
 import { randomBytes } from 'node:crypto';
+import { seededRandom } from './random.ts';
 
 const SUBJECTS = [
   'The gateway', 'A careful reviewer', 'Every invoice', 'Our support team', 'The nightly job', 'A new customer', 'The ledger',
@@ -17,18 +18,6 @@ const TAILS = [
   'before lunch.', 'without asking twice.', 'because the rules changed in March.', 'and nobody noticed.', ', which surprised everyone.',
   '— again.', '; then it rested for a while.', 'in under 40 minutes.', 'while the kettle boiled.', "although it wasn't asked to.",
 ];
-
-/** A small deterministic generator (mulberry32), so a text is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Varied English sentences in paragraphs, exactly `length` characters (cut at the end). */
 export function prose(length: number, seed = 1): string {
