@@ -33,8 +33,9 @@ export function apiApp(ctx: AppContext) {
   app.route('/', usageRoutes(ctx));
   app.route('/', modelsRoutes(ctx));
   app.route('/', apiCreditsRoutes(ctx));
-  // Every path below /v1/ is the API's (/v1 itself is not): an unknown one answers in JSON too.
-  app.all('/:path{.*}', (c) => errorJson(c, unknownRoute(c.req.method, c.req.path)));
+  // Every path under /v1 is the API's: an unknown one answers in JSON too. ('*', not a pattern such
+  // as '/:path{.+}', which would make Hono fall back from its RegExpRouter to a slower router.)
+  app.all('*', (c) => errorJson(c, unknownRoute(c.req.method, c.req.path)));
 
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse();

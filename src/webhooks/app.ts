@@ -13,6 +13,6 @@ export function webhooksApp(ctx: AppContext) {
   app.use('*', bodyLimit({ maxSize: WEBHOOK_BODY_LIMIT_BYTES, onError: tooLargeText(WEBHOOK_BODY_LIMIT_BYTES) }));
   app.route('/', stripeWebhookRoutes(ctx));
   // Anything else below /webhooks/ is not found here, before the pages' CSRF check or session could see it.
-  app.all('/:path{.*}', (c) => c.notFound());
+  app.all('*', (c) => c.notFound());
   return app;
 }
