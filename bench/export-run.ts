@@ -5,6 +5,7 @@ import { systemClock } from '../src/clock.ts';
 import { openDatabase, rawSqlite } from '../src/db/connect.ts';
 import { createSession, generateSessionToken } from '../src/auth/sessions.ts';
 import { createApp } from '../src/app.tsx';
+import { createContext } from '../src/context.ts';
 import { createHasher } from '../src/auth/hasher.ts';
 import { findUserByEmail } from '../src/users/users.ts';
 
@@ -22,7 +23,7 @@ if (mode === 'bare') {
 } else {
   const token = generateSessionToken();
   await createSession(db, systemClock, token, user.id);
-  const app = createApp(loadConfig({}), { db, clock: systemClock, hasher: createHasher({ ln: 4, r: 8, p: 1 }), log: () => {} });
+  const app = createApp(createContext(loadConfig({}), { db, clock: systemClock, hasher: createHasher({ ln: 4, r: 8, p: 1 }), log: () => {} }));
   await (await app.request('/credits/usage.csv?from=2000-01-01&to=2000-01-01', { headers: { cookie: `session=${token}` } })).text();
   global.gc?.();
   const idle = process.memoryUsage().rss;

@@ -11,15 +11,16 @@ import { createApp } from '../src/app.tsx';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/connect.ts';
-import { createGateway } from '../src/gateway/create.ts';
+import { createContext } from '../src/context.ts';
 import { createUpstreamClient } from '../src/gateway/upstream.ts';
 
 const [databasePath, upstreamUrl] = process.argv.slice(2) as [string, string];
 const config = loadConfig({ PORT: '0', DATABASE_URL: `sqlite:${databasePath}`, OPENAI_API_KEY: 'sk-bench-operator', OPENAI_BASE_URL: `${upstreamUrl}/v1`, PAYMENTS: 'off' });
 const db = openDatabase(config.databasePath, config.sqliteSynchronous);
-const gateway = createGateway(config, { db, clock: systemClock, log: (line) => console.error(line) });
+const ctx = createContext(config, { db, clock: systemClock, log: (line) => console.error(line) });
+const { gateway } = ctx;
 const upstreamTimeoutMs = config.upstreamTimeoutSeconds * 1000;
-const app = createApp(config, { db, clock: systemClock, gateway, log: (line) => console.error(line) });
+const app = createApp(ctx);
 
 // The baseline: a pass-through proxy on the same SDK behind the same HTTP layer the app puts in front
 // of /v1 (security headers, body limit), so the difference is auth and metering, not Hono middleware.

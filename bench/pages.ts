@@ -15,6 +15,7 @@ import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
 import { createSession, generateSessionToken } from '../src/auth/sessions.ts';
 import { createApp } from '../src/app.tsx';
+import { createContext } from '../src/context.ts';
 import { createHasher } from '../src/auth/hasher.ts';
 import { cursorSecret, encodeCursor } from '../src/db/cursor.ts';
 import { usagePage } from '../src/usage/usage-queries.ts';
@@ -76,7 +77,7 @@ async function fixture(dir: string, rows: number): Promise<Fixture> {
   const token = generateSessionToken();
   await createSession(db, systemClock, token, user.id);
   const config = loadConfig({ DATABASE_URL: 'sqlite:unused.db' });
-  const app = createApp(config, { db, clock: systemClock, hasher: createHasher({ ln: 4, r: 8, p: 1 }), log: () => {} });
+  const app = createApp(createContext(config, { db, clock: systemClock, hasher: createHasher({ ln: 4, r: 8, p: 1 }), log: () => {} }));
   return { db, path, email, app, cookie: `session=${token}`, userId: user.id, rows };
 }
 

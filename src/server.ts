@@ -6,13 +6,10 @@ import { openDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDefaults } from './seed.ts';
 import { createApp } from './app.tsx';
-import { installLedgerPolicy } from './ledger/policy.ts';
-import { spendingPolicy } from './spending-policy/policy.ts';
+import { createContext } from './context.ts';
 import { httpServerOptions } from './web/server-options.ts';
-import { createGateway } from './gateway/create.ts';
 import { expireHolds } from './ledger/holds.ts';
 import { startMailWorker } from './mail/worker.ts';
-import { billingDeps } from './billing/deps.ts';
 import { startReconcileTimer } from './billing/reconcile.ts';
 import { startRechargeWorker } from './billing/auto-recharge.ts';
 import { createTransport } from 'nodemailer';
@@ -32,33 +29,32 @@ try {
   throw error;
 }
 
-// Before any ledger write, the workers' included (src/ledger/policy.ts).
-installLedgerPolicy(spendingPolicy);
 const db = openDatabase(config.databasePath, config.sqliteSynchronous);
 await migrateToLatest(db);
 await seedDefaults(db, systemClock);
 
-const gateway = createGateway(config, { db, clock: systemClock });
-const app = createApp(config, { db, clock: systemClock, gateway });
+// One context for the app and the workers: one gateway, one payment provider, one log. Building it
+// installs the ledger's policy, before any ledger write (src/ledger/policy.ts).
+const ctx = createContext(config, { db, clock: systemClock });
+const { clock, gateway, billing, log } = ctx;
+const app = createApp(ctx);
 // Idle keep-alive connections outlive a proxy's own (src/web/server-options.ts).
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, (info) => {
   console.log(`tokentab listening on http://${info.address}:${info.port} (public URL ${config.publicUrl})`);
 });
 
-const log = (line: string) => console.log(line);
-const mailWorker = startMailWorker(db, systemClock, {
+const mailWorker = startMailWorker(db, clock, {
   transport: config.smtpUrl ? createTransport(config.smtpUrl) : null,
   from: config.mailFrom,
   log,
 });
 
 const sweeper = setInterval(() => {
-  expireHolds(db, systemClock).catch((error: Error) => console.error(`hold sweeper: ${error.message}`));
+  expireHolds(db, clock).catch((error: Error) => log(`hold sweeper: ${error.message}`));
 }, SWEEP_EVERY_MS);
 sweeper.unref();
 
 // Purchases a missed webhook left uncredited: checked at start and every 10 minutes (none with PAYMENTS=off).
-const billing = billingDeps(config, db, systemClock, log);
 const reconciler = billing ? startReconcileTimer(billing) : null;
 const recharger = billing ? startRechargeWorker(billing) : null;
 

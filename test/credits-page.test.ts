@@ -1,23 +1,16 @@
 // The Credits tab through the DOM: every part's numbers and states, the htmx attributes behind the
 // swaps, the partial-or-full rule, filters, keyset pages, the usage detail and tenant isolation.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { placeHold, voidHold } from '../src/ledger/holds.ts';
 import { setRate } from '../src/pricing/rates.ts';
 import { createApiKey } from '../src/keys/keys.ts';
-import { testApp, type Browser, type TestApp } from './helpers/app.ts';
+import { testApp } from './helpers/app.ts';
+import { signedIn, signedInSuite } from './helpers/signed-in.ts';
 import { rateOf } from './helpers/db.ts';
 import { makeCall } from './helpers/usage.ts';
 
-const page = suite<{ t: TestApp; browser: Browser; userId: number }>('credits tab');
-page.before.each(async (context) => {
-  context.t = await testApp();
-  context.browser = context.t.browser();
-  await context.browser.signUp('user@example.com');
-  context.userId = (await context.t.db.selectFrom('users').select('id').executeTakeFirstOrThrow()).id;
-});
-page.after.each(async ({ t }) => t.close());
+const page = signedInSuite('credits tab', 'user@example.com');
 
 const text = (el: Element | null | undefined) => (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
 
@@ -86,8 +79,7 @@ page('packages grid: prices, credits, bonus, $ per 1k, savings vs Starter, Best 
 page('PAYMENTS=off: no buy buttons, a note that the operator grants credits', async () => {
   const t = await testApp({ PAYMENTS: 'off' });
   try {
-    const browser = t.browser();
-    await browser.signUp('off@example.com');
+    const { browser } = await signedIn(t, 'off@example.com');
     const { doc } = await browser.get('/credits');
     assert.is(doc.querySelectorAll('#packages form').length, 0);
     assert.match(text(doc.querySelector('#packages')), /granted by the operator/);
@@ -285,9 +277,8 @@ page('usage detail: the rates applied (not today\'s), the formula with numbers, 
   assert.is(doc.querySelector('.formula strong')?.getAttribute('data-mc'), '67700');
   assert.match(text(doc.querySelector('.usage-detail')), /Held while the call ran ?1\.000 credits/);
   assert.match(text(doc.querySelector('.usage-detail')), /chatcmpl-test/);
-  const other = t.browser();
-  await other.signUp('other@example.com');
-  assert.is((await other.get('/credits/usage/req_detail')).status, 404);
+  const other = await signedIn(t, 'other@example.com');
+  assert.is((await other.browser.get('/credits/usage/req_detail')).status, 404);
 });
 
 page('usage detail of a call the upstream failed: not charged, no formula', async ({ t, browser, userId }) => {

@@ -1,6 +1,5 @@
 // The CSV exports: exact formats, quoting, the formula guard, UTC dates, 3 decimals, filters,
 // Bearer keys, bad filters and tampered cursors, batches, and tenant isolation.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { createApiKey } from '../src/keys/keys.ts';
@@ -8,17 +7,10 @@ import { textCell } from '../src/exports/csv.ts';
 import { EXPORT_BATCH_ROWS } from '../src/exports/batched-export.ts';
 import { writeTransaction } from '../src/db/transaction.ts';
 import { recordCreditIn } from '../src/ledger/credits.ts';
-import { testApp, type Browser, type TestApp } from './helpers/app.ts';
+import { signedIn, signedInSuite } from './helpers/signed-in.ts';
 import { makeCall } from './helpers/usage.ts';
 
-const csv = suite<{ t: TestApp; browser: Browser; userId: number }>('csv exports');
-csv.before.each(async (context) => {
-  context.t = await testApp();
-  context.browser = context.t.browser();
-  await context.browser.signUp('csv@example.com');
-  context.userId = (await context.t.db.selectFrom('users').select('id').executeTakeFirstOrThrow()).id;
-});
-csv.after.each(async ({ t }) => t.close());
+const csv = signedInSuite('csv exports', 'csv@example.com');
 
 /** RFC 4180 lines (no quoted line breaks in these tests' expectations unless stated). */
 const lines = (body: string) => body.split('\r\n').slice(0, -1);
@@ -129,9 +121,7 @@ csv('an export longer than one batch is complete, in order, with no row twice', 
 
 csv('another user\'s rows never appear in my export', async ({ t, browser, userId }) => {
   await grantCredits(t.db, t.clock, { userId, amountMc: 1_000, reason: 'mine' });
-  const other = t.browser();
-  await other.signUp('other@example.com');
-  const otherId = (await t.db.selectFrom('users').select('id').where('email', '=', 'other@example.com').executeTakeFirstOrThrow()).id;
+  const otherId = (await signedIn(t, 'other@example.com')).user.id;
   await grantCredits(t.db, t.clock, { userId: otherId, amountMc: 1_000, reason: 'theirs' });
   const mine = await browser.get('/credits/ledger.csv');
   assert.match(mine.text, /mine/);

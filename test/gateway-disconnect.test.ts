@@ -5,13 +5,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { createSession, generateSessionToken } from '../src/auth/sessions.ts';
 import { costMc } from '../src/pricing/cost.ts';
 import { countChatInputTokens, countTextTokens } from '../src/gateway/tokens.ts';
-import { sessionCookieName } from '../src/web/session-cookie.ts';
 import { FAKE_DEFAULT_TEXT } from './fakes/openai-upstream.ts';
 import { parse } from './helpers/app.ts';
 import { rateOf } from './helpers/db.ts';
+import { sessionCookie } from './helpers/signed-in.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type GatewayHarness } from './helpers/gateway.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Count slowly, please.' }];
@@ -86,9 +85,7 @@ async function leaveWhileUpstreamWorks(h: GatewayHarness, key: string, userId: n
 
 /** The usage detail page's "Charged for" sentence, as the call's owner sees it (a session made directly). */
 async function chargedForOnPage(h: GatewayHarness, userId: number, requestId: string): Promise<string> {
-  const token = generateSessionToken();
-  await createSession(h.db, h.clock, token, userId);
-  const page = await fetch(`${h.url}/credits/usage/${requestId}`, { headers: { cookie: `${sessionCookieName(h.config)}=${token}` } });
+  const page = await fetch(`${h.url}/credits/usage/${requestId}`, { headers: { cookie: await sessionCookie(h, userId) } });
   assert.is(page.status, 200);
   return parse(await page.text()).querySelector('.usage-detail .charge-basis')?.textContent ?? '';
 }

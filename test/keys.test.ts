@@ -1,20 +1,15 @@
 // API keys: shown once, stored hashed, listed by prefix, Bearer auth on /v1, revoke, tenant isolation.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hashToken } from '../src/auth/tokens.ts';
 import { runCli } from '../src/cli/run.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
-import { testApp, type Browser, type TestApp } from './helpers/app.ts';
+import type { Browser } from './helpers/app.ts';
+import { signedInSuite } from './helpers/signed-in.ts';
 
-const keys = suite<{ t: TestApp; browser: Browser }>('api keys');
-keys.before.each(async (context) => {
-  context.t = await testApp();
-  context.browser = context.t.browser();
-  await context.browser.signUp('owner@example.com');
-});
-keys.after.each(async ({ t }) => {
-  for (const line of t.logLines) assert.not.match(line, /tt_[a-z0-9]{20}/, 'no key in the log');
-  await t.close();
+const keys = signedInSuite('api keys', 'owner@example.com', {
+  afterEach: ({ t }) => {
+    for (const line of t.logLines) assert.not.match(line, /tt_[a-z0-9]{20}/, 'no key in the log');
+  },
 });
 
 async function createKey(browser: Browser, name: string, htmx = false) {

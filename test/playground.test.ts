@@ -1,27 +1,16 @@
 // The playground through the DOM: the reply with its cost and usage link, the balance card swapped
 // out of band, the out-of-credits call to action on 402, fields marked on 422; with and without htmx.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { demoReplyText } from '../src/gateway/demo-model.ts';
-import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { holdAmountMc } from '../src/pricing/output-limit.ts';
 import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts';
 import { rateOf } from './helpers/db.ts';
-import { testApp, type Browser, type TestApp } from './helpers/app.ts';
+import type { TestApp } from './helpers/app.ts';
+import { assertBooksClean } from './helpers/gateway.ts';
+import { signedInSuite } from './helpers/signed-in.ts';
 
-const playground = suite<{ t: TestApp; browser: Browser; userId: number }>('playground');
-playground.before.each(async (context) => {
-  context.t = await testApp();
-  context.browser = context.t.browser();
-  await context.browser.signUp('player@example.com');
-  context.userId = (await context.t.db.selectFrom('users').select('id').executeTakeFirstOrThrow()).id;
-});
-playground.after.each(async ({ t }) => {
-  assert.equal(await audit(t.db), []);
-  assert.is((await t.db.selectFrom('holds').select('id').where('status', '=', 'pending').execute()).length, 0, 'no hold left pending');
-  await t.close();
-});
+const playground = signedInSuite('playground', 'player@example.com', { afterEach: ({ t }) => assertBooksClean(t) });
 
 const grant = (t: TestApp, userId: number, amountMc: number) => grantCredits(t.db, t.clock, { userId, amountMc, reason: 'test' });
 const prompt = 'What is a hold, in one sentence?';

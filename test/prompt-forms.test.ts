@@ -1,25 +1,15 @@
 // The playground and the cost estimator take a prompt as large as the API does (4 MB, posted as
 // multipart/form-data); past it they say so in words naming the limit, with and without htmx.
 // Every other form keeps 64 KB.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { countChatInputTokens } from '../src/gateway/tokens.ts';
-import { testApp, type Browser, type TestApp } from './helpers/app.ts';
+import { assertBooksClean } from './helpers/gateway.ts';
+import { signedInSuite } from './helpers/signed-in.ts';
 
-const forms = suite<{ t: TestApp; browser: Browser; userId: number }>('prompt forms');
-forms.before.each(async (context) => {
-  context.t = await testApp();
-  context.browser = context.t.browser();
-  await context.browser.signUp('writer@example.com');
-  context.userId = (await context.t.db.selectFrom('users').select('id').executeTakeFirstOrThrow()).id;
-  await grantCredits(context.t.db, context.t.clock, { userId: context.userId, amountMc: 5_000_000, reason: 'test' });
-});
-forms.after.each(async ({ t }) => {
-  assert.equal(await audit(t.db), []);
-  assert.is((await t.db.selectFrom('holds').select('id').where('status', '=', 'pending').execute()).length, 0, 'no hold left pending');
-  await t.close();
+const forms = signedInSuite('prompt forms', 'writer@example.com', { afterEach: ({ t }) => assertBooksClean(t) });
+forms.before.each(async ({ t, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 5_000_000, reason: 'test' });
 });
 
 const text = (element: Element | null | undefined) => (element?.textContent ?? '').replace(/\s+/g, ' ').trim();

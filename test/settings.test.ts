@@ -1,18 +1,10 @@
 // /settings/billing through the DOM: defaults, every field's check (422, field marked, nothing
 // saved), a saved form read back, and htmx swapping only the form.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { billingSettings } from '../src/settings/billing-settings.ts';
-import { testApp, type Browser, type TestApp } from './helpers/app.ts';
+import { signedInSuite } from './helpers/signed-in.ts';
 
-const settings = suite<{ t: TestApp; browser: Browser; userId: number }>('billing settings');
-settings.before.each(async (context) => {
-  context.t = await testApp();
-  context.browser = context.t.browser();
-  await context.browser.signUp('settings@example.com');
-  context.userId = (await context.t.db.selectFrom('users').select('id').executeTakeFirstOrThrow()).id;
-});
-settings.after.each(async ({ t }) => t.close());
+const settings = signedInSuite('billing settings', 'settings@example.com');
 
 const form = (overrides: Record<string, string> = {}) => ({
   low_balance_threshold: '500',

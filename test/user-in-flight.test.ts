@@ -4,12 +4,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { createSession, generateSessionToken } from '../src/auth/sessions.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { costMc } from '../src/pricing/cost.ts';
-import { sessionCookieName } from '../src/web/session-cookie.ts';
 import { parse } from './helpers/app.ts';
 import { rateOf } from './helpers/db.ts';
+import { sessionCookie } from './helpers/signed-in.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, type GatewayHarness } from './helpers/gateway.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Say something short.' }];
@@ -45,11 +44,10 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000) {
 
 /** A signed-in browser's POST /playground against the harness's real server (session made directly, Origin as the CSRF check wants). */
 async function playgroundPost(h: GatewayHarness, userId: number, prompt: string): Promise<Answer> {
-  const token = generateSessionToken();
-  await createSession(h.db, h.clock, token, userId);
+  const cookie = await sessionCookie(h, userId);
   return answerOf(fetch(`${h.url}/playground`, {
     method: 'POST',
-    headers: { cookie: `${sessionCookieName(h.config)}=${token}`, origin: 'http://localhost:3000', 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { cookie, origin: 'http://localhost:3000', 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ model: 'gpt-4o-mini', prompt, max_tokens: '100' }).toString(),
     redirect: 'manual',
   }));

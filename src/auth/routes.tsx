@@ -1,7 +1,9 @@
 // Sign-up, sign-in, sign-out, password reset and the account page: parse, call the domain, render.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hono, type Context } from 'hono';
+import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import type { DB } from '../db/connect.ts';
 import type { AppEnv } from '../web/env.ts';
 import { clientIp } from '../web/client-ip.ts';
 import { formFields } from '../web/form-data.ts';
@@ -11,6 +13,7 @@ import { requireUser } from '../web/auth-middleware.ts';
 import { LoginForm, ResetForm, ResetRequestForm, SignupForm } from '../../views/auth/forms.tsx';
 import { AccountPage, EmailForm, PasswordForm } from '../../views/account.tsx';
 import { changeEmail, changePassword, logIn, signUp, type AccountDeps, type Failure } from './accounts.ts';
+import type { Hasher } from './hasher.ts';
 import { isResetTokenUsable, requestPasswordReset, resetPassword } from './password-reset.ts';
 import { createSession, generateSessionToken, invalidateSession, invalidateUserSessions } from './sessions.ts';
 
@@ -27,7 +30,20 @@ function failureStatus(c: Context<AppEnv>, failure: Failure): 422 | 429 {
   return 429;
 }
 
-export function authRoutes(config: Config, deps: AccountDeps) {
+/**
+ * What these routes use of the app's context (src/context.ts), declared here rather than imported:
+ * the context holds auth's hasher, so importing it would make the two parts import each other.
+ */
+export interface AuthRouteContext {
+  config: Config;
+  db: DB;
+  clock: Clock;
+  hasher: Hasher;
+}
+
+export function authRoutes(ctx: AuthRouteContext) {
+  const { config } = ctx;
+  const deps: AccountDeps = { db: ctx.db, clock: ctx.clock, hasher: ctx.hasher, adminEmails: config.adminEmails, publicUrl: config.publicUrl };
   const app = new Hono<AppEnv>();
   const signupOpen = config.signup === 'open';
   const ipOf = (c: Context<AppEnv>) => clientIp(c, config.trustProxyHops);

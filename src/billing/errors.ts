@@ -1,4 +1,4 @@
-// Named errors of the billing domain; routes.tsx maps them to statuses in one place.
+// Named errors of the billing domain, free of HTTP; src/errors/descriptions.ts describes each for an answer.
 
 export class PaymentsOffError extends Error {
   override name = 'PaymentsOffError';
@@ -19,6 +19,14 @@ export class PaymentProviderError extends Error {
   override name = 'PaymentProviderError';
   constructor(override readonly cause: Error) {
     super(`the payment provider failed: ${cause.name}: ${cause.message}`);
+  }
+}
+
+/** No purchase of this user has that Checkout Session, id or ledger reference (or it is not one the page can show). */
+export class PurchaseNotFoundError extends Error {
+  override name = 'PurchaseNotFoundError';
+  constructor() {
+    super('no such purchase on this account');
   }
 }
 

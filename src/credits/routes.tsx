@@ -3,11 +3,11 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Child } from 'hono/jsx';
-import type { Config } from '../config.ts';
 import type { Clock } from '../clock.ts';
-import type { DB } from '../db/connect.ts';
+import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
-import { requireUser, requireUserOrApiKey } from '../web/auth-middleware.ts';
+import { requireUser } from '../web/auth-middleware.ts';
+import { requireUserOrApiKey } from '../api/key-auth.ts';
 import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
 import { render, wantsPartial } from '../web/render.tsx';
@@ -21,7 +21,7 @@ import { cursorSecret } from '../db/cursor.ts';
 import { dismissNotice } from '../alerts/notices.ts';
 import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
 import { parseLedgerFilters, queryString, type FilterErrors } from './filters.ts';
-import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, readUsageFilters, type CreditsContext } from './page-data.ts';
+import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, readUsageFilters } from './page-data.ts';
 import { CreditsPage } from '../../views/credits/credits-page.tsx';
 import { PurchasesList } from '../../views/billing/purchases-list.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
@@ -36,10 +36,10 @@ import { activePackages, packageOffers } from '../pricing/packages.ts';
 
 type Query = Record<string, string | undefined>;
 
-export function creditsRoutes(config: Config, db: DB, clock: Clock) {
-  const ctx: CreditsContext = { config, db, clock };
+export function creditsRoutes(ctx: AppContext) {
+  const { config, db, clock } = ctx;
   const app = new Hono<AppEnv>();
-  const csvAuth = requireUserOrApiKey(db, clock);
+  const csvAuth = requireUserOrApiKey(ctx);
   app.use('/credits', requireUser);
   app.use('/notices/*', requireUser);
   app.use('/credits/*', (c, next) => (c.req.path.endsWith('.csv') ? csvAuth(c, next) : requireUser(c, next)));

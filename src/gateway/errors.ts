@@ -1,4 +1,4 @@
-// Named errors of a metered call; replies.ts maps each to its HTTP status and OpenAI-shaped body in one place.
+// Named errors of a metered call, free of HTTP; src/errors/descriptions.ts describes each (status, code, message) in one place.
 
 /** The request body is wrong: 400 with `param` naming the field. Nothing is written. */
 export class InvalidRequestError extends Error {
@@ -81,10 +81,24 @@ export class CallStopped extends Error {
   }
 }
 
-/** A call cut off by the client going away or by the server's shutdown (it was settled as aborted). */
+/**
+ * A call cut off by the client going away or by the server's shutdown (it was settled as aborted).
+ * `midStream`: its answer's stream had begun, so it was charged for what was received.
+ */
 export class CallAbortedError extends Error {
   override name = 'CallAbortedError';
-  constructor(readonly reason: 'client' | 'shutdown') {
+  constructor(
+    readonly reason: 'client' | 'shutdown',
+    readonly midStream = false,
+  ) {
     super(reason === 'client' ? 'the client went away' : 'the server shut down during the call');
+  }
+}
+
+/** A streamed call's charge could not be written: its hold stays for the sweeper, and the stream ends saying so. */
+export class CallNotRecordedError extends Error {
+  override name = 'CallNotRecordedError';
+  constructor(override readonly cause: Error) {
+    super(`the call could not be recorded: ${cause.name}: ${cause.message}`);
   }
 }

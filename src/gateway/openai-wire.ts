@@ -128,8 +128,9 @@ export function streamFrames(header: CompletionHeader, plan: StreamPlan): string
 }
 
 /**
- * OpenAI's error shape, the one builder of it (gateway, key check, the app's 404 and 500): the four
- * standard fields, then `extra`'s (e.g. requiredCredits), which never name one of the four.
+ * OpenAI's error shape, the one builder of it (every /v1 error answer and a stream's last error frame,
+ * from src/errors/descriptions.ts; the demo model's and the test fakes' errors): the four standard
+ * fields, then `extra`'s (e.g. requiredCredits), which never name one of the four.
  */
 export function errorBody(
   message: string,

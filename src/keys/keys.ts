@@ -43,6 +43,14 @@ export async function revokeApiKey(db: DB, clock: Clock, userId: number, keyId: 
 }
 
 /** Who a Bearer key speaks for: the key (by id) and its owner. */
+/** A call with no key, or with one that is unknown or revoked: nothing runs. */
+export class ApiKeyRefusedError extends Error {
+  override name = 'ApiKeyRefusedError';
+  constructor(readonly keySent: boolean) {
+    super(keySent ? 'unknown or revoked API key' : 'no API key sent');
+  }
+}
+
 export interface KeyCaller {
   apiKey: Pick<ApiKey, 'id'>;
   user: User;

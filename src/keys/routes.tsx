@@ -1,8 +1,6 @@
 // /keys: list, create (the key shown once) and revoke; every query is scoped to the signed-in user.
 import { Hono, type Context } from 'hono';
-import type { Config } from '../config.ts';
-import type { Clock } from '../clock.ts';
-import type { DB } from '../db/connect.ts';
+import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFields } from '../web/form-data.ts';
@@ -11,7 +9,8 @@ import { KeysPanel, type KeysPanelProps } from '../../views/keys.tsx';
 import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyLimits } from './keys.ts';
 import { parseKeyLimits } from './limits-form.ts';
 
-export function keysRoutes(config: Config, db: DB, clock: Clock) {
+export function keysRoutes(ctx: AppContext) {
+  const { config, db, clock } = ctx;
   const app = new Hono<AppEnv>();
   app.use('/keys', requireUser);
   app.use('/keys/*', requireUser);

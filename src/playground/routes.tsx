@@ -1,21 +1,18 @@
 // /playground: one prompt through the same metering path as the API (no key), the reply with its cost, the balance card updated.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { Config } from '../config.ts';
-import type { DB } from '../db/connect.ts';
-import type { Gateway } from '../gateway/gateway.ts';
-import { newRequestId } from '../gateway/gateway.ts';
-import { InvalidRequestError, OutOfCreditsError, UpstreamFailure, CallAbortedError, ShuttingDownError } from '../gateway/errors.ts';
-import { budgetExceededBody, outOfCreditsMessage, tooManyInFlightBody, upstreamFailureBody } from '../gateway/replies.ts';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppContext } from '../context.ts';
+import { newRequestId } from '../gateway/request-id.ts';
+import { CallAbortedError, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure } from '../gateway/errors.ts';
 import { BudgetExceededError } from '../caps/caps.ts';
-import { TooManyInFlightError } from '../caps/in-flight.ts';
-import { clientGoneSignal } from '../gateway/routes.ts';
+import { describeError, type ErrorDescription } from '../errors/descriptions.ts';
 import { loadOverview } from '../credits/page-data.ts';
-import type { Clock } from '../clock.ts';
 import type { Rate } from '../db/schema.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
+import { clientGoneSignal } from '../web/client-gone.ts';
 import { formFields } from '../web/form-data.ts';
 import { render, wantsPartial } from '../web/render.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
@@ -33,14 +30,26 @@ function maxTokensMessage(rates: Rate[], model: string): string {
   return rate ? `Enter a whole number from 1 to ${groupedCountText(rate.max_output_tokens)}, or leave it empty.` : 'Enter a whole number, or leave it empty.';
 }
 
-export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: Gateway) {
+/** What a refused or failed call shows in the result panel, with the status of the answer. */
+function failedResult(error: unknown, described: ErrorDescription): { result: PlaygroundResult; status: 200 | ContentfulStatusCode } {
+  if (error instanceof ShuttingDownError || error instanceof CallAbortedError) {
+    return { result: { kind: 'failed', message: 'The server is restarting. Send the prompt again in a few seconds.' }, status: 200 };
+  }
+  // htmx swaps only 2xx, 402, 413, 422 and 429 (README, Decisions): an upstream failure is shown with 200.
+  if (error instanceof UpstreamFailure) return { result: { kind: 'failed', message: described.message }, status: 200 };
+  const kind = error instanceof OutOfCreditsError ? 'out-of-credits' : error instanceof BudgetExceededError ? 'over-cap' : 'failed';
+  return { result: { kind, message: described.message }, status: described.status };
+}
+
+export function playgroundRoutes(ctx: AppContext) {
+  const { config, gateway } = ctx;
   const app = new Hono<AppEnv>();
   app.use('/playground', requireUser);
 
   /** `badMaxTokens`: the max_tokens field was refused (by the form or the gateway); its message names the model's range. */
-  async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; badMaxTokens?: boolean; result?: PlaygroundResult } = {}, status: 200 | 402 | 413 | 422 | 429 = 200) {
+  async function page(c: Context<AppEnv>, values: PlaygroundValues | null, extra: { errors?: Errors; badMaxTokens?: boolean; result?: PlaygroundResult } = {}, status: ContentfulStatusCode = 200) {
     const userId = c.get('user')!.id;
-    const card = await loadOverview({ config, db, clock }, userId);
+    const card = await loadOverview(ctx, userId);
     // Chat models only: an embedding model answers no prompt.
     const rates = card.rates.filter((r) => r.kind === 'chat');
     // The cheapest model is the one to try things with.
@@ -98,7 +107,11 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
     const body = { model: values.model, messages: [{ role: 'user', content: values.prompt }], ...(maxTokens !== null ? { max_tokens: maxTokens } : {}) };
     try {
       const result = await gateway.call({ userId: c.get('user')!.id, apiKeyId: null }, body, { requestId: newRequestId(), clientSignal: clientGoneSignal(c) });
-      if (result.kind !== 'completion') throw new Error('the playground asked for a completion, not a stream');
+      if (result.kind !== 'completion') {
+        // Not expected (the body asks for no stream); it still runs to its end, unread, and is charged.
+        result.start({ chunk: () => {}, end: () => {} });
+        throw new Error('the playground asked for a completion, not a stream');
+      }
       const reply: PlaygroundResult = {
         kind: 'reply',
         model: values.model,
@@ -113,24 +126,18 @@ export function playgroundRoutes(config: Config, db: DB, clock: Clock, gateway: 
       };
       return page(c, values, { result: reply });
     } catch (error) {
-      if (error instanceof OutOfCreditsError) return page(c, values, { result: { kind: 'out-of-credits', message: outOfCreditsMessage(error.details) } }, 402);
-      if (error instanceof BudgetExceededError) return page(c, values, { result: { kind: 'over-cap', message: budgetExceededBody(error).error.message } }, 402);
-      // The user's calls through their keys count against the same limit (htmx swaps a 429 too).
-      if (error instanceof TooManyInFlightError) {
-        c.header('retry-after', '1');
-        return page(c, values, { result: { kind: 'failed', message: tooManyInFlightBody(error).error.message } }, 429);
-      }
+      const described = describeError(error, config);
+      if (!described) throw error;
       if (error instanceof InvalidRequestError) {
         // The gateway's words are for API callers: the model and max_tokens fields get the form's own.
         if (error.param === 'model') return page(c, values, { errors: { model: 'Choose a model from the list.' } }, 422);
         if (error.param === 'max_tokens') return page(c, values, { badMaxTokens: true }, 422);
-        return page(c, values, { errors: { prompt: error.message } }, 422);
+        return page(c, values, { errors: { prompt: described.message } }, 422);
       }
-      if (error instanceof UpstreamFailure) return page(c, values, { result: { kind: 'failed', message: upstreamFailureBody(error).error.message } });
-      if (error instanceof ShuttingDownError || error instanceof CallAbortedError) {
-        return page(c, values, { result: { kind: 'failed', message: 'The server is restarting. Send the prompt again in a few seconds.' } });
-      }
-      throw error;
+      const { result, status } = failedResult(error, described);
+      // The user's calls through their keys count against the same limit (htmx swaps a 429 too).
+      if (status !== 200) for (const [name, value] of Object.entries(described.headers)) c.header(name, value);
+      return page(c, values, { result }, status);
     }
   });
 

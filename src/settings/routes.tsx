@@ -1,8 +1,6 @@
 // /settings/billing: read and save the billing settings form (a 422 re-renders it with fields marked).
 import { Hono, type Context } from 'hono';
-import type { Config } from '../config.ts';
-import type { Clock } from '../clock.ts';
-import type { DB } from '../db/connect.ts';
+import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { render } from '../web/render.tsx';
@@ -12,7 +10,7 @@ import { BillingForm, formValuesFrom, type BillingFormValues } from '../../views
 import { billingSettings, parseSettingsForm, saveBillingSettings } from './billing-settings.ts';
 import { savedCard } from '../auto-recharge/saved-card.ts';
 
-export function settingsRoutes(config: Config, db: DB, clock: Clock) {
+export function settingsRoutes({ config, db, clock }: AppContext) {
   const app = new Hono<AppEnv>();
   app.use('/settings/*', requireUser);
 

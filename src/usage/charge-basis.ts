@@ -11,7 +11,7 @@ export function wasVoided(usage: ChargeFacts): boolean {
 
 /**
  * An aborted call that is not estimated is a non-streamed call whose client left: the gateway lets
- * those run to their end (src/gateway/gateway.ts, runCompletion), so the upstream's own usage was
+ * those run to their end (src/gateway/complete.ts), so the upstream's own usage was
  * there to charge. An aborted estimated call was cut off (a stream whose client left, or a shutdown).
  */
 export function chargeBasis(usage: ChargeFacts): string {

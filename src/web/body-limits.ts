@@ -29,3 +29,13 @@ export function bytesText(bytes: number): string {
 export function closeAfterTooLarge(c: Context): void {
   c.header('Connection', 'close');
 }
+
+/**
+ * Past a form's (or a webhook's) limit: one line naming it. htmx swaps 413s (for the prompt forms'
+ * own answers), so here it is told not to: this line would replace the form being filled in.
+ */
+export const tooLargeText = (limitBytes: number) => (c: Context) => {
+  closeAfterTooLarge(c);
+  if (c.req.header('HX-Request')) c.header('HX-Reswap', 'none');
+  return c.text(`The request body is too large (at most ${bytesText(limitBytes)}).`, 413);
+};

@@ -1,6 +1,7 @@
 // The partial-or-full rule (a partial for htmx, the full page otherwise; README, The Credits tab) and redirects that work with and without htmx.
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isDemo, type Config } from '../config.ts';
 import { Layout } from '../../views/layout.tsx';
 import type { AppEnv } from './env.ts';
@@ -16,8 +17,8 @@ export interface PageParts {
   page: () => Child;
   /** What htmx swaps in; without it htmx gets the full page too. */
   partial?: () => Child;
-  /** 402 (out of credits) and 502 (the payment provider is down) are pages too. */
-  status?: 200 | 400 | 402 | 403 | 404 | 409 | 413 | 422 | 429 | 502;
+  /** Errors are pages too: 402 (out of credits), 502 (the payment provider is down), … */
+  status?: ContentfulStatusCode;
   /** The nav link to mark as current. */
   current?: string;
   /** Pages that show a secret once are kept out of htmx's history cache. */

@@ -3,11 +3,14 @@
 import { Window } from 'happy-dom';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createApp } from '../../src/app.tsx';
+import { createContext, type AppContext } from '../../src/context.ts';
 import { createHasher, type Hasher } from '../../src/auth/hasher.ts';
 import { freshDb, cheapCost, type TestDb } from './db.ts';
 
 export interface TestApp extends TestDb {
   app: ReturnType<typeof createApp>;
+  /** The context the app was built from (its gateway, its billing deps, …). */
+  ctx: AppContext;
   config: Config;
   logLines: string[];
   browser(ip?: string): Browser;
@@ -21,12 +24,14 @@ export async function testApp(env: Record<string, string> = {}, options: { hashe
   const config = loadConfig({ PORT: '3000', ...env });
   const logLines: string[] = [];
   const hasher = options.hasher ?? createHasher(cheapCost);
-  const app = createApp(config, { db: t.db, clock: t.clock, hasher, log: (line) => logLines.push(line) });
+  const ctx = createContext(config, { db: t.db, clock: t.clock, hasher, log: (line) => logLines.push(line) });
+  const app = createApp(ctx);
   const fetchFrom = (path: string, init: RequestInit = {}, ip = '203.0.113.7') =>
     Promise.resolve(app.request(path, init, { incoming: { socket: { remoteAddress: ip } } } as never));
   return {
     ...t,
     app,
+    ctx,
     config,
     logLines,
     fetch: fetchFrom,

@@ -4,12 +4,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type Stripe from 'stripe';
 import { startStripeFake, type StripeFake } from '../fakes/stripe/server.ts';
-import { testApp, type Answer, type Browser, type TestApp } from './app.ts';
+import { testApp, type Answer, type TestApp } from './app.ts';
 import { START_MS } from './db.ts';
 import { audit } from '../../src/audit.ts';
 import { walletSummary } from '../../src/ledger/wallet.ts';
-import { findUserByEmail } from '../../src/users/users.ts';
-import type { Purchase, User } from '../../src/db/schema.ts';
+import type { Purchase } from '../../src/db/schema.ts';
+import { signedIn, type SignedIn } from './signed-in.ts';
 
 export const WEBHOOK_SECRET = 'whsec_test_tokentab';
 
@@ -46,19 +46,11 @@ export function stripeSuite(name: string) {
   return tests;
 }
 
-export interface Buyer {
-  browser: Browser;
-  user: User;
-}
+export type Buyer = SignedIn;
 
 let buyers = 0;
-export async function signedInBuyer(t: TestApp, email = `buyer${++buyers}@example.com`): Promise<Buyer> {
-  const browser = t.browser();
-  const answer = await browser.signUp(email);
-  assert.is(answer.status, 303, `sign-up of ${email}`);
-  const user = await findUserByEmail(t.db, email);
-  assert.ok(user);
-  return { browser, user: user! };
+export function signedInBuyer(t: TestApp, email = `buyer${++buyers}@example.com`): Promise<Buyer> {
+  return signedIn(t, email);
 }
 
 export interface Started {

@@ -9,7 +9,7 @@ import { createApp } from '../../src/app.tsx';
 import { createHasher } from '../../src/auth/hasher.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { SqliteSynchronous } from '../../src/config.ts';
-import { createGateway } from '../../src/gateway/create.ts';
+import { createContext } from '../../src/context.ts';
 import type { Gateway } from '../../src/gateway/gateway.ts';
 import { createApiKey } from '../../src/keys/keys.ts';
 import { audit } from '../../src/audit.ts';
@@ -55,8 +55,9 @@ export async function startGatewayHarness(options: HarnessOptions = {}): Promise
   const config = loadConfig({ PORT: '3000', OPENAI_API_KEY: OPERATOR_KEY, OPENAI_BASE_URL: `${fake.url}/v1`, PAYMENTS: 'off', ...(options.env ?? {}) });
   const logLines: string[] = [];
   const log = (line: string) => logLines.push(line);
-  const gateway = createGateway(config, { db: t.db, clock: t.clock, log });
-  const app = createApp(config, { db: t.db, clock: t.clock, hasher: createHasher(cheapCost), log, gateway });
+  const ctx = createContext(config, { db: t.db, clock: t.clock, hasher: createHasher(cheapCost), log });
+  const { gateway } = ctx;
+  const app = createApp(ctx);
   const server = await new Promise<Server>((resolve) => {
     const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started as Server));
   });

@@ -1,62 +1,71 @@
-// Buying credits over HTTP: POST /credits/checkout, the success and cancel returns and the pending
-// poll, the demo checkout, receipts, and POST /webhooks/stripe. Thin: parse, call billing, render.
+// Buying credits on the Credits tab: POST /credits/checkout, the success and cancel returns and the
+// pending poll, the demo checkout, and receipts. Thin: parse, call billing, render (webhooks are
+// their own sub-app, src/webhooks/).
 import { Hono, type Context } from 'hono';
-import type { Child } from 'hono/jsx';
-import type { Config } from '../config.ts';
-import type { Clock } from '../clock.ts';
-import type { DB } from '../db/connect.ts';
-import { loadOverview } from '../credits/page-data.ts';
+import type { AppContext } from '../context.ts';
+import { loadOverview } from './page-data.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFields } from '../web/form-data.ts';
 import { redirectTo, render, wantsPartial } from '../web/render.tsx';
+import { describeError } from '../errors/descriptions.ts';
 import { DemoCheckoutPage } from '../../views/billing/demo-checkout.tsx';
-import { PaymentsOffNotice, ProviderDownNotice, PurchaseNotFoundNotice, UnknownPackageNotice } from '../../views/billing/notices.tsx';
+import { ProblemNotice, type ProblemNoticeProps } from '../../views/billing/notices.tsx';
 import { CheckoutReturnPage, PurchaseStatusPartial, purchaseStatusTitle, purchaseStatusView } from '../../views/billing/purchase-status.tsx';
 import type { BalanceCardProps } from '../../views/credits/balance-card.tsx';
 import { DemoReceipt } from '../../views/billing/receipt.tsx';
-import { cancelCheckout, pendingPollIsOver, refreshPurchase, returnFromCheckout, startCheckout } from './checkout.ts';
-import { billingDeps, type BillingDeps } from './deps.ts';
-import { DemoSessionNotOpenError, type DemoProvider } from './demo-provider.ts';
-import { errorText, PackageNotFoundError, PaymentProviderError, PaymentsOffError, WebhookSignatureError } from './errors.ts';
-import { findPurchaseByReferenceForUser, findPurchaseBySessionForUser, findPurchaseForUser } from './purchases.ts';
-import { handleStripeEvent, verifyStripeEvent } from './webhook.ts';
+import { cancelCheckout, pendingPollIsOver, refreshPurchase, returnFromCheckout, startCheckout } from '../billing/checkout.ts';
+import { DemoSessionNotOpenError, type DemoProvider } from '../billing/demo-provider.ts';
+import { PackageNotFoundError, PaymentProviderError, PaymentsOffError, PurchaseNotFoundError } from '../billing/errors.ts';
+import { findPurchaseByReferenceForUser, findPurchaseBySessionForUser, findPurchaseForUser } from '../billing/purchases.ts';
 import type { Purchase } from '../db/schema.ts';
 
-export interface BillingRouteDeps {
-  db: DB;
-  clock: Clock;
-  log: (line: string) => void;
-}
-
+/** The problems a checkout page shows, by the reason in /credits/checkout/problem's query. */
 type Problem = 'off' | 'package' | 'provider' | 'purchase';
 
-export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
-  const { db, clock, log } = routeDeps;
+/** Each problem's error (for its status and message), page title, heading and next step. */
+const PROBLEMS: Record<Problem, { error: (detail: string) => Error; title: string; heading: string; link: ProblemNoticeProps['link'] }> = {
+  off: { error: () => new PaymentsOffError(), title: 'Buying is off', heading: 'Buying credits is turned off', link: { href: '/credits', text: 'Back to Credits' } },
+  package: { error: (detail) => new PackageNotFoundError(detail), title: 'No such package', heading: 'No such package', link: { href: '/credits#packages', text: 'See the packages' } },
+  provider: {
+    // Shown again after a redirect: the provider's own failure is not kept, only that there was one.
+    error: () => new PaymentProviderError(new Error('the payment provider failed')),
+    title: 'Checkout unavailable',
+    heading: 'Checkout is not available right now',
+    link: { href: '/credits#packages', text: 'Back to the packages' },
+  },
+  purchase: { error: () => new PurchaseNotFoundError(), title: 'Purchase not found', heading: 'Purchase not found', link: { href: '/credits', text: 'Back to Credits' } },
+};
+
+/** The problem a billing error is, and its detail; null for any other error. */
+function problemOf(error: unknown): { problem: Problem; detail: string } | null {
+  if (error instanceof PaymentsOffError) return { problem: 'off', detail: '' };
+  if (error instanceof PackageNotFoundError) return { problem: 'package', detail: error.packageId };
+  if (error instanceof PaymentProviderError) return { problem: 'provider', detail: '' };
+  if (error instanceof PurchaseNotFoundError) return { problem: 'purchase', detail: '' };
+  return null;
+}
+
+export function checkoutRoutes(ctx: AppContext) {
+  const { config, db } = ctx;
   // null with PAYMENTS=off: nothing can be bought, and the pages say so.
-  const deps: BillingDeps | null = billingDeps(config, db, clock, log);
+  const deps = ctx.billing;
   const app = new Hono<AppEnv>();
   for (const path of ['/credits/checkout', '/credits/checkout/*', '/credits/demo-checkout/*', '/credits/receipts/*']) app.use(path, requireUser);
 
-  // The one place billing errors become statuses.
+  /** A problem's page, its status and message as src/errors/descriptions.ts describes its error. */
   function problemPage(c: Context<AppEnv>, problem: Problem, detail = '', htmxRedirect = true) {
-    const parts: Record<Problem, { status: 400 | 404 | 502; title: string; page: () => Child }> = {
-      off: { status: 404, title: 'Buying is off', page: () => <PaymentsOffNotice /> },
-      package: { status: 400, title: 'No such package', page: () => <UnknownPackageNotice packageId={detail} /> },
-      provider: { status: 502, title: 'Checkout unavailable', page: () => <ProviderDownNotice /> },
-      purchase: { status: 404, title: 'Purchase not found', page: () => <PurchaseNotFoundNotice /> },
-    };
-    const { status, title, page } = parts[problem];
     // htmx does not swap an error answer: send it to a page that shows the problem instead.
     if (htmxRedirect && c.req.header('HX-Request') === 'true') return redirectTo(c, `/credits/checkout/problem?reason=${problem}&detail=${encodeURIComponent(detail)}`);
-    return render(c, config, { title, current: '/credits', page, status });
+    const { error, title, heading, link } = PROBLEMS[problem];
+    const { status, message } = describeError(error(detail), config)!;
+    return render(c, config, { title, current: '/credits', page: () => <ProblemNotice heading={heading} message={message} link={link} />, status });
   }
 
   function problemFor(c: Context<AppEnv>, error: unknown) {
-    if (error instanceof PaymentsOffError) return problemPage(c, 'off');
-    if (error instanceof PackageNotFoundError) return problemPage(c, 'package', error.packageId);
-    if (error instanceof PaymentProviderError) return problemPage(c, 'provider');
-    throw error;
+    const found = problemOf(error);
+    if (!found) throw error;
+    return problemPage(c, found.problem, found.detail);
   }
 
   app.post('/credits/checkout', async (c) => {
@@ -71,9 +80,8 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
   });
 
   app.get('/credits/checkout/problem', (c) => {
-    const reason = c.req.query('reason') as Problem;
-    const known: Problem[] = ['off', 'package', 'provider', 'purchase'];
-    return problemPage(c, known.includes(reason) ? reason : 'purchase', c.req.query('detail') ?? '', false);
+    const reason = c.req.query('reason') ?? '';
+    return problemPage(c, Object.hasOwn(PROBLEMS, reason) ? (reason as Problem) : 'purchase', c.req.query('detail') ?? '', false);
   });
 
   /** The success return, the poll and the cancel return: what the purchase is now, in one card. */
@@ -82,7 +90,7 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
     // The poll's partial carries the balance card only once credited: it is loaded only when shown.
     let card: BalanceCardProps | null = null;
     if (!wantsPartial(c) || view === 'complete') {
-      const { wallet, outOfCredits, canBuy, limits } = await loadOverview({ config, db, clock }, purchase.user_id);
+      const { wallet, outOfCredits, canBuy, limits } = await loadOverview(ctx, purchase.user_id);
       card = { wallet, outOfCredits, canBuy, limits };
     }
     return render(c, config, {
@@ -158,28 +166,6 @@ export function billingRoutes(config: Config, routeDeps: BillingRouteDeps) {
     if (purchase.payment_mode === 'demo') return render(c, config, { title: 'Receipt', current: '/credits', page: () => <DemoReceipt purchase={purchase} /> });
     if (!purchase.receipt_url) return problemPage(c, 'purchase');
     return c.redirect(purchase.receipt_url, 303);
-  });
-
-  app.post('/webhooks/stripe', async (c) => {
-    if (!deps || deps.provider.mode !== 'stripe') return c.text('Stripe payments are not enabled on this server.', 404);
-    // The raw body, exactly as received: the signature is over these bytes.
-    const rawBody = await c.req.text();
-    let event;
-    try {
-      event = verifyStripeEvent(rawBody, c.req.header('stripe-signature'), config.stripeWebhookSecret);
-    } catch (error) {
-      if (!(error instanceof WebhookSignatureError)) throw error;
-      log(`webhook refused: ${error.message}`);
-      return c.text('The Stripe signature did not verify.', 400);
-    }
-    try {
-      const outcome = await handleStripeEvent(deps, event);
-      return c.json({ received: true, outcome });
-    } catch (error) {
-      // Nothing was recorded, so Stripe's retry applies the event again from scratch.
-      log(`webhook ${event.type} ${event.id} failed: ${errorText(error)}`);
-      return c.json({ received: false, error: 'processing failed; retry later' }, 500);
-    }
   });
 
   return app;

@@ -1,4 +1,4 @@
-// GET /v1/usage/{requestId}: one call's usage row as JSON (the fields the README lists), scoped to its owner.
+// GET /v1/usage/{requestId}'s body: one call's usage row as JSON (the fields the README lists), scoped to its owner.
 import { creditsJsonNumber } from '../money-text.ts';
 import type { DB } from '../db/connect.ts';
 import { chargeBasis } from '../usage/charge-basis.ts';

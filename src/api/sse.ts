@@ -1,0 +1,65 @@
+// A streamed call as server-sent events: a `data:` frame per chunk as it arrives, then `[DONE]` once
+// the charge is durable, or the error's OpenAI body as the last frame (nothing when the client left).
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { Config } from '../config.ts';
+import { describeError } from '../errors/descriptions.ts';
+import { CallAbortedError } from '../gateway/errors.ts';
+import type { StreamEnd, StreamingCall } from '../gateway/gateway.ts';
+import { SSE_DONE, sseFrame } from '../gateway/openai-wire.ts';
+import { errorBodyOf } from './error-json.ts';
+
+const encoder = new TextEncoder();
+
+/** How a surface's stream is written: each chunk's frame, and the last frame for its end (null: none). */
+export interface SseFrames<Chunk> {
+  chunk(chunk: Chunk): string;
+  end(end: StreamEnd): string | null;
+}
+
+/** The response body of a streamed call; the HTTP layer cancelling it (the socket closed) stops the call. */
+export function sseBody<Chunk>(call: StreamingCall<Chunk>, frames: SseFrames<Chunk>): ReadableStream<Uint8Array> {
+  let open = true;
+  return new ReadableStream<Uint8Array>({
+    start: (controller) => {
+      const send = (text: string) => {
+        if (!open) return;
+        try {
+          controller.enqueue(encoder.encode(text));
+        } catch {
+          open = false;
+        }
+      };
+      call.start({
+        chunk: (chunk) => send(frames.chunk(chunk)),
+        end: (end) => {
+          const last = frames.end(end);
+          if (last !== null) send(last);
+          if (!open) return;
+          open = false;
+          try {
+            controller.close();
+          } catch {
+            // already closed by a cancel
+          }
+        },
+      });
+    },
+    cancel: () => {
+      // The response went away (the HTTP layer cancels its reader when the socket closes).
+      open = false;
+      call.stop();
+    },
+  });
+}
+
+/** Chat completions' frames: the chunk as JSON; `[DONE]`, or the error's body (a client that left gets nothing). */
+export function chatCompletionFrames(config: Pick<Config, 'publicUrl'>): SseFrames<ChatCompletionChunk> {
+  return {
+    chunk: sseFrame,
+    end: (end) => {
+      if (end === null) return SSE_DONE;
+      if (end instanceof CallAbortedError && end.reason === 'client') return null;
+      return sseFrame(errorBodyOf(describeError(end, config)!));
+    },
+  };
+}

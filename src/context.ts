@@ -1,0 +1,49 @@
+// The app's context, built once from the configuration: what every route factory and every worker of
+// the server is handed, so the process has one gateway, one payment provider and one log.
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { DB } from './db/connect.ts';
+import { createHasher, type Hasher } from './auth/hasher.ts';
+import { billingDeps, type BillingDeps } from './billing/deps.ts';
+import { createGateway } from './gateway/create.ts';
+import type { Gateway } from './gateway/gateway.ts';
+import { installLedgerPolicy } from './ledger/policy.ts';
+import { spendingPolicy } from './spending-policy/policy.ts';
+
+export interface AppContext {
+  config: Config;
+  db: DB;
+  clock: Clock;
+  /** One line at a time; never a body, header or key (docs/architecture.md, The parts). */
+  log: (line: string) => void;
+  hasher: Hasher;
+  /** The metered gateway: its in-flight calls are what the server drains on SIGTERM. */
+  gateway: Gateway;
+  /** null with PAYMENTS=off: nothing can be bought. */
+  billing: BillingDeps | null;
+}
+
+export interface ContextOptions {
+  db: DB;
+  clock: Clock;
+  /** Tests pass a cheaper hasher; production uses OWASP's scrypt cost. */
+  hasher?: Hasher;
+  /** Default: standard error. */
+  log?: (line: string) => void;
+}
+
+export function createContext(config: Config, options: ContextOptions): AppContext {
+  // Every ledger write made through this context (routes, gateway, workers) runs the spending policy.
+  installLedgerPolicy(spendingPolicy);
+  const { db, clock } = options;
+  const log = options.log ?? ((line: string) => console.error(line));
+  return {
+    config,
+    db,
+    clock,
+    log,
+    hasher: options.hasher ?? createHasher(),
+    gateway: createGateway(config, { db, clock, log }),
+    billing: billingDeps(config, db, clock, log),
+  };
+}

@@ -1,0 +1,178 @@
+// Every error an answer reports, described once: its status, OpenAI type and code, message, param,
+// extra fields and headers. The API renders a description as OpenAI's JSON (src/api/error-json.ts),
+// the pages as a page or a line of text; domain code only throws its named errors.
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Config } from '../config.ts';
+import { creditsExactText, creditsJsonNumber, groupedCountText } from '../money-text.ts';
+import { PackageNotFoundError, PaymentProviderError, PaymentsOffError, PurchaseNotFoundError, WebhookSignatureError } from '../billing/errors.ts';
+import { BudgetExceededError } from '../caps/caps.ts';
+import { TooManyInFlightError } from '../caps/in-flight.ts';
+import { CallAbortedError, CallNotRecordedError, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from '../gateway/errors.ts';
+import { ApiKeyRefusedError } from '../keys/keys.ts';
+
+/** nginx's "client closed request": only logs see it. Not in Hono's list of statuses. */
+const CLIENT_CLOSED_REQUEST = 499 as ContentfulStatusCode;
+
+export interface ErrorDescription {
+  status: ContentfulStatusCode;
+  /** OpenAI's error type: invalid_request_error, insufficient_credits, rate_limit_error, server_error, … */
+  type: string;
+  code: string | null;
+  message: string;
+  /** The request field at fault, if one is. */
+  param: string | null;
+  /** Fields written after the four (requiredCredits, scope, topUpUrl, …), in this order. */
+  extra: Readonly<Record<string, unknown>>;
+  /** Headers the answer carries, such as Retry-After. */
+  headers: Record<string, string>;
+}
+
+/** Shared by descriptions with no extra fields or headers; never written to. */
+const NONE: Record<string, never> = Object.freeze({}) as Record<string, never>;
+
+function described(status: ContentfulStatusCode, type: string, code: string | null, message: string, param: string | null = null, extra: Record<string, unknown> = NONE, headers: Record<string, string> = NONE): ErrorDescription {
+  return { status, type, code, message, param, extra, headers };
+}
+
+/** "requested up to 1,000 output tokens; the available balance covers 312", and what to do about it. */
+export function outOfCreditsMessage(details: OutOfCreditsDetails): string {
+  const each = details.choices > 1 ? ` for each of ${details.choices} choices` : '';
+  const covers = details.promptNotCovered
+    ? `the available balance (${creditsExactText(details.availableMc)} credits) does not cover even the prompt (${groupedCountText(details.holdInputTokens)} input tokens with the hold's margin)`
+    : `the available balance covers ${groupedCountText(details.maxAffordableOutputTokens)}${details.choices > 1 ? ' each' : ''}`;
+  const held = details.heldMc > 0 ? `; ${creditsExactText(details.heldMc)} credits are held by calls in flight` : '';
+  return `Not enough credits: requested up to ${groupedCountText(details.requestedOutputTokens)} output tokens${each}; ${covers}. This call needs ${creditsExactText(details.requiredMc)} credits, ${creditsExactText(details.availableMc)} are available${held}. Lower max_tokens or top up.`;
+}
+
+function outOfCredits(details: OutOfCreditsDetails, publicUrl: string): ErrorDescription {
+  return described(402, 'insufficient_credits', 'insufficient_credits', outOfCreditsMessage(details), null, {
+    requiredCredits: creditsJsonNumber(details.requiredMc),
+    currentCredits: creditsJsonNumber(details.availableMc),
+    requiredMillicredits: details.requiredMc,
+    currentMillicredits: details.availableMc,
+    heldCredits: creditsJsonNumber(details.heldMc),
+    maxAffordableOutputTokens: details.maxAffordableOutputTokens,
+    topUpUrl: `${publicUrl}/credits#packages`,
+  });
+}
+
+const CAP_WORDS = { user: 'your monthly cap', model: 'your monthly cap for this model', key: "this API key's monthly limit" } as const;
+
+/** 402 budget_exceeded: which cap, what it allows, what was spent (settled + held this UTC month), what the call needs. */
+function budgetExceeded(error: BudgetExceededError): ErrorDescription {
+  const { cap, requiredMc } = error;
+  const leftMc = Math.max(0, cap.capMc - cap.spentMc);
+  return described(
+    402,
+    'insufficient_credits',
+    'budget_exceeded',
+    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactText(cap.spentMc)} of ${creditsExactText(cap.capMc)} credits are spent or held this month, ${creditsExactText(leftMc)} are left and the call needs ${creditsExactText(requiredMc)}. Lower max_tokens, or raise the cap in billing settings.`,
+    null,
+    {
+      scope: cap.scope,
+      ...(cap.scope === 'model' ? { model: cap.ref } : {}),
+      ...(cap.scope === 'key' ? { key: cap.ref } : {}),
+      capCredits: creditsJsonNumber(cap.capMc),
+      spentCredits: creditsJsonNumber(cap.spentMc),
+      requiredCredits: creditsJsonNumber(requiredMc),
+      capMillicredits: cap.capMc,
+      spentMillicredits: cap.spentMc,
+      requiredMillicredits: requiredMc,
+    },
+  );
+}
+
+/** 429 too_many_calls_in_flight: which limit (the key's or the user's, with `scope`) and how many calls it allows. */
+function tooManyInFlight(error: TooManyInFlightError): ErrorDescription {
+  const message =
+    error.scope === 'key'
+      ? `This API key already has ${error.limit} calls in flight, its limit. Retry when one has finished, or raise the limit on the API keys page.`
+      : `This account already has ${error.limit} calls in flight, the limit per user (over all its API keys and the playground). Retry when one has finished.`;
+  return described(429, 'rate_limit_error', 'too_many_calls_in_flight', message, null, { scope: error.scope, limit: error.limit }, { 'retry-after': '1' });
+}
+
+/** What the caller is told when the upstream failed; never the upstream's words about the operator's key. */
+function upstreamFailure(failure: UpstreamFailure): ErrorDescription {
+  switch (failure.kind) {
+    case 'auth':
+      return described(502, 'upstream_error', 'upstream_auth_error', 'The model provider refused this server’s credentials. Nothing was charged; the operator needs to check the upstream key.');
+    case 'rate_limited': {
+      const seconds = failure.retryAfterSeconds ?? 1;
+      return described(429, 'rate_limit_error', 'upstream_rate_limited', `The model provider is rate limiting this server. Nothing was charged; retry after ${seconds} s.`, null, NONE, { 'retry-after': String(seconds) });
+    }
+    case 'rejected': {
+      const upstream = failure.upstreamError!;
+      const status = failure.upstreamStatus === 404 ? 404 : failure.upstreamStatus === 422 ? 422 : 400;
+      return described(status, upstream.type ?? 'invalid_request_error', upstream.code, upstream.message, upstream.param);
+    }
+    case 'timeout':
+      return described(504, 'upstream_error', 'upstream_timeout', 'The model provider did not answer in time. Nothing was charged for this call unless part of an answer had arrived.');
+    case 'unreachable':
+      return described(502, 'upstream_error', 'upstream_unavailable', 'The model provider could not be reached. Nothing was charged.');
+    case 'broken':
+      return described(502, 'upstream_error', 'upstream_connection_lost', 'The connection to the model provider broke during the answer. Only the part received was charged.');
+    case 'server':
+      return described(502, 'upstream_error', 'upstream_error', `The model provider failed (status ${failure.upstreamStatus}). Nothing was charged.`);
+  }
+}
+
+const RESTARTING = { 'retry-after': '5' };
+
+function callAborted(error: CallAbortedError): ErrorDescription {
+  if (error.reason === 'client') {
+    // Nobody is listening any more; the status only shows in logs.
+    return described(CLIENT_CLOSED_REQUEST, 'invalid_request_error', 'client_closed_request', 'The client closed the request.');
+  }
+  const charged = error.midStream ? 'what was received' : 'its input';
+  return described(503, 'server_error', 'server_shutting_down', `The server restarted during this call; it was cut off and charged for ${charged}.`, null, NONE, RESTARTING);
+}
+
+/** A domain error (or a refused cross-site form) as an answer; null for errors that are bugs, which answer INTERNAL_ERROR. */
+export function describeError(error: unknown, config: Pick<Config, 'publicUrl'>): ErrorDescription | null {
+  if (error instanceof InvalidRequestError) return described(400, 'invalid_request_error', error.code, error.message, error.param);
+  if (error instanceof OutOfCreditsError) return outOfCredits(error.details, config.publicUrl);
+  if (error instanceof BudgetExceededError) return budgetExceeded(error);
+  if (error instanceof TooManyInFlightError) return tooManyInFlight(error);
+  if (error instanceof UpstreamFailure) return upstreamFailure(error);
+  if (error instanceof ShuttingDownError) return described(503, 'server_error', 'server_shutting_down', 'The server is restarting and takes no new calls; retry in a few seconds.', null, NONE, RESTARTING);
+  if (error instanceof CallAbortedError) return callAborted(error);
+  if (error instanceof CallNotRecordedError) return described(500, 'server_error', 'internal_error', 'The call could not be recorded. Please try again.');
+  if (error instanceof ApiKeyRefusedError) {
+    const message = error.keySent ? 'Incorrect or revoked API key. Create a key on the API keys page.' : 'Missing API key: send "Authorization: Bearer <key>".';
+    return described(401, 'invalid_request_error', 'invalid_api_key', message);
+  }
+  if (error instanceof PaymentsOffError) return described(404, 'invalid_request_error', 'payments_off', 'This site does not sell credits: they are granted by its operator. Ask them if you need more.');
+  if (error instanceof PackageNotFoundError) {
+    const which = error.packageId ? `There is no package "${error.packageId}" on sale.` : 'Choose a package to buy.';
+    return described(400, 'invalid_request_error', 'package_not_found', `${which} Nothing was charged.`, 'package');
+  }
+  if (error instanceof PaymentProviderError) {
+    return described(502, 'server_error', 'payment_provider_unavailable', 'The payment provider could not be reached, so checkout did not start and nothing was charged. Please try again in a moment.');
+  }
+  if (error instanceof PurchaseNotFoundError) return described(404, 'invalid_request_error', 'purchase_not_found', 'There is no such purchase on your account.');
+  if (error instanceof WebhookSignatureError) return described(400, 'invalid_request_error', 'invalid_signature', 'The Stripe signature did not verify.');
+  // hono/csrf refuses a form from another origin with a 403 HTTPException.
+  if (error instanceof HTTPException && error.status === 403) {
+    return described(403, 'invalid_request_error', 'cross_site_form', 'This form was sent from another site, so it was refused. Open the page again and resend it.');
+  }
+  return null;
+}
+
+/** What answers an error that is a bug: only its name and message reach the log. */
+export const INTERNAL_ERROR = described(500, 'server_error', 'internal_error', 'Something went wrong on our side. Please try again.');
+
+export const INVALID_JSON = described(400, 'invalid_request_error', 'invalid_json', 'The request body is not valid JSON.');
+
+export function unknownRoute(method: string, path: string): ErrorDescription {
+  return described(404, 'invalid_request_error', 'not_found', `Unknown route ${method} ${path}`);
+}
+
+/** `limitText`: "4 MB" (src/web/body-limits.ts). */
+export function requestTooLarge(limitText: string): ErrorDescription {
+  return described(413, 'invalid_request_error', 'request_too_large', `The request body is too large: the API takes at most ${limitText}.`);
+}
+
+export function usageNotFound(requestId: string): ErrorDescription {
+  return described(404, 'invalid_request_error', 'not_found', `No call with request id '${requestId}' on this account.`, 'requestId');
+}

@@ -1,0 +1,67 @@
+// Chat completions as a metered surface: the checked body, its input count, the upstream call with
+// the decided limit, and what the usage, output and id of an answer or a chunk are.
+import type OpenAI from 'openai';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { TokenCounts } from '../pricing/cost.ts';
+import { parseChatRequest, type ChatRequest } from './chat-request.ts';
+import { ReceivedOutput } from './output-text.ts';
+import type { ChunkReader, Surface } from './surface.ts';
+import { countChatInputTokens } from './tokens.ts';
+
+/** Only the checked fields (chat-request.ts), the output limit decided here, and always the usage chunk. */
+function upstreamParams(request: ChatRequest, outputLimit: number): ChatCompletionCreateParams {
+  const params: Record<string, unknown> = { ...request.forward, [request.limitField]: outputLimit };
+  if (request.stream) params.stream_options = { ...((params.stream_options as object | undefined) ?? {}), include_usage: true };
+  return params as unknown as ChatCompletionCreateParams;
+}
+
+/** The upstream's own counts, cached input included; null when it sent none (or nonsense). */
+function reportedTokens(usage: CompletionUsage | null | undefined): TokenCounts | null {
+  if (!usage) return null;
+  const input = usage.prompt_tokens;
+  const output = usage.completion_tokens;
+  if (!Number.isSafeInteger(input) || input < 0 || !Number.isSafeInteger(output) || output < 0) return null;
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  return { inputTokens: input, cachedInputTokens: Number.isSafeInteger(cached) && cached > 0 ? Math.min(cached, input) : 0, outputTokens: output };
+}
+
+/** The chunk as the client should see it: the usage chunk and usage fields only if it asked for them. */
+function forClient(chunk: ChatCompletionChunk, wantsUsage: boolean): ChatCompletionChunk | null {
+  if (wantsUsage || !('usage' in chunk)) return chunk;
+  if (chunk.usage && (chunk.choices?.length ?? 0) === 0) return null;
+  const { usage: _usage, ...rest } = chunk;
+  return rest as ChatCompletionChunk;
+}
+
+class ChatChunkReader implements ChunkReader<ChatCompletionChunk> {
+  readonly output = new ReceivedOutput();
+  upstreamResponseId: string | null = null;
+  private usage: CompletionUsage | null = null;
+
+  constructor(private readonly wantsUsage: boolean) {}
+
+  read(chunk: ChatCompletionChunk): ChatCompletionChunk | null {
+    this.upstreamResponseId ??= chunk.id ?? null;
+    this.output.addChunk(chunk);
+    if (chunk.usage) this.usage = chunk.usage;
+    return forClient(chunk, this.wantsUsage);
+  }
+
+  reportedTokens(): TokenCounts | null {
+    return reportedTokens(this.usage);
+  }
+}
+
+export const chatSurface: Surface<ChatRequest, ChatCompletion, ChatCompletionChunk> = {
+  rateKind: 'chat',
+  parse: parseChatRequest,
+  countInput: (request, signal) => countChatInputTokens(request.input, signal),
+  complete: (client: OpenAI, request, outputLimit, signal) => client.chat.completions.create(upstreamParams(request, outputLimit), { signal }) as Promise<ChatCompletion>,
+  stream: (client: OpenAI, request, outputLimit, signal) =>
+    client.chat.completions.create(upstreamParams(request, outputLimit), { signal }) as unknown as Promise<AsyncIterable<ChatCompletionChunk>>,
+  answerTokens: (completion) => reportedTokens(completion.usage),
+  addAnswerOutput: (completion, output) => output.addCompletion(completion),
+  answerId: (completion) => completion.id ?? null,
+  chunkReader: (request) => new ChatChunkReader(request.wantsUsage),
+};

@@ -1,0 +1,52 @@
+// What one kind of metered request (a "surface": chat completions today) supplies to the shared
+// path of admit → reserve → upstream → settle, so a second kind reuses that path instead of copying it.
+import type OpenAI from 'openai';
+import type { RateKind } from '../db/schema.ts';
+import type { TokenCounts } from '../pricing/cost.ts';
+import type { ReceivedOutput } from './output-text.ts';
+
+/** What the shared path reads of a parsed request, whatever its kind. */
+export interface MeteredRequest {
+  model: string;
+  stream: boolean;
+  /** The output limit the client asked for, if any. */
+  requestedOutputTokens: number | null;
+  /** The body field that carries the output limit: named in refusals, and sent upstream with the limit decided here. */
+  limitField: string;
+  /** Answers asked for (chat's `n`): each has its own output. */
+  choices: number;
+}
+
+/**
+ * Reads one streamed answer's chunks as they pass: the output received (for an estimate), the usage
+ * the upstream reported, its response id, and what the client gets of each chunk. One per stream.
+ */
+export interface ChunkReader<Chunk> {
+  /** Records the chunk; returns it as the client should see it, or null when the client gets none of it. */
+  read(chunk: Chunk): Chunk | null;
+  readonly output: ReceivedOutput;
+  /** The upstream's id for this answer, from its first chunk that has one. */
+  readonly upstreamResponseId: string | null;
+  /** The upstream's own counts, once its usage chunk has come; null until then (or when it sent nonsense). */
+  reportedTokens(): TokenCounts | null;
+}
+
+/** A request kind: how its body is checked and counted, how the upstream is called, and how its answers are read. */
+export interface Surface<Request extends MeteredRequest, Answer, Chunk> {
+  /** The kind of model on the rate card this request kind may use. */
+  readonly rateKind: RateKind;
+  /** Checks the body before anything is reserved; throws InvalidRequestError. The rate card is checked by the caller. */
+  parse(body: unknown): Request;
+  /** Input tokens as the hold counts them (an upper bound where exact counting is slow); a stopped signal stops the count. */
+  countInput(request: Request, signal: AbortSignal): Promise<number>;
+  /** The upstream call for a whole answer, with the output limit decided here. */
+  complete(client: OpenAI, request: Request, outputLimit: number, signal: AbortSignal): Promise<Answer>;
+  /** The upstream call for a streamed answer, with the output limit decided here and the usage chunk always asked for. */
+  stream(client: OpenAI, request: Request, outputLimit: number, signal: AbortSignal): Promise<AsyncIterable<Chunk>>;
+  /** The upstream's counts in a whole answer; null when it sent none (or nonsense). */
+  answerTokens(answer: Answer): TokenCounts | null;
+  /** Adds a whole answer's output text, for an estimate when it came without usage. */
+  addAnswerOutput(answer: Answer, output: ReceivedOutput): void;
+  answerId(answer: Answer): string | null;
+  chunkReader(request: Request): ChunkReader<Chunk>;
+}
