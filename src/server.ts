@@ -34,7 +34,7 @@ try {
 
 // Before any ledger write, the workers' included (src/ledger/policy.ts).
 installLedgerPolicy(spendingPolicy);
-const db = openDatabase(config.databasePath, config.sqliteSynchronous);
+const db = openDatabase(config.database);
 await migrateToLatest(db);
 await seedDefaults(db, systemClock);
 
