@@ -39,7 +39,7 @@ test('30 settles asked for at once are committed in one durable transaction, eac
       assert.is(result.usage.charged_mc, result.chargedMc);
     });
     // Each result is already committed: another connection to the database sees every charge.
-    const other = openTestDatabase(t.url);
+    const other = openTestDatabase(t.databaseUrl);
     const seen = (await sql<{ n: number; total: number }>`select count(*) as n, sum(amount_mc) as total from ledger_entries where type = 'usage'`.execute(other)).rows[0]!;
     await other.destroy();
     assert.is(seen.n, 30);

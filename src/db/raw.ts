@@ -46,9 +46,14 @@ export function numberPlaceholders(text: string): string {
   return out;
 }
 
+/** True when `executor` (a database or a transaction of it) is PostgreSQL's. */
+export function onPostgres(executor: Kysely<any>): boolean {
+  return executor.getExecutor().adapter instanceof PostgresAdapter;
+}
+
 /** The statement as this executor's database runs it: unchanged on SQLite, numbered (and kept) on PostgreSQL. */
 function textFor(executor: Kysely<any>, text: string, insert: boolean): string {
-  if (!(executor.getExecutor().adapter instanceof PostgresAdapter)) return text;
+  if (!onPostgres(executor)) return text;
   const kept = insert ? postgresInserts : postgresTexts;
   let numbered = kept.get(text);
   if (numbered === undefined) {

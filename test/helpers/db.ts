@@ -28,7 +28,7 @@ export const START_MS = Date.UTC(2026, 10, 26, 12, 0, 0);
 export interface TestDb {
   db: DB;
   /** Its DATABASE_URL, for a CLI run, a server process or a worker on the same database. */
-  url: string;
+  databaseUrl: string;
   /** A temporary folder of the test's own (SQLite's file lives in it). */
   dir: string;
   clock: ManualClock;
@@ -71,7 +71,7 @@ export async function freshDb(synchronous: SqliteSynchronous = 'normal'): Promis
     const db = openTestDatabase(database.url);
     return {
       db,
-      url: database.url,
+      databaseUrl: database.url,
       dir,
       clock,
       async close() {
@@ -82,13 +82,12 @@ export async function freshDb(synchronous: SqliteSynchronous = 'normal'): Promis
     };
   }
   const path = join(dir, 'test.db');
-  const url = `sqlite:${path}`;
   const db = openDatabase({ backend: 'sqlite', path, synchronous });
   await migrateToLatest(db);
   await seedDefaults(db, clock);
   return {
     db,
-    url,
+    databaseUrl: `sqlite:${path}`,
     dir,
     clock,
     async close() {
