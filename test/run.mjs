@@ -124,7 +124,7 @@ function account(backend, file, result) {
   if (pending && pending.tests !== '*') {
     const failing = failedNames(result.output);
     for (const test of pending.tests) {
-      if (!failing.some((name) => name.endsWith(`"${test}"`))) notes.push(`${label}: "${test}" passes now: take it off PG_PENDING in test/run.mjs`);
+      if (!failing.some((name) => name.endsWith(`"${test}"`))) notes.push(`${label}: "${test}" passed this time: once it keeps passing, take it off PG_PENDING in test/run.mjs`);
     }
   }
   if (result.code !== 0 && fileFailed === 0 && knownCount === 0) {

@@ -29,9 +29,14 @@ function majorVersion(binDir: string): number {
   }
 }
 
-/** A bindir with initdb and postgres, PostgreSQL 14 or later: Debian's first, then the npm package's. */
+/**
+ * A bindir with initdb and postgres, PostgreSQL 14 or later: TEST_POSTGRES_BINDIR when set, else
+ * Debian's, else the npm package's.
+ */
 export function findPostgresBinaries(): string | null {
   const candidates: string[] = [];
+  const forced = process.env.TEST_POSTGRES_BINDIR?.trim();
+  if (forced) return existsSync(join(forced, 'initdb')) && majorVersion(forced) >= MIN_MAJOR ? forced : null;
   try {
     candidates.push(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   } catch {}
