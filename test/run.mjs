@@ -1,9 +1,10 @@
 // `npm test`: the typecheck, then every test file in its own process with a time limit, once on SQLite
 // and once on PostgreSQL (two passes side by side, each file's output printed whole under its
-// backend's label), then one closing line `N passed, M failed` that sums every part (uvu prints
-// per-file totals only). `node test/run.mjs FILE…` runs those files on both; TEST_BACKEND=sqlite or
-// postgres runs one pass. The PostgreSQL pass shares one server: TEST_DATABASE_URL when given, else
-// a throwaway one started here (test/helpers/postgres.ts), with one migrated template per run.
+// backend's label; the few files that time the server run alone, SOLO), then one closing line
+// `N passed, M failed` that sums every part (uvu prints per-file totals only).
+// `node test/run.mjs FILE…` runs those files on both; TEST_BACKEND=sqlite or postgres runs one pass.
+// The PostgreSQL pass shares one server: TEST_DATABASE_URL when given, else a throwaway one started
+// here (test/helpers/postgres.ts), with one migrated template per run.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,8 +29,41 @@ const PG_PENDING = {
     reason: `${READ_BEFORE_LOCK}: entries' balance_after are wrong`,
   },
   'test/billing-fulfil.test.ts': { tests: ['buy Starter: the webhook 5 times in parallel with the success return credits once; balance card, ledger and purchases list agree'], reason: `${DUPLICATE_AS_ERROR} (a 500)` },
+  'test/billing-refunds.test.ts': { tests: ['two partial refunds, each delivered twice (and out of order), are clawed back exactly by target'], reason: `${DUPLICATE_AS_ERROR} (a 500 when both deliveries race)` },
   'test/ledger.test.ts': { tests: ['a repeated idempotency key changes nothing and says so'], reason: DUPLICATE_AS_ERROR },
   'test/mail.test.ts': { tests: ['claims are atomic: two workers at once never take the same row'], reason: 'the claim reads due rows, then updates them: two workers take the same rows (needs FOR UPDATE SKIP LOCKED)' },
+};
+
+/**
+ * Files that measure how fast the server answers while it works (a /healthz bound, equal answer
+ * times, a flood): each runs with nothing of the other pass beside it, on a 2-core machine.
+ */
+const SOLO = new Set(['test/token-load.test.ts', 'test/hash-queue.test.ts', 'test/reset.test.ts', 'test/gateway-tokens.test.ts']);
+
+/** Many files at once, or one SOLO file alone: a solo file waits for the running ones and holds back new ones. */
+const machine = {
+  running: 0,
+  solo: false,
+  soloWaiting: 0,
+  waiters: [],
+  wake() {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  },
+  async take(solo) {
+    if (solo) this.soloWaiting++;
+    while (solo ? this.running > 0 || this.solo : this.solo || this.soloWaiting > 0) await new Promise((resolve) => this.waiters.push(resolve));
+    if (solo) {
+      this.soloWaiting--;
+      this.solo = true;
+    } else this.running++;
+  },
+  give(solo) {
+    if (solo) this.solo = false;
+    else this.running--;
+    this.wake();
+  },
 };
 
 function run(command, args, timeoutMs, env = {}) {
@@ -137,7 +171,9 @@ function account(backend, file, result) {
 async function pass(backend, env) {
   const started = Date.now();
   for (const file of files) {
-    const result = await run(process.execPath, ['--import', 'tsx', file], FILE_TIMEOUT_MS, env);
+    const solo = SOLO.has(file);
+    await machine.take(solo);
+    const result = await run(process.execPath, ['--import', 'tsx', file], FILE_TIMEOUT_MS, env).finally(() => machine.give(solo));
     console.log(account(backend, file, result));
   }
   return { backend, seconds: Math.round((Date.now() - started) / 1000) };
