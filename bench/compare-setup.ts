@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 
 const [tree, databasePath] = process.argv.slice(2) as [string, string];
 const load = (path: string) => import(`${tree}/src/${path}`);
-const { openDatabase } = await load('db/connect.ts');
+// A tree from before PostgreSQL opened databases by path as openDatabase; later trees call it openSqlite.
+const connect = await load('db/connect.ts');
+const openSqlite = connect.openSqlite ?? connect.openDatabase;
 const { migrateToLatest } = await load('db/migrate.ts');
 const { seedDefaults } = await load('seed.ts');
 const { createUser } = await load('users/users.ts');
@@ -17,7 +19,7 @@ if (existsSync(`${tree}/src/ledger/policy.ts`)) {
   const { spendingPolicy } = await load('spending-policy/policy.ts');
   installLedgerPolicy(spendingPolicy);
 }
-const db = openDatabase(databasePath, 'full');
+const db = openSqlite(databasePath, 'full');
 await migrateToLatest(db);
 await seedDefaults(db, systemClock);
 const keys: string[] = [];

@@ -2,7 +2,7 @@
 // node --expose-gc --import tsx bench/export-run.ts DB_PATH EMAIL → prints a JSON line.
 import { loadConfig } from '../src/config.ts';
 import { systemClock } from '../src/clock.ts';
-import { openDatabase, rawSqlite } from '../src/db/connect.ts';
+import { openSqlite, rawSqlite } from '../src/db/connect.ts';
 import { createSession, generateSessionToken } from '../src/auth/sessions.ts';
 import { createApp } from '../src/app.tsx';
 import { createContext } from '../src/context.ts';
@@ -10,7 +10,7 @@ import { createHasher } from '../src/auth/hasher.ts';
 import { findUserByEmail } from '../src/users/users.ts';
 
 const [path, email, mode] = process.argv.slice(2);
-const db = openDatabase(path!, 'normal');
+const db = openSqlite(path!, 'normal');
 const user = (await findUserByEmail(db, email!))!;
 
 if (mode === 'bare') {

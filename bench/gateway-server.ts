@@ -16,7 +16,7 @@ import { createUpstreamClient } from '../src/gateway/upstream.ts';
 
 const [databasePath, upstreamUrl] = process.argv.slice(2) as [string, string];
 const config = loadConfig({ PORT: '0', DATABASE_URL: `sqlite:${databasePath}`, OPENAI_API_KEY: 'sk-bench-operator', OPENAI_BASE_URL: `${upstreamUrl}/v1`, PAYMENTS: 'off' });
-const db = openDatabase(config.databasePath, config.sqliteSynchronous);
+const db = openDatabase(config.database);
 const ctx = createContext(config, { db, clock: systemClock, log: (line) => console.error(line) });
 const { gateway } = ctx;
 const upstreamTimeoutMs = config.upstreamTimeoutSeconds * 1000;

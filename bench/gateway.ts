@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { systemClock } from '../src/clock.ts';
-import { openDatabase } from '../src/db/connect.ts';
+import { openSqlite } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { audit } from '../src/audit.ts';
@@ -51,7 +51,7 @@ console.log(`bench:gateway on ${machine()}; load average ${loadavg()[0]!.toFixed
 const loadAtStart = loadavg()[0]!;
 
 // Users and keys first, then the server process opens the same file.
-const db = openDatabase(databasePath, 'full');
+const db = openSqlite(databasePath, 'full');
 await migrateToLatest(db);
 await seedDefaults(db, systemClock);
 const keys: string[] = [];

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { SqliteSynchronous } from '../src/config.ts';
 import { systemClock } from '../src/clock.ts';
-import { openDatabase } from '../src/db/connect.ts';
+import { openSqlite } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { placeHold, settleHold } from '../src/ledger/holds.ts';
@@ -47,7 +47,7 @@ function rawInsertsPerSecond(dir: string, synchronous: SqliteSynchronous): numbe
 }
 
 async function chargesPerSecond(dir: string, synchronous: SqliteSynchronous): Promise<number> {
-  const db = openDatabase(join(dir, `ledger-${synchronous}.db`), synchronous);
+  const db = openSqlite(join(dir, `ledger-${synchronous}.db`), synchronous);
   await migrateToLatest(db);
   await seedDefaults(db, systemClock);
   const user = await createUser(db, systemClock, { email: `bench-${synchronous}@example.com`, passwordHash: 'x' });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { systemClock } from '../src/clock.ts';
-import { openDatabase, rawSqlite, type DB } from '../src/db/connect.ts';
+import { openSqlite, rawSqlite, type DB } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
@@ -68,7 +68,7 @@ function seedHistory(db: DB, userId: number, rows: number): void {
 
 async function fixture(dir: string, rows: number): Promise<Fixture> {
   const path = join(dir, `pages-${rows}.db`);
-  const db = openDatabase(path, 'normal');
+  const db = openSqlite(path, 'normal');
   await migrateToLatest(db);
   await seedDefaults(db, systemClock);
   const email = `bench${rows}@example.com`;

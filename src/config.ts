@@ -4,6 +4,28 @@ export type RoundingMode = 'exact' | 'ceil';
 export type SqliteSynchronous = 'full' | 'normal';
 export type PaymentsMode = 'stripe' | 'demo' | 'off';
 
+/** Where the data lives: a SQLite file (the zero-setup default) or a PostgreSQL server (docs/architecture.md, Two backends). */
+export type DatabaseConfig = SqliteConfig | PostgresConfig;
+
+export interface SqliteConfig {
+  readonly backend: 'sqlite';
+  /** Relative to the working directory, or absolute. */
+  readonly path: string;
+  readonly synchronous: SqliteSynchronous;
+}
+
+export interface PostgresConfig {
+  readonly backend: 'postgres';
+  /** postgres://… or postgresql://…, as pg reads it; may hold a password, so never printed. */
+  readonly url: string;
+  /** Connections this process keeps open at most. */
+  readonly poolSize: number;
+  /** A statement running longer is cancelled by the server; 0 = no limit. */
+  readonly statementTimeoutMs: number;
+  /** How long to wait for a connection (a new one, or a free one from a full pool). */
+  readonly connectTimeoutMs: number;
+}
+
 export interface Config {
   readonly port: number;
   readonly host: string;
@@ -12,8 +34,7 @@ export interface Config {
   /** True when PUBLIC_URL was set explicitly; otherwise localhost and 127.0.0.1 are both accepted origins. */
   readonly publicUrlExplicit: boolean;
   readonly trustProxyHops: number;
-  readonly databasePath: string;
-  readonly sqliteSynchronous: SqliteSynchronous;
+  readonly database: DatabaseConfig;
   readonly roundingMode: RoundingMode;
   readonly openaiApiKey: string | null;
   readonly openaiBaseUrl: string | null;
@@ -77,16 +98,33 @@ function httpUrl(env: Env, name: string): string | null {
   return value.replace(/\/+$/, '');
 }
 
-function databasePath(env: Env): string {
+/** DATABASE_URL and the settings of its backend; also what tests and tools use to open a URL. */
+export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   const value = text(env, 'DATABASE_URL') ?? 'sqlite:data/tokentab.db';
   if (/^postgres(ql)?:\/\//.test(value)) {
-    throw new ConfigError('DATABASE_URL: PostgreSQL is not supported yet; use sqlite:PATH');
+    // The URL may carry a password: an error names the variable, never the value.
+    try {
+      new URL(value);
+    } catch {
+      throw new ConfigError('DATABASE_URL is not a valid postgres:// URL');
+    }
+    return Object.freeze({
+      backend: 'postgres',
+      url: value,
+      poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+      connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 10_000, 1, 600_000),
+    });
   }
   const match = /^sqlite:(.+)$/.exec(value);
   if (!match || match[1]!.trim() === '') {
-    throw new ConfigError(`DATABASE_URL must be sqlite:PATH, got "${value}"`);
+    throw new ConfigError(`DATABASE_URL must be sqlite:PATH or postgres://…, got "${value}"`);
   }
-  return match[1]!;
+  return Object.freeze({
+    backend: 'sqlite',
+    path: match[1]!,
+    synchronous: oneOf<SqliteSynchronous>(env, 'SQLITE_SYNCHRONOUS', ['full', 'normal'], 'full'),
+  });
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -128,8 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: explicitPublicUrl ?? `http://localhost:${port}`,
     publicUrlExplicit: explicitPublicUrl !== null,
     trustProxyHops: integer(env, 'TRUST_PROXY', 0, 0, 10),
-    databasePath: databasePath(env),
-    sqliteSynchronous: oneOf<SqliteSynchronous>(env, 'SQLITE_SYNCHRONOUS', ['full', 'normal'], 'full'),
+    database: loadDatabaseConfig(env),
     roundingMode: oneOf<RoundingMode>(env, 'ROUNDING_MODE', ['exact', 'ceil'], 'exact'),
     openaiApiKey,
     openaiBaseUrl: httpUrl(env, 'OPENAI_BASE_URL'),

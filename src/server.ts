@@ -29,7 +29,7 @@ try {
   throw error;
 }
 
-const db = openDatabase(config.databasePath, config.sqliteSynchronous);
+const db = openDatabase(config.database);
 await migrateToLatest(db);
 await seedDefaults(db, systemClock);
 

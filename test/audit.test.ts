@@ -7,6 +7,8 @@ import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { expireHolds, placeHold, settleHold, voidHold } from '../src/ledger/holds.ts';
 import { freshDb, makeUser, rateOf, type TestDb } from './helpers/db.ts';
+import { TEST_BACKEND } from './helpers/backend.ts';
+import { rejects } from './helpers/assert.ts';
 
 const broken = suite<{ t: TestDb; userId: number }>('audit');
 
@@ -48,11 +50,19 @@ broken('2: held that is not the sum of pending holds', async ({ t }) => {
 });
 
 broken('2: held above the balance (the CHECK constraint stops it; audit still reports it)', async ({ t }) => {
-  const sqlite = rawSqlite(t.db);
-  assert.throws(() => sqlite.prepare('update wallets set held_mc = balance_mc + 1').run(), /CHECK/);
-  sqlite.pragma('ignore_check_constraints = ON');
-  sqlite.prepare('update wallets set held_mc = balance_mc + 1').run();
-  sqlite.prepare("update holds set amount_mc = (select held_mc from wallets) where request_id = 'req_pending'").run();
+  if (TEST_BACKEND === 'sqlite') {
+    const sqlite = rawSqlite(t.db);
+    assert.throws(() => sqlite.prepare('update wallets set held_mc = balance_mc + 1').run(), /CHECK/);
+    sqlite.pragma('ignore_check_constraints = ON');
+    sqlite.prepare('update wallets set held_mc = balance_mc + 1').run();
+    sqlite.prepare("update holds set amount_mc = (select held_mc from wallets) where request_id = 'req_pending'").run();
+  } else {
+    // PostgreSQL cannot ignore a CHECK: this test's database drops it.
+    await rejects(() => sql`update wallets set held_mc = balance_mc + 1`.execute(t.db), /wallets_held_within_balance/);
+    await sql`alter table wallets drop constraint wallets_held_within_balance`.execute(t.db);
+    await sql`update wallets set held_mc = balance_mc + 1`.execute(t.db);
+    await sql`update holds set amount_mc = (select held_mc from wallets) where request_id = 'req_pending'`.execute(t.db);
+  }
   const violations = await audit(t.db);
   assert.ok(violations.some((v) => v.invariant === 2 && /0 ≤ held ≤ balance/.test(v.detail)), JSON.stringify(violations));
 });

@@ -97,7 +97,7 @@ demo('a demo payment whose return never happened is credited by reconcile, once'
   assert.is(await balanceMc(t, buyer.user.id), 0);
   const run = async () => {
     const lines: string[] = [];
-    await runCli(['reconcile'], { env: { DATABASE_URL: `sqlite:${t.path}` }, clock: t.clock, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    await runCli(['reconcile'], { env: { DATABASE_URL: t.databaseUrl }, clock: t.clock, out: (l) => lines.push(l), err: (l) => lines.push(l) });
     return lines.at(-1);
   };
   assert.is(await run(), '1');
@@ -108,7 +108,7 @@ demo('a demo payment whose return never happened is credited by reconcile, once'
 
 demo('PAYMENTS=off: reconcile has nothing to do', async ({ t }) => {
   const lines: string[] = [];
-  const code = await runCli(['reconcile'], { env: { DATABASE_URL: `sqlite:${t.path}`, PAYMENTS: 'off' }, out: (l) => lines.push(l) });
+  const code = await runCli(['reconcile'], { env: { DATABASE_URL: t.databaseUrl, PAYMENTS: 'off' }, out: (l) => lines.push(l) });
   assert.equal([code, lines.at(-1)], [0, '0']);
   assert.match(lines[0]!, /payments are off/);
 });

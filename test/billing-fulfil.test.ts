@@ -248,7 +248,7 @@ fulfil('webhook outage: reconcile credits the paid session once, a second reconc
   await startPurchase(t, await signedInBuyer(t)).then(({ sessionId: id }) => t.fake.expireSession(id));
   t.clock.advance(2 * 3_600_000);
   const env = {
-    DATABASE_URL: `sqlite:${t.path}`,
+    DATABASE_URL: t.databaseUrl,
     PAYMENTS: 'stripe',
     STRIPE_SECRET_KEY: 'sk_test_tokentab',
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,

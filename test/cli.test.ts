@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { runCli } from '../src/cli/run.ts';
-import { openDatabase } from '../src/db/connect.ts';
 import { ManualClock } from '../src/clock.ts';
 import { START_MS } from './helpers/db.ts';
+import { emptyDatabaseUrl, openTestDatabase, sqliteOnly } from './helpers/backend.ts';
 
 interface Run {
   code: number;
@@ -19,9 +19,9 @@ interface Run {
 }
 
 const cli = suite<{ dir: string; env: Record<string, string>; run: (args: string[], stdin?: string) => Promise<Run> }>('cli');
-cli.before.each((context) => {
+cli.before.each(async (context) => {
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-cli-'));
-  context.env = { DATABASE_URL: `sqlite:${join(context.dir, 'cli.db')}`, SQLITE_SYNCHRONOUS: 'normal' };
+  context.env = { DATABASE_URL: await emptyDatabaseUrl(context.dir, 'cli.db'), SQLITE_SYNCHRONOUS: 'normal' };
   context.run = async (args, stdin = '') => {
     const lines: string[] = [];
     const errors: string[] = [];
@@ -32,7 +32,7 @@ cli.before.each((context) => {
 cli.after.each(({ dir }) => rmSync(dir, { recursive: true, force: true }));
 
 async function ledgerRows(env: Record<string, string>): Promise<number> {
-  const db = openDatabase(env.DATABASE_URL!.slice('sqlite:'.length), 'normal');
+  const db = openTestDatabase(env.DATABASE_URL!);
   const { rows } = await sql<{ n: number }>`select count(*) as n from ledger_entries`.execute(db);
   await db.destroy();
   return Number(rows[0]!.n);
@@ -108,7 +108,7 @@ cli('rates:set adds a version and rates:list shows the current card', async ({ r
 cli('audit exits 1 and prints the count when an invariant is broken', async ({ run, env }) => {
   await run(['user:create', '--email', 'eve@example.com', '--password', 'password1']);
   await run(['credits:grant', '--email', 'eve@example.com', '--credits', '10', '--reason', 'r']);
-  const db = openDatabase(env.DATABASE_URL!.slice('sqlite:'.length), 'normal');
+  const db = openTestDatabase(env.DATABASE_URL!);
   await sql`update wallets set balance_mc = 1`.execute(db);
   await db.destroy();
   const result = await run(['audit']);
@@ -117,7 +117,8 @@ cli('audit exits 1 and prints the count when an invariant is broken', async ({ r
   assert.match(result.lines[0]!, /invariant 1/);
 });
 
-cli('backup writes a consistent copy that audits clean', async ({ run, dir }) => {
+// SQLite's online backup: on PostgreSQL backups are pg_dump's (the refusal is tested below).
+sqliteOnly(cli)('backup writes a consistent copy that audits clean', async ({ run, dir }) => {
   await run(['user:create', '--email', 'dan@example.com', '--password', 'password1']);
   await run(['credits:grant', '--email', 'dan@example.com', '--credits', '42', '--reason', 'r']);
   const target = join(dir, 'copy.db');
@@ -129,8 +130,18 @@ cli('backup writes a consistent copy that audits clean', async ({ run, dir }) =>
   assert.is(copy, 0);
 });
 
-cli('npm run cli as a real process: exit codes and last line', ({ dir }) => {
-  const env = { ...process.env, DATABASE_URL: `sqlite:${join(dir, 'proc.db')}`, SQLITE_SYNCHRONOUS: 'normal' };
+cli('backup on PostgreSQL is refused before connecting, naming pg_dump, never the URL', async () => {
+  const errors: string[] = [];
+  const code = await runCli(['backup', '/tmp/never-written.db'], { env: { DATABASE_URL: 'postgres://tokentab:s3cret@127.0.0.1:1/tokentab' }, out: () => {}, err: (l) => errors.push(l) });
+  assert.is(code, 2);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /^backup: .*pg_dump/);
+  assert.not.match(errors[0]!, /s3cret/);
+  assert.not.ok(existsSync('/tmp/never-written.db'));
+});
+
+cli('npm run cli as a real process: exit codes and last line', async ({ dir }) => {
+  const env = { ...process.env, DATABASE_URL: await emptyDatabaseUrl(dir, 'proc.db'), SQLITE_SYNCHRONOUS: 'normal' };
   const bad = spawnSync('npm', ['run', '--silent', 'cli', '--', 'credits:grant', '--email', 'x@example.com', '--credits', '0', '--reason', 'r'], { env, encoding: 'utf8' });
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /greater than 0/);

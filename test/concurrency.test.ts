@@ -2,13 +2,13 @@
 // the race can be lost, 2 × 500 full charge cycles, and a process killed with SIGKILL mid-run.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openDatabase } from '../src/db/connect.ts';
 import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { expireHolds } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';
 import { ManualClock } from '../src/clock.ts';
 import { freshDb, makeUser, type TestDb } from './helpers/db.ts';
+import { openTestDatabase } from './helpers/backend.ts';
 import { killAll, startWorker, type Worker } from './helpers/processes.ts';
 
 const WORKER = 'test/workers/ledger-worker.ts';
@@ -36,7 +36,7 @@ async function race(t: TestDb, unsafe: boolean): Promise<{ results: RaceResult[]
   const user = await makeUser(t.db, t.clock);
   // The balance covers exactly 25 holds of 4,000 mc; each process tries 30.
   await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 100_000, reason: 'race' });
-  const args = (extra: string[]) => ['race-holds', t.path, String(user.id), '30', '4000', ...extra];
+  const args = (extra: string[]) => ['race-holds', t.databaseUrl, String(user.id), '30', '4000', ...extra];
   const workers = [startWorker(WORKER, args(unsafe ? ['unsafe'] : [])), startWorker(WORKER, args(unsafe ? ['unsafe'] : []))];
   await startTogether(workers);
   const results = (await Promise.all(workers.map((w) => w.waitFor('result ')))).map((json) => JSON.parse(json) as RaceResult);
@@ -62,7 +62,7 @@ concurrency('negative control: a read-then-write hold raced the same way overspe
 
 concurrency('two processes × 500 grant + hold + settle cycles: the balance is exact, audit clean', async ({ t }) => {
   const user = await makeUser(t.db, t.clock);
-  const workers = [0, 1].map(() => startWorker(WORKER, ['cycles', t.path, String(user.id), '500', '4']));
+  const workers = [0, 1].map(() => startWorker(WORKER, ['cycles', t.databaseUrl, String(user.id), '500', '4']));
   await startTogether(workers);
   const results = await Promise.all(workers.map((w) => w.waitFor('result ', 180_000)));
   assert.equal(results.map((r) => JSON.parse(r).done), [500, 500]);
@@ -76,14 +76,14 @@ concurrency('two processes × 500 grant + hold + settle cycles: the balance is e
 
 concurrency('a process killed with SIGKILL mid-run: audit clean after restart, its holds voided once expired', async ({ t }) => {
   const user = await makeUser(t.db, t.clock);
-  const worker = startWorker(WORKER, ['cycles', t.path, String(user.id), '1000000', '8']);
+  const worker = startWorker(WORKER, ['cycles', t.databaseUrl, String(user.id), '1000000', '8']);
   await startTogether([worker]);
   await worker.waitFor('progress 300', 120_000);
   worker.child.kill('SIGKILL');
   await worker.exited;
 
-  // "Restart": a new connection to the file the dead process left.
-  const reopened = openDatabase(t.path, 'normal');
+  // "Restart": a new connection to the database the dead process left.
+  const reopened = openTestDatabase(t.databaseUrl);
   try {
     assert.equal(await audit(reopened), [], 'no torn write: every committed transaction is whole');
     const before = await walletSummary(reopened, user.id);

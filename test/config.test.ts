@@ -21,8 +21,7 @@ test('defaults: demo payments, exact rounding, FULL sync, the local database', (
   assert.is(config.host, '127.0.0.1');
   assert.is(config.publicUrl, 'http://localhost:3000');
   assert.is(config.publicUrlExplicit, false);
-  assert.is(config.databasePath, 'data/tokentab.db');
-  assert.is(config.sqliteSynchronous, 'full');
+  assert.equal(config.database, { backend: 'sqlite', path: 'data/tokentab.db', synchronous: 'full' });
   assert.is(config.roundingMode, 'exact');
   assert.is(config.payments, 'demo');
   assert.is(config.holdTtlSeconds, 600);
@@ -36,7 +35,6 @@ test('bad values stop the start with one line naming the variable and what is al
   fails({ PORT: 'http' }, /^PORT must be a whole number/);
   fails({ PUBLIC_URL: 'localhost:3000' }, /^PUBLIC_URL must be an http\(s\) URL/);
   fails({ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must be sqlite:PATH/);
-  fails({ DATABASE_URL: 'postgres://db/tokentab' }, /not supported yet/);
   fails({ UPSTREAM_TIMEOUT_SECONDS: '550' }, /^UPSTREAM_TIMEOUT_SECONDS must be below HOLD_TTL_SECONDS - 60/);
   fails({ PAYMENTS: 'free' }, /^PAYMENTS must be "stripe", "demo", "off"/);
   fails({ SIGNUP: 'maybe' }, /^SIGNUP must be/);
@@ -77,9 +75,39 @@ test('PUBLIC_URL, database path and admins', () => {
   const config = loadConfig({ PUBLIC_URL: 'https://credits.example.com/', DATABASE_URL: 'sqlite:/var/lib/tokentab.db', ADMIN_EMAILS: 'A@x.com, b@y.org', PORT: '8080' });
   assert.is(config.publicUrl, 'https://credits.example.com');
   assert.is(config.publicUrlExplicit, true);
-  assert.is(config.databasePath, '/var/lib/tokentab.db');
+  assert.equal(config.database, { backend: 'sqlite', path: '/var/lib/tokentab.db', synchronous: 'full' });
   assert.equal(config.adminEmails, ['a@x.com', 'b@y.org']);
   assert.is(config.port, 8080);
+});
+
+test('DATABASE_URL: postgres:// and postgresql:// with the pool settings, never echoing the URL', () => {
+  const url = 'postgres://tokentab:s3cret@db.internal:5432/tokentab?sslmode=require';
+  assert.equal(loadConfig({ DATABASE_URL: url }).database, {
+    backend: 'postgres',
+    url,
+    poolSize: 10,
+    statementTimeoutMs: 30_000,
+    connectTimeoutMs: 10_000,
+  });
+  const tuned = loadConfig({
+    DATABASE_URL: 'postgresql://localhost/tokentab',
+    DATABASE_POOL_SIZE: '40',
+    DATABASE_STATEMENT_TIMEOUT_MS: '0',
+    DATABASE_CONNECT_TIMEOUT_MS: '2500',
+    SQLITE_SYNCHRONOUS: 'normal',
+  }).database;
+  assert.equal(tuned, { backend: 'postgres', url: 'postgresql://localhost/tokentab', poolSize: 40, statementTimeoutMs: 0, connectTimeoutMs: 2500 });
+  assert.equal(loadConfig({ DATABASE_URL: 'sqlite:x.db', SQLITE_SYNCHRONOUS: 'normal' }).database, { backend: 'sqlite', path: 'x.db', synchronous: 'normal' });
+  fails({ DATABASE_URL: 'postgres://localhost/t', DATABASE_POOL_SIZE: '0' }, /^DATABASE_POOL_SIZE must be a whole number from 1 to 1000, got "0"$/);
+  fails({ DATABASE_URL: 'postgres://localhost/t', DATABASE_STATEMENT_TIMEOUT_MS: '-5' }, /^DATABASE_STATEMENT_TIMEOUT_MS must be a whole number/);
+  fails({ DATABASE_URL: 'postgres://localhost/t', DATABASE_CONNECT_TIMEOUT_MS: 'soon' }, /^DATABASE_CONNECT_TIMEOUT_MS must be a whole number/);
+  fails({ DATABASE_URL: 'postgres://user:s3cret@[bad/t' }, /^DATABASE_URL is not a valid postgres:\/\/ URL$/);
+  try {
+    loadConfig({ DATABASE_URL: 'postgres://user:s3cret@[bad/t' });
+  } catch (error) {
+    assert.not.match((error as Error).message, /s3cret/, 'the password is never printed');
+  }
+  fails({ DATABASE_URL: 'sqlite:' }, /^DATABASE_URL must be sqlite:PATH or postgres:\/\/…/);
 });
 
 test.run();

@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.ts';
-import { auditFile } from './helpers/db.ts';
+import { auditUrl } from './helpers/db.ts';
+import { emptyDatabaseUrl } from './helpers/backend.ts';
 import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
 
 const ARTIFACTS = 'test/artifacts';
 
 interface Context {
   dir: string;
+  databaseUrl: string;
   server: RunningServer;
   url: string;
   browser: Browser;
@@ -24,7 +26,7 @@ const e2e = suite<Context>('buying credits in chromium');
 
 e2e.before(async (context) => {
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-buy-'));
-  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: `sqlite:${join(context.dir, 'buy.db')}` });
+  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: (context.databaseUrl = await emptyDatabaseUrl(context.dir, 'buy.db')) });
   context.url = context.server.url;
   context.browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -110,8 +112,8 @@ e2e('the pending card polls by itself and swaps in the balance card once the pay
   await context.close();
 });
 
-e2e('after the flow in the browser, the books balance: audit is clean', async ({ dir }) => {
-  assert.equal(await auditFile(join(dir, 'buy.db')), []);
+e2e('after the flow in the browser, the books balance: audit is clean', async ({ databaseUrl }) => {
+  assert.equal(await auditUrl(databaseUrl), []);
 });
 
 e2e.run();

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { ManualClock } from '../src/clock.ts';
-import { openDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
@@ -16,6 +15,7 @@ import { hashPassword } from '../src/auth/password.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { cheapCost } from './helpers/db.ts';
+import { emptyDatabaseUrl, openTestDatabase } from './helpers/backend.ts';
 import { makeCall } from './helpers/usage.ts';
 import { launchChromium } from './helpers/chromium.ts';
 import { startServer, type RunningServer } from './helpers/server.ts';
@@ -25,8 +25,8 @@ const e2e = suite<{ dir: string; server: RunningServer; browser: Browser; balanc
 
 e2e.before(async (context) => {
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-'));
-  const path = join(context.dir, 'e2e.db');
-  const db = openDatabase(path, 'normal');
+  const url = await emptyDatabaseUrl(context.dir, 'e2e.db');
+  const db = openTestDatabase(url);
   // History in the past, an hour apart, so the pages are stable whatever the time now.
   const clock = new ManualClock(Date.UTC(2026, 9, 1, 8, 0));
   await migrateToLatest(db);
@@ -40,7 +40,7 @@ e2e.before(async (context) => {
   }
   context.balanceMc = last!.balanceMc;
   await db.destroy();
-  context.server = await startServer({ DATABASE_URL: `sqlite:${path}`, SQLITE_SYNCHRONOUS: 'normal' });
+  context.server = await startServer({ DATABASE_URL: url, SQLITE_SYNCHRONOUS: 'normal' });
   context.browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
 });

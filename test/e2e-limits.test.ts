@@ -8,15 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.ts';
-import { auditFile } from './helpers/db.ts';
+import { auditUrl } from './helpers/db.ts';
+import { emptyDatabaseUrl } from './helpers/backend.ts';
 import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
 
 const ARTIFACTS = 'test/artifacts';
-const e2e = suite<{ dir: string; server: RunningServer; browser: Browser }>('limits in chromium');
+const e2e = suite<{ dir: string; databaseUrl: string; server: RunningServer; browser: Browser }>('limits in chromium');
 
 e2e.before(async (context) => {
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-limits-'));
-  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: `sqlite:${join(context.dir, 'limits.db')}` });
+  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: (context.databaseUrl = await emptyDatabaseUrl(context.dir, 'limits.db')) });
   context.browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
 });
@@ -92,8 +93,8 @@ e2e('save a card, turn on auto-recharge with caps, limit a key, and hit the cap 
   await page.close();
 });
 
-e2e('after the flow in the browser, the books balance: audit is clean', async ({ dir }) => {
-  assert.equal(await auditFile(join(dir, 'limits.db')), []);
+e2e('after the flow in the browser, the books balance: audit is clean', async ({ databaseUrl }) => {
+  assert.equal(await auditUrl(databaseUrl), []);
 });
 
 e2e.run();

@@ -8,14 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.ts';
-import { auditFile } from './helpers/db.ts';
+import { auditUrl } from './helpers/db.ts';
+import { emptyDatabaseUrl } from './helpers/backend.ts';
 import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
 
-const e2e = suite<{ dir: string; server: RunningServer; browser: Browser }>('prompt forms in chromium');
+const e2e = suite<{ dir: string; databaseUrl: string; server: RunningServer; browser: Browser }>('prompt forms in chromium');
 
 e2e.before(async (context) => {
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-prompts-'));
-  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: `sqlite:${join(context.dir, 'prompts.db')}` });
+  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: (context.databaseUrl = await emptyDatabaseUrl(context.dir, 'prompts.db')) });
   context.browser = await launchChromium();
 });
 
@@ -27,7 +28,7 @@ e2e.after(async ({ browser, server, dir }) => {
 
 const LONG_PROMPT = 'The ledger keeps every entry, and the hold reserves the worst case. '.repeat(1_500);
 
-e2e('a 100 KB prompt in the playground and the estimator; past 4 MB a message naming the limit, the prompt kept', async ({ server, browser, dir }) => {
+e2e('a 100 KB prompt in the playground and the estimator; past 4 MB a message naming the limit, the prompt kept', async ({ server, browser, databaseUrl }) => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
@@ -70,7 +71,7 @@ e2e('a 100 KB prompt in the playground and the estimator; past 4 MB a message na
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'no sideways scroll at 390 px');
   await page.close();
 
-  assert.equal(await auditFile(join(dir, 'prompts.db')), []);
+  assert.equal(await auditUrl(databaseUrl), []);
 });
 
 e2e.run();

@@ -145,7 +145,7 @@ gateway('the usage row keeps the hold’s rates when rates:set changes the card 
   // The hold is placed; now the operator changes the card with the CLI, on the same database file.
   const cliLines: string[] = [];
   const code = await runCli(['rates:set', '--model', 'gpt-4o-mini', '--input', '5', '--output', '20'], {
-    env: { DATABASE_URL: `sqlite:${h.path}`, SQLITE_SYNCHRONOUS: 'normal' },
+    env: { DATABASE_URL: h.databaseUrl, SQLITE_SYNCHRONOUS: 'normal' },
     clock: h.clock,
     out: (line) => cliLines.push(line),
     err: (line) => cliLines.push(line),

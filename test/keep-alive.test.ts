@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.ts';
 import { httpServerOptions } from '../src/web/server-options.ts';
 import { DEMO_ENV, startServer } from './helpers/server.ts';
+import { emptyDatabaseUrl } from './helpers/backend.ts';
 
 interface Answer {
   status: number;
@@ -37,7 +38,7 @@ test('the server keeps idle keep-alive connections 65 s by default, and headers 
 
 test('an idle keep-alive connection is still served after 6 s; SIGTERM closes it and the server exits at once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokentab-keepalive-'));
-  const server = await startServer({ ...DEMO_ENV, DATABASE_URL: `sqlite:${join(dir, 'app.db')}` });
+  const server = await startServer({ ...DEMO_ENV, DATABASE_URL: await emptyDatabaseUrl(dir, 'app.db') });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const first = await get(`${server.url}/healthz`, agent);

@@ -100,7 +100,7 @@ keys('another user cannot revoke my key (404) and it keeps working', async ({ t,
 
 keys('CLI key:create prints the key on the last line, and it authenticates', async ({ t }) => {
   const lines: string[] = [];
-  const code = await runCli(['key:create', '--email', 'OWNER@example.com', '--name', 'from cli'], { env: { DATABASE_URL: `sqlite:${t.path}` }, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+  const code = await runCli(['key:create', '--email', 'OWNER@example.com', '--name', 'from cli'], { env: { DATABASE_URL: t.databaseUrl }, out: (l) => lines.push(l), err: (l) => lines.push(l) });
   assert.is(code, 0, lines.join('\n'));
   const key = lines.at(-1)!;
   assert.match(key, /^tt_/);

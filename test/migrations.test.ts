@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Migrator } from 'kysely';
 import { migrations } from '../migrations/index.ts';
-import { openDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { currentRates } from '../src/pricing/rates.ts';
 import { ManualClock } from '../src/clock.ts';
+import { emptyDatabaseUrl, openTestDatabase } from './helpers/backend.ts';
 
 const test = suite('migrations');
 type DB = Parameters<typeof currentRates>[0];
@@ -20,7 +20,8 @@ const kinds = async (db: DB) => (await currentRates(db)).map((r) => [r.model, r.
 /** A database file in a folder of its own, removed after `work`. */
 async function withDatabase(work: (db: DB) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tokentab-migrations-'));
-  const db = openDatabase(join(dir, 'test.db'), 'normal');
+  // An empty database on either backend: the migrations run on both.
+  const db = openTestDatabase(await emptyDatabaseUrl(dir, 'test.db'));
   try {
     await work(db);
   } finally {

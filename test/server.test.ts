@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Window } from 'happy-dom';
 import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { startServer, type RunningServer } from './helpers/server.ts';
+import { TEST_BACKEND, emptyDatabaseUrl, openTestDatabase } from './helpers/backend.ts';
 
-const server = suite<{ dir: string; running: RunningServer[] }>('server');
-server.before.each((context) => {
+const server = suite<{ dir: string; databaseUrl: string; running: RunningServer[] }>('server');
+server.before.each(async (context) => {
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-server-'));
+  // SQLite: a file in a folder that does not exist yet; PostgreSQL: an empty database.
+  context.databaseUrl = await emptyDatabaseUrl(join(context.dir, 'nested'), 'app.db');
   context.running = [];
 });
 server.after.each(async ({ dir, running }) => {
@@ -20,14 +24,14 @@ server.after.each(async ({ dir, running }) => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(dir: string, running: RunningServer[]): Promise<RunningServer> {
-  const started = await startServer({ DATABASE_URL: `sqlite:${join(dir, 'nested', 'app.db')}` });
+async function start(databaseUrl: string, running: RunningServer[]): Promise<RunningServer> {
+  const started = await startServer({ DATABASE_URL: databaseUrl });
   running.push(started);
   return started;
 }
 
-server('creates the database with WAL, serves /healthz and the front page; a restart seeds nothing new', async ({ dir, running }) => {
-  const first = await start(dir, running);
+server('creates the database with WAL, serves /healthz and the front page; a restart seeds nothing new', async ({ dir, databaseUrl, running }) => {
+  const first = await start(databaseUrl, running);
   assert.is(await (await fetch(`${first.url}/healthz`)).text(), 'ok');
   const page = await fetch(`${first.url}/`);
   assert.is(page.status, 200);
@@ -41,13 +45,18 @@ server('creates the database with WAL, serves /healthz and the front page; a res
   assert.is(window.document.querySelector('tbody td[data-mc="9600"]')?.textContent, '9.600');
   assert.is(await first.stop(), 0, 'SIGTERM stops cleanly');
 
-  const second = await start(dir, running);
+  const second = await start(databaseUrl, running);
   await second.stop();
-  const sqlite = new BetterSqlite3(join(dir, 'nested', 'app.db'), { readonly: true });
-  assert.is(sqlite.pragma('journal_mode', { simple: true }), 'wal');
-  assert.is((sqlite.prepare('select count(*) as n from rates').get() as { n: number }).n, 2, 'rates seeded once');
-  assert.is((sqlite.prepare('select count(*) as n from packages').get() as { n: number }).n, 4);
-  sqlite.close();
+  if (TEST_BACKEND === 'sqlite') {
+    const sqlite = new BetterSqlite3(join(dir, 'nested', 'app.db'), { readonly: true });
+    assert.is(sqlite.pragma('journal_mode', { simple: true }), 'wal');
+    sqlite.close();
+  }
+  const db = openTestDatabase(databaseUrl);
+  const count = async (table: string) => Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0]!.n);
+  assert.is(await count('rates'), 2, 'rates seeded once');
+  assert.is(await count('packages'), 4);
+  await db.destroy();
 });
 
 server('a bad setting stops the start with one line naming the variable', () => {

@@ -1,7 +1,7 @@
 // Grouped settles and holds: concurrent writes share one commit, each charged exactly; a failing one is refused alone.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import BetterSqlite3 from 'better-sqlite3';
+import { sql } from 'kysely';
 import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError } from '../src/ledger/errors.ts';
@@ -11,6 +11,7 @@ import { createSettleBatcher } from '../src/ledger/settle-batch.ts';
 import { costMc } from '../src/pricing/cost.ts';
 import { rejects } from './helpers/assert.ts';
 import { freshDb, makeUser, rateOf } from './helpers/db.ts';
+import { openTestDatabase } from './helpers/backend.ts';
 
 const outcome = (inputTokens: number, outputTokens: number): CallOutcome => ({
   tokens: { inputTokens, cachedInputTokens: 0, outputTokens },
@@ -37,10 +38,10 @@ test('30 settles asked for at once are committed in one durable transaction, eac
       assert.is(result.chargedMc, costMc({ inputTokens: 1_000 + index, cachedInputTokens: 0, outputTokens: 100 + index }, rate, 'exact'));
       assert.is(result.usage.charged_mc, result.chargedMc);
     });
-    // Each result is already committed: another connection to the file sees every charge.
-    const other = new BetterSqlite3(t.path, { readonly: true });
-    const seen = other.prepare("select count(*) as n, sum(amount_mc) as total from ledger_entries where type = 'usage'").get() as { n: number; total: number };
-    other.close();
+    // Each result is already committed: another connection to the database sees every charge.
+    const other = openTestDatabase(t.databaseUrl);
+    const seen = (await sql<{ n: number; total: number }>`select count(*) as n, sum(amount_mc) as total from ledger_entries where type = 'usage'`.execute(other)).rows[0]!;
+    await other.destroy();
     assert.is(seen.n, 30);
     assert.is(-seen.total, results.reduce((sum, result) => sum + result.chargedMc, 0));
     for (const user of users) {

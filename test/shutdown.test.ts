@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { systemClock } from '../src/clock.ts';
-import { openDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { countChatInputTokens, countTextTokens } from '../src/gateway/tokens.ts';
 import { createApiKey } from '../src/keys/keys.ts';
@@ -19,6 +18,7 @@ import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
 import { startFakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 import { rateOf } from './helpers/db.ts';
+import { emptyDatabaseUrl, openTestDatabase } from './helpers/backend.ts';
 import { killAll, startWorker } from './helpers/processes.ts';
 
 const messages = [{ role: 'user' as const, content: 'Tell me a long story.' }];
@@ -37,8 +37,8 @@ function freshConnection(url: string): Promise<number> {
 
 test('SIGTERM: no new connections, a running call finishes, one past 10 s is stopped and settled as aborted, no hold left', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokentab-drain-'));
-  const path = join(dir, 'drain.db');
-  const db = openDatabase(path, 'full');
+  const databaseUrl = await emptyDatabaseUrl(dir, 'drain.db');
+  const db = openTestDatabase(databaseUrl);
   const fake = await startFakeOpenAIUpstream();
   try {
     await migrateToLatest(db);
@@ -49,7 +49,7 @@ test('SIGTERM: no new connections, a running call finishes, one past 10 s is sto
 
     const server = startWorker('src/server.ts', [], {
       PORT: '0',
-      DATABASE_URL: `sqlite:${path}`,
+      DATABASE_URL: databaseUrl,
       OPENAI_API_KEY: 'sk-test-drain-operator',
       OPENAI_BASE_URL: `${fake.url}/v1`,
       PAYMENTS: 'off',

@@ -10,7 +10,6 @@ import { Worker } from 'node:worker_threads';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { ManualClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
@@ -19,7 +18,8 @@ import { grantCredits } from '../src/ledger/credits.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { costMc } from '../src/pricing/cost.ts';
 import { Browser } from './helpers/app.ts';
-import { auditFile, cheapCost, rateOf } from './helpers/db.ts';
+import { auditUrl, cheapCost, rateOf } from './helpers/db.ts';
+import { emptyDatabaseUrl, openTestDatabase } from './helpers/backend.ts';
 import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
 import { prose, randomBase64, run } from './helpers/texts.ts';
 
@@ -29,12 +29,12 @@ const OUTPUT_TOKENS = 16;
 const EMAIL = 'load@example.com';
 const PASSWORD = 'a long load password';
 
-const load = suite<{ dir: string; path: string; server: RunningServer; key: string }>('huge prompts against the real server');
+const load = suite<{ dir: string; url: string; server: RunningServer; key: string }>('huge prompts against the real server');
 
 load.before(async (context) => {
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-load-'));
-  context.path = join(context.dir, 'load.db');
-  const db = openDatabase(context.path, 'normal');
+  context.url = await emptyDatabaseUrl(context.dir, 'load.db');
+  const db = openTestDatabase(context.url);
   const clock = new ManualClock(Date.UTC(2026, 9, 1, 8, 0));
   await migrateToLatest(db);
   await seedDefaults(db, clock);
@@ -43,11 +43,11 @@ load.before(async (context) => {
   // Enough for every hold below, so each call runs to the end and its hold can be compared.
   await grantCredits(db, clock, { userId: user.id, amountMc: 100_000_000, reason: 'load test' });
   await db.destroy();
-  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: `sqlite:${context.path}` });
+  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: context.url });
 });
 
-load.after.each(async ({ path }) => {
-  assert.equal(await auditFile(path), [], 'audit is clean');
+load.after.each(async ({ url }) => {
+  assert.equal(await auditUrl(url), [], 'audit is clean');
 });
 
 load.after(async ({ server, dir }) => {
@@ -118,7 +118,7 @@ function assertHealthy(roundTrips: number[]): void {
 /** The tokenizer's own count, special tokens as plain text. */
 const exact = (text: string) => countTokens(text, { disallowedSpecial: new Set<string>() });
 
-load('4 MB of "a", 4 MB of "é", 1 MB of random base64 and 1 MB of prose each get an answer; the server keeps answering; holds cover the reported usage', async ({ server, key, path }) => {
+load('4 MB of "a", 4 MB of "é", 1 MB of random base64 and 1 MB of prose each get an answer; the server keeps answering; holds cover the reported usage', async ({ server, key, url }) => {
   const prompts: Record<string, string> = {
     '4 MB of "a"': run('a', 4_000_000),
     '4 MB of "é"': run('é', 4_000_000),
@@ -142,7 +142,7 @@ load('4 MB of "a", 4 MB of "é", 1 MB of random base64 and 1 MB of prose each ge
   }
   assertHealthy(await health.stop());
 
-  const db = openDatabase(path, 'normal');
+  const db = openTestDatabase(url);
   try {
     const rate = await rateOf(db, 'gpt-4o-mini');
     for (const { name, text, requestId } of answers) {

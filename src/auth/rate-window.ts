@@ -1,10 +1,11 @@
 // Sliding-window limits stored in the database: each event (a sign-in attempt, a reset request) is a
 // row under a scope key such as `login-ip:203.0.113.7`, and a limit allows `limit` events per
-// `window_ms` in its scope. takeEvents checks and records in one write transaction (BEGIN IMMEDIATE,
-// src/db/transaction.ts), so concurrent requests, in this process or another, can never get past a
-// limit together.
+// `window_ms` in its scope. takeEvents checks and records in one write transaction that holds its
+// scopes' locks (src/db/locks.ts), so concurrent requests, in this process or another, can never get
+// past a limit together.
 import type { DB } from '../db/connect.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
+import { lockNames } from '../db/locks.ts';
 
 export interface WindowLimit {
   scopeKey: string;
@@ -41,6 +42,9 @@ export type Taken = { taken: true; eventIds: number[] } | { taken: false; retryA
  */
 export async function takeEventsIn(trx: Trx, nowMs: number, limits: readonly WindowLimit[]): Promise<Taken> {
   for (const { window_ms } of limits) if (window_ms > LONGEST_WINDOW_MS) throw new Error(`a rate window of ${window_ms} ms is longer than ${LONGEST_WINDOW_MS} ms`);
+  // Counted and recorded under the scopes' locks. A caller taking several calls' scopes in one
+  // transaction takes them in one order (an address before an email), so no two wait in a circle.
+  await lockNames(trx, limits.map((l) => `rate-window:${l.scopeKey}`));
   await trx.deleteFrom('rate_limit_events').where('created_at_ms', '<=', nowMs - LONGEST_WINDOW_MS).execute();
   const retryAfterSeconds = await secondsUntilRoom(trx, nowMs, limits);
   if (retryAfterSeconds > 0) return { taken: false, retryAfterSeconds };

@@ -37,7 +37,8 @@ type Work = (context: Context) => Promise<number>;
 interface Command {
   options: Record<string, { type: 'string' | 'boolean' }>;
   positionals: number;
-  prepare: (values: Values, positionals: string[], io: CliIO) => Promise<Work>;
+  /** Checks everything it can before the database is opened; `config` is already loaded. */
+  prepare: (values: Values, positionals: string[], io: CliIO, config: Config) => Promise<Work>;
 }
 
 function required(values: Values, flag: string): string {
@@ -219,8 +220,11 @@ const auditCommand: Command = {
 const backup: Command = {
   options: {},
   positionals: 1,
-  async prepare(_values, positionals) {
+  async prepare(_values, positionals, _io, config) {
     const path = positionals[0]!;
+    if (config.database.backend === 'postgres') {
+      throw new UsageError('backup copies a SQLite database; on PostgreSQL back up with pg_dump (README, Back up)');
+    }
     return async ({ db, io }) => {
       // better-sqlite3's online backup copies pages while the app keeps serving.
       await rawSqlite(db).backup(path);

@@ -58,10 +58,10 @@ export async function runCli(argv: string[], deps: CliDeps = {}): Promise<number
     });
     if (positionals.length !== command.positionals) throw new UsageError(`${name} takes ${command.positionals} argument(s)`);
     const io: CliIO = { out, readStdin: deps.readStdin ?? readAllStdin };
-    const prepared = await command.prepare(values as Record<string, string | boolean | undefined>, positionals, io);
+    const prepared = await command.prepare(values as Record<string, string | boolean | undefined>, positionals, io, config);
     // Commands that grant, adjust or reconcile write through the ledger (src/ledger/policy.ts).
     installLedgerPolicy(spendingPolicy);
-    db = openDatabase(config.databasePath, config.sqliteSynchronous);
+    db = openDatabase(config.database);
     const clock = deps.clock ?? systemClock;
     await migrateToLatest(db);
     await seedDefaults(db, clock);

@@ -1,20 +1,27 @@
-// Opens the SQLite file (WAL, busy_timeout, foreign keys, synchronous as configured) and wraps it in kysely.
+// Opens the configured database behind kysely: the SQLite file (WAL, busy_timeout, foreign keys,
+// synchronous as configured) or a PostgreSQL server (./postgres.ts), and tells which one a DB is.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely } from 'kysely';
-import type { SqliteSynchronous } from '../config.ts';
+import type { DatabaseConfig, SqliteSynchronous } from '../config.ts';
 import { ImmediateSqliteDialect } from './immediate-sqlite.ts';
+import { openPostgres } from './postgres.ts';
 import type { Database } from './schema.ts';
 
 export type DB = Kysely<Database>;
 
-interface DbInfo {
-  synchronous: SqliteSynchronous;
-  sqlite: BetterSqlite3.Database;
-  /** The prepared statements kysely runs, by SQL text (see withStatementCache). */
-  statements: StatementCache;
-}
+export type Backend = DatabaseConfig['backend'];
+
+type DbInfo =
+  | {
+      backend: 'sqlite';
+      synchronous: SqliteSynchronous;
+      sqlite: BetterSqlite3.Database;
+      /** The prepared statements kysely runs, by SQL text (see withStatementCache). */
+      statements: StatementCache;
+    }
+  | { backend: 'postgres' };
 
 export interface StatementCache {
   prepare(text: string): BetterSqlite3.Statement;
@@ -22,7 +29,15 @@ export interface StatementCache {
 
 const infoByDb = new WeakMap<DB, DbInfo>();
 
-export function openDatabase(path: string, synchronous: SqliteSynchronous = 'full'): DB {
+export function openDatabase(config: DatabaseConfig): DB {
+  if (config.backend === 'sqlite') return openSqlite(config.path, config.synchronous);
+  const { db } = openPostgres(config);
+  infoByDb.set(db, { backend: 'postgres' });
+  return db;
+}
+
+/** A SQLite file by its path: what openDatabase opens for sqlite:PATH (benchmarks and SQLite-only tests call it directly). */
+export function openSqlite(path: string, synchronous: SqliteSynchronous = 'full'): DB {
   const file = resolve(path);
   mkdirSync(dirname(file), { recursive: true });
   const sqlite = new BetterSqlite3(file);
@@ -32,7 +47,7 @@ export function openDatabase(path: string, synchronous: SqliteSynchronous = 'ful
   sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   const statements = withStatementCache(sqlite);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: statements }) });
-  infoByDb.set(db, { synchronous, sqlite, statements });
+  infoByDb.set(db, { backend: 'sqlite', synchronous, sqlite, statements });
   return db;
 }
 
@@ -62,7 +77,13 @@ export function dbInfo(db: DB): DbInfo {
   return info;
 }
 
+export function backendOf(db: DB): Backend {
+  return dbInfo(db).backend;
+}
+
 /** The raw better-sqlite3 handle, for backup and for the benchmark's baseline only. */
 export function rawSqlite(db: DB): BetterSqlite3.Database {
-  return dbInfo(db).sqlite;
+  const info = dbInfo(db);
+  if (info.backend !== 'sqlite') throw new Error('this database is not SQLite');
+  return info.sqlite;
 }

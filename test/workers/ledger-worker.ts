@@ -1,10 +1,11 @@
-// A separate OS process that writes to the same SQLite file as the test: it says "ready", waits for
+// A separate OS process that writes to the same database as the test: it says "ready", waits for
 // "go" on stdin so both racers start together, runs one scenario and prints its result as JSON.
-//   race-holds DB USER_ID ATTEMPTS AMOUNT_MC [unsafe]   place ATTEMPTS holds at once
-//   cycles DB USER_ID CYCLES LOOPS                      grant + hold + (pause) + settle, LOOPS at a time
+//   race-holds DATABASE_URL USER_ID ATTEMPTS AMOUNT_MC [unsafe]   place ATTEMPTS holds at once
+//   cycles DATABASE_URL USER_ID CYCLES LOOPS                   grant + hold + (pause) + settle, LOOPS at a time
 import { createInterface } from 'node:readline';
 import { systemClock } from '../../src/clock.ts';
-import { openDatabase, type DB } from '../../src/db/connect.ts';
+import type { DB } from '../../src/db/connect.ts';
+import { openTestDatabase } from '../helpers/backend.ts';
 import { grantCredits } from '../../src/ledger/credits.ts';
 import { InsufficientCreditsError } from '../../src/ledger/errors.ts';
 import { placeHold, settleHold } from '../../src/ledger/holds.ts';
@@ -15,9 +16,9 @@ import { spendingPolicy } from '../../src/spending-policy/policy.ts';
 
 installLedgerPolicy(spendingPolicy);
 
-const [scenario, path, userIdText, countText, fourth, fifth] = process.argv.slice(2);
+const [scenario, url, userIdText, countText, fourth, fifth] = process.argv.slice(2);
 const userId = Number(userIdText);
-const db = openDatabase(path!, 'normal');
+const db = openTestDatabase(url!);
 const rate = (await currentRate(db, 'gpt-4o-mini')) as Rate;
 const tag = `${process.pid}`;
 
