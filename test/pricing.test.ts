@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { affordableOutputTokens, costMc } from '../src/pricing/cost.ts';
 import { creditsExactText, parseCreditsToMc } from '../src/money-text.ts';
 import { decideOutputLimit, holdAmountMc } from '../src/pricing/output-limit.ts';
-import { defaultRates } from '../src/seed.ts';
+import { defaultEmbeddingRates, defaultRates } from '../src/seed.ts';
 
 const mini = defaultRates[0];
 const full = defaultRates[1];
@@ -96,6 +96,20 @@ test('output limits around the edge of a budget: the limit is what the budget af
         assert.is(asked.ok, remainingMc >= edgeMc, `${mode}, n=${choices}, ${remainingMc} mc`);
         if (!asked.ok) assert.is(asked.affordableOutputTokens, affords);
       }
+    }
+  }
+});
+
+test('a call that writes no output (embeddings, 0 output tokens asked): held for its input alone, refused when a budget cannot pay that', () => {
+  const search = defaultEmbeddingRates[0];
+  for (const mode of ['exact', 'ceil'] as const) {
+    // 2,516 input tokens at 200 mc per 1k: 503.2 → 504 mc exact, 1,000 mc ceil.
+    const inputMc = holdAmountMc(search, mode, 2_516, 0);
+    assert.is(inputMc, mode === 'exact' ? 504 : 1_000);
+    for (const remainingMc of [0, inputMc - 1, inputMc, inputMc + 1]) {
+      const decision = decideOutputLimit({ rates: search, mode, holdInputTokens: 2_516, requestedOutputTokens: 0, modelMaxOutputTokens: 1, choices: 1, budgets: [{ remainingMc, cap: null }] });
+      if (remainingMc >= inputMc) assert.equal(decision, { ok: true, outputTokens: 0, holdMc: inputMc, capped: false });
+      else assert.equal(decision, { ok: false, budget: { remainingMc, cap: null }, requiredMc: inputMc, affordableOutputTokens: 0, requestedOutputTokens: 0 });
     }
   }
 });
