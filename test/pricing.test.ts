@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { affordableOutputTokens, costMc } from '../src/pricing/cost.ts';
-import { creditsExactText, parseCreditsToMc } from '../src/money-text.ts';
+import { creditsExactText, parseCreditsToMc, usdPer1MTokensJsonNumber } from '../src/money-text.ts';
 import { decideOutputLimit, holdAmountMc } from '../src/pricing/output-limit.ts';
 import { defaultEmbeddingRates, defaultRates } from '../src/seed.ts';
 
@@ -112,6 +112,13 @@ test('a call that writes no output (embeddings, 0 output tokens asked): held for
       else assert.equal(decision, { ok: false, budget: { remainingMc, cap: null }, requiredMc: inputMc, affordableOutputTokens: 0, requestedOutputTokens: 0 });
     }
   }
+});
+
+test('$ per 1M tokens from a rate in mc per 1k: 1 mc per 1k = $0.001 per 1M', () => {
+  assert.is(usdPer1MTokensJsonNumber(1), 0.001);
+  assert.is(usdPer1MTokensJsonNumber(2_400), 2.4);
+  assert.is(usdPer1MTokensJsonNumber(200), 0.2);
+  assert.is(usdPer1MTokensJsonNumber(80_000), 80);
 });
 
 test('credits are shown with exactly 3 decimals and parsed back without floats', () => {
