@@ -185,7 +185,11 @@ upstream('embeddings: a unit vector per input of the dimensions asked, usage cou
   assert.is((await client.embeddings.create({ model: 'text-embedding-3-small', input: 'one' })).usage, undefined);
   fake.setBehaviour({ kind: 'error', status: 500 });
   await rejects(() => client.embeddings.create({ model: 'text-embedding-3-small', input: 'one' }), InternalServerError);
-  assert.is(fake.requests.length, 5);
+  fake.setBehaviour({ kind: 'ok' });
+  const refused = await fetch(`${fake.url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'text-embedding-3-small', input: [1, -1] }) });
+  assert.is(refused.status, 400);
+  assert.is(((await refused.json()) as { error: { param: string } }).error.param, 'input[1]');
+  assert.is(fake.requests.length, 6);
 });
 
 upstream('other paths answer 404 in OpenAI’s shape', async ({ fake }) => {

@@ -19,7 +19,8 @@ import {
   type OpenAIErrorBody,
 } from '../../src/gateway/openai-wire.ts';
 import { countChatInputTokens, countTextTokens, splitTextByTokens, type ChatInput } from '../../src/gateway/tokens.ts';
-import { checkEmbeddingInput, countEmbeddingInputTokens } from '../../src/gateway/embedding-input.ts';
+import { checkEmbeddingInput, countEmbeddingInputTokens, type EmbeddingInput } from '../../src/gateway/embedding-input.ts';
+import { InvalidRequestError } from '../../src/gateway/errors.ts';
 import { embeddingDimensions, embeddingResponse, hashedVector } from '../../src/gateway/embedding-wire.ts';
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 422 | 429 | 500;
@@ -268,7 +269,13 @@ async function answerEmbeddings(response: ServerResponse, body: any, behaviour: 
   if (body === null || typeof body.model !== 'string' || body.input === undefined) {
     return sendJson(response, 400, errorBody('We could not parse the JSON body of your request.', 'invalid_request_error'));
   }
-  const input = checkEmbeddingInput(body.input);
+  let input: EmbeddingInput;
+  try {
+    input = checkEmbeddingInput(body.input);
+  } catch (error) {
+    if (!(error instanceof InvalidRequestError)) throw error;
+    return sendJson(response, 400, errorBody(error.message, 'invalid_request_error', null, error.param));
+  }
   const dimensions = body.dimensions ?? embeddingDimensions(body.model);
   const vectors = input.items.map((item) => hashedVector(body.model, item, dimensions));
   const reported = behaviour.kind === 'ok' ? behaviour.usage?.prompt_tokens : undefined;
