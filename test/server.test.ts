@@ -54,7 +54,7 @@ server('creates the database with WAL, serves /healthz and the front page; a res
   }
   const db = openTestDatabase(databaseUrl);
   const count = async (table: string) => Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0]!.n);
-  assert.is(await count('rates'), 2, 'rates seeded once');
+  assert.is(await count('rates'), 4, 'rates seeded once: two chat and two embedding models');
   assert.is(await count('packages'), 4);
   await db.destroy();
 });
