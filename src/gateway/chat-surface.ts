@@ -55,6 +55,7 @@ class ChatChunkReader implements ChunkReader<ChatCompletionChunk> {
 
 export const chatSurface: Surface<ChatRequest, ChatCompletion, ChatCompletionChunk> = {
   rateKind: 'chat',
+  endpoint: 'chat',
   parse: parseChatRequest,
   countInput: (request, signal) => countChatInputTokens(request.input, signal),
   complete: (client: OpenAI, request, outputLimit, signal) => client.chat.completions.create(upstreamParams(request, outputLimit), { signal }) as Promise<ChatCompletion>,

@@ -1,9 +1,10 @@
-// The built-in demo model: a fetch function that answers chat completions the way OpenAI does, offline and deterministic.
+// The built-in demo model: a fetch function that answers chat completions and embeddings the way OpenAI does, offline and deterministic.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../clock.ts';
 import { afterPollingIO } from '../event-loop.ts';
 import { defaultRates } from '../seed.ts';
+import { demoEmbeddings } from './demo-embeddings.ts';
 import {
   JSON_HEADERS,
   SSE_HEADERS,
@@ -47,9 +48,10 @@ interface DemoRequest extends ChatInput {
 }
 
 /**
- * A fetch function for `new OpenAI({ fetch })` that answers `POST …/chat/completions` itself, so
- * demo mode runs the real SDK code path: JSON or SSE, usage counted with the real tokenizer,
- * OpenAI-shaped errors, and a stream that stops when the request's signal aborts.
+ * A fetch function for `new OpenAI({ fetch })` that answers `POST …/chat/completions` and
+ * `POST …/embeddings` (demo-embeddings.ts) itself, so demo mode runs the real SDK code path: JSON
+ * or SSE, usage counted with the real tokenizer, OpenAI-shaped errors, and a stream that stops when
+ * the request's signal aborts.
  */
 export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
   const chunkDelayMs = options.chunkDelayMs ?? 0;
@@ -62,6 +64,10 @@ export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
     await afterPollingIO();
     const request = await readRequest(input, init);
     if (request.signal?.aborted) throw abortError(request.signal);
+    if (request.method === 'POST' && request.url.pathname.endsWith('/embeddings')) {
+      const answer = await demoEmbeddings(request.bodyText);
+      return new Response(JSON.stringify(answer.body), { status: answer.status, headers: JSON_HEADERS });
+    }
     if (request.method !== 'POST' || !request.url.pathname.endsWith('/chat/completions')) {
       return errorResponse(404, errorBody(`Unknown request URL: ${request.method} ${request.url.pathname}.`, 'invalid_request_error', 'unknown_url'));
     }

@@ -2,6 +2,7 @@
 // (reserve.ts), then answered whole (complete.ts) or streamed (stream.ts), settled or voided (settle.ts).
 import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
@@ -11,6 +12,7 @@ import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.
 import type { ChatRequest } from './chat-request.ts';
 import { chatSurface } from './chat-surface.ts';
 import { runCompletion, type CompletedCall } from './complete.ts';
+import { embeddingSurface } from './embedding-surface.ts';
 import { ShuttingDownError } from './errors.ts';
 import { InFlightCalls } from './in-flight.ts';
 import { MeteredCall, type Caller } from './metered-call.ts';
@@ -71,6 +73,13 @@ export class Gateway {
    */
   call(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<ChatCompletion> | StreamingCall<ChatCompletionChunk>> {
     return this.run<ChatRequest, ChatCompletion, ChatCompletionChunk>(chatSurface, caller, body, options);
+  }
+
+  /** Runs one embeddings request: answered whole, never streamed. Throws as `call` does. */
+  async embed(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<CreateEmbeddingResponse>> {
+    const result = await this.run(embeddingSurface, caller, body, options);
+    if (result.kind !== 'completion') throw new Error('an embeddings call was streamed');
+    return result;
   }
 
   /** Any surface's call through the one path: a second request kind passes its own surface. */

@@ -1,6 +1,6 @@
 // One call in flight: its place in the in-flight registry, its stop switch (the client leaving, the
 // upstream deadline, the server's shutdown), and once reserved, its hold and output limit.
-import type { Hold } from '../db/schema.ts';
+import type { Hold, UsageEndpoint } from '../db/schema.ts';
 import { CallStopped, type StopReason } from './errors.ts';
 import type { InFlightCalls } from './in-flight.ts';
 
@@ -20,6 +20,8 @@ export interface CallInfo {
 /** What the hold decided: set once by reserve.ts. */
 export interface Reservation<Request> {
   request: Request;
+  /** The surface's endpoint, written on the call's usage row. */
+  endpoint: UsageEndpoint;
   hold: Hold;
   countedInputTokens: number;
   outputLimit: number;

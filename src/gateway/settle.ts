@@ -13,7 +13,7 @@ import { classifyUpstreamError } from './upstream.ts';
 type Call = MeteredCall<MeteredRequest>;
 
 export function callOutcome(call: Call, status: UsageStatus, tokens: TokenCounts, estimated: boolean, upstreamResponseId: string | null): CallOutcome {
-  return { tokens, status, estimated, latencyMs: Math.round(performance.now() - call.startedAtMs), upstreamResponseId };
+  return { tokens, status, estimated, latencyMs: Math.round(performance.now() - call.startedAtMs), upstreamResponseId, endpoint: call.held.endpoint };
 }
 
 /**

@@ -1,7 +1,7 @@
-// What one kind of metered request (a "surface": chat completions today) supplies to the shared
-// path of admit → reserve → upstream → settle, so a second kind reuses that path instead of copying it.
+// What one kind of metered request (a "surface": chat completions, embeddings) supplies to the shared
+// path of admit → reserve → upstream → settle, so another kind reuses that path instead of copying it.
 import type OpenAI from 'openai';
-import type { RateKind } from '../db/schema.ts';
+import type { RateKind, UsageEndpoint } from '../db/schema.ts';
 import type { TokenCounts } from '../pricing/cost.ts';
 import type { ReceivedOutput } from './output-text.ts';
 
@@ -9,10 +9,10 @@ import type { ReceivedOutput } from './output-text.ts';
 export interface MeteredRequest {
   model: string;
   stream: boolean;
-  /** The output limit the client asked for, if any. */
+  /** The output limit the client asked for, if any; 0 for a request that writes no output (embeddings). */
   requestedOutputTokens: number | null;
-  /** The body field that carries the output limit: named in refusals, and sent upstream with the limit decided here. */
-  limitField: string;
+  /** The body field that carries the output limit: named in refusals, and sent upstream with the limit decided here; null when there is none. */
+  limitField: string | null;
   /** Answers asked for (chat's `n`): each has its own output. */
   choices: number;
 }
@@ -35,6 +35,8 @@ export interface ChunkReader<Chunk> {
 export interface Surface<Request extends MeteredRequest, Answer, Chunk> {
   /** The kind of model on the rate card this request kind may use. */
   readonly rateKind: RateKind;
+  /** What its usage rows say they metered. */
+  readonly endpoint: UsageEndpoint;
   /** Checks the body before anything is reserved; throws InvalidRequestError. The rate card is checked by the caller. */
   parse(body: unknown): Request;
   /** Input tokens as the hold counts them (an upper bound where exact counting is slow); a stopped signal stops the count. */

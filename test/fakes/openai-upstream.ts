@@ -1,4 +1,5 @@
-// A fake OpenAI for tests: a real HTTP server speaking the chat completions JSON and SSE wire format, scripted per test.
+// A fake OpenAI for tests: a real HTTP server speaking the chat completions JSON and SSE wire format
+// and the embeddings JSON format, scripted per test.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,13 +19,20 @@ import {
   type OpenAIErrorBody,
 } from '../../src/gateway/openai-wire.ts';
 import { countChatInputTokens, countTextTokens, splitTextByTokens, type ChatInput } from '../../src/gateway/tokens.ts';
+import { checkEmbeddingInput, countEmbeddingInputTokens, type EmbeddingInput } from '../../src/gateway/embedding-input.ts';
+import { InvalidRequestError } from '../../src/gateway/errors.ts';
+import { embeddingDimensions, embeddingResponse, hashedVector } from '../../src/gateway/embedding-wire.ts';
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 422 | 429 | 500;
 
-/** What the fake does with the next request. */
+/**
+ * What the fake does with the next request. An embeddings request (`POST /v1/embeddings`) knows
+ * 'ok' (`usage.prompt_tokens` reported, else the input as the gateway counts it), 'no-usage',
+ * 'error' and 'hang'; it gets one deterministic unit vector per input, of the dimensions asked.
+ */
 export type UpstreamBehaviour =
   /** A normal answer, streamed or not as the request asks; usage defaults to the tokenizer's count. */
-  | { kind: 'ok'; text?: string; usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number }; chunkDelayMs?: number }
+  | { kind: 'ok'; text?: string; usage?: { prompt_tokens: number; completion_tokens?: number; cached_tokens?: number }; chunkDelayMs?: number }
   /** Kept open (nothing sent) until the test calls release(), then answered as 'ok' (usage null: none sent): calls in flight, late answers. */
   | { kind: 'held'; text?: string; usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number } | null }
   /** A stream that ends with [DONE] and no usage chunk (non-stream: no usage field), as some servers do. */
@@ -171,6 +179,7 @@ export class FakeOpenAIUpstream {
       for (const wake of this.abortWaiters.splice(0)) wake();
     });
 
+    if (request.method === 'POST' && recorded.path === '/v1/embeddings') return await answerEmbeddings(response, recorded.body, behaviour);
     if (request.method !== 'POST' || recorded.path !== '/v1/chat/completions') {
       return sendJson(response, 404, errorBody(`Unknown request URL: ${request.method} ${recorded.path}.`, 'invalid_request_error', 'unknown_url'));
     }
@@ -234,12 +243,8 @@ export class FakeOpenAIUpstream {
           response.socket?.destroy();
           return;
         }
-        case 'error': {
-          const known = ERRORS[behaviour.status];
-          const retryAfterSeconds = behaviour.retryAfterSeconds ?? (behaviour.status === 429 ? 1 : undefined);
-          const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
-          return sendJson(response, behaviour.status, errorBody(behaviour.message ?? known.message, known.type, known.code), headers);
-        }
+        case 'error':
+          return sendError(response, behaviour);
         case 'hang':
           return; // close() ends the connection
       }
@@ -247,6 +252,36 @@ export class FakeOpenAIUpstream {
       if (!gone.signal.aborted) throw error;
     }
   }
+}
+
+/** An OpenAI-shaped error with the status asked for; a 429 carries Retry-After. */
+function sendError(response: ServerResponse, behaviour: Extract<UpstreamBehaviour, { kind: 'error' }>): void {
+  const known = ERRORS[behaviour.status];
+  const retryAfterSeconds = behaviour.retryAfterSeconds ?? (behaviour.status === 429 ? 1 : undefined);
+  const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
+  sendJson(response, behaviour.status, errorBody(behaviour.message ?? known.message, known.type, known.code), headers);
+}
+
+/** `POST /v1/embeddings`: a vector per input, usage as scripted (or counted as the gateway counts). */
+async function answerEmbeddings(response: ServerResponse, body: any, behaviour: UpstreamBehaviour): Promise<void> {
+  if (behaviour.kind === 'error') return sendError(response, behaviour);
+  if (behaviour.kind === 'hang') return; // close() ends the connection
+  if (body === null || typeof body.model !== 'string' || body.input === undefined) {
+    return sendJson(response, 400, errorBody('We could not parse the JSON body of your request.', 'invalid_request_error'));
+  }
+  let input: EmbeddingInput;
+  try {
+    input = checkEmbeddingInput(body.input);
+  } catch (error) {
+    if (!(error instanceof InvalidRequestError)) throw error;
+    return sendJson(response, 400, errorBody(error.message, 'invalid_request_error', null, error.param));
+  }
+  const dimensions = body.dimensions ?? embeddingDimensions(body.model);
+  const vectors = input.items.map((item) => hashedVector(body.model, item, dimensions));
+  const reported = behaviour.kind === 'ok' ? behaviour.usage?.prompt_tokens : undefined;
+  const answer = embeddingResponse(body.model, vectors, body.encoding_format ?? 'float', reported ?? (await countEmbeddingInputTokens(input)));
+  if (behaviour.kind === 'no-usage') delete (answer as { usage?: unknown }).usage;
+  sendJson(response, 200, answer);
 }
 
 export function startFakeOpenAIUpstream(): Promise<FakeOpenAIUpstream> {

@@ -30,7 +30,7 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         <dt>Date (UTC)</dt>
         <dd>{utcDateTime(u.created_at_ms)}</dd>
         <dt>Model</dt>
-        <dd>{props.modelLabel}</dd>
+        <dd>{u.endpoint === 'embeddings' ? `${props.modelLabel} · embeddings` : props.modelLabel}</dd>
         <dt>Status</dt>
         <dd>
           {STATUS_TEXT[u.status]}
