@@ -36,7 +36,7 @@ export function appendEntry(trx: Trx, entry: NewEntry): Promise<LedgerEntry> {
 /**
  * Appends the entry unless its idempotency key is taken, by an earlier entry or a concurrent twin
  * that committed first: then nothing at all is written and the answer is null (the caller's
- * "already done"). The entry's insert is the transaction's first write for that reason.
+ * "already done"). The entry is inserted before the wallet is updated for that reason.
  */
 export function appendEntryUnlessKeyTaken(trx: Trx, entry: NewEntry): Promise<LedgerEntry | null> {
   return append(trx, entry, true);

@@ -1,7 +1,8 @@
-// Grouped holds: the wallet is locked (by the group) and read, the amount decided and the hold placed in one transaction, and
-// holds asked for in the same turn of the event loop share that transaction's commit (no fsync:
-// a hold dies with its call if the process dies; an auto-recharge the hold started is made durable
-// by the recharge worker's first write, a FULL commit, before any payment: see db/transaction.ts).
+// Grouped holds: the wallet is locked (by the group) and read, the amount decided and the hold placed
+// in one transaction, and holds asked for in the same turn of the event loop share that transaction's
+// commit (no fsync: a hold dies with its call if the process dies; an auto-recharge the hold started
+// is made durable by the recharge worker's first write, a FULL commit, before any payment: see
+// db/transaction.ts).
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { Hold } from '../db/schema.ts';

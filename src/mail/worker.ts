@@ -1,5 +1,5 @@
-// Delivers the outbox: claims due rows atomically (so two workers, in any processes, never send the same row),
-// sends each outside any transaction, then marks it sent or schedules a retry with backoff.
+// Delivers the outbox: claims due rows atomically (so two workers, in any processes, never send the
+// same row), sends each outside any transaction, then marks it sent or schedules a retry with backoff.
 // Without SMTP_URL, mail is kept in the outbox and only its recipient and subject are logged
 // (bodies can hold reset links); `npm run cli -- mail:list` shows it.
 import type { Transporter } from 'nodemailer';
