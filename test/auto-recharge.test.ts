@@ -14,6 +14,7 @@ import { createApiKey } from '../src/keys/keys.ts';
 import { rateOf } from './helpers/db.ts';
 import { assertAuditClean, chargeIdOf, deliver, signedInBuyer, startPurchase, stripeWorld, STARTER_MC, type Buyer, type StripeWorld } from './helpers/billing.ts';
 import { testApp, type TestApp } from './helpers/app.ts';
+import { startFakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 
 const BASIC_MC = 20_000_000;
 
@@ -105,27 +106,46 @@ recharge('10 concurrent holds that all cross the threshold start exactly one rec
   await assertAuditClean(t);
 });
 
-recharge('10 concurrent API calls whose holds all cross the threshold start exactly one recharge, credited once', async ({ t, buyer, deps }) => {
-  await withSavedCard(t, buyer);
-  const { key } = await createApiKey(t.db, t.clock, buyer.user.id, 'app');
-  // The demo model answers gpt-4o; max_tokens 7,500 holds ≈ 600 credits a call, so the ten holds take
-  // the available balance from 10,000 below the 5,000 threshold while all are in flight.
-  const answers = await Promise.all(
-    Array.from({ length: 10 }, () =>
-      t.fetch('/v1/chat/completions', {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 7_500 }),
-      }),
-    ),
-  );
-  assert.equal(answers.map((answer) => answer.status), Array(10).fill(200));
-  assert.is((await t.db.selectFrom('usage').select('id').where('user_id', '=', buyer.user.id).execute()).length, 10);
-  assert.is((await rechargesOf(t, buyer.user.id)).length, 1, 'one pending recharge for ten crossing holds');
-  assert.equal(await processDueRecharges(deps), ['credited']);
-  assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 1);
-  assert.is((await rechargesOf(t, buyer.user.id)).length, 1);
-  await assertAuditClean(t);
+recharge('10 concurrent API calls whose holds all cross the threshold start exactly one recharge, credited once', async () => {
+  // The upstream keeps every call open until all ten have reached it, so the ten holds are in flight
+  // together whatever the timing of the database (on PostgreSQL a call could otherwise be answered
+  // and settled before the last one holds).
+  const upstream = await startFakeOpenAIUpstream();
+  upstream.setBehaviour({ kind: 'held', usage: { prompt_tokens: 8, completion_tokens: 10 } });
+  const t = await stripeWorld({ OPENAI_API_KEY: 'sk-test-upstream', OPENAI_BASE_URL: `${upstream.url}/v1` });
+  try {
+    const buyer = await signedInBuyer(t);
+    const deps = billingDeps(t.config, t.db, t.clock, () => {})!;
+    await withSavedCard(t, buyer);
+    const { key } = await createApiKey(t.db, t.clock, buyer.user.id, 'app');
+    // max_tokens 7,500 on gpt-4o holds ≈ 600 credits a call, so the ten holds take the available
+    // balance from 10,000 below the 5,000 threshold while all are in flight.
+    const answering = Promise.all(
+      Array.from({ length: 10 }, () =>
+        t.fetch('/v1/chat/completions', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 7_500 }),
+        }),
+      ),
+    );
+    for (const deadline = Date.now() + 10_000; upstream.held < 10; ) {
+      if (Date.now() > deadline) throw new Error(`only ${upstream.held} of the 10 calls reached the upstream`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    upstream.release();
+    const answers = await answering;
+    assert.equal(answers.map((answer) => answer.status), Array(10).fill(200));
+    assert.is((await t.db.selectFrom('usage').select('id').where('user_id', '=', buyer.user.id).execute()).length, 10);
+    assert.is((await rechargesOf(t, buyer.user.id)).length, 1, 'one pending recharge for ten crossing holds');
+    assert.equal(await processDueRecharges(deps), ['credited']);
+    assert.is((await autoRechargeEntries(t, buyer.user.id)).length, 1);
+    assert.is((await rechargesOf(t, buyer.user.id)).length, 1);
+    await assertAuditClean(t);
+  } finally {
+    await t.stop();
+    await upstream.close();
+  }
 });
 
 recharge('a Checkout purchase\'s own payment_intent.succeeded never credits again', async ({ t, buyer }) => {

@@ -1,5 +1,6 @@
-// Real concurrency on one SQLite file: two OS processes racing holds, a negative control that shows
-// the race can be lost, 2 × 500 full charge cycles, and a process killed with SIGKILL mid-run.
+// Real concurrency on one database (a SQLite file, or PostgreSQL): two OS processes racing holds, a
+// negative control that shows the race can be lost, 2 × 500 full charge cycles, and a process killed
+// with SIGKILL mid-run.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { audit } from '../src/audit.ts';

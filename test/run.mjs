@@ -15,24 +15,12 @@ const only = process.argv.slice(2);
 const backends = process.env.TEST_BACKEND ? [process.env.TEST_BACKEND] : ['sqlite', 'postgres'];
 
 /**
- * Tests known to fail on PostgreSQL until the ledger takes its locks before it reads and the
- * idempotent entry points tell a duplicate from an error (docs/architecture.md, Two backends). Their
- * failures on the PostgreSQL pass are counted as skipped, and named; any other failure counts. A test
- * listed here that passes is reported, so the list only shrinks. `'*'`: the whole file.
+ * Tests known to fail on PostgreSQL, each with its reason: `{ 'test/x.test.ts': { tests: ['name', …]
+ * or '*' (the whole file), reason: '…' } }`. Their failures on the PostgreSQL pass are counted as
+ * skipped, and named; any other failure counts. A test listed here that passes is reported, so the
+ * list only shrinks. Empty: every test passes on both backends.
  */
-const READ_BEFORE_LOCK = 'READ COMMITTED: the ledger reads the wallet before anything locks it, so concurrent writes each compute from a stale balance (the lock-first rewrite)';
-const DUPLICATE_AS_ERROR = 'check-then-insert idempotency: concurrent duplicates pass the check and the loser hits the UNIQUE key, an error instead of "already done"';
-const PG_PENDING = {
-  'test/auto-recharge.test.ts': { tests: ['10 concurrent holds that all cross the threshold start exactly one recharge'], reason: READ_BEFORE_LOCK },
-  'test/concurrency.test.ts': {
-    tests: ['two processes × 500 grant + hold + settle cycles: the balance is exact, audit clean', 'a process killed with SIGKILL mid-run: audit clean after restart, its holds voided once expired'],
-    reason: `${READ_BEFORE_LOCK}: entries' balance_after are wrong`,
-  },
-  'test/billing-fulfil.test.ts': { tests: ['buy Starter: the webhook 5 times in parallel with the success return credits once; balance card, ledger and purchases list agree'], reason: `${DUPLICATE_AS_ERROR} (a 500)` },
-  'test/billing-refunds.test.ts': { tests: ['two partial refunds, each delivered twice (and out of order), are clawed back exactly by target'], reason: `${DUPLICATE_AS_ERROR} (a 500 when both deliveries race)` },
-  'test/ledger.test.ts': { tests: ['a repeated idempotency key changes nothing and says so'], reason: DUPLICATE_AS_ERROR },
-  'test/mail.test.ts': { tests: ['claims are atomic: two workers at once never take the same row'], reason: 'the claim reads due rows, then updates them: two workers take the same rows (needs FOR UPDATE SKIP LOCKED)' },
-};
+const PG_PENDING = {};
 
 /**
  * Files that measure how fast the server answers while it works (a /healthz bound, equal answer

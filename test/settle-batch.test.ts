@@ -1,9 +1,12 @@
-// Grouped settles and holds: concurrent writes share one commit, each charged exactly; a failing one is refused alone.
+// Grouped settles and holds: concurrent writes share one commit, each charged exactly; a failing one is
+// refused alone; a group rolled back by a conflict runs again whole.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sql } from 'kysely';
 import { audit } from '../src/audit.ts';
-import { grantCredits } from '../src/ledger/credits.ts';
+import { grantCredits, recordCreditIn } from '../src/ledger/credits.ts';
+import { createGroupCommit } from '../src/ledger/group-commit.ts';
+import { lockWallets } from '../src/db/locks.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError } from '../src/ledger/errors.ts';
 import { placeHold, settleHold, type CallOutcome } from '../src/ledger/holds.ts';
 import { createHoldBatcher } from '../src/ledger/hold-batch.ts';
@@ -121,6 +124,34 @@ test('15 holds asked for at once on a wallet that covers 10: each decided on the
     assert.equal(batcher.stats, { commits: 1, writes: 15, largestGroup: 15 });
     const wallet = await t.db.selectFrom('wallets').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
     assert.is(wallet.held_mc, 10_000);
+    assert.equal(await audit(t.db), []);
+  } finally {
+    await t.close();
+  }
+});
+
+test('a group rolled back by a deadlock (40P01) or a serialization failure (40001) runs again whole: no write refused, each committed once', async () => {
+  const t = await freshDb('full');
+  try {
+    const users = await Promise.all([makeUser(t.db, t.clock), makeUser(t.db, t.clock), makeUser(t.db, t.clock)]);
+    const group = createGroupCommit(t.db, t.clock, { alone: () => false, lockWallets });
+    // The database's own errors, as pg reports them: the second write meets a deadlock on its first
+    // run and a serialization failure on its second.
+    const conflicts = [Object.assign(new Error('deadlock detected'), { code: '40P01' }), Object.assign(new Error('could not serialize access'), { code: '40001' })];
+    let runs = 0;
+    const written = await Promise.all(
+      users.map((user, index) =>
+        group.run(user.id, async (trx, nowMs) => {
+          const credit = await recordCreditIn(trx, nowMs, { userId: user.id, type: 'grant', amountMc: 1_000, reference: 'retried', idempotencyKey: `retried:${index}` });
+          if (index === 1 && runs++ < conflicts.length) throw conflicts[runs - 1];
+          return credit.duplicate;
+        }),
+      ),
+    );
+    assert.equal(written, [false, false, false], 'every write done, none a duplicate of a rolled-back run');
+    assert.equal(group.stats, { commits: 1, writes: 3, largestGroup: 3 });
+    const entries = await t.db.selectFrom('ledger_entries').select(['user_id', 'amount_mc']).orderBy('id').execute();
+    assert.equal(entries, users.map((user) => ({ user_id: user.id, amount_mc: 1_000 })));
     assert.equal(await audit(t.db), []);
   } finally {
     await t.close();

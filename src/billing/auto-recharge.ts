@@ -5,6 +5,7 @@
 // (receipt, refunds, disputes). A decline, or any other refusal, turns auto-recharge off, raises a
 // banner and sends an email.
 import type { AutoRecharge } from '../db/schema.ts';
+import { lockingRead } from '../db/locks.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { recordCreditIn } from '../ledger/credits.ts';
 import { findEntryByKey } from '../ledger/entries.ts';
@@ -23,19 +24,35 @@ const RECHARGE_RETRY_MAX_MS = 10 * 60_000;
 export type RechargeOutcome = 'credited' | 'already_credited' | 'processing' | 'failed' | 'retry' | 'not_pending';
 
 /**
+ * The recharge row, locked to the end of the transaction (PostgreSQL; SQLite's write lock is held
+ * already): the webhook, the worker and reconcile of several processes may apply one PaymentIntent at
+ * once, and each decides on the row as the one before it left it.
+ */
+function rechargeIn(trx: Trx, rechargeId: number): Promise<AutoRecharge> {
+  return lockingRead(trx, trx.selectFrom('auto_recharges').selectAll().where('id', '=', rechargeId)).executeTakeFirstOrThrow();
+}
+
+/**
  * Credits a succeeded PaymentIntent of a recharge row, once: the purchase row, the auto_recharge
  * entry under pi:{intent} and the confirmation mail commit together.
  */
 export async function creditRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: number, intent: PaymentIntentView): Promise<RechargeOutcome> {
   const nowMs = deps.clock.now();
-  const recharge = await trx.selectFrom('auto_recharges').selectAll().where('id', '=', rechargeId).executeTakeFirstOrThrow();
+  const recharge = await rechargeIn(trx, rechargeId);
   if (!intent.id) return 'not_pending';
   const key = paymentIntentEntryKey(intent.id);
+  const markSucceeded = () =>
+    trx.updateTable('auto_recharges').set({ status: 'succeeded', payment_intent_id: intent.id, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
   if (await findEntryByKey(trx, key)) {
-    await trx.updateTable('auto_recharges').set({ status: 'succeeded', payment_intent_id: intent.id, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
+    await markSucceeded();
     return 'already_credited';
   }
   const credit = await recordCreditIn(trx, nowMs, { userId: recharge.user_id, type: 'auto_recharge', amountMc: recharge.credits_mc, reference: intent.id, idempotencyKey: key });
+  // Credited by another transaction after the look above: no second purchase, no second mail.
+  if (credit.duplicate) {
+    await markSucceeded();
+    return 'already_credited';
+  }
   const pkg = { id: recharge.package_id, name: recharge.package_name, price_cents: recharge.price_cents, currency: recharge.currency, credits_mc: recharge.credits_mc };
   const purchase = await trx
     .insertInto('purchases')
@@ -53,7 +70,7 @@ export async function creditRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: 
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await trx.updateTable('auto_recharges').set({ status: 'succeeded', payment_intent_id: intent.id, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
+  await markSucceeded();
   await queueConfirmationIn(trx, deps, purchase, credit.balanceMc, nowMs);
   return 'credited';
 }
@@ -62,7 +79,7 @@ export async function creditRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: 
 export async function failRechargeIn(trx: Trx, deps: BillingDeps, rechargeId: number, reason: string, paymentIntentId: string | null, why?: string): Promise<void> {
   why ??= reason === 'authentication_required' ? 'your bank asked to confirm the payment, which cannot be done while you are away' : 'your card was declined';
   const nowMs = deps.clock.now();
-  const recharge = await trx.selectFrom('auto_recharges').selectAll().where('id', '=', rechargeId).executeTakeFirstOrThrow();
+  const recharge = await rechargeIn(trx, rechargeId);
   if (recharge.status !== 'pending') return;
   await trx
     .updateTable('auto_recharges')
@@ -91,7 +108,7 @@ async function customerIdOf(deps: BillingDeps, userId: number): Promise<string |
 /** Applies what the provider says of a recharge's PaymentIntent, in one transaction. */
 export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: number, intent: PaymentIntentView): Promise<RechargeOutcome> {
   return writeTransaction(deps.db, async (trx) => {
-    const recharge = await trx.selectFrom('auto_recharges').selectAll().where('id', '=', rechargeId).executeTakeFirstOrThrow();
+    const recharge = await rechargeIn(trx, rechargeId);
     if (intent.status === 'succeeded') return creditRechargeIn(trx, deps, rechargeId, intent);
     if (recharge.status !== 'pending') return 'not_pending';
     if (intent.status === 'processing') {

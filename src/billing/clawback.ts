@@ -85,7 +85,10 @@ export interface RefundFacts {
   amountRefundedCents: number;
 }
 
-/** charge.refunded: the cumulative amount only ever grows, so an older or repeated event changes nothing. */
+/**
+ * charge.refunded: the cumulative amount only ever grows, so an older or repeated event changes nothing.
+ * `purchase` was read locked in this transaction (webhook.ts), so the comparison still holds when the row is written.
+ */
 export async function applyRefundIn(trx: Trx, nowMs: number, purchase: Purchase, refund: RefundFacts): Promise<ClawbackOutcome> {
   if (refund.amountRefundedCents <= purchase.amount_refunded_cents) return 'stale';
   const updated = await trx
@@ -108,7 +111,7 @@ export interface DisputeFacts {
 
 /**
  * charge.dispute.*: a final status is not undone by a late event about an earlier one; a won dispute
- * stays won (and one lost and later won gives the credits back).
+ * stays won (and one lost and later won gives the credits back). `purchase`: read locked, as for a refund.
  */
 export async function applyDisputeIn(trx: Trx, nowMs: number, purchase: Purchase, dispute: DisputeFacts): Promise<ClawbackOutcome> {
   const current = purchase.dispute_id === dispute.id ? purchase.dispute_status : null;

@@ -2,6 +2,7 @@
 // the pending poll and reconcile, as often and as concurrently as they like; a paid session whose
 // amount and currency match its purchase is credited exactly once.
 import type { Purchase } from '../db/schema.ts';
+import { lockingRead } from '../db/locks.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { recordCreditIn } from '../ledger/credits.ts';
 import { findEntryByKey } from '../ledger/entries.ts';
@@ -23,18 +24,24 @@ export type FulfilOutcome =
 
 /**
  * Retrieves the session first (the network is never awaited inside a transaction), then decides and
- * credits in one IMMEDIATE transaction: concurrent callers queue on the write lock, and each one
- * after the first finds the `checkout:{session}` entry and changes nothing.
+ * credits in one transaction: concurrent callers queue on the purchase's lock (SQLite's write lock),
+ * and each one after the first finds the `checkout:{session}` entry and changes nothing.
  */
 export async function fulfilCheckoutSession(deps: BillingDeps, sessionId: string): Promise<FulfilOutcome> {
   const session = await deps.provider.retrieveSession(sessionId);
   return writeTransaction(deps.db, (trx) => fulfilSessionIn(trx, deps, session));
 }
 
-/** The session's purchase; one found by the purchase id the session carries is bound to the session here. */
+/**
+ * The session's purchase, locked to the end of the transaction and read as the last fulfil left it
+ * (concurrent fulfils of one session queue here; docs/architecture.md, Two backends); one found by the
+ * purchase id the session carries is bound to the session here.
+ */
 async function purchaseForSessionIn(trx: Trx, session: CheckoutSessionView): Promise<Purchase | undefined> {
-  const purchase = await findPurchaseForSession(trx, session.id, session.purchasePublicId);
-  if (!purchase || purchase.checkout_session_id !== null) return purchase;
+  const found = await findPurchaseForSession(trx, session.id, session.purchasePublicId);
+  if (!found) return undefined;
+  const purchase = await lockingRead(trx, trx.selectFrom('purchases').selectAll().where('id', '=', found.id)).executeTakeFirstOrThrow();
+  if (purchase.checkout_session_id !== null) return purchase;
   return trx.updateTable('purchases').set({ checkout_session_id: session.id }).where('id', '=', purchase.id).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -77,6 +84,9 @@ export async function fulfilSessionIn(trx: Trx, deps: BillingDeps, session: Chec
     reference: session.id,
     idempotencyKey: key,
   });
+  // Credited by another transaction after the look above (the key is the second line of defence):
+  // nothing was written, and nothing more is, so the mail and the card are not repeated.
+  if (credit.duplicate) return { kind: 'already_credited', purchase };
   // "Paid" wins over a cancel or an expiry that was recorded first.
   let credited = await trx
     .updateTable('purchases')

@@ -1,7 +1,8 @@
 // Stripe's events: the signature checked on the raw body, what each handled type needs fetched
-// before the transaction, and the one transaction that applies the event and records it processed.
+// before the transaction, and the one transaction that records the event processed and applies it.
 import Stripe from 'stripe';
 import type { Purchase } from '../db/schema.ts';
+import { lockingRead } from '../db/locks.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { applyDisputeIn, applyRefundIn } from './clawback.ts';
 import type { BillingDeps } from './deps.ts';
@@ -40,19 +41,25 @@ export function verifyStripeEvent(rawBody: string, signatureHeader: string | und
 type Apply = (trx: Trx, nowMs: number) => Promise<void>;
 
 /**
- * Applies one verified event. Whatever needs the network happens first; then one IMMEDIATE
- * transaction checks the event was not applied meanwhile, applies it and records it. If anything
- * throws, nothing is recorded and the caller answers 500, so Stripe delivers it again.
+ * Applies one verified event. Whatever needs the network happens first; then one transaction records
+ * the event, as its first write, and applies it. The record is an insert that does nothing when the
+ * event is already recorded, by an earlier delivery or by a concurrent one that commits first (which
+ * PostgreSQL waits for): that delivery is a duplicate and writes nothing. If applying throws, the
+ * record is rolled back with it and the caller answers 500, so Stripe delivers it again.
  */
 export async function handleStripeEvent(deps: BillingDeps, event: Stripe.Event): Promise<WebhookOutcome> {
   if (!handled.has(event.type)) return 'ignored';
   if (await deps.db.selectFrom('stripe_events').select('id').where('id', '=', event.id).executeTakeFirst()) return 'duplicate';
   const apply = await prepare(deps, event);
   return writeTransaction(deps.db, async (trx) => {
-    if (await trx.selectFrom('stripe_events').select('id').where('id', '=', event.id).executeTakeFirst()) return 'duplicate';
     const nowMs = deps.clock.now();
+    const recorded = await trx
+      .insertInto('stripe_events')
+      .values({ id: event.id, type: event.type, processed_at_ms: nowMs })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    if (Number(recorded.numInsertedOrUpdatedRows ?? 0) === 0) return 'duplicate';
     await apply(trx, nowMs);
-    await trx.insertInto('stripe_events').values({ id: event.id, type: event.type, processed_at_ms: nowMs }).execute();
     return 'applied';
   });
 }
@@ -120,8 +127,9 @@ async function prepare(deps: BillingDeps, event: Stripe.Event): Promise<Apply> {
   }
 }
 
+/** Read locked to the end of the transaction, so what a refund or a dispute decides from it is still so when it writes. */
 function purchaseByPublicId(trx: Trx, publicId: string): Promise<Purchase> {
-  return trx.selectFrom('purchases').selectAll().where('public_id', '=', publicId).executeTakeFirstOrThrow();
+  return lockingRead(trx, trx.selectFrom('purchases').selectAll().where('public_id', '=', publicId)).executeTakeFirstOrThrow();
 }
 
 /**

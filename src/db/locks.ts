@@ -1,11 +1,57 @@
-// Named locks held to the end of a write transaction, for a check-then-write on rows that may not
-// exist yet (a rate window's count, then its new event). On SQLite the transaction already holds the
-// database's one write lock from BEGIN IMMEDIATE, so there is nothing to take; on PostgreSQL
-// (READ COMMITTED) each name is a transaction-scoped advisory lock (docs/architecture.md, Two backends).
+// Locks held to the end of a write transaction, taken only on PostgreSQL: on SQLite the transaction
+// already holds the database's one write lock from BEGIN IMMEDIATE, so each is nothing there (no
+// statement added). On PostgreSQL (READ COMMITTED) a lock taken first makes every later statement of
+// the transaction read what the last holder committed (docs/architecture.md, Two backends).
+import type { SelectQueryBuilder } from 'kysely';
+import type { DB } from './connect.ts';
+import { backendOf } from './connect.ts';
 import { onPostgres, rawRun } from './raw.ts';
 import type { Trx } from './transaction.ts';
 
-/** Takes a lock on each name, in sorted order so two transactions never wait on each other in a circle. */
+/** True when a write transaction on `db` must lock the rows it will change (PostgreSQL): lets a caller skip even gathering what to lock. */
+export function locksRows(db: DB): boolean {
+  return backendOf(db) === 'postgres';
+}
+
+/**
+ * Locks the wallets of `userIds` in one statement, in user order, before anything of them is read:
+ * two transactions locking overlapping sets take them in the same order, so they queue instead of
+ * deadlocking, and what either reads afterwards (the wallet, the pending holds counted beside it) is
+ * what the other committed. Locking the wallet in the statement that reads it would not do: under
+ * READ COMMITTED that statement's other parts (counts of pending holds) keep its starting snapshot.
+ */
+export async function lockWallets(trx: Trx, userIds: readonly number[]): Promise<void> {
+  if (userIds.length === 0 || !onPostgres(trx)) return;
+  await rawRun(trx, 'select user_id from wallets where user_id = any(?) order by user_id for update', [userIds]);
+}
+
+/** lockWallets for the users of these holds (a settle may know only its hold's id). */
+export async function lockWalletsOfHolds(trx: Trx, holdIds: readonly number[]): Promise<void> {
+  if (holdIds.length === 0 || !onPostgres(trx)) return;
+  await rawRun(trx, 'select user_id from wallets where user_id in (select user_id from holds where id = any(?)) order by user_id for update', [holdIds]);
+}
+
+/** lockWallets for one user. */
+export async function lockWallet(trx: Trx, userId: number): Promise<void> {
+  if (!onPostgres(trx)) return;
+  await rawRun(trx, 'select user_id from wallets where user_id = ? for update', [userId]);
+}
+
+/**
+ * `query` locking the rows it reads to the end of the transaction (FOR UPDATE; with `skipLocked`, rows
+ * another transaction holds are passed over instead of waited for), on PostgreSQL; unchanged on SQLite.
+ */
+export function lockingRead<Q extends SelectQueryBuilder<any, any, any>>(trx: Trx, query: Q, options: { skipLocked?: boolean } = {}): Q {
+  if (!onPostgres(trx)) return query;
+  const locked = query.forUpdate();
+  return (options.skipLocked ? locked.skipLocked() : locked) as Q;
+}
+
+/**
+ * Takes a lock on each name (a transaction-scoped advisory lock), in sorted order so two transactions
+ * never wait on each other in a circle: for a check-then-write on rows that may not exist yet (a rate
+ * window's count, then its new event).
+ */
 export async function lockNames(trx: Trx, names: readonly string[]): Promise<void> {
   if (!onPostgres(trx)) return;
   for (const name of [...new Set(names)].sort()) {

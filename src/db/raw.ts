@@ -89,6 +89,23 @@ export async function rawInsert(executor: Kysely<any>, text: string, params: rea
   return Number(id);
 }
 
+/**
+ * An INSERT … ON CONFLICT (…) DO NOTHING, written without RETURNING: the new row's id, or null when
+ * the row's key was taken (by a committed row, or by a concurrent transaction that then committed:
+ * PostgreSQL waits for it) and nothing was written.
+ */
+export async function rawInsertOrNothing(executor: Kysely<any>, text: string, params: readonly unknown[]): Promise<number | null> {
+  const direct = directStatements.get(executor)?.prepare(text);
+  if (direct) {
+    const result = direct.run(params);
+    return result.changes === 0 ? null : Number(result.lastInsertRowid);
+  }
+  const result = await executor.executeQuery<{ id: number }>(CompiledQuery.raw(textFor(executor, text, true), [...params]));
+  if (result.numAffectedRows === 0n) return null;
+  const id = result.insertId ?? result.rows[0]?.id;
+  return id === undefined ? null : Number(id);
+}
+
 /** For statements without RETURNING: how many rows changed. */
 export async function rawRun(executor: Kysely<any>, text: string, params: readonly unknown[]): Promise<number> {
   const direct = directStatements.get(executor)?.prepare(text);

@@ -1,10 +1,12 @@
 // Credits and debits that come from outside a call: grants, adjustments, and any credit recorded
-// under a UNIQUE idempotency key (purchases, recharges, CLI keys), where a repeat changes nothing.
+// under a UNIQUE idempotency key (purchases, recharges, CLI keys), where a repeat changes nothing,
+// even one running at the same moment in another transaction.
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { LedgerEntry, LedgerEntryType } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
-import { appendEntry, findEntryByKey } from './entries.ts';
+import { lockWallet } from '../db/locks.ts';
+import { appendEntry, appendEntryUnlessKeyTaken, findEntryByKey, type NewEntry } from './entries.ts';
 import { IdempotencyConflictError } from './errors.ts';
 import { ledgerPolicy } from './policy.ts';
 
@@ -28,16 +30,39 @@ async function balanceOf(trx: Trx, userId: number): Promise<number> {
   return wallet.balance_mc;
 }
 
-/**
- * Looks the key up inside the caller's IMMEDIATE transaction, so two concurrent callers with the
- * same key cannot both pass the check (the UNIQUE constraint is the second line of defence).
- */
-async function existingEntry(trx: Trx, userId: number, key: string | null | undefined): Promise<LedgerWriteResult | null> {
-  if (!key) return null;
+/** The entry already written under `key`, as the answer to its repeat; refused when it is another user's. */
+async function earlierEntry(trx: Trx, userId: number, key: string): Promise<LedgerWriteResult | null> {
   const entry = await findEntryByKey(trx, key);
   if (!entry) return null;
   if (entry.user_id !== userId) throw new IdempotencyConflictError(key);
   return { entry, duplicate: true, balanceMc: await balanceOf(trx, userId) };
+}
+
+/**
+ * A key seen before is answered at once (a committed entry never goes away); otherwise the user's
+ * wallet is locked for the write, before anything of it is read (docs/architecture.md, Two backends).
+ */
+async function earlierOrLock(trx: Trx, userId: number, key: string | null): Promise<LedgerWriteResult | null> {
+  if (key) {
+    const seen = await earlierEntry(trx, userId, key);
+    if (seen) return seen;
+  }
+  await lockWallet(trx, userId);
+  return null;
+}
+
+/**
+ * Writes `entry`, once per idempotency key: a key a concurrent twin took after earlierOrLock looked
+ * leaves nothing written here (the entry's insert is the write's first statement) and is answered
+ * as the duplicate it is, not as the database's UNIQUE error.
+ */
+async function writeOnce(trx: Trx, entry: NewEntry): Promise<LedgerWriteResult> {
+  const key = entry.idempotencyKey;
+  const written = key ? await appendEntryUnlessKeyTaken(trx, entry) : await appendEntry(trx, entry);
+  if (written) return { entry: written, duplicate: false, balanceMc: written.balance_after_mc };
+  const earlier = await earlierEntry(trx, entry.userId, key!);
+  if (!earlier) throw new Error(`idempotency key "${key}" was taken, yet no entry has it`);
+  return earlier;
 }
 
 /** Adds a positive amount once per idempotency key, inside the caller's transaction. */
@@ -45,17 +70,10 @@ export async function recordCreditIn(trx: Trx, nowMs: number, input: CreditInput
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc <= 0) {
     throw new RangeError(`a credit must be a positive whole number of millicredits, got ${input.amountMc}`);
   }
-  const seen = await existingEntry(trx, input.userId, input.idempotencyKey);
+  const key = input.idempotencyKey ?? null;
+  const seen = await earlierOrLock(trx, input.userId, key);
   if (seen) return seen;
-  const entry = await appendEntry(trx, {
-    userId: input.userId,
-    type: input.type,
-    amountMc: input.amountMc,
-    reference: input.reference,
-    idempotencyKey: input.idempotencyKey ?? null,
-    nowMs,
-  });
-  return { entry, duplicate: false, balanceMc: entry.balance_after_mc };
+  return writeOnce(trx, { userId: input.userId, type: input.type, amountMc: input.amountMc, reference: input.reference, idempotencyKey: key, nowMs });
 }
 
 export function recordCredit(db: DB, clock: Clock, input: CreditInput): Promise<LedgerWriteResult> {
@@ -96,22 +114,22 @@ export async function debitAtMostIn(trx: Trx, nowMs: number, input: DebitInput):
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc <= 0) {
     throw new RangeError(`a debit must be a positive whole number of millicredits, got ${input.amountMc}`);
   }
-  const seen = await existingEntry(trx, input.userId, input.idempotencyKey);
+  const key = input.idempotencyKey ?? null;
+  const seen = await earlierOrLock(trx, input.userId, key);
   if (seen) return seen;
-  // One read of the wallet: appendEntry works from this same state (nothing wrote since).
+  // One read of the wallet, after its lock: appendEntry works from this same state (nothing wrote since).
   const state = await ledgerPolicy().readState(trx, { userId: input.userId, apiKeyId: null, model: null });
   const takenMc = Math.min(input.amountMc, Math.max(0, state.availableMc));
-  const entry = await appendEntry(trx, {
+  return writeOnce(trx, {
     userId: input.userId,
     type: input.type,
     amountMc: -takenMc,
     shortfallMc: input.amountMc - takenMc,
     reference: input.reference,
-    idempotencyKey: input.idempotencyKey ?? null,
+    idempotencyKey: key,
     nowMs,
     state,
   });
-  return { entry, duplicate: false, balanceMc: entry.balance_after_mc };
 }
 
 export interface AdjustInput {

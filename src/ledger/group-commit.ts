@@ -1,19 +1,27 @@
 // Group commit: writes asked for in the same turn of the event loop share one transaction, so many
-// concurrent calls pay for one commit (and one fsync, when durable) instead of one each.
+// concurrent calls pay for one commit (and one fsync, when durable) instead of one each. Each group
+// locks every wallet it will change first, in user order (PostgreSQL; docs/architecture.md, Two
+// backends), and runs again whole when another transaction's conflict rolls it back.
 import type { Clock } from '../clock.ts';
+import { conflictRetryDelayMs, CONFLICT_RETRIES, isRetryableConflict } from '../db/conflicts.ts';
 import type { DB } from '../db/connect.ts';
+import { locksRows } from '../db/locks.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 
 /**
- * One write of a group. It must be safe to run again: when another write of its group fails, the
- * transaction is rolled back and the others run again in a fresh one. A work that refuses without
- * writing (not enough credits) should return that refusal rather than throw, so the group goes on.
+ * One write of a group, to one user's wallet. It must be safe to run again: when another write of its
+ * group fails, or a conflict rolls the group back, the transaction is rolled back and the writes run
+ * again in a fresh one. A work that refuses without writing (not enough credits) should return that
+ * refusal rather than throw, so the group goes on.
  */
 export type GroupWork<R> = (trx: Trx, nowMs: number) => Promise<R>;
 
 export interface GroupCommit {
-  /** Runs `work` inside the next group's transaction; resolves once that transaction has committed. */
-  run<R>(work: GroupWork<R>): Promise<R>;
+  /**
+   * Runs `work` inside the next group's transaction, which first locks the wallet `walletKey` names
+   * (see GroupCommitOptions.lockWallets); resolves once that transaction has committed.
+   */
+  run<R>(walletKey: number, work: GroupWork<R>): Promise<R>;
   /** Resolves when every write asked for so far has been committed (or has failed). */
   idle(): Promise<void>;
   /** Transactions committed, writes committed in them, and the largest group: for tests and the benchmark. */
@@ -28,12 +36,22 @@ export interface GroupCommitOptions {
    * instead of waiting for the end of the event loop's turn, which only pays when there is a group.
    */
   alone?: () => boolean;
+  /**
+   * Locks the wallets the group's writes will change, named by their keys (users, or holds), in one
+   * statement and in user order, before any write reads one: src/db/locks.ts's lockWallets or
+   * lockWalletsOfHolds. Called on PostgreSQL only.
+   */
+  lockWallets: (trx: Trx, walletKeys: number[]) => Promise<void>;
 }
+
+/** What a batcher built on a group commit lets its caller set. */
+export type BatcherOptions = Pick<GroupCommitOptions, 'alone'>;
 
 /** At most this many writes per transaction, so one commit never holds the write lock long. */
 const MAX_GROUP = 256;
 
 interface Pending {
+  walletKey: number;
   work: GroupWork<unknown>;
   resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
@@ -56,8 +74,10 @@ class WorkFailed extends Error {
  * before the commit that holds it. Writes that throw are rare (a hold that already ended), so they
  * cost a retry rather than a savepoint around every write.
  */
-export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOptions = {}): GroupCommit {
+export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOptions): GroupCommit {
   const durable = options.durable ?? true;
+  // Only PostgreSQL locks rows; on SQLite the group gathers nothing (BEGIN IMMEDIATE serialises it).
+  const locking = locksRows(db);
   const stats = { commits: 0, writes: 0, largestGroup: 0 };
   const queue: Pending[] = [];
   const idleWaiters: (() => void)[] = [];
@@ -85,12 +105,15 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
 
   async function writeGroup(group: Pending[]): Promise<void> {
     let remaining = group;
+    let conflicts = 0;
     while (remaining.length > 0) {
       const results: unknown[] = [];
       try {
         await writeTransaction(
           db,
           async (trx) => {
+            // Every wallet of the group, locked in one statement before any work reads one.
+            if (locking) await options.lockWallets(trx, remaining.map((item) => item.walletKey));
             const nowMs = clock.now();
             for (const item of remaining) {
               try {
@@ -103,6 +126,14 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
           { durable },
         );
       } catch (error) {
+        const cause = error instanceof WorkFailed ? error.error : error;
+        if (isRetryableConflict(cause) && conflicts < CONFLICT_RETRIES) {
+          // Rolled back by another transaction (a deadlock, a serialization failure): no write of the
+          // group was at fault, so all of them run again, after a short random wait.
+          conflicts++;
+          await new Promise((resolve) => setTimeout(resolve, conflictRetryDelayMs(conflicts)));
+          continue;
+        }
         if (!(error instanceof WorkFailed)) {
           // The commit itself failed: nothing of the group was written, and every caller hears so.
           for (const item of remaining) item.reject(error);
@@ -122,9 +153,9 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
 
   return {
     stats,
-    run<R>(work: GroupWork<R>) {
+    run<R>(walletKey: number, work: GroupWork<R>) {
       return new Promise<R>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (result: unknown) => void, reject });
+        queue.push({ walletKey, work, resolve: resolve as (result: unknown) => void, reject });
         schedule();
       });
     },

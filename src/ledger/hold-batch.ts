@@ -1,13 +1,15 @@
-// Grouped holds: the wallet is read, the amount decided and the hold placed in one transaction, and
-// holds asked for in the same turn of the event loop share that transaction's commit (no fsync:
-// a hold dies with its call if the process dies; an auto-recharge the hold started is made durable
-// by the recharge worker's first write, a FULL commit, before any payment: see db/transaction.ts).
+// Grouped holds: the wallet is locked (by the group) and read, the amount decided and the hold placed
+// in one transaction, and holds asked for in the same turn of the event loop share that transaction's
+// commit (no fsync: a hold dies with its call if the process dies; an auto-recharge the hold started
+// is made durable by the recharge worker's first write, a FULL commit, before any payment: see
+// db/transaction.ts).
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { Hold } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from './errors.ts';
-import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './group-commit.ts';
+import { lockWallets } from '../db/locks.ts';
+import { createGroupCommit, type BatcherOptions, type GroupCommit } from './group-commit.ts';
 import { placeHoldIn, type PlaceHoldInput } from './holds.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
 
@@ -30,13 +32,13 @@ export interface HoldBatcher {
 
 type Placed = { hold: Hold } | { refused: unknown };
 
-export function createHoldBatcher(db: DB, clock: Clock, options: Omit<GroupCommitOptions, 'durable'> = {}): HoldBatcher {
-  const group = createGroupCommit(db, clock, { ...options, durable: false });
+export function createHoldBatcher(db: DB, clock: Clock, options: BatcherOptions = {}): HoldBatcher {
+  const group = createGroupCommit(db, clock, { ...options, durable: false, lockWallets });
   return {
     stats: group.stats,
     idle: () => group.idle(),
     async place(request) {
-      const placed = await group.run<Placed>(async (trx, nowMs) => {
+      const placed = await group.run<Placed>(request.userId, async (trx, nowMs) => {
         const state = await ledgerPolicy().readState(trx, { userId: request.userId, apiKeyId: request.apiKeyId, model: request.rate.model });
         let amountMc: number;
         try {

@@ -12,6 +12,7 @@ import { rawFirst, rawInsert, rawRun } from '../db/raw.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from '../month.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
+import { lockWallet, lockWallets } from '../db/locks.ts';
 
 export interface PlaceHoldInput {
   userId: number;
@@ -34,15 +35,19 @@ export interface PlaceHoldInput {
 export function placeHold(db: DB, clock: Clock, input: PlaceHoldInput): Promise<Hold> {
   return writeTransaction(
     db,
-    async (trx) => placeHoldIn(trx, clock.now(), input, await ledgerPolicy().readState(trx, { userId: input.userId, apiKeyId: input.apiKeyId, model: input.rate.model })),
+    async (trx) => {
+      await lockWallet(trx, input.userId);
+      return placeHoldIn(trx, clock.now(), input, await ledgerPolicy().readState(trx, { userId: input.userId, apiKeyId: input.apiKeyId, model: input.rate.model }));
+    },
     { durable: false },
   );
 }
 
 /**
  * placeHold's work inside a caller's transaction, so several holds can share one commit. Writes
- * nothing when refused. `state`: read in this transaction before any write to the wallet (the
- * policy's readState), so the wallet after the reservation is known without reading it back.
+ * nothing when refused. `state`: read in this transaction after the wallet was locked and before any
+ * write to it (the policy's readState), so the wallet after the reservation is known without reading
+ * it back.
  */
 export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput, state: WalletState): Promise<Hold> {
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
@@ -116,18 +121,27 @@ export interface SettleResult {
  * Marks the hold settled and returns it as it was before and after. An expired hold (the sweeper
  * gave its reservation back) is settled all the same; a settled or voided one is refused. `placed`:
  * the hold as this process placed it (only its status and end ever change), which saves reading it
- * back in the common case, a call settling its own pending hold.
+ * back in the common case, a call settling its own pending hold. Each update is guarded by the
+ * status it saw, so a hold that another transaction ended meanwhile is never ended twice.
  */
 async function markSettled(trx: Trx, holdId: number, nowMs: number, placed?: Hold): Promise<{ before: Hold; settled: Hold }> {
   if (placed?.id === holdId && placed.status === 'pending') {
     const changed = await rawRun(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ? and status = 'pending'", [nowMs, holdId]);
     if (changed === 1) return { before: placed, settled: { ...placed, status: 'settled', ended_at_ms: nowMs } };
   }
+  // Statuses only move forward (pending → expired → settled or voided), so this ends.
+  for (;;) {
+    const hold = await findHold(trx, holdId);
+    if (hold.status !== 'pending' && hold.status !== 'expired') throw new HoldAlreadyEndedError(holdId, hold.status);
+    const changed = await rawRun(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ? and status = ?", [nowMs, holdId, hold.status]);
+    if (changed === 1) return { before: hold, settled: { ...hold, status: 'settled', ended_at_ms: nowMs } };
+  }
+}
+
+async function findHold(trx: Trx, holdId: number): Promise<Hold> {
   const hold = await rawFirst<Hold>(trx, 'select * from holds where id = ?', [holdId]);
   if (!hold) throw new HoldNotFoundError(holdId);
-  if (hold.status !== 'pending' && hold.status !== 'expired') throw new HoldAlreadyEndedError(holdId, hold.status);
-  await rawRun(trx, "update holds set status = 'settled', ended_at_ms = ? where id = ?", [nowMs, holdId]);
-  return { before: hold, settled: { ...hold, status: 'settled', ended_at_ms: nowMs } };
+  return hold;
 }
 
 /** Gives a pending hold's reservation back to the wallet (an expired one was given back by the sweeper). */
@@ -196,12 +210,18 @@ async function addToMonthlySpend(trx: Trx, hold: Hold, chargedMc: number): Promi
  * row and its ledger entry (written even for 0) share one timestamp and one durable commit.
  */
 export function settleHold(db: DB, clock: Clock, holdId: number, outcome: CallOutcome): Promise<SettleResult> {
-  return writeTransaction(db, (trx) => settleHoldIn(trx, clock.now(), holdId, outcome));
+  return writeTransaction(db, async (trx) => {
+    // Read first for its user (which never changes), then its wallet locked before anything is decided.
+    const hold = await findHold(trx, holdId);
+    await lockWallet(trx, hold.user_id);
+    return settleHoldIn(trx, clock.now(), holdId, outcome, hold);
+  });
 }
 
 /**
- * settleHold's work inside a caller's transaction, so several settles can share one durable commit.
- * `placed`: the hold as returned when it was placed, if the caller has it.
+ * settleHold's work inside a caller's transaction, so several settles can share one durable commit;
+ * the caller has locked the hold's wallet. `placed`: the hold as returned when it was placed (or as
+ * read in this transaction), if the caller has it.
  */
 export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outcome: CallOutcome, placed?: Hold): Promise<SettleResult> {
   const { before: hold, settled } = await markSettled(trx, holdId, nowMs, placed);
@@ -238,11 +258,16 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
 export function voidHold(db: DB, clock: Clock, holdId: number, outcome?: CallOutcome): Promise<boolean> {
   return writeTransaction(db, async (trx) => {
     const nowMs = clock.now();
-    const hold = await trx.selectFrom('holds').selectAll().where('id', '=', holdId).executeTakeFirst();
-    if (!hold) throw new HoldNotFoundError(holdId);
-    if (hold.status === 'settled' || hold.status === 'voided') return false;
+    let hold = await findHold(trx, holdId);
+    await lockWallet(trx, hold.user_id);
+    // Guarded by the status it saw, as in markSettled: a hold ends once, whoever races to end it.
+    for (;;) {
+      if (hold.status === 'settled' || hold.status === 'voided') return false;
+      const changed = await rawRun(trx, "update holds set status = 'voided', ended_at_ms = ? where id = ? and status = ?", [nowMs, hold.id, hold.status]);
+      if (changed === 1) break;
+      hold = await findHold(trx, holdId);
+    }
     await release(trx, hold, nowMs);
-    await trx.updateTable('holds').set({ status: 'voided', ended_at_ms: nowMs }).where('id', '=', hold.id).execute();
     if (outcome) await insertUsage(trx, usageRow(hold, outcome, 0, 0, nowMs));
     return true;
   });
@@ -251,12 +276,14 @@ export function voidHold(db: DB, clock: Clock, holdId: number, outcome?: CallOut
 /**
  * The sweeper: gives back every pending hold past its expiry (a call that died with its process).
  * Such a hold is marked `expired`, not voided, so a call that was only slow is still charged.
- * Works in batches so no transaction stays long. Returns how many holds expired.
+ * Works in batches so no transaction stays long; the batch's wallets are locked in user order first,
+ * and each hold is expired by an update guarded on `pending`, so sweepers in several processes, and
+ * the settles and voids racing them, end each hold once. Returns how many holds this call expired.
  */
 export async function expireHolds(db: DB, clock: Clock, batchSize = 500): Promise<number> {
   let total = 0;
   for (;;) {
-    const expired = await writeTransaction(db, async (trx) => {
+    const batch = await writeTransaction(db, async (trx) => {
       const nowMs = clock.now();
       const due = await trx
         .selectFrom('holds')
@@ -266,13 +293,17 @@ export async function expireHolds(db: DB, clock: Clock, batchSize = 500): Promis
         .orderBy('expires_at_ms')
         .limit(batchSize)
         .execute();
+      await lockWallets(trx, due.map((hold) => hold.user_id));
+      let expired = 0;
       for (const hold of due) {
+        const changed = await rawRun(trx, "update holds set status = 'expired', ended_at_ms = ? where id = ? and status = 'pending'", [nowMs, hold.id]);
+        if (changed === 0) continue;
         await release(trx, hold, nowMs);
-        await trx.updateTable('holds').set({ status: 'expired', ended_at_ms: nowMs }).where('id', '=', hold.id).execute();
+        expired++;
       }
-      return due.length;
+      return { due: due.length, expired };
     });
-    total += expired;
-    if (expired < batchSize) return total;
+    total += batch.expired;
+    if (batch.due < batchSize) return total;
   }
 }

@@ -4,7 +4,7 @@
 // (docs/architecture.md, "The parts").
 import type { Trx } from '../db/transaction.ts';
 
-/** The wallet as read at the start of a write's transaction, before any write to it. */
+/** The wallet as read at the start of a write's transaction, once locked and before any write to it. */
 export interface WalletState {
   balanceMc: number;
   heldMc: number;
@@ -47,7 +47,10 @@ export interface SettledCall {
  * transaction, so a policy may read everything it needs there once (one statement on the hot path).
  */
 export interface LedgerPolicy<State extends WalletState = WalletState> {
-  /** Called once at the start of each write transaction, before any write to the wallet. */
+  /**
+   * Called once at the start of each write transaction, after the wallet is locked (src/db/locks.ts) and
+   * before any write to it, so what it reads is what the last write to the wallet committed.
+   */
   readState(trx: Trx, scope: WriteScope): Promise<State>;
   /** After a change of the balance or of what is available, in the same transaction. */
   afterBalanceChange(trx: Trx, change: BalanceChange, state: State): Promise<void>;

@@ -2,7 +2,8 @@
 // (docs/architecture.md, Holds: no call is answered before its charge is durable).
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
-import { createGroupCommit, type GroupCommit, type GroupCommitOptions } from './group-commit.ts';
+import { lockWalletsOfHolds } from '../db/locks.ts';
+import { createGroupCommit, type BatcherOptions, type GroupCommit } from './group-commit.ts';
 import type { Hold } from '../db/schema.ts';
 import { settleHoldIn, type CallOutcome, type SettleResult } from './holds.ts';
 
@@ -13,11 +14,12 @@ export interface SettleBatcher {
   readonly stats: GroupCommit['stats'];
 }
 
-export function createSettleBatcher(db: DB, clock: Clock, options: Omit<GroupCommitOptions, 'durable'> = {}): SettleBatcher {
-  const group = createGroupCommit(db, clock, { ...options, durable: true });
+export function createSettleBatcher(db: DB, clock: Clock, options: BatcherOptions = {}): SettleBatcher {
+  // Keyed by the hold: the group locks each hold's wallet, whether or not the caller has the hold.
+  const group = createGroupCommit(db, clock, { ...options, durable: true, lockWallets: lockWalletsOfHolds });
   return {
     stats: group.stats,
-    settle: (holdId, outcome, placed) => group.run((trx, nowMs) => settleHoldIn(trx, nowMs, holdId, outcome, placed)),
+    settle: (holdId, outcome, placed) => group.run(holdId, (trx, nowMs) => settleHoldIn(trx, nowMs, holdId, outcome, placed)),
     idle: () => group.idle(),
   };
 }

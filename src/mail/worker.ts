@@ -1,11 +1,12 @@
-// Delivers the outbox: claims due rows atomically (so two processes never send the same row),
-// sends each outside any transaction, then marks it sent or schedules a retry with backoff.
+// Delivers the outbox: claims due rows atomically (so two workers, in any processes, never send the
+// same row), sends each outside any transaction, then marks it sent or schedules a retry with backoff.
 // Without SMTP_URL, mail is kept in the outbox and only its recipient and subject are logged
 // (bodies can hold reset links); `npm run cli -- mail:list` shows it.
 import type { Transporter } from 'nodemailer';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { Mail } from '../db/schema.ts';
+import { lockingRead } from '../db/locks.ts';
 import { writeTransaction } from '../db/transaction.ts';
 
 /** A crashed sender's claim runs out after this, and the row is tried again. */
@@ -16,10 +17,16 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(5_000 * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
 }
 
+/**
+ * Takes up to `limit` due rows for this worker. On SQLite the transaction holds the one write lock; on
+ * PostgreSQL the due rows are read FOR UPDATE SKIP LOCKED, so a worker in another process passes over
+ * the rows this one is taking instead of taking them too (or waiting for them), and a row it reads
+ * after this claim commits is no longer due.
+ */
 export async function claimDueMail(db: DB, clock: Clock, limit = 10): Promise<Mail[]> {
   return writeTransaction(db, async (trx) => {
     const nowMs = clock.now();
-    const due = await trx
+    const dueRows = trx
       .selectFrom('mail_outbox')
       .selectAll()
       .where((eb) =>
@@ -29,8 +36,8 @@ export async function claimDueMail(db: DB, clock: Clock, limit = 10): Promise<Ma
         ]),
       )
       .orderBy('id')
-      .limit(limit)
-      .execute();
+      .limit(limit);
+    const due = await lockingRead(trx, dueRows, { skipLocked: true }).execute();
     for (const mail of due) {
       await trx
         .updateTable('mail_outbox')

@@ -17,9 +17,12 @@ export function sqliteOnly<S extends { skip: unknown }>(suite: S): S | S['skip']
   return TEST_BACKEND === 'sqlite' ? suite : suite.skip;
 }
 
-/** Opens a DATABASE_URL as the app would (a second connection to a test's database, a server's). */
-export function openTestDatabase(url: string): DB {
-  return openDatabase(loadDatabaseConfig({ DATABASE_URL: url, SQLITE_SYNCHRONOUS: 'normal' }));
+/**
+ * Opens a DATABASE_URL as the app would (a second connection to a test's database, a server's);
+ * `poolSize`: PostgreSQL's connections at most (DATABASE_POOL_SIZE), the app's default otherwise.
+ */
+export function openTestDatabase(url: string, poolSize?: number): DB {
+  return openDatabase(loadDatabaseConfig({ DATABASE_URL: url, SQLITE_SYNCHRONOUS: 'normal', ...(poolSize ? { DATABASE_POOL_SIZE: String(poolSize) } : {}) }));
 }
 
 /** Databases this process made on the PostgreSQL server, dropped when it is done. */
