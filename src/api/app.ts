@@ -11,6 +11,7 @@ import { chatCompletionsRoutes } from './chat-completions.ts';
 import { apiCreditsRoutes } from './credits.ts';
 import { errorJson } from './error-json.ts';
 import { modelsRoutes } from './models.ts';
+import { responsesRoutes } from './responses.ts';
 import { usageRoutes } from './usage.ts';
 
 /** Mounted at /v1 (src/app.tsx): paths here are below it. */
@@ -30,6 +31,7 @@ export function apiApp(ctx: AppContext) {
 
   // The key is checked per route: an unknown route answers 404 whatever key came with it.
   app.route('/', chatCompletionsRoutes(ctx));
+  app.route('/', responsesRoutes(ctx));
   app.route('/', usageRoutes(ctx));
   app.route('/', modelsRoutes(ctx));
   app.route('/', apiCreditsRoutes(ctx));

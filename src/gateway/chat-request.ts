@@ -1,13 +1,9 @@
 // Validates a chat completion request body before anything is reserved, and keeps only what is
 // forwarded upstream: the fields of chat-schema.ts, each checked, so what is sent is what is counted.
-import { fieldNestedTooDeep } from './json-depth.ts';
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody } from './chat-schema.ts';
 import { InvalidRequestError } from './errors.ts';
-import { describeIssue, requestErrorFrom } from './schema-errors.ts';
+import { checkedBody, isObject, withoutNulls } from './request-body.ts';
 import type { ChatInput, ChatInputMessage } from './tokens.ts';
-
-/** Arrays and objects nest at most this deep, the body itself being level 1: far past any real tool schema. */
-export const MOST_NESTING_LEVELS = 64;
 
 /** The parts of the body the gateway acts on. */
 export interface ChatRequest {
@@ -25,13 +21,6 @@ export interface ChatRequest {
   limitField: 'max_tokens' | 'max_completion_tokens';
   /** n: each choice has its own output. */
   choices: number;
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** The checked value without its null or absent fields: an explicit null means "not given". */
-function withoutNulls<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null && field !== undefined)) as T;
 }
 
 /** A message as forwarded: its annotations (where a previous reply's text came from) stay here. */
@@ -63,15 +52,7 @@ function checkNamedTools(body: ChatRequestBody): void {
 
 /** Checks the body's shape; the model's presence on the rate card is checked by the caller. */
 export function parseChatRequest(value: unknown): ChatRequest {
-  if (!isObject(value)) throw new InvalidRequestError('The request body must be a JSON object.', null);
-  // Before any other work: whatever else reads the body may recurse.
-  const tooDeep = fieldNestedTooDeep(value, MOST_NESTING_LEVELS);
-  if (tooDeep !== null) {
-    throw new InvalidRequestError(`'${tooDeep}' nests arrays or objects more than ${MOST_NESTING_LEVELS} levels deep.`, tooDeep, 'nesting_too_deep');
-  }
-  const parsed = chatRequestSchema.safeParse(value, { error: describeIssue });
-  if (!parsed.success) throw requestErrorFrom(parsed.error.issues);
-  const body = parsed.data;
+  const body = checkedBody(value, chatRequestSchema);
 
   const stream = body.stream === true;
   if (body.stream_options != null && !stream) throw new InvalidRequestError("'stream_options' is only allowed when 'stream' is true.", 'stream_options');

@@ -2,6 +2,7 @@
 // (reserve.ts), then answered whole (complete.ts) or streamed (stream.ts), settled or voided (settle.ts).
 import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
@@ -16,6 +17,8 @@ import { InFlightCalls } from './in-flight.ts';
 import { MeteredCall, type Caller } from './metered-call.ts';
 import type { Metering } from './metering.ts';
 import { reserve } from './reserve.ts';
+import type { ResponsesRequest } from './responses-request.ts';
+import { responsesSurface } from './responses-surface.ts';
 import { runStream, type StreamingCall } from './stream.ts';
 import type { MeteredRequest, Surface } from './surface.ts';
 
@@ -71,6 +74,11 @@ export class Gateway {
    */
   call(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<ChatCompletion> | StreamingCall<ChatCompletionChunk>> {
     return this.run<ChatRequest, ChatCompletion, ChatCompletionChunk>(chatSurface, caller, body, options);
+  }
+
+  /** Runs one Responses call (POST /v1/responses), with the same errors and ends as `call`. */
+  responses(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<Response> | StreamingCall<ResponseStreamEvent>> {
+    return this.run<ResponsesRequest, Response, ResponseStreamEvent>(responsesSurface, caller, body, options);
   }
 
   /** Any surface's call through the one path: a second request kind passes its own surface. */

@@ -1,6 +1,6 @@
 // One call in flight: its place in the in-flight registry, its stop switch (the client leaving, the
 // upstream deadline, the server's shutdown), and once reserved, its hold and output limit.
-import type { Hold } from '../db/schema.ts';
+import type { Hold, UsageEndpoint } from '../db/schema.ts';
 import { CallStopped, type StopReason } from './errors.ts';
 import type { InFlightCalls } from './in-flight.ts';
 
@@ -24,6 +24,8 @@ export interface Reservation<Request> {
   countedInputTokens: number;
   outputLimit: number;
   capped: boolean;
+  /** The surface's endpoint, written on the usage row. */
+  endpoint: UsageEndpoint;
 }
 
 export class MeteredCall<Request> {

@@ -101,6 +101,7 @@ export async function reserve<Request extends MeteredRequest>(
       requestedOutputTokens: refusal.requestedOutputTokens,
       choices: request.choices,
       holdInputTokens: holdInput,
+      limitField: request.limitField,
       promptNotCovered: costMc({ inputTokens: holdInput, cachedInputTokens: 0, outputTokens: 0 }, rate, roundingMode) > remainingMc,
     });
   };
@@ -134,5 +135,5 @@ export async function reserve<Request extends MeteredRequest>(
     if (decision.ok) throw error;
     throw refuse(decision, error.heldMc);
   }
-  call.reserved({ request, hold, countedInputTokens, outputLimit, capped }, metering.upstreamTimeoutMs);
+  call.reserved({ request, hold, countedInputTokens, outputLimit, capped, endpoint: surface.endpoint }, metering.upstreamTimeoutMs);
 }
