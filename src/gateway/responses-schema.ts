@@ -44,10 +44,11 @@ const assistantPart = z.discriminatedUnion('type', [outputText, refusalPart, inp
 
 const itemStatus = z.enum(['in_progress', 'completed', 'incomplete']);
 
+// A message may leave out its `type` (the SDK's EasyInputMessage); it is forwarded as it came.
 const instructedMessage = (role: 'user' | 'system' | 'developer') =>
-  z.strictObject({ type: z.literal('message'), role: z.literal(role), content: content(inputPart, 1), status: itemStatus.nullish() });
+  z.strictObject({ type: z.literal('message').optional(), role: z.literal(role), content: content(inputPart, 1), status: itemStatus.nullish() });
 const assistantMessage = z.strictObject({
-  type: z.literal('message'),
+  type: z.literal('message').optional(),
   role: z.literal('assistant'),
   content: content(assistantPart, 0),
   id: identifier.optional(),
@@ -84,10 +85,9 @@ const HOSTED_TOOL_ITEMS = [
 const refusedItem = (type: string) =>
   refusedType(type, REFUSED_ITEMS[type] ?? `is an item of type '${type}', which is not supported yet: only 'function' and 'custom' tools are metered`, 'unsupported_content');
 
-/** A message may leave out `type` (the SDK's EasyInputMessage), and an item reference too: named here, so each is checked as what it is. */
+/** An item reference may leave out its `type` too: named here (it is refused), so it is not taken for a message without a role. */
 function withItemType(item: unknown): unknown {
-  if (typeof item !== 'object' || item === null || Array.isArray(item) || 'type' in item) return item;
-  if ('role' in item) return { type: 'message', ...item };
+  if (typeof item !== 'object' || item === null || Array.isArray(item) || 'type' in item || 'role' in item) return item;
   return 'id' in item ? { type: 'item_reference', ...item } : item;
 }
 
