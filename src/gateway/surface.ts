@@ -48,7 +48,10 @@ export interface ChunkReader<Chunk> {
   readonly upstreamResponseId: string | null;
   /** The upstream's own counts, once its usage chunk has come; null until then (or when it sent nonsense). */
   reportedTokens(): ReportedTokens | null;
-  /** The failure the upstream reported inside the stream (an error event), once it has; null otherwise. */
+  /**
+   * Read once the stream has ended: the failure the upstream reported inside it (an error event), or
+   * its stopping before its last event (for a kind whose stream has one); null otherwise.
+   */
   failure(): UpstreamFailure | null;
 }
 
