@@ -126,8 +126,11 @@ responses('stream: every event passes through in order as the fake sent it, and 
   assert.equal((await usageEntries(h, account.userId)).map((entry) => entry.amount_mc), [-8_165]);
 });
 
-responses('stream: the wire bytes are the upstream’s, event lines included; client.responses.stream() gets the final response', async ({ h }) => {
+responses('the wire bytes are the upstream’s: a whole answer’s JSON, a stream’s events with their event lines; client.responses.stream() gets the final response', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
+  const whole = await h.post('/v1/responses', account.key, { model: MODEL, input: QUESTION, max_output_tokens: 500 });
+  assert.is(await whole.text(), h.fake.lastRequest!.sent[0], 'the answer as the upstream sent it (no output_text added)');
+
   const raw = await h.post('/v1/responses', account.key, { model: MODEL, input: QUESTION, stream: true, max_output_tokens: 500 });
   assert.is(raw.status, 200);
   assert.is(raw.headers.get('x-accel-buffering'), 'no');
@@ -143,7 +146,7 @@ responses('stream: the wire bytes are the upstream’s, event lines included; cl
   assert.is(finalText, FAKE_DEFAULT_TEXT);
   assert.is(deltas.join(''), FAKE_DEFAULT_TEXT);
   const rows = await h.db.selectFrom('usage').selectAll().where('user_id', '=', account.userId).orderBy('id').execute();
-  assert.is(rows.length, 2);
+  assert.is(rows.length, 3);
   const inputTokens = await inputTokensOf({ input: QUESTION });
   for (const row of rows) assert.equal([row.status, row.estimated, row.input_tokens, row.output_tokens], ['ok', 0, inputTokens, countTextTokens(FAKE_DEFAULT_TEXT)]);
 });

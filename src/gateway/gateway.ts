@@ -2,7 +2,7 @@
 // (reserve.ts), then answered whole (complete.ts) or streamed (stream.ts), settled or voided (settle.ts).
 import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
@@ -19,6 +19,7 @@ import type { Metering } from './metering.ts';
 import { reserve } from './reserve.ts';
 import type { ResponsesRequest } from './responses-request.ts';
 import { responsesSurface } from './responses-surface.ts';
+import type { WireResponse } from './responses-wire.ts';
 import { runStream, type StreamingCall } from './stream.ts';
 import type { MeteredRequest, Surface } from './surface.ts';
 
@@ -77,8 +78,8 @@ export class Gateway {
   }
 
   /** Runs one Responses call (POST /v1/responses), with the same errors and ends as `call`. */
-  responses(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<Response> | StreamingCall<ResponseStreamEvent>> {
-    return this.run<ResponsesRequest, Response, ResponseStreamEvent>(responsesSurface, caller, body, options);
+  responses(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<WireResponse> | StreamingCall<ResponseStreamEvent>> {
+    return this.run<ResponsesRequest, WireResponse, ResponseStreamEvent>(responsesSurface, caller, body, options);
   }
 
   /** Any surface's call through the one path: a second request kind passes its own surface. */

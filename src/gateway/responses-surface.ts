@@ -5,6 +5,7 @@ import type { Response, ResponseCreateParams, ResponseOutputItem, ResponseStream
 import { UpstreamFailure } from './errors.ts';
 import { ReceivedOutput } from './output-text.ts';
 import { parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
+import type { WireResponse } from './responses-wire.ts';
 import { reportedTokens, type ChunkReader, type ReportedTokens, type Surface } from './surface.ts';
 import { countResponsesInputTokens } from './tokens.ts';
 
@@ -95,13 +96,14 @@ class ResponsesEventReader implements ChunkReader<ResponseStreamEvent> {
   }
 }
 
-export const responsesSurface: Surface<ResponsesRequest, Response, ResponseStreamEvent> = {
+export const responsesSurface: Surface<ResponsesRequest, WireResponse, ResponseStreamEvent> = {
   rateKind: 'chat',
   endpoint: 'responses',
   parse: parseResponsesRequest,
   countInput: (request, signal) => countResponsesInputTokens(request.input, signal),
   complete: async (client: OpenAI, request, outputLimit, signal) => {
-    const answer = (await client.responses.create(upstreamParams(request, outputLimit), { signal })) as Response;
+    // The SDK adds `output_text` to the answer; the client gets the answer as the upstream sent it.
+    const { output_text: _added, ...answer } = (await client.responses.create(upstreamParams(request, outputLimit), { signal })) as Response;
     // A whole answer the upstream reports as failed is a failure like an error status: nothing is charged.
     if (answer.status === 'failed') throw new UpstreamFailure('failed');
     return answer;
