@@ -1,7 +1,7 @@
 // Money as text, one function per display rule: credits from integer millicredits, dollars from mc or
-// millicents, prices in their currency from cents, percentages and the counts shown beside them; the
-// parser that reads a typed amount of credits back. Millicredits and cents are integers
-// (docs/architecture.md, Money); only these functions turn them into text.
+// millicents, dollars per 1M tokens from a rate, prices in their currency from cents, percentages and
+// the counts shown beside them; the parser that reads a typed amount of credits back. Millicredits and
+// cents are integers (docs/architecture.md, Money); only these functions turn them into text.
 
 /** Whole numbers grouped by thousands: 1234567 → "1,234,567" (tokens, calls, milliseconds, microcredits). */
 export function groupedCountText(count: number | bigint): string {
@@ -42,6 +42,15 @@ export function creditsFieldText(amountMc: number | null | undefined): string {
 /** Credits as a JSON number (API bodies): exact, every mc value being a whole thousandth. */
 export function creditsJsonNumber(amountMc: number): number {
   return amountMc / 1000;
+}
+
+/**
+ * Dollars per million tokens as a JSON number, from a rate in millicredits per 1k tokens (API
+ * bodies: /v1/models' prices): 1 mc per 1k tokens = 1,000 mc per 1M tokens = $0.001 per 1M, so
+ * 2,400 mc per 1k → 2.4 ($2.40 per 1M); a whole number of thousandths, written exactly in JSON.
+ */
+export function usdPer1MTokensJsonNumber(rateMcPer1k: number): number {
+  return rateMcPer1k / 1000;
 }
 
 /** Parses "12.5", "-3.720" or "1000" into millicredits; null if not a number with at most 3 decimals. */

@@ -134,6 +134,31 @@ test('malformed requests are 400s naming the parameter', async () => {
   assert.is((options as InstanceType<typeof OpenAI.BadRequestError>).param, 'stream_options');
 });
 
+test('embeddings: a deterministic unit vector per input, as floats or base64, usage counted by the tokenizer; bad requests refused as OpenAI does', async () => {
+  const floats = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['Paris', 'France'], encoding_format: 'float' });
+  assert.is(floats.object, 'list');
+  assert.is(floats.model, 'text-embedding-3-small');
+  assert.equal(floats.data.map((each) => [each.object, each.index, each.embedding.length]), [['embedding', 0, 1_536], ['embedding', 1, 1_536]]);
+  assert.ok(Math.abs(Math.hypot(...floats.data[0]!.embedding) - 1) < 1e-5, 'a unit vector');
+  assert.equal(floats.usage, { prompt_tokens: countTextTokens('Paris') + countTextTokens('France'), total_tokens: countTextTokens('Paris') + countTextTokens('France') });
+  // The SDK's default asks for base64 and decodes it into the same numbers.
+  const decoded = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['Paris', 'France'] });
+  assert.equal(decoded.data[1]!.embedding, floats.data[1]!.embedding);
+  const shorter = await client.embeddings.create({ model: 'text-embedding-3-large', input: [[1, 2, 3]], dimensions: 3, encoding_format: 'float' });
+  assert.is(shorter.data[0]!.embedding.length, 3);
+  assert.is(shorter.usage.prompt_tokens, 3);
+
+  await rejects(() => client.embeddings.create({ model: 'text-embedding-ada-002', input: 'x' }), OpenAI.NotFoundError);
+  for (const [body, param] of [
+    [{ model: 'text-embedding-3-small', input: 'x', dimensions: 1_537 }, 'dimensions'],
+    [{ model: 'text-embedding-3-small', input: [] }, 'input'],
+    [{ model: 'text-embedding-3-small', input: [1, -1] }, 'input[1]'],
+  ] as const) {
+    const error = await rejects(() => client.embeddings.create(body as never), OpenAI.BadRequestError);
+    assert.is((error as InstanceType<typeof OpenAI.BadRequestError>).param, param);
+  }
+});
+
 test('an aborted stream stops producing: the body errors with AbortError', async () => {
   const controller = new AbortController();
   const response = await createDemoFetch({ chunkDelayMs: 5 })('http://demo.invalid/v1/chat/completions', {

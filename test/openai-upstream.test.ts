@@ -1,9 +1,10 @@
 // The fake OpenAI upstream driven by the real openai SDK: each scripted behaviour looks to the SDK as the real thing would.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import OpenAI from 'openai';
+import OpenAI, { InternalServerError } from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { countChatInputTokens, countTextTokens } from '../src/gateway/tokens.ts';
+import { hashedVector } from '../src/gateway/embedding-wire.ts';
 import { FAKE_DEFAULT_TEXT, startFakeOpenAIUpstream, type FakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 import { rejects } from './helpers/assert.ts';
 
@@ -171,8 +172,28 @@ upstream('slow-stream read to the end is not an abort', async ({ fake, client })
   assert.is(fake.aborted, 0);
 });
 
+upstream('embeddings: a unit vector per input of the dimensions asked, usage counted or as scripted, errors as for chat', async ({ fake, client }) => {
+  const answer = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['one', 'two'], dimensions: 64 });
+  assert.equal(answer.data.map((each) => [each.index, each.embedding.length]), [[0, 64], [1, 64]]);
+  assert.equal(answer.data[1]!.embedding, Array.from(hashedVector('text-embedding-3-small', 'two', 64)));
+  assert.ok(Math.abs(Math.hypot(...answer.data[0]!.embedding) - 1) < 1e-5);
+  assert.equal(answer.usage, { prompt_tokens: countTextTokens('one') + countTextTokens('two'), total_tokens: countTextTokens('one') + countTextTokens('two') });
+  assert.is((await client.embeddings.create({ model: 'text-embedding-3-large', input: [5, 6], encoding_format: 'float' })).data[0]!.embedding.length, 3_072);
+  fake.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 999 } });
+  assert.is((await client.embeddings.create({ model: 'text-embedding-3-small', input: 'one' })).usage.prompt_tokens, 999);
+  fake.setBehaviour({ kind: 'no-usage' });
+  assert.is((await client.embeddings.create({ model: 'text-embedding-3-small', input: 'one' })).usage, undefined);
+  fake.setBehaviour({ kind: 'error', status: 500 });
+  await rejects(() => client.embeddings.create({ model: 'text-embedding-3-small', input: 'one' }), InternalServerError);
+  fake.setBehaviour({ kind: 'ok' });
+  const refused = await fetch(`${fake.url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'text-embedding-3-small', input: [1, -1] }) });
+  assert.is(refused.status, 400);
+  assert.is(((await refused.json()) as { error: { param: string } }).error.param, 'input[1]');
+  assert.is(fake.requests.length, 6);
+});
+
 upstream('other paths answer 404 in OpenAI’s shape', async ({ fake }) => {
-  const response = await fetch(`${fake.url}/v1/embeddings`, { method: 'POST', body: '{}' });
+  const response = await fetch(`${fake.url}/v1/audio/speech`, { method: 'POST', body: '{}' });
   assert.is(response.status, 404);
   const body = (await response.json()) as { error: { type: string } };
   assert.is(body.error.type, 'invalid_request_error');

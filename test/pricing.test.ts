@@ -2,9 +2,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { affordableOutputTokens, costMc } from '../src/pricing/cost.ts';
-import { creditsExactText, parseCreditsToMc } from '../src/money-text.ts';
+import { creditsExactText, parseCreditsToMc, usdPer1MTokensJsonNumber } from '../src/money-text.ts';
 import { decideOutputLimit, holdAmountMc } from '../src/pricing/output-limit.ts';
-import { defaultRates } from '../src/seed.ts';
+import { defaultEmbeddingRates, defaultRates } from '../src/seed.ts';
 
 const mini = defaultRates[0];
 const full = defaultRates[1];
@@ -98,6 +98,27 @@ test('output limits around the edge of a budget: the limit is what the budget af
       }
     }
   }
+});
+
+test('a call that writes no output (embeddings, 0 output tokens asked): held for its input alone, refused when a budget cannot pay that', () => {
+  const search = defaultEmbeddingRates[0];
+  for (const mode of ['exact', 'ceil'] as const) {
+    // 2,516 input tokens at 200 mc per 1k: 503.2 → 504 mc exact, 1,000 mc ceil.
+    const inputMc = holdAmountMc(search, mode, 2_516, 0);
+    assert.is(inputMc, mode === 'exact' ? 504 : 1_000);
+    for (const remainingMc of [0, inputMc - 1, inputMc, inputMc + 1]) {
+      const decision = decideOutputLimit({ rates: search, mode, holdInputTokens: 2_516, requestedOutputTokens: 0, modelMaxOutputTokens: 1, choices: 1, budgets: [{ remainingMc, cap: null }] });
+      if (remainingMc >= inputMc) assert.equal(decision, { ok: true, outputTokens: 0, holdMc: inputMc, capped: false });
+      else assert.equal(decision, { ok: false, budget: { remainingMc, cap: null }, requiredMc: inputMc, affordableOutputTokens: 0, requestedOutputTokens: 0 });
+    }
+  }
+});
+
+test('$ per 1M tokens from a rate in mc per 1k: 1 mc per 1k = $0.001 per 1M', () => {
+  assert.is(usdPer1MTokensJsonNumber(1), 0.001);
+  assert.is(usdPer1MTokensJsonNumber(2_400), 2.4);
+  assert.is(usdPer1MTokensJsonNumber(200), 0.2);
+  assert.is(usdPer1MTokensJsonNumber(80_000), 80);
 });
 
 test('credits are shown with exactly 3 decimals and parsed back without floats', () => {

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { countChatInputTokens, countTextTokens, splitTextByTokens, truncateTextToTokens } from '../src/gateway/tokens.ts';
-import { LONG_PIECE_CHARS, SPAN_CHARS } from '../src/gateway/token-count.ts';
+import { LONG_PIECE_CHARS, SPAN_CHARS, runAtOnce, textTokenSteps } from '../src/gateway/token-count.ts';
 import { prose, randomBase64, run } from './helpers/texts.ts';
 
 /** The tokenizer's own count, special tokens as plain text (what the upstream counts). */
@@ -84,6 +84,18 @@ test('truncating and splitting hostile text stays within the count and keeps eve
   const pieces = splitTextByTokens(run('🎉', 200_000), 3);
   assert.is(pieces.join(''), run('🎉', 200_000));
   for (const piece of pieces) assert.not.match(piece, /^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/, 'no emoji cut in half');
+});
+
+test('a count told where to stop returns once past it, having read only so far; under it, the whole count', () => {
+  const text = prose(40_000);
+  const whole = countTextTokens(text);
+  assert.is(runAtOnce(textTokenSteps(text, whole)), whole, 'a limit the text reaches but does not pass');
+  const stopped = runAtOnce(textTokenSteps(text, 100));
+  assert.ok(stopped > 100 && stopped < 100 + SPAN_CHARS, `stopped at ${stopped} of ${whole}`);
+  // A 4 MB unbroken run stops after its first (only) piece: its bytes.
+  const startedMs = performance.now();
+  assert.is(runAtOnce(textTokenSteps('a'.repeat(4_000_000), 8_192)), 4_000_000);
+  assert.ok(performance.now() - startedMs < 1_000);
 });
 
 test('a large count gives the event loop turns and can be stopped', async () => {

@@ -9,6 +9,7 @@ import { API_BODY_LIMIT_BYTES, bytesText, closeAfterTooLarge } from '../web/body
 import type { AppEnv } from '../web/env.ts';
 import { chatCompletionsRoutes } from './chat-completions.ts';
 import { apiCreditsRoutes } from './credits.ts';
+import { embeddingsRoutes } from './embeddings.ts';
 import { errorJson } from './error-json.ts';
 import { modelsRoutes } from './models.ts';
 import { responsesRoutes } from './responses.ts';
@@ -32,6 +33,7 @@ export function apiApp(ctx: AppContext) {
   // The key is checked per route: an unknown route answers 404 whatever key came with it.
   app.route('/', chatCompletionsRoutes(ctx));
   app.route('/', responsesRoutes(ctx));
+  app.route('/', embeddingsRoutes(ctx));
   app.route('/', usageRoutes(ctx));
   app.route('/', modelsRoutes(ctx));
   app.route('/', apiCreditsRoutes(ctx));

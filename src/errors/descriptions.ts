@@ -37,12 +37,16 @@ function described(status: ContentfulStatusCode, type: string, code: string | nu
 
 /** "requested up to 1,000 output tokens; the available balance covers 312", and what to do about it. */
 export function outOfCreditsMessage(details: OutOfCreditsDetails): string {
+  const held = details.heldMc > 0 ? `; ${creditsExactText(details.heldMc)} credits are held by calls in flight` : '';
+  if (details.requestedOutputTokens === 0) {
+    // A call that writes no output (embeddings): only its input is held.
+    return `Not enough credits: the input (${groupedCountText(details.holdInputTokens)} tokens with the hold's margin) needs ${creditsExactText(details.requiredMc)} credits, and ${creditsExactText(details.availableMc)} are available${held}. Send less input or top up.`;
+  }
   const each = details.choices > 1 ? ` for each of ${details.choices} choices` : '';
   const covers = details.promptNotCovered
     ? `the available balance (${creditsExactText(details.availableMc)} credits) does not cover even the prompt (${groupedCountText(details.holdInputTokens)} input tokens with the hold's margin)`
     : `the available balance covers ${groupedCountText(details.maxAffordableOutputTokens)}${details.choices > 1 ? ' each' : ''}`;
-  const held = details.heldMc > 0 ? `; ${creditsExactText(details.heldMc)} credits are held by calls in flight` : '';
-  return `Not enough credits: requested up to ${groupedCountText(details.requestedOutputTokens)} output tokens${each}; ${covers}. This call needs ${creditsExactText(details.requiredMc)} credits, ${creditsExactText(details.availableMc)} are available${held}. Lower ${details.limitField} or top up.`;
+  return `Not enough credits: requested up to ${groupedCountText(details.requestedOutputTokens)} output tokens${each}; ${covers}. This call needs ${creditsExactText(details.requiredMc)} credits, ${creditsExactText(details.availableMc)} are available${held}. Lower ${details.limitField ?? 'the output limit'} or top up.`;
 }
 
 function outOfCredits(details: OutOfCreditsDetails, publicUrl: string): ErrorDescription {

@@ -1,6 +1,6 @@
 // The demo model's chat completions (POST …/chat/completions): OpenAI's checks on what the answer
 // depends on, then the reply as a chat.completion or its chunks, usage counted with the real tokenizer.
-import { isPositiveWhole, limitedText, type DemoEndpoint } from './demo-answer.ts';
+import { DEMO_CHAT_MODELS, isPositiveWhole, limitedText, type DemoEndpoint } from './demo-answer.ts';
 import { demoReplyText } from './demo-reply.ts';
 import { chatCompletion, newCompletionId, streamFrames, usageObject, wantsUsageChunk, type CompletionHeader, type FinishReason } from './openai-wire.ts';
 import { countChatInputTokens, countTextTokens, splitTextByTokens, type ChatInput } from './tokens.ts';
@@ -18,6 +18,7 @@ interface DemoChatRequest extends ChatInput {
 
 export const demoChat: DemoEndpoint = {
   path: '/chat/completions',
+  models: DEMO_CHAT_MODELS,
   check(fields) {
     const messages = fields.messages;
     if (!Array.isArray(messages) || messages.length === 0) return { invalid: "'messages' must be a non-empty array.", param: 'messages' };

@@ -1,18 +1,16 @@
-// The built-in demo model: a fetch function that answers chat completions and Responses the way OpenAI does, offline and deterministic.
+// The built-in demo model: a fetch function that answers chat completions, Responses and embeddings the way OpenAI does, offline and deterministic.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../clock.ts';
 import { afterPollingIO } from '../event-loop.ts';
-import { defaultRates } from '../seed.ts';
-import type { DemoAnswerOptions, DemoEndpoint } from './demo-answer.ts';
+import type { DemoAnswer, DemoAnswerOptions, DemoEndpoint } from './demo-answer.ts';
 import { demoChat } from './demo-chat.ts';
+import { demoEmbeddings } from './demo-embeddings.ts';
 import { demoResponses } from './demo-responses.ts';
+import { InvalidRequestError } from './errors.ts';
 import { JSON_HEADERS, SSE_HEADERS, errorBody, type OpenAIErrorBody } from './openai-wire.ts';
 
 export { demoReplyText } from './demo-reply.ts';
-
-/** The models the demo answers: those of the default rate card. */
-export const DEMO_MODELS: readonly string[] = defaultRates.map((rate) => rate.model);
 
 /** The shape of the openai SDK's `fetch` option (and of the global fetch). */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -26,12 +24,13 @@ export interface DemoModelOptions {
 }
 
 /** What the demo answers, by the path's end. */
-const ENDPOINTS: readonly DemoEndpoint[] = [demoChat, demoResponses];
+const ENDPOINTS: readonly DemoEndpoint[] = [demoChat, demoResponses, demoEmbeddings];
 
 /**
- * A fetch function for `new OpenAI({ fetch })` that answers `POST …/chat/completions` and
- * `POST …/responses` itself, so demo mode runs the real SDK code path: JSON or SSE, usage counted
- * with the real tokenizer, OpenAI-shaped errors, and a stream that stops when the request's signal aborts.
+ * A fetch function for `new OpenAI({ fetch })` that answers `POST …/chat/completions`,
+ * `POST …/responses` and `POST …/embeddings` itself, so demo mode runs the real SDK code path: JSON
+ * or SSE, usage counted with the real tokenizer, OpenAI-shaped errors, and a stream that stops when
+ * the request's signal aborts.
  */
 export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
   const chunkDelayMs = options.chunkDelayMs ?? 0;
@@ -50,7 +49,13 @@ export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
     const fields = parseDemoBody(request.bodyText, endpoint);
     if (fields instanceof Response) return fields;
 
-    const answer = await endpoint.answer(fields, answerOptions);
+    let answer: DemoAnswer;
+    try {
+      answer = await endpoint.answer(fields, answerOptions);
+    } catch (error) {
+      if (error instanceof InvalidRequestError) return invalid(error.message, error.param);
+      throw error;
+    }
     const headers = { 'x-request-id': `req_demo_${randomBytes(8).toString('hex')}` };
     if ('json' in answer) return new Response(JSON.stringify(answer.json), { status: 200, headers: { ...JSON_HEADERS, ...headers } });
     return new Response(framesStream(answer.frames, request.signal, chunkDelayMs), { status: 200, headers: { ...SSE_HEADERS, ...headers } });
@@ -98,7 +103,7 @@ function parseDemoBody(bodyText: string, endpoint: DemoEndpoint): Record<string,
   if (typeof fields.model !== 'string' || fields.model === '') return invalid('You must provide a model parameter.', 'model');
   const refusal = endpoint.check(fields);
   if (refusal) return invalid(refusal.invalid, refusal.param);
-  if (!DEMO_MODELS.includes(fields.model)) {
+  if (!endpoint.models.includes(fields.model)) {
     return errorResponse(404, errorBody(`The model \`${fields.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'));
   }
   return fields;

@@ -1,6 +1,6 @@
 // The demo model's Responses answers (POST …/responses): OpenAI's checks on what the answer depends
 // on, then the reply as a response or the events of its stream, usage counted with the real tokenizer.
-import { isPositiveWhole, limitedText, type DemoEndpoint, type DemoRefusal } from './demo-answer.ts';
+import { DEMO_CHAT_MODELS, isPositiveWhole, limitedText, type DemoEndpoint, type DemoRefusal } from './demo-answer.ts';
 import { demoReplyText } from './demo-reply.ts';
 import { isObject } from './request-body.ts';
 import { newResponseId, responseEvents, responseObject, responseUsage, sseEventFrame, type ResponseHeader, type ResponsePlan } from './responses-wire.ts';
@@ -34,6 +34,7 @@ function checkItems(items: unknown[]): DemoRefusal | null {
 
 export const demoResponses: DemoEndpoint = {
   path: '/responses',
+  models: DEMO_CHAT_MODELS,
   check(fields) {
     const input = fields.input;
     if (typeof input !== 'string' && !(Array.isArray(input) && input.length > 0)) return { invalid: "'input' must be a string or a non-empty array.", param: 'input' };

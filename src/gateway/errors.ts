@@ -25,8 +25,8 @@ export interface OutOfCreditsDetails {
   choices: number;
   /** Input tokens the hold reserves (counted + margin). */
   holdInputTokens: number;
-  /** The body field that sets the output limit (max_tokens, max_output_tokens…), named in the advice. */
-  limitField: string;
+  /** The body field that sets the output limit (max_tokens, max_output_tokens…), named in the advice; null when there is none (embeddings). */
+  limitField: string | null;
   /** True when the budget does not even pay for the prompt. */
   promptNotCovered: boolean;
 }

@@ -3,6 +3,7 @@
 import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
+import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
@@ -12,6 +13,7 @@ import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.
 import type { ChatRequest } from './chat-request.ts';
 import { chatSurface } from './chat-surface.ts';
 import { runCompletion, type CompletedCall } from './complete.ts';
+import { embeddingSurface } from './embedding-surface.ts';
 import { ShuttingDownError } from './errors.ts';
 import { InFlightCalls } from './in-flight.ts';
 import { MeteredCall, type Caller } from './metered-call.ts';
@@ -80,6 +82,13 @@ export class Gateway {
   /** Runs one Responses call (POST /v1/responses), with the same errors and ends as `call`. */
   responses(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<WireResponse> | StreamingCall<ResponseStreamEvent>> {
     return this.run<ResponsesRequest, WireResponse, ResponseStreamEvent>(responsesSurface, caller, body, options);
+  }
+
+  /** Runs one embeddings request: answered whole, never streamed. Throws as `call` does. */
+  async embed(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<CreateEmbeddingResponse>> {
+    const result = await this.run(embeddingSurface, caller, body, options);
+    if (result.kind !== 'completion') throw new Error('an embeddings call was streamed');
+    return result;
   }
 
   /** Any surface's call through the one path: a second request kind passes its own surface. */

@@ -20,12 +20,12 @@ export interface CallInfo {
 /** What the hold decided: set once by reserve.ts. */
 export interface Reservation<Request> {
   request: Request;
+  /** The surface's endpoint, written on the call's usage row. */
+  endpoint: UsageEndpoint;
   hold: Hold;
   countedInputTokens: number;
   outputLimit: number;
   capped: boolean;
-  /** The surface's endpoint, written on the usage row. */
-  endpoint: UsageEndpoint;
 }
 
 export class MeteredCall<Request> {

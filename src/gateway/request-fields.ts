@@ -1,4 +1,4 @@
-// The checks every metered request body shares (chat completions, Responses): bounds, number and
+// The checks every metered request body shares (chat completions, Responses, embeddings): bounds, number and
 // identifier fields, refused values, and the fields with no effect on the price, each with its words.
 import { z } from 'zod';
 
@@ -48,10 +48,14 @@ export const jsonObject = z.record(z.string(), z.unknown());
 
 export const countOf = (value: object) => Object.keys(value).length;
 
-export const modelField = z
-  .string({ error: (issue) => (issue.input === undefined ? 'is required: a model id such as gpt-4o-mini' : 'must be a string: a model id such as gpt-4o-mini') })
-  .max(256)
-  .refine((model) => model.trim() !== '', { error: 'is required: a model id such as gpt-4o-mini' });
+/** A model id, its words giving `example` as one. */
+export const modelFieldLike = (example: string) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? `is required: a model id such as ${example}` : `must be a string: a model id such as ${example}`) })
+    .max(256)
+    .refine((model) => model.trim() !== '', { error: `is required: a model id such as ${example}` });
+
+export const modelField = modelFieldLike('gpt-4o-mini');
 
 export const metadataField = z
   .record(z.string().max(64), z.string().max(512))

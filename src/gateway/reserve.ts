@@ -135,5 +135,5 @@ export async function reserve<Request extends MeteredRequest>(
     if (decision.ok) throw error;
     throw refuse(decision, error.heldMc);
   }
-  call.reserved({ request, hold, countedInputTokens, outputLimit, capped, endpoint: surface.endpoint }, metering.upstreamTimeoutMs);
+  call.reserved({ request, endpoint: surface.endpoint, hold, countedInputTokens, outputLimit, capped }, metering.upstreamTimeoutMs);
 }

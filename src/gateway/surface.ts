@@ -1,5 +1,5 @@
-// What one kind of metered request (a "surface": chat completions, Responses) supplies to the shared
-// path of admit → reserve → upstream → settle, so each kind reuses that path instead of copying it.
+// What one kind of metered request (a "surface": chat completions, Responses, embeddings) supplies to
+// the shared path of admit → reserve → upstream → settle, so each kind reuses that path instead of copying it.
 import type OpenAI from 'openai';
 import type { RateKind, UsageEndpoint } from '../db/schema.ts';
 import type { TokenCounts } from '../pricing/cost.ts';
@@ -28,10 +28,10 @@ export function reportedTokens(counts: { input: unknown; output: unknown; cached
 export interface MeteredRequest {
   model: string;
   stream: boolean;
-  /** The output limit the client asked for, if any. */
+  /** The output limit the client asked for, if any; 0 for a request that writes no output (embeddings). */
   requestedOutputTokens: number | null;
-  /** The body field that carries the output limit: named in refusals, and sent upstream with the limit decided here. */
-  limitField: string;
+  /** The body field that carries the output limit: named in refusals, and sent upstream with the limit decided here; null when there is none. */
+  limitField: string | null;
   /** Answers asked for (chat's `n`): each has its own output. */
   choices: number;
 }

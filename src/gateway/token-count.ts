@@ -94,9 +94,11 @@ export const PAUSE = Symbol('pause');
 /**
  * Counts `text` in steps. The pieces between long ones are counted by the tokenizer in spans of
  * about SPAN_CHARS (a piece's count does not depend on its neighbours, so the spans add up to the
- * whole text's count); a long piece adds its bytes.
+ * whole text's count); a long piece adds its bytes. With `stopAboveTokens`, counting stops once the
+ * count passes it and returns that partial count (above the limit, below the whole text's): for a
+ * caller that only needs to know the text is over a limit, so a 4 MB text costs it one span or piece.
  */
-export function* textTokenSteps(text: string): CountSteps {
+export function* textTokenSteps(text: string, stopAboveTokens = Number.POSITIVE_INFINITY): CountSteps {
   if (text.length <= LONG_PIECE_CHARS) {
     const tokens = text === '' ? 0 : countTokens(text, AS_PLAIN_TEXT);
     yield;
@@ -114,6 +116,7 @@ export function* textTokenSteps(text: string): CountSteps {
       position = end;
       spanStart = lastPieceStart = position;
       yield;
+      if (tokens > stopAboveTokens) return tokens;
       continue;
     }
     lastPieceStart = position;
@@ -122,6 +125,7 @@ export function* textTokenSteps(text: string): CountSteps {
       tokens += countSpan(text, spanStart, position, lastPieceStart);
       spanStart = lastPieceStart = position;
       yield;
+      if (tokens > stopAboveTokens) return tokens;
     }
   }
   tokens += countSpan(text, spanStart, position, lastPieceStart);

@@ -55,17 +55,25 @@ function affordable<Cap>(request: LimitRequest<Cap>, budget: Budget<Cap>, wanted
   return Math.floor(affordableOutputTokens(budget.remainingMc, request.holdInputTokens, request.rates, request.mode) / request.choices);
 }
 
+/** Whether `budget` falls short of a call asking for exactly `wanted` output tokens, which affords `fits`. */
+function shortOfRequested<Cap>(request: LimitRequest<Cap>, budget: Budget<Cap>, wanted: number, fits: number): boolean {
+  if (fits < wanted) return true;
+  // A call that writes no output (embeddings) affords its 0 even when the budget can't pay its
+  // input: that is asked directly.
+  return wanted === 0 && holdAmountMc(request.rates, request.mode, request.holdInputTokens, 0) > budget.remainingMc;
+}
+
 /**
- * With max_tokens given, that is the limit, and any budget that can't cover it refuses. Without it,
- * the limit is the smallest of the model's maximum and what every budget affords, and fewer than
- * 256 affordable tokens is a refusal.
+ * With max_tokens given, that is the limit, and any budget that can't cover it refuses (0 for a
+ * call that writes no output: only its input is held). Without it, the limit is the smallest of the
+ * model's maximum and what every budget affords, and fewer than 256 affordable tokens is a refusal.
  */
 export function decideOutputLimit<Cap>(request: LimitRequest<Cap>): LimitDecision<Cap> {
   const wanted = request.requestedOutputTokens ?? request.modelMaxOutputTokens;
   let outputTokens = wanted;
   for (const budget of request.budgets) {
     const fits = affordable(request, budget, wanted);
-    if (request.requestedOutputTokens !== null ? fits < wanted : fits < Math.min(wanted, MIN_AFFORDABLE_OUTPUT_TOKENS)) {
+    if (request.requestedOutputTokens !== null ? shortOfRequested(request, budget, wanted, fits) : fits < Math.min(wanted, MIN_AFFORDABLE_OUTPUT_TOKENS)) {
       const requestedOutputTokens = request.requestedOutputTokens ?? Math.min(wanted, MIN_AFFORDABLE_OUTPUT_TOKENS);
       return {
         ok: false,

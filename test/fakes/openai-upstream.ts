@@ -1,4 +1,5 @@
-// A fake OpenAI for tests: a real HTTP server speaking the chat completions and Responses JSON and SSE wire formats, scripted per test.
+// A fake OpenAI for tests: a real HTTP server speaking the chat completions and Responses JSON and SSE
+// wire formats and the embeddings JSON format, scripted per test.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,12 +20,17 @@ import {
 } from '../../src/gateway/openai-wire.ts';
 import { countChatInputTokens, countTextTokens, splitTextByTokens, type ChatInput } from '../../src/gateway/tokens.ts';
 import { responsesJson, responsesPartialFrames, responsesStreamFrames, slowPieces, type ResponsesBody, type ScriptedEnding, type ScriptedUsage } from './responses-answers.ts';
+import { checkEmbeddingInput, countEmbeddingInputTokens, type EmbeddingInput } from '../../src/gateway/embedding-input.ts';
+import { InvalidRequestError } from '../../src/gateway/errors.ts';
+import { embeddingDimensions, embeddingResponse, hashedVector } from '../../src/gateway/embedding-wire.ts';
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 422 | 429 | 500;
 
 /**
- * What the fake does with the next request, on either endpoint (a Responses answer reads `usage`'s
- * prompt and completion tokens as its input and output tokens).
+ * What the fake does with the next request, on any endpoint (a Responses answer reads `usage`'s
+ * prompt and completion tokens as its input and output tokens). An embeddings request knows 'ok'
+ * (`usage.prompt_tokens` reported, else the input as the gateway counts it), 'held', 'no-usage',
+ * 'error' and 'hang'; it gets one deterministic unit vector per input, of the dimensions asked.
  */
 export type UpstreamBehaviour =
   /**
@@ -70,6 +76,18 @@ const ERRORS: Record<ErrorStatus, { type: string; code: string | null; message: 
   422: { type: 'invalid_request_error', code: null, message: 'Unprocessable request.' },
   429: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests.' },
   500: { type: 'server_error', code: null, message: 'The server had an error while processing your request.' },
+};
+
+type Endpoint = 'chat' | 'responses' | 'embeddings';
+
+/** The paths the fake answers. */
+const ENDPOINTS: Record<string, Endpoint> = { '/v1/chat/completions': 'chat', '/v1/responses': 'responses', '/v1/embeddings': 'embeddings' };
+
+/** Whether a JSON body has what the endpoint's answer is made from (else the fake's 400). */
+const READABLE: Record<Endpoint, (body: any) => boolean> = {
+  chat: (body) => Array.isArray(body.messages),
+  responses: (body) => typeof body.input === 'string' || Array.isArray(body.input),
+  embeddings: (body) => typeof body.model === 'string' && body.input !== undefined,
 };
 
 export class FakeOpenAIUpstream {
@@ -182,12 +200,12 @@ export class FakeOpenAIUpstream {
       for (const wake of this.abortWaiters.splice(0)) wake();
     });
 
-    const endpoint = request.method !== 'POST' ? null : recorded.path === '/v1/chat/completions' ? 'chat' : recorded.path === '/v1/responses' ? 'responses' : null;
+    const endpoint = request.method !== 'POST' ? null : ENDPOINTS[recorded.path] ?? null;
     if (endpoint === null) {
       return sendJson(response, 404, errorBody(`Unknown request URL: ${request.method} ${recorded.path}.`, 'invalid_request_error', 'unknown_url'), recorded);
     }
     const body = recorded.body;
-    const readable = body !== null && (endpoint === 'chat' ? Array.isArray(body.messages) : typeof body.input === 'string' || Array.isArray(body.input));
+    const readable = body !== null && READABLE[endpoint](body);
     if (!readable) return sendJson(response, 400, errorBody('We could not parse the JSON body of your request.', 'invalid_request_error'), recorded);
 
     if (behaviour.kind === 'held') {
@@ -206,7 +224,14 @@ export class FakeOpenAIUpstream {
       switch (behaviour.kind) {
         case 'partial-then-error': {
           response.writeHead(200, body.stream === true ? SSE_HEADERS : JSON_HEADERS);
-          const partial = endpoint === 'chat' ? chatPartial(body, behaviour.chunks) : body.stream === true ? await responsesPartialFrames(body, behaviour.chunks) : '{"id":"resp_cut","object":"resp';
+          const partial =
+            endpoint === 'chat'
+              ? chatPartial(body, behaviour.chunks)
+              : endpoint === 'embeddings'
+                ? '{"object":"list","data":[{"obj'
+                : body.stream === true
+                  ? await responsesPartialFrames(body, behaviour.chunks)
+                  : '{"id":"resp_cut","object":"resp';
           recorded.sent.push(partial);
           // Destroy only once the bytes are on the wire, so the client really sees N chunks first.
           await new Promise<void>((resolve) => response.write(partial, () => resolve()));
@@ -224,6 +249,7 @@ export class FakeOpenAIUpstream {
         case 'hang':
           return; // close() ends the connection
         default:
+          if (endpoint === 'embeddings') return await answerEmbeddings(behaviour, body, response, recorded);
           return await (endpoint === 'chat' ? answerChat : answerResponses)(behaviour, body, response, recorded, gone.signal);
       }
     } catch (error) {
@@ -286,6 +312,25 @@ async function answerResponses(behaviour: Answering, body: ResponsesBody & { str
   };
   if (!streaming) return sendJson(response, 200, await responsesJson(body, answer), recorded);
   return sendFrames(response, await responsesStreamFrames(body, answer), behaviour.kind === 'ok' ? (behaviour.chunkDelayMs ?? 0) : 0, gone, recorded);
+}
+
+type AnsweredEmbeddings = Extract<UpstreamBehaviour, { kind: 'ok' | 'held' | 'no-usage' | 'slow-stream' }>;
+
+/** `POST /v1/embeddings`: a vector per input, usage as scripted (or counted as the gateway counts). */
+async function answerEmbeddings(behaviour: AnsweredEmbeddings, body: any, response: ServerResponse, recorded: RecordedRequest): Promise<void> {
+  let input: EmbeddingInput;
+  try {
+    input = checkEmbeddingInput(body.input);
+  } catch (error) {
+    if (!(error instanceof InvalidRequestError)) throw error;
+    return sendJson(response, 400, errorBody(error.message, 'invalid_request_error', null, error.param), recorded);
+  }
+  const dimensions = body.dimensions ?? embeddingDimensions(body.model);
+  const vectors = input.items.map((item) => hashedVector(body.model, item, dimensions));
+  const reported = behaviour.kind === 'ok' ? behaviour.usage?.prompt_tokens : undefined;
+  const answer = embeddingResponse(body.model, vectors, body.encoding_format ?? 'float', reported ?? (await countEmbeddingInputTokens(input)));
+  if (behaviour.kind === 'no-usage') delete (answer as { usage?: unknown }).usage;
+  sendJson(response, 200, answer, recorded);
 }
 
 export function startFakeOpenAIUpstream(): Promise<FakeOpenAIUpstream> {

@@ -16,7 +16,7 @@ import {
 /** Usage as the fake's behaviours give it (chat's names, so one behaviour fits both endpoints), reasoning tokens included. */
 export interface ScriptedUsage {
   prompt_tokens: number;
-  completion_tokens: number;
+  completion_tokens?: number;
   cached_tokens?: number;
   reasoning_tokens?: number;
 }
