@@ -1,10 +1,10 @@
-// The demo model through the real openai SDK: answers, usage counted with the tokenizer, streams, limits, errors, aborts.
+// The demo model through the real openai SDK: chat completions and Responses answers, usage counted with the tokenizer, streams, limits, errors, aborts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { createDemoFetch, demoFetch, demoReplyText } from '../src/gateway/demo-model.ts';
-import { countChatInputTokens, countTextTokens } from '../src/gateway/tokens.ts';
+import { countChatInputTokens, countResponsesInputTokens, countTextTokens, responsesInputOf } from '../src/gateway/tokens.ts';
 import { rejects } from './helpers/assert.ts';
 
 const client = new OpenAI({ apiKey: 'demo', baseURL: 'http://demo.invalid/v1', fetch: demoFetch, maxRetries: 0 });
@@ -196,6 +196,37 @@ test('a request already aborted never gets an answer', async () => {
   const controller = new AbortController();
   controller.abort();
   await rejects(() => client.chat.completions.create({ model: 'gpt-4o-mini', messages }, { signal: controller.signal }), OpenAI.APIUserAbortError);
+});
+
+test('Responses: a response with its usage counted, its stream of events in order, incomplete when cut, 400s naming the parameter', async () => {
+  const input = 'What is the capital of France?';
+  const text = demoReplyText('gpt-4o-mini', [{ role: 'user', content: input }]);
+  const response = await client.responses.create({ model: 'gpt-4o-mini', instructions: 'Be brief.', input });
+  assert.is(response.object, 'response');
+  assert.is(response.status, 'completed');
+  assert.is(response.output_text, text);
+  assert.is(response.usage?.input_tokens, await countResponsesInputTokens(responsesInputOf({ instructions: 'Be brief.', input })));
+  assert.is(response.usage?.output_tokens, countTextTokens(text));
+
+  const events = [];
+  for await (const event of await client.responses.create({ model: 'gpt-4o-mini', input, stream: true })) events.push(event);
+  assert.equal(
+    events.map((event) => event.sequence_number),
+    events.map((_, index) => index),
+  );
+  assert.is(events[0]?.type, 'response.created');
+  assert.is(events.at(-1)?.type, 'response.completed');
+  assert.ok(events.filter((event) => event.type === 'response.output_text.delta').length >= 5, 'several text deltas');
+  assert.is(events.map((event) => (event.type === 'response.output_text.delta' ? event.delta : '')).join(''), text);
+
+  const cut = await client.responses.create({ model: 'gpt-4o-mini', input, max_output_tokens: 16 });
+  assert.equal([cut.status, cut.incomplete_details?.reason, cut.usage?.output_tokens], ['incomplete', 'max_output_tokens', 16]);
+
+  const noInput = await rejects(() => client.responses.create({ model: 'gpt-4o-mini', input: [] }), OpenAI.BadRequestError);
+  assert.is((noInput as InstanceType<typeof OpenAI.BadRequestError>).param, 'input');
+  const small = await rejects(() => client.responses.create({ model: 'gpt-4o-mini', input, max_output_tokens: 8 }), OpenAI.BadRequestError);
+  assert.is((small as InstanceType<typeof OpenAI.BadRequestError>).param, 'max_output_tokens');
+  await rejects(() => client.responses.create({ model: 'gpt-5-unknown', input }), OpenAI.NotFoundError);
 });
 
 test.run();

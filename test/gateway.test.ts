@@ -185,7 +185,7 @@ gateway('the usage chunk reaches the client only when it asked; the hold covers 
   assert.is(h.fake.lastRequest?.body.n, 3);
 });
 
-gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor included; another user’s id and an unknown id are 404', async ({ h }) => {
+gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor, endpoint and reasoningTokens included; another user’s id and an unknown id are 404', async ({ h }) => {
   const owner = await h.account(HUNDRED_CREDITS_MC);
   const other = await h.account(HUNDRED_CREDITS_MC);
   h.fake.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 750, completion_tokens: 200 } });
@@ -195,20 +195,22 @@ gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor included;
   assert.is(answer.status, 200);
   const record = (await answer.json()) as Record<string, unknown>;
   assert.equal(Object.keys(record).sort(), [
-    'apiKey', 'cachedInputTokens', 'chargedCredits', 'chargedFor', 'chargedMillicredits', 'createdAt', 'estimated', 'heldCredits', 'inputTokens', 'latencyMs', 'model',
-    'outputTokens', 'rates', 'requestId', 'roundingMode', 'shortfallCredits', 'status',
+    'apiKey', 'cachedInputTokens', 'chargedCredits', 'chargedFor', 'chargedMillicredits', 'createdAt', 'endpoint', 'estimated', 'heldCredits', 'inputTokens', 'latencyMs',
+    'model', 'outputTokens', 'rates', 'reasoningTokens', 'requestId', 'roundingMode', 'shortfallCredits', 'status',
   ]);
   const row = await usageRow(h, requestId);
   assert.equal(record, {
     requestId,
     createdAt: new Date(row.created_at_ms).toISOString(),
     model: 'gpt-4o-mini',
+    endpoint: 'chat',
     status: 'ok',
     estimated: false,
     chargedFor: 'Completed; charged the tokens the upstream reported.',
     inputTokens: 750,
     cachedInputTokens: 0,
     outputTokens: 200,
+    reasoningTokens: 0,
     rates: { inputCreditsPer1k: 2.4, cachedInputCreditsPer1k: 1.2, outputCreditsPer1k: 9.6 },
     roundingMode: 'exact',
     heldCredits: row.hold_mc / 1000,

@@ -1,9 +1,9 @@
-// Token counting for holds: o200k_base counts pinned by hand, chat framing, tools, the margin rule.
+// Token counting for holds: o200k_base counts pinned by hand, chat and Responses framing, tools, the margin rule.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { countChatInputTokens, countTextTokens, holdInputTokens, splitTextByTokens, truncateTextToTokens } from '../src/gateway/tokens.ts';
+import { countChatInputTokens, countResponsesInputTokens, countTextTokens, holdInputTokens, responsesInputOf, splitTextByTokens, truncateTextToTokens } from '../src/gateway/tokens.ts';
 
 const user = (content: string) => ({ role: 'user', content });
 
@@ -34,6 +34,28 @@ test('each message adds 3 tokens of framing plus its role and content; the reply
   assert.is((await countChatInputTokens(three)) - (await countChatInputTokens(two)), 3 + countTextTokens('assistant') + countTextTokens('4'));
   // An empty message still costs its framing and role.
   assert.is(await countChatInputTokens({ messages: [user('')] }), 3 + 1 + 0 + 3);
+});
+
+test('a Responses input is framed as chat messages: a string input is one user message, instructions a system message', async () => {
+  // "Hello": 3 + 1 (user) + 1 (Hello) + 3 = 8, as the same chat message.
+  assert.is(await countResponsesInputTokens(responsesInputOf({ input: 'Hello' })), 8);
+  assert.is(await countResponsesInputTokens(responsesInputOf({ input: [{ role: 'user', content: [{ type: 'input_text', text: 'Hello' }] }] })), 8);
+  // Instructions "You are a helpful assistant." (3 + 1 + 6) + user "What is 2 + 2?" (3 + 1 + 8) + 3 = 25, as chat's system message.
+  assert.is(await countResponsesInputTokens(responsesInputOf({ instructions: 'You are a helpful assistant.', input: 'What is 2 + 2?' })), 25);
+});
+
+test('a Responses tool call counts its id, name and arguments; its output its id and text; tools and the text format as JSON', async () => {
+  const base = await countResponsesInputTokens(responsesInputOf({ input: 'Hello' }));
+  const call = { type: 'function_call', call_id: 'call_1', name: 'balance', arguments: '{"account":7}' };
+  const output = { type: 'function_call_output', call_id: 'call_1', output: [{ type: 'input_text', text: '{"balance_mc":12500}' }] };
+  const custom = { type: 'custom_tool_call', call_id: 'call_2', name: 'sql', input: 'select 1' };
+  const withItems = await countResponsesInputTokens(responsesInputOf({ input: [{ role: 'user', content: 'Hello' }, call, output, custom] }));
+  const expected = [call.call_id, call.name, call.arguments, output.call_id, output.output[0]!.text, custom.call_id, custom.name, custom.input].map(countTextTokens);
+  assert.is(withItems - base, 3 * 3 + expected.reduce((sum, tokens) => sum + tokens, 0));
+  const tools = [{ type: 'function', name: 'balance', parameters: { type: 'object' } }];
+  const format = { type: 'json_schema', name: 'answer', schema: { type: 'object' } };
+  const withTools = await countResponsesInputTokens(responsesInputOf({ input: 'Hello', tools, text: { format } }));
+  assert.is(withTools - base, countTextTokens(JSON.stringify(tools)) + countTextTokens(JSON.stringify(format)));
 });
 
 test('a name costs its tokens plus 1', async () => {

@@ -12,6 +12,7 @@ import { apiCreditsRoutes } from './credits.ts';
 import { embeddingsRoutes } from './embeddings.ts';
 import { errorJson } from './error-json.ts';
 import { modelsRoutes } from './models.ts';
+import { responsesRoutes } from './responses.ts';
 import { usageRoutes } from './usage.ts';
 
 /** Mounted at /v1 (src/app.tsx): paths here are below it. */
@@ -31,6 +32,7 @@ export function apiApp(ctx: AppContext) {
 
   // The key is checked per route: an unknown route answers 404 whatever key came with it.
   app.route('/', chatCompletionsRoutes(ctx));
+  app.route('/', responsesRoutes(ctx));
   app.route('/', embeddingsRoutes(ctx));
   app.route('/', usageRoutes(ctx));
   app.route('/', modelsRoutes(ctx));

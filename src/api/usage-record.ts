@@ -8,6 +8,8 @@ export interface UsageRecord {
   requestId: string;
   createdAt: string;
   model: string;
+  /** The API the call went through: chat (chat completions and the playground), responses or embeddings. */
+  endpoint: string;
   status: string;
   estimated: boolean;
   /** What the charge was based on, in words (the usage detail page's sentence): e.g. an aborted call charged as the upstream reported. */
@@ -15,6 +17,8 @@ export interface UsageRecord {
   inputTokens: number;
   cachedInputTokens: number;
   outputTokens: number;
+  /** Output tokens spent reasoning, as the upstream reported them: within outputTokens, billed as output. */
+  reasoningTokens: number;
   rates: { inputCreditsPer1k: number; cachedInputCreditsPer1k: number; outputCreditsPer1k: number };
   roundingMode: string;
   heldCredits: number;
@@ -35,12 +39,14 @@ export async function findUsageRecord(db: DB, userId: number, requestId: string)
     requestId: row.request_id,
     createdAt: new Date(row.created_at_ms).toISOString(),
     model: row.model,
+    endpoint: row.endpoint,
     status: row.status,
     estimated: row.estimated === 1,
     chargedFor: chargeBasis(row),
     inputTokens: row.input_tokens,
     cachedInputTokens: row.cached_input_tokens,
     outputTokens: row.output_tokens,
+    reasoningTokens: row.reasoning_tokens,
     rates: {
       inputCreditsPer1k: creditsJsonNumber(row.input_mc_per_1k),
       cachedInputCreditsPer1k: creditsJsonNumber(row.cached_input_mc_per_1k),

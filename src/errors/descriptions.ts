@@ -46,7 +46,7 @@ export function outOfCreditsMessage(details: OutOfCreditsDetails): string {
   const covers = details.promptNotCovered
     ? `the available balance (${creditsExactText(details.availableMc)} credits) does not cover even the prompt (${groupedCountText(details.holdInputTokens)} input tokens with the hold's margin)`
     : `the available balance covers ${groupedCountText(details.maxAffordableOutputTokens)}${details.choices > 1 ? ' each' : ''}`;
-  return `Not enough credits: requested up to ${groupedCountText(details.requestedOutputTokens)} output tokens${each}; ${covers}. This call needs ${creditsExactText(details.requiredMc)} credits, ${creditsExactText(details.availableMc)} are available${held}. Lower max_tokens or top up.`;
+  return `Not enough credits: requested up to ${groupedCountText(details.requestedOutputTokens)} output tokens${each}; ${covers}. This call needs ${creditsExactText(details.requiredMc)} credits, ${creditsExactText(details.availableMc)} are available${held}. Lower ${details.limitField ?? 'the output limit'} or top up.`;
 }
 
 function outOfCredits(details: OutOfCreditsDetails, publicUrl: string): ErrorDescription {
@@ -118,6 +118,8 @@ function upstreamFailure(failure: UpstreamFailure): ErrorDescription {
       return described(502, 'upstream_error', 'upstream_connection_lost', 'The connection to the model provider broke during the answer. Only the part received was charged.');
     case 'server':
       return described(502, 'upstream_error', 'upstream_error', `The model provider failed (status ${failure.upstreamStatus}). Nothing was charged.`);
+    case 'failed':
+      return described(502, 'upstream_error', 'upstream_failed', 'The model provider reported that the answer failed. Nothing was charged unless part of an answer had arrived.');
   }
 }
 

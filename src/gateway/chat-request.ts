@@ -2,7 +2,7 @@
 // forwarded upstream: the fields of chat-schema.ts, each checked, so what is sent is what is counted.
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody } from './chat-schema.ts';
 import { InvalidRequestError } from './errors.ts';
-import { parseRequestBody } from './request-body.ts';
+import { checkedBody, isObject, withoutNulls } from './request-body.ts';
 import type { ChatInput, ChatInputMessage } from './tokens.ts';
 
 /** The parts of the body the gateway acts on. */
@@ -21,13 +21,6 @@ export interface ChatRequest {
   limitField: 'max_tokens' | 'max_completion_tokens';
   /** n: each choice has its own output. */
   choices: number;
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** The checked value without its null or absent fields: an explicit null means "not given". */
-function withoutNulls<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null && field !== undefined)) as T;
 }
 
 /** A message as forwarded: its annotations (where a previous reply's text came from) stay here. */
@@ -59,7 +52,7 @@ function checkNamedTools(body: ChatRequestBody): void {
 
 /** Checks the body's shape; the model's presence on the rate card is checked by the caller. */
 export function parseChatRequest(value: unknown): ChatRequest {
-  const body = parseRequestBody(chatRequestSchema, value);
+  const body = checkedBody(value, chatRequestSchema);
 
   const stream = body.stream === true;
   if (body.stream_options != null && !stream) throw new InvalidRequestError("'stream_options' is only allowed when 'stream' is true.", 'stream_options');

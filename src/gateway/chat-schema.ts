@@ -1,59 +1,33 @@
 // The chat completion body tokentab accepts: every field it forwards, with its type and bounds, and
 // the fields it refuses because it cannot price them yet. Anything else is an unknown parameter.
 import { z } from 'zod';
+import {
+  MOST_LIST_ITEMS,
+  MOST_TOOLS,
+  content,
+  countOf,
+  identifier,
+  jsonObject,
+  metadataField,
+  modelField,
+  numberFrom,
+  onlyFalse,
+  promptCacheRetentionField,
+  refused,
+  refusedType,
+  serviceTierField,
+  wholeFrom,
+} from './request-fields.ts';
 
-/** OpenAI's own bounds where it documents them (128 tools, 4 stop sequences, 16 metadata pairs). */
 export const MOST_MESSAGES = 2_048;
-/** Content parts, tool calls or annotations in one message. */
-export const MOST_LIST_ITEMS = 2_048;
-export const MOST_TOOLS = 128;
 export const MOST_STOP_SEQUENCES = 4;
 export const MOST_LOGIT_BIAS_ENTRIES = 1_024;
-export const MOST_METADATA_PAIRS = 16;
 export const MOST_CHOICES = 128;
-/** user, safety_identifier, prompt_cache_key and tool call ids: identifiers, never rendered to the model. */
-export const MOST_IDENTIFIER_CHARS = 256;
-
-/**
- * A value that is refused whatever it is, with an error code saying why: what the hold can't count
- * or price yet. Absent or null means "not given", as for every field.
- */
-function refused(predicate: string, code: 'unsupported_parameter' | 'unsupported_content') {
-  return z
-    .unknown()
-    .superRefine((value, ctx) => {
-      if (value !== null) ctx.addIssue({ code: 'custom', message: predicate, params: { code } });
-    })
-    .optional();
-}
-
-const wholeFrom = (least: number, most?: number) => {
-  const predicate = `must be a whole number from ${least}${most === undefined ? '' : ` to ${most}`}`;
-  const number = z.int({ error: predicate }).min(least, { error: predicate });
-  return most === undefined ? number : number.max(most, { error: predicate });
-};
-const numberFrom = (least: number, most: number) => {
-  const predicate = `must be a number from ${least} to ${most}`;
-  return z.number({ error: predicate }).min(least, { error: predicate }).max(most, { error: predicate });
-};
-const identifier = z.string().max(MOST_IDENTIFIER_CHARS);
-
-/**
- * Content is a string or a list of parts; the list's parts are checked one by one, and a content
- * that is neither is named as such (or as missing).
- */
-const content = <Part extends z.ZodType>(part: Part, least: number) =>
-  z.union([z.string(), z.array(part).min(least, { error: 'must not be an empty list' }).max(MOST_LIST_ITEMS)], {
-    error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string or a list of content parts'),
-  });
 
 const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
 const refusalPart = z.strictObject({ type: z.literal('refusal'), refusal: z.string() });
 /** Parts with no text: the hold can't count them yet. */
-const unsupportedPart = (type: string) =>
-  z.looseObject({ type: z.literal(type) }).superRefine((_, ctx) => {
-    ctx.addIssue({ code: 'custom', message: `is a content part of type '${type}', which is not supported yet: send text only`, params: { code: 'unsupported_content' } });
-  });
+const unsupportedPart = (type: string) => refusedType(type, `is a content part of type '${type}', which is not supported yet: send text only`, 'unsupported_content');
 
 const functionCall = z.strictObject({ name: z.string(), arguments: z.string() });
 const toolCall = z.discriminatedUnion('type', [
@@ -84,9 +58,6 @@ const toolMessage = z.strictObject({ role: z.literal('tool'), content: content(t
 const functionMessage = z.strictObject({ role: z.literal('function'), content: z.string().nullable(), name: z.string() });
 
 export const chatMessage = z.discriminatedUnion('role', [systemMessage('system'), systemMessage('developer'), userMessage, assistantMessage, toolMessage, functionMessage]);
-
-/** A JSON object of any content: counted in full as its JSON by the hold. */
-const jsonObject = z.record(z.string(), z.unknown());
 
 const functionTool = z.strictObject({
   type: z.literal('function'),
@@ -124,21 +95,13 @@ const responseFormat = z.discriminatedUnion('type', [
   }),
 ]);
 
-const countOf = (value: object) => Object.keys(value).length;
-
-/** The tiers with rates of their own, which the rate card does not have yet. */
-const PRICED_ELSEWHERE_TIERS = ['flex', 'scale', 'priority'] as const;
-
 /**
  * Every field tokentab forwards upstream. An explicit null means "not given" and is not forwarded.
  * Fields that cost input tokens are counted by the hold (messages, tools, functions,
  * response_format, prediction); tool_choice and function_call only name tools given here.
  */
 export const chatRequestSchema = z.strictObject({
-  model: z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required: a model id such as gpt-4o-mini' : 'must be a string: a model id such as gpt-4o-mini') })
-    .max(256)
-    .refine((model) => model.trim() !== '', { error: 'is required: a model id such as gpt-4o-mini' }),
+  model: modelField,
   messages: z.array(chatMessage, { error: 'must be a non-empty list' }).min(1, { error: 'must be a non-empty list' }).max(MOST_MESSAGES),
   max_tokens: wholeFrom(1).nullish(),
   max_completion_tokens: wholeFrom(1).nullish(),
@@ -160,10 +123,7 @@ export const chatRequestSchema = z.strictObject({
   user: identifier.nullish(),
   safety_identifier: identifier.nullish(),
   prompt_cache_key: identifier.nullish(),
-  prompt_cache_retention: z
-    .enum(['in-memory', '24h'])
-    .refine((retention) => retention === 'in-memory', { error: "is '24h', which is not supported yet: its pricing is not on the rate card", params: { code: 'unsupported_parameter' } })
-    .nullish(),
+  prompt_cache_retention: promptCacheRetentionField.nullish(),
   tools: z.array(z.discriminatedUnion('type', [functionTool, customTool])).max(MOST_TOOLS).nullish(),
   tool_choice: toolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
@@ -172,22 +132,10 @@ export const chatRequestSchema = z.strictObject({
   response_format: responseFormat.nullish(),
   // The predicted reply: the hold counts its text as input.
   prediction: z.strictObject({ type: z.literal('content'), content: content(textPart, 1) }).nullish(),
-  service_tier: z
-    .enum(['auto', 'default', ...PRICED_ELSEWHERE_TIERS])
-    .refine((tier) => tier === 'auto' || tier === 'default', {
-      error: (issue) => `is '${String(issue.input)}', which is not supported yet: the rate card has no rates for it; use 'auto' or 'default'`,
-      params: { code: 'unsupported_parameter' },
-    })
-    .nullish(),
-  metadata: z
-    .record(z.string().max(64), z.string().max(512))
-    .refine((pairs) => countOf(pairs) <= MOST_METADATA_PAIRS, { error: `must have at most ${MOST_METADATA_PAIRS} pairs` })
-    .nullish(),
+  service_tier: serviceTierField.nullish(),
+  metadata: metadataField.nullish(),
   // Stored completions would live in the operator's upstream account, out of the caller's reach.
-  store: z
-    .boolean()
-    .refine((store) => store === false, { error: 'can only be false: stored completions are not supported', params: { code: 'unsupported_parameter' } })
-    .nullish(),
+  store: onlyFalse('can only be false: stored completions are not supported').nullish(),
   reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
   verbosity: z.enum(['low', 'medium', 'high']).nullish(),
   modalities: z

@@ -3,10 +3,9 @@
 import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
-import type { TokenCounts } from '../pricing/cost.ts';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { ReceivedOutput } from './output-text.ts';
-import type { ChunkReader, Surface } from './surface.ts';
+import { reportedTokens as countsOf, type ChunkReader, type ReportedTokens, type Surface } from './surface.ts';
 import { countChatInputTokens } from './tokens.ts';
 
 /** Only the checked fields (chat-request.ts), the output limit decided here, and always the usage chunk. */
@@ -16,14 +15,15 @@ function upstreamParams(request: ChatRequest, outputLimit: number): ChatCompleti
   return params as unknown as ChatCompletionCreateParams;
 }
 
-/** The upstream's own counts, cached input included; null when it sent none (or nonsense). */
-function reportedTokens(usage: CompletionUsage | null | undefined): TokenCounts | null {
+/** The upstream's own counts, cached input and reasoning included; null when it sent none (or nonsense). */
+function reportedTokens(usage: CompletionUsage | null | undefined): ReportedTokens | null {
   if (!usage) return null;
-  const input = usage.prompt_tokens;
-  const output = usage.completion_tokens;
-  if (!Number.isSafeInteger(input) || input < 0 || !Number.isSafeInteger(output) || output < 0) return null;
-  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
-  return { inputTokens: input, cachedInputTokens: Number.isSafeInteger(cached) && cached > 0 ? Math.min(cached, input) : 0, outputTokens: output };
+  return countsOf({
+    input: usage.prompt_tokens,
+    output: usage.completion_tokens,
+    cached: usage.prompt_tokens_details?.cached_tokens,
+    reasoning: usage.completion_tokens_details?.reasoning_tokens,
+  });
 }
 
 /** The chunk as the client should see it: the usage chunk and usage fields only if it asked for them. */
@@ -48,8 +48,12 @@ class ChatChunkReader implements ChunkReader<ChatCompletionChunk> {
     return forClient(chunk, this.wantsUsage);
   }
 
-  reportedTokens(): TokenCounts | null {
+  reportedTokens(): ReportedTokens | null {
     return reportedTokens(this.usage);
+  }
+
+  failure(): null {
+    return null;
   }
 }
 

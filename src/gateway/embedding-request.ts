@@ -1,11 +1,11 @@
 // Validates an embeddings request body before anything is reserved, and keeps only what is
 // forwarded upstream: the model, the input (embedding-input.ts), encoding_format, dimensions, user.
 import { z } from 'zod';
-import { MOST_IDENTIFIER_CHARS } from './chat-schema.ts';
 import { checkEmbeddingInput, type EmbeddingInput } from './embedding-input.ts';
 import { embeddingDimensions, type EncodingFormat } from './embedding-wire.ts';
 import { InvalidRequestError } from './errors.ts';
-import { parseRequestBody } from './request-body.ts';
+import { checkedBody } from './request-body.ts';
+import { identifier, modelFieldLike, wholeFrom } from './request-fields.ts';
 import type { MeteredRequest } from './surface.ts';
 
 /** The parts of the body the gateway acts on: an embedding writes no output and never streams. */
@@ -21,19 +21,16 @@ export interface EmbeddingRequest extends MeteredRequest {
  * "not given".
  */
 const embeddingRequestSchema = z.strictObject({
-  model: z
-    .string({ error: (issue) => (issue.input === undefined ? 'is required: a model id such as text-embedding-3-small' : 'must be a string: a model id such as text-embedding-3-small') })
-    .max(256)
-    .refine((model) => model.trim() !== '', { error: 'is required: a model id such as text-embedding-3-small' }),
+  model: modelFieldLike('text-embedding-3-small'),
   input: z.unknown(),
   encoding_format: z.enum(['float', 'base64']).nullish(),
-  dimensions: z.int({ error: 'must be a whole number from 1' }).min(1, { error: 'must be a whole number from 1' }).nullish(),
-  user: z.string().max(MOST_IDENTIFIER_CHARS).nullish(),
+  dimensions: wholeFrom(1).nullish(),
+  user: identifier.nullish(),
 });
 
 /** Checks the body's shape; the model's presence on the rate card (as an embedding model) is checked by the caller. */
 export function parseEmbeddingRequest(value: unknown): EmbeddingRequest {
-  const body = parseRequestBody(embeddingRequestSchema, value);
+  const body = checkedBody(value, embeddingRequestSchema);
   const input = checkEmbeddingInput(body.input);
   const most = embeddingDimensions(body.model);
   if (body.dimensions != null && body.dimensions > most) {

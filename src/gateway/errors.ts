@@ -25,6 +25,8 @@ export interface OutOfCreditsDetails {
   choices: number;
   /** Input tokens the hold reserves (counted + margin). */
   holdInputTokens: number;
+  /** The body field that sets the output limit (max_tokens, max_output_tokens…), named in the advice; null when there is none (embeddings). */
+  limitField: string | null;
   /** True when the budget does not even pay for the prompt. */
   promptNotCovered: boolean;
 }
@@ -47,9 +49,10 @@ export class ShuttingDownError extends Error {
 
 /**
  * How an upstream call failed. `rejected` is a 400/404/422 whose body is passed on; `auth` a
- * 401/403 (never echoed: it is about the operator's key); `broken` a connection lost mid-answer.
+ * 401/403 (never echoed: it is about the operator's key); `broken` a connection lost mid-answer;
+ * `failed` an answer the upstream itself reported as failed (a Responses `response.failed` or error event).
  */
-export type UpstreamFailureKind = 'auth' | 'rate_limited' | 'rejected' | 'server' | 'timeout' | 'unreachable' | 'broken';
+export type UpstreamFailureKind = 'auth' | 'rate_limited' | 'rejected' | 'server' | 'timeout' | 'unreachable' | 'broken' | 'failed';
 
 export interface UpstreamErrorFields {
   message: string;

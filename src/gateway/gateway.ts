@@ -2,6 +2,7 @@
 // (reserve.ts), then answered whole (complete.ts) or streamed (stream.ts), settled or voided (settle.ts).
 import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
@@ -18,6 +19,9 @@ import { InFlightCalls } from './in-flight.ts';
 import { MeteredCall, type Caller } from './metered-call.ts';
 import type { Metering } from './metering.ts';
 import { reserve } from './reserve.ts';
+import type { ResponsesRequest } from './responses-request.ts';
+import { responsesSurface } from './responses-surface.ts';
+import type { WireResponse } from './responses-wire.ts';
 import { runStream, type StreamingCall } from './stream.ts';
 import type { MeteredRequest, Surface } from './surface.ts';
 
@@ -73,6 +77,11 @@ export class Gateway {
    */
   call(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<ChatCompletion> | StreamingCall<ChatCompletionChunk>> {
     return this.run<ChatRequest, ChatCompletion, ChatCompletionChunk>(chatSurface, caller, body, options);
+  }
+
+  /** Runs one Responses call (POST /v1/responses), with the same errors and ends as `call`. */
+  responses(caller: Caller, body: unknown, options: CallOptions): Promise<CompletedCall<WireResponse> | StreamingCall<ResponseStreamEvent>> {
+    return this.run<ResponsesRequest, WireResponse, ResponseStreamEvent>(responsesSurface, caller, body, options);
   }
 
   /** Runs one embeddings request: answered whole, never streamed. Throws as `call` does. */

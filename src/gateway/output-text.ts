@@ -1,5 +1,5 @@
-// The output received from the upstream, kept as text per choice, so a call without usage from the
-// upstream (aborted, broken, or a server that sends none) is charged for the tokens it did receive.
+// The output received from the upstream, kept as text per choice (or per output item), so a call without
+// usage from the upstream (aborted, broken, or a server that sends none) is charged for the tokens it did receive.
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { countTextsTokensPaced } from './tokens.ts';
 
@@ -11,7 +11,8 @@ export class ReceivedOutput {
     return this.pieces.size > 0;
   }
 
-  private add(choice: number, text: string | null | undefined): void {
+  /** Text of one choice (a Responses answer: of one output item), in the order it arrived. */
+  addText(choice: number, text: string | null | undefined): void {
     if (!text) return;
     const list = this.pieces.get(choice);
     if (list) list.push(text);
@@ -22,14 +23,14 @@ export class ReceivedOutput {
     for (const choice of chunk.choices ?? []) {
       const delta = choice.delta;
       if (!delta) continue;
-      this.add(choice.index, delta.content);
-      this.add(choice.index, delta.refusal);
+      this.addText(choice.index, delta.content);
+      this.addText(choice.index, delta.refusal);
       for (const call of delta.tool_calls ?? []) {
-        this.add(choice.index, call.function?.name);
-        this.add(choice.index, call.function?.arguments);
+        this.addText(choice.index, call.function?.name);
+        this.addText(choice.index, call.function?.arguments);
       }
-      this.add(choice.index, delta.function_call?.name);
-      this.add(choice.index, delta.function_call?.arguments);
+      this.addText(choice.index, delta.function_call?.name);
+      this.addText(choice.index, delta.function_call?.arguments);
     }
   }
 
@@ -37,16 +38,16 @@ export class ReceivedOutput {
     for (const choice of completion.choices ?? []) {
       const message = choice.message;
       if (!message) continue;
-      this.add(choice.index, message.content);
-      this.add(choice.index, message.refusal);
+      this.addText(choice.index, message.content);
+      this.addText(choice.index, message.refusal);
       for (const call of message.tool_calls ?? []) {
         if (call.type === 'function') {
-          this.add(choice.index, call.function.name);
-          this.add(choice.index, call.function.arguments);
+          this.addText(choice.index, call.function.name);
+          this.addText(choice.index, call.function.arguments);
         }
       }
-      this.add(choice.index, message.function_call?.name);
-      this.add(choice.index, message.function_call?.arguments);
+      this.addText(choice.index, message.function_call?.name);
+      this.addText(choice.index, message.function_call?.arguments);
     }
   }
 

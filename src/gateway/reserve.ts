@@ -101,6 +101,7 @@ export async function reserve<Request extends MeteredRequest>(
       requestedOutputTokens: refusal.requestedOutputTokens,
       choices: request.choices,
       holdInputTokens: holdInput,
+      limitField: request.limitField,
       promptNotCovered: costMc({ inputTokens: holdInput, cachedInputTokens: 0, outputTokens: 0 }, rate, roundingMode) > remainingMc,
     });
   };

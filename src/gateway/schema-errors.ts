@@ -37,7 +37,8 @@ export function describeIssue(issue: RawIssue): string {
       return `must be ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
     case 'invalid_union': {
       // A discriminated union names the values its discriminator may take.
-      const options = (issue as { options?: unknown[] }).options ?? [];
+      // (An optional discriminator, such as a message's `type`, adds undefined: not a value to name.)
+      const options = ((issue as { options?: unknown[] }).options ?? []).filter((value) => value !== undefined);
       return options.length > 0 ? `must be one of ${options.map((value) => JSON.stringify(value)).join(', ')}` : 'is not one of the accepted forms';
     }
     case 'invalid_key':

@@ -7,13 +7,22 @@ import { CallAbortedError, UpstreamFailure } from './errors.ts';
 import type { MeteredCall } from './metered-call.ts';
 import type { Metering } from './metering.ts';
 import type { ReceivedOutput } from './output-text.ts';
-import type { MeteredRequest } from './surface.ts';
+import type { MeteredRequest, ReportedTokens } from './surface.ts';
 import { classifyUpstreamError } from './upstream.ts';
 
 type Call = MeteredCall<MeteredRequest>;
 
-export function callOutcome(call: Call, status: UsageStatus, tokens: TokenCounts, estimated: boolean, upstreamResponseId: string | null): CallOutcome {
-  return { tokens, status, estimated, latencyMs: Math.round(performance.now() - call.startedAtMs), upstreamResponseId, endpoint: call.held.endpoint };
+export function callOutcome(call: Call, status: UsageStatus, tokens: ReportedTokens, estimated: boolean, upstreamResponseId: string | null): CallOutcome {
+  const { reasoningTokens = 0, ...counts } = tokens;
+  return {
+    tokens: counts,
+    status,
+    estimated,
+    latencyMs: Math.round(performance.now() - call.startedAtMs),
+    upstreamResponseId,
+    endpoint: call.held.endpoint,
+    reasoningTokens,
+  };
 }
 
 /**

@@ -48,6 +48,9 @@ async function pump<Request extends MeteredRequest, Chunk>(
   } catch (error) {
     failure = error;
   }
+  // An upstream that reports a failure inside its stream (an error event), or whose stream stopped
+  // before its last event, ended it like a broken connection.
+  failure ??= reader.failure();
   try {
     // An abort ends the SDK's stream silently: the stop reason tells an abort from a normal end.
     const stopped = call.stopReason;

@@ -1,9 +1,28 @@
-// What one kind of metered request (a "surface": chat completions, embeddings) supplies to the shared
-// path of admit → reserve → upstream → settle, so another kind reuses that path instead of copying it.
+// What one kind of metered request (a "surface": chat completions, Responses, embeddings) supplies to
+// the shared path of admit → reserve → upstream → settle, so each kind reuses that path instead of copying it.
 import type OpenAI from 'openai';
 import type { RateKind, UsageEndpoint } from '../db/schema.ts';
 import type { TokenCounts } from '../pricing/cost.ts';
+import type { UpstreamFailure } from './errors.ts';
 import type { ReceivedOutput } from './output-text.ts';
+
+/** The upstream's own counts; reasoning tokens (when it says) are already within the output tokens. */
+export interface ReportedTokens extends TokenCounts {
+  reasoningTokens?: number;
+}
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * An upstream's usage read as counts: input and output whole numbers ≥ 0 (else null: it sent
+ * nonsense), cached input and reasoning each a part of its total (anything else is taken as 0).
+ */
+export function reportedTokens(counts: { input: unknown; output: unknown; cached: unknown; reasoning: unknown }): ReportedTokens | null {
+  const { input, output } = counts;
+  if (!isCount(input) || !isCount(output)) return null;
+  const partOf = (part: unknown, whole: number) => (isCount(part) ? Math.min(part, whole) : 0);
+  return { inputTokens: input, cachedInputTokens: partOf(counts.cached, input), outputTokens: output, reasoningTokens: partOf(counts.reasoning, output) };
+}
 
 /** What the shared path reads of a parsed request, whatever its kind. */
 export interface MeteredRequest {
@@ -28,14 +47,19 @@ export interface ChunkReader<Chunk> {
   /** The upstream's id for this answer, from its first chunk that has one. */
   readonly upstreamResponseId: string | null;
   /** The upstream's own counts, once its usage chunk has come; null until then (or when it sent nonsense). */
-  reportedTokens(): TokenCounts | null;
+  reportedTokens(): ReportedTokens | null;
+  /**
+   * Read once the stream has ended: the failure the upstream reported inside it (an error event), or
+   * its stopping before its last event (for a kind whose stream has one); null otherwise.
+   */
+  failure(): UpstreamFailure | null;
 }
 
 /** A request kind: how its body is checked and counted, how the upstream is called, and how its answers are read. */
 export interface Surface<Request extends MeteredRequest, Answer, Chunk> {
   /** The kind of model on the rate card this request kind may use. */
   readonly rateKind: RateKind;
-  /** What its usage rows say they metered. */
+  /** What its usage rows say it metered. */
   readonly endpoint: UsageEndpoint;
   /** Checks the body before anything is reserved; throws InvalidRequestError. The rate card is checked by the caller. */
   parse(body: unknown): Request;
@@ -46,7 +70,7 @@ export interface Surface<Request extends MeteredRequest, Answer, Chunk> {
   /** The upstream call for a streamed answer, with the output limit decided here and the usage chunk always asked for. */
   stream(client: OpenAI, request: Request, outputLimit: number, signal: AbortSignal): Promise<AsyncIterable<Chunk>>;
   /** The upstream's counts in a whole answer; null when it sent none (or nonsense). */
-  answerTokens(answer: Answer): TokenCounts | null;
+  answerTokens(answer: Answer): ReportedTokens | null;
   /** Adds a whole answer's output text, for an estimate when it came without usage. */
   addAnswerOutput(answer: Answer, output: ReceivedOutput): void;
   answerId(answer: Answer): string | null;

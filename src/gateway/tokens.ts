@@ -135,6 +135,63 @@ export function countChatInputTokens(body: ChatInput, signal?: AbortSignal): Pro
 }
 
 /**
+ * The parts of a Responses request that reach the model as input: its instructions, its input items,
+ * its tools and its text format. Structural and loose, like ChatInput.
+ */
+export interface ResponsesInput {
+  instructions?: string | null;
+  items: readonly ResponsesInputItem[];
+  tools?: unknown;
+  /** `text.format`: counted as its JSON, like chat's response_format. */
+  format?: unknown;
+}
+
+/** One input item: a message (role and content), a tool call (its id, name and arguments or input) or a tool call's output. */
+export interface ResponsesInputItem {
+  type?: string;
+  role?: string;
+  content?: ChatInputMessage['content'];
+  call_id?: string;
+  name?: string;
+  arguments?: string;
+  input?: string;
+  output?: ChatInputMessage['content'];
+}
+
+/** A Responses body's input as the counter reads it: a string input is one user message. */
+export function responsesInputOf(body: {
+  input: string | readonly ResponsesInputItem[];
+  instructions?: string | null;
+  tools?: unknown;
+  text?: { format?: unknown } | null;
+}): ResponsesInput {
+  const items = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
+  return { instructions: body.instructions, items, tools: body.tools, format: body.text?.format };
+}
+
+function* responsesInputSteps(body: ResponsesInput): CountSteps {
+  let tokens = TOKENS_PRIMING_REPLY;
+  if (body.instructions) tokens += TOKENS_PER_MESSAGE + (yield* roleSteps('system')) + (yield* messageTextSteps(body.instructions));
+  for (const item of body.items) {
+    tokens += TOKENS_PER_MESSAGE + (item.role ? yield* roleSteps(item.role) : 0) + (yield* contentSteps(item.content)) + (yield* contentSteps(item.output));
+    for (const text of [item.call_id, item.name, item.arguments, item.input]) {
+      if (text) tokens += yield* textTokenSteps(text);
+    }
+  }
+  return tokens + (yield* jsonSteps(body.tools)) + (yield* jsonSteps(body.format));
+}
+
+/**
+ * Input tokens of a Responses request, framed as chat messages are: the instructions as a system
+ * message, each item as a message (its role and content; a tool call's id, name and arguments or
+ * input; a tool output's id and text), 3 tokens priming the reply, and the tools and text format as
+ * JSON. Exact or bounded from above, and paced, as countChatInputTokens.
+ */
+export function countResponsesInputTokens(body: ResponsesInput, signal?: AbortSignal): Promise<number> {
+  return runPaced(responsesInputSteps(body), signal);
+}
+
+/**
  * The longest prefix of `text`, cut between the tokenizer's pieces (so never inside a character),
  * that is at most `limit` tokens as countTextTokens counts them. A piece of several tokens is kept
  * whole or not at all, so the prefix can be a few tokens short of the limit (a long piece is cut

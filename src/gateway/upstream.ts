@@ -44,11 +44,13 @@ function retryAfterSeconds(headers: Headers | undefined): number | null {
 }
 
 /**
- * What an error thrown by the SDK (or by reading its stream) means for the caller. A connection
+ * What an error thrown by the SDK (or by reading its stream, or by a surface) means for the caller. A connection
  * broken mid-body surfaces as undici's plain `TypeError: terminated`, not as an SDK error, and an
  * error event inside a stream as an APIError without a status: both are `broken`.
  */
 export function classifyUpstreamError(error: unknown, operatorKey: string | null): UpstreamFailure {
+  // Already read as a failure (a surface's in-stream error event, or a failed answer).
+  if (error instanceof UpstreamFailure) return error;
   if (error instanceof APIConnectionTimeoutError) return new UpstreamFailure('timeout');
   if (error instanceof APIConnectionError) return new UpstreamFailure('unreachable');
   if (error instanceof APIError && typeof error.status === 'number') {

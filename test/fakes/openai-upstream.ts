@@ -1,5 +1,5 @@
-// A fake OpenAI for tests: a real HTTP server speaking the chat completions JSON and SSE wire format
-// and the embeddings JSON format, scripted per test.
+// A fake OpenAI for tests: a real HTTP server speaking the chat completions and Responses JSON and SSE
+// wire formats and the embeddings JSON format, scripted per test.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,7 @@ import {
   type OpenAIErrorBody,
 } from '../../src/gateway/openai-wire.ts';
 import { countChatInputTokens, countTextTokens, splitTextByTokens, type ChatInput } from '../../src/gateway/tokens.ts';
+import { responsesJson, responsesPartialFrames, responsesStreamFrames, slowPieces, type ResponsesBody, type ScriptedEnding, type ScriptedUsage } from './responses-answers.ts';
 import { checkEmbeddingInput, countEmbeddingInputTokens, type EmbeddingInput } from '../../src/gateway/embedding-input.ts';
 import { InvalidRequestError } from '../../src/gateway/errors.ts';
 import { embeddingDimensions, embeddingResponse, hashedVector } from '../../src/gateway/embedding-wire.ts';
@@ -26,15 +27,20 @@ import { embeddingDimensions, embeddingResponse, hashedVector } from '../../src/
 export type ErrorStatus = 400 | 401 | 403 | 404 | 422 | 429 | 500;
 
 /**
- * What the fake does with the next request. An embeddings request (`POST /v1/embeddings`) knows
- * 'ok' (`usage.prompt_tokens` reported, else the input as the gateway counts it), 'no-usage',
+ * What the fake does with the next request, on any endpoint (a Responses answer reads `usage`'s
+ * prompt and completion tokens as its input and output tokens). An embeddings request knows 'ok'
+ * (`usage.prompt_tokens` reported, else the input as the gateway counts it), 'held', 'no-usage',
  * 'error' and 'hang'; it gets one deterministic unit vector per input, of the dimensions asked.
  */
 export type UpstreamBehaviour =
-  /** A normal answer, streamed or not as the request asks; usage defaults to the tokenizer's count. */
-  | { kind: 'ok'; text?: string; usage?: { prompt_tokens: number; completion_tokens?: number; cached_tokens?: number }; chunkDelayMs?: number }
+  /**
+   * A normal answer, streamed or not as the request asks; usage defaults to the tokenizer's count.
+   * `ending` (Responses only): `incomplete` (cut at max_output_tokens), `failed` (response.failed
+   * after the text), `error` (an error event after the text); `completed` by default.
+   */
+  | { kind: 'ok'; text?: string; usage?: ScriptedUsage; chunkDelayMs?: number; ending?: ScriptedEnding }
   /** Kept open (nothing sent) until the test calls release(), then answered as 'ok' (usage null: none sent): calls in flight, late answers. */
-  | { kind: 'held'; text?: string; usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number } | null }
+  | { kind: 'held'; text?: string; usage?: ScriptedUsage | null }
   /** A stream that ends with [DONE] and no usage chunk (non-stream: no usage field), as some servers do. */
   | { kind: 'no-usage'; text?: string }
   /** An OpenAI-shaped error; a 429 carries Retry-After. */
@@ -55,6 +61,8 @@ export interface RecordedRequest {
   behaviour: UpstreamBehaviour;
   /** True once the client went away before the answer ended (an abort or a timeout on its side). */
   abortedByClient: boolean;
+  /** What the fake wrote back, in order: a JSON body, or a stream's SSE frames. */
+  sent: string[];
 }
 
 export const FAKE_DEFAULT_TEXT = 'Hello from the fake upstream. This answer is scripted by the test.';
@@ -68,6 +76,18 @@ const ERRORS: Record<ErrorStatus, { type: string; code: string | null; message: 
   422: { type: 'invalid_request_error', code: null, message: 'Unprocessable request.' },
   429: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests.' },
   500: { type: 'server_error', code: null, message: 'The server had an error while processing your request.' },
+};
+
+type Endpoint = 'chat' | 'responses' | 'embeddings';
+
+/** The paths the fake answers. */
+const ENDPOINTS: Record<string, Endpoint> = { '/v1/chat/completions': 'chat', '/v1/responses': 'responses', '/v1/embeddings': 'embeddings' };
+
+/** Whether a JSON body has what the endpoint's answer is made from (else the fake's 400). */
+const READABLE: Record<Endpoint, (body: any) => boolean> = {
+  chat: (body) => Array.isArray(body.messages),
+  responses: (body) => typeof body.input === 'string' || Array.isArray(body.input),
+  embeddings: (body) => typeof body.model === 'string' && body.input !== undefined,
 };
 
 export class FakeOpenAIUpstream {
@@ -165,6 +185,7 @@ export class FakeOpenAIUpstream {
       body: parseJson(bodyText),
       behaviour,
       abortedByClient: false,
+      sent: [],
     };
     this.requests.push(recorded);
 
@@ -179,16 +200,13 @@ export class FakeOpenAIUpstream {
       for (const wake of this.abortWaiters.splice(0)) wake();
     });
 
-    if (request.method === 'POST' && recorded.path === '/v1/embeddings') return await answerEmbeddings(response, recorded.body, behaviour);
-    if (request.method !== 'POST' || recorded.path !== '/v1/chat/completions') {
-      return sendJson(response, 404, errorBody(`Unknown request URL: ${request.method} ${recorded.path}.`, 'invalid_request_error', 'unknown_url'));
+    const endpoint = request.method !== 'POST' ? null : ENDPOINTS[recorded.path] ?? null;
+    if (endpoint === null) {
+      return sendJson(response, 404, errorBody(`Unknown request URL: ${request.method} ${recorded.path}.`, 'invalid_request_error', 'unknown_url'), recorded);
     }
-    if (recorded.body === null || !Array.isArray(recorded.body.messages)) {
-      return sendJson(response, 400, errorBody('We could not parse the JSON body of your request.', 'invalid_request_error'));
-    }
-    const body = recorded.body as ChatInput & { model: string; stream?: boolean; stream_options?: { include_usage?: boolean } };
-    const header: CompletionHeader = { id: newCompletionId(), createdSeconds: Math.floor(Date.now() / 1000), model: String(body.model) };
-    const streaming = body.stream === true;
+    const body = recorded.body;
+    const readable = body !== null && READABLE[endpoint](body);
+    if (!readable) return sendJson(response, 400, errorBody('We could not parse the JSON body of your request.', 'invalid_request_error'), recorded);
 
     if (behaviour.kind === 'held') {
       await new Promise<void>((resolve) => {
@@ -204,38 +222,17 @@ export class FakeOpenAIUpstream {
 
     try {
       switch (behaviour.kind) {
-        case 'ok':
-        case 'held':
-        case 'no-usage': {
-          const text = behaviour.text ?? FAKE_DEFAULT_TEXT;
-          const reported = behaviour.kind === 'no-usage' ? undefined : behaviour.usage;
-          const usage =
-            behaviour.kind === 'no-usage' || reported === null
-              ? null
-              : usageObject({
-                  promptTokens: reported?.prompt_tokens ?? (await countChatInputTokens(body)),
-                  completionTokens: reported?.completion_tokens ?? countTextTokens(text),
-                  cachedTokens: reported?.cached_tokens ?? 0,
-                });
-          if (!streaming) return sendJson(response, 200, chatCompletion(header, [{ text, finishReason: 'stop' }], usage));
-          const frames = streamFrames(header, {
-            choices: [{ pieces: splitTextByTokens(text, 2), finishReason: 'stop' }],
-            usage: wantsUsageChunk(body) ? usage : null,
-          });
-          const chunkDelayMs = behaviour.kind === 'ok' ? (behaviour.chunkDelayMs ?? 0) : 0;
-          return await sendFrames(response, frames, chunkDelayMs, gone.signal);
-        }
-        case 'slow-stream': {
-          const pieces = Array.from({ length: behaviour.chunks }, (_, index) => `Piece ${index + 1}. `);
-          const usage = usageObject({ promptTokens: await countChatInputTokens(body), completionTokens: countTextTokens(pieces.join('')) });
-          const frames = streamFrames(header, { choices: [{ pieces, finishReason: 'stop' }], usage: wantsUsageChunk(body) ? usage : null });
-          return await sendFrames(response, frames, behaviour.chunkDelayMs, gone.signal);
-        }
         case 'partial-then-error': {
-          response.writeHead(200, streaming ? SSE_HEADERS : JSON_HEADERS);
-          const partial = streaming
-            ? [roleChunk(header), ...Array.from({ length: behaviour.chunks }, (_, index) => contentChunk(header, `Piece ${index + 1}. `))].map(sseFrame).join('')
-            : `{"id":"${header.id}","object":"chat.completion","choi`;
+          response.writeHead(200, body.stream === true ? SSE_HEADERS : JSON_HEADERS);
+          const partial =
+            endpoint === 'chat'
+              ? chatPartial(body, behaviour.chunks)
+              : endpoint === 'embeddings'
+                ? '{"object":"list","data":[{"obj'
+                : body.stream === true
+                  ? await responsesPartialFrames(body, behaviour.chunks)
+                  : '{"id":"resp_cut","object":"resp';
+          recorded.sent.push(partial);
           // Destroy only once the bytes are on the wire, so the client really sees N chunks first.
           await new Promise<void>((resolve) => response.write(partial, () => resolve()));
           await sleep(20);
@@ -243,10 +240,17 @@ export class FakeOpenAIUpstream {
           response.socket?.destroy();
           return;
         }
-        case 'error':
-          return sendError(response, behaviour);
+        case 'error': {
+          const known = ERRORS[behaviour.status];
+          const retryAfterSeconds = behaviour.retryAfterSeconds ?? (behaviour.status === 429 ? 1 : undefined);
+          const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
+          return sendJson(response, behaviour.status, errorBody(behaviour.message ?? known.message, known.type, known.code), recorded, headers);
+        }
         case 'hang':
           return; // close() ends the connection
+        default:
+          if (endpoint === 'embeddings') return await answerEmbeddings(behaviour, body, response, recorded);
+          return await (endpoint === 'chat' ? answerChat : answerResponses)(behaviour, body, response, recorded, gone.signal);
       }
     } catch (error) {
       if (!gone.signal.aborted) throw error;
@@ -254,34 +258,79 @@ export class FakeOpenAIUpstream {
   }
 }
 
-/** An OpenAI-shaped error with the status asked for; a 429 carries Retry-After. */
-function sendError(response: ServerResponse, behaviour: Extract<UpstreamBehaviour, { kind: 'error' }>): void {
-  const known = ERRORS[behaviour.status];
-  const retryAfterSeconds = behaviour.retryAfterSeconds ?? (behaviour.status === 429 ? 1 : undefined);
-  const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
-  sendJson(response, behaviour.status, errorBody(behaviour.message ?? known.message, known.type, known.code), headers);
+type Answering = Extract<UpstreamBehaviour, { kind: 'ok' | 'held' | 'no-usage' | 'slow-stream' }>;
+type ChatBody = ChatInput & { model: string; stream?: boolean; stream_options?: { include_usage?: boolean } };
+
+function chatHeader(body: ChatBody): CompletionHeader {
+  return { id: newCompletionId(), createdSeconds: Math.floor(Date.now() / 1000), model: String(body.model) };
 }
 
-/** `POST /v1/embeddings`: a vector per input, usage as scripted (or counted as the gateway counts). */
-async function answerEmbeddings(response: ServerResponse, body: any, behaviour: UpstreamBehaviour): Promise<void> {
-  if (behaviour.kind === 'error') return sendError(response, behaviour);
-  if (behaviour.kind === 'hang') return; // close() ends the connection
-  if (body === null || typeof body.model !== 'string' || body.input === undefined) {
-    return sendJson(response, 400, errorBody('We could not parse the JSON body of your request.', 'invalid_request_error'));
+/** The role chunk and `chunks` content chunks of a stream, or the start of a JSON body: what a broken answer had sent. */
+function chatPartial(body: ChatBody, chunks: number): string {
+  const header = chatHeader(body);
+  if (body.stream !== true) return `{"id":"${header.id}","object":"chat.completion","choi`;
+  return [roleChunk(header), ...slowPieces(chunks).map((piece) => contentChunk(header, piece))].map(sseFrame).join('');
+}
+
+async function answerChat(behaviour: Answering, body: ChatBody, response: ServerResponse, recorded: RecordedRequest, gone: AbortSignal): Promise<void> {
+  const header = chatHeader(body);
+  if (behaviour.kind === 'slow-stream') {
+    const pieces = slowPieces(behaviour.chunks);
+    const usage = usageObject({ promptTokens: await countChatInputTokens(body), completionTokens: countTextTokens(pieces.join('')) });
+    const frames = streamFrames(header, { choices: [{ pieces, finishReason: 'stop' }], usage: wantsUsageChunk(body) ? usage : null });
+    return sendFrames(response, frames, behaviour.chunkDelayMs, gone, recorded);
   }
+  const text = behaviour.text ?? FAKE_DEFAULT_TEXT;
+  const reported = behaviour.kind === 'no-usage' ? undefined : behaviour.usage;
+  const usage =
+    behaviour.kind === 'no-usage' || reported === null
+      ? null
+      : usageObject({
+          promptTokens: reported?.prompt_tokens ?? (await countChatInputTokens(body)),
+          completionTokens: reported?.completion_tokens ?? countTextTokens(text),
+          cachedTokens: reported?.cached_tokens ?? 0,
+        });
+  if (body.stream !== true) return sendJson(response, 200, chatCompletion(header, [{ text, finishReason: 'stop' }], usage), recorded);
+  const frames = streamFrames(header, { choices: [{ pieces: splitTextByTokens(text, 2), finishReason: 'stop' }], usage: wantsUsageChunk(body) ? usage : null });
+  return sendFrames(response, frames, behaviour.kind === 'ok' ? (behaviour.chunkDelayMs ?? 0) : 0, gone, recorded);
+}
+
+async function answerResponses(behaviour: Answering, body: ResponsesBody & { stream?: boolean }, response: ServerResponse, recorded: RecordedRequest, gone: AbortSignal): Promise<void> {
+  const streaming = body.stream === true;
+  if (behaviour.kind === 'slow-stream') {
+    const pieces = slowPieces(behaviour.chunks);
+    const answer = { text: pieces.join(''), pieces, usage: undefined, ending: 'completed' as const };
+    if (!streaming) return sendJson(response, 200, await responsesJson(body, answer), recorded);
+    return sendFrames(response, await responsesStreamFrames(body, answer), behaviour.chunkDelayMs, gone, recorded);
+  }
+  const text = behaviour.text ?? FAKE_DEFAULT_TEXT;
+  const answer = {
+    text,
+    pieces: splitTextByTokens(text, 2),
+    usage: behaviour.kind === 'no-usage' ? null : behaviour.usage,
+    ending: behaviour.kind === 'ok' ? (behaviour.ending ?? 'completed') : 'completed',
+  };
+  if (!streaming) return sendJson(response, 200, await responsesJson(body, answer), recorded);
+  return sendFrames(response, await responsesStreamFrames(body, answer), behaviour.kind === 'ok' ? (behaviour.chunkDelayMs ?? 0) : 0, gone, recorded);
+}
+
+type AnsweredEmbeddings = Extract<UpstreamBehaviour, { kind: 'ok' | 'held' | 'no-usage' | 'slow-stream' }>;
+
+/** `POST /v1/embeddings`: a vector per input, usage as scripted (or counted as the gateway counts). */
+async function answerEmbeddings(behaviour: AnsweredEmbeddings, body: any, response: ServerResponse, recorded: RecordedRequest): Promise<void> {
   let input: EmbeddingInput;
   try {
     input = checkEmbeddingInput(body.input);
   } catch (error) {
     if (!(error instanceof InvalidRequestError)) throw error;
-    return sendJson(response, 400, errorBody(error.message, 'invalid_request_error', null, error.param));
+    return sendJson(response, 400, errorBody(error.message, 'invalid_request_error', null, error.param), recorded);
   }
   const dimensions = body.dimensions ?? embeddingDimensions(body.model);
   const vectors = input.items.map((item) => hashedVector(body.model, item, dimensions));
   const reported = behaviour.kind === 'ok' ? behaviour.usage?.prompt_tokens : undefined;
   const answer = embeddingResponse(body.model, vectors, body.encoding_format ?? 'float', reported ?? (await countEmbeddingInputTokens(input)));
   if (behaviour.kind === 'no-usage') delete (answer as { usage?: unknown }).usage;
-  sendJson(response, 200, answer);
+  sendJson(response, 200, answer, recorded);
 }
 
 export function startFakeOpenAIUpstream(): Promise<FakeOpenAIUpstream> {
@@ -302,18 +351,21 @@ function parseJson(text: string): any {
   }
 }
 
-function sendJson(response: ServerResponse, status: number, value: object | OpenAIErrorBody, headers: Record<string, string> = {}): void {
+function sendJson(response: ServerResponse, status: number, value: object | OpenAIErrorBody, recorded: RecordedRequest, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(value);
+  recorded.sent.push(text);
   response.writeHead(status, { ...JSON_HEADERS, 'x-request-id': `req_fake_${Date.now()}`, ...headers });
-  response.end(JSON.stringify(value));
+  response.end(text);
 }
 
 /** Writes the frames one by one, pausing between them; stops quietly when the connection goes. */
-async function sendFrames(response: ServerResponse, frames: readonly string[], chunkDelayMs: number, gone: AbortSignal): Promise<void> {
+async function sendFrames(response: ServerResponse, frames: readonly string[], chunkDelayMs: number, gone: AbortSignal, recorded: RecordedRequest): Promise<void> {
   response.writeHead(200, { ...SSE_HEADERS, 'x-request-id': `req_fake_${Date.now()}` });
   response.flushHeaders();
   for (const [index, frame] of frames.entries()) {
     if (index > 0 && chunkDelayMs > 0) await sleep(chunkDelayMs, undefined, { signal: gone });
     if (gone.aborted) return;
+    recorded.sent.push(frame);
     response.write(frame);
   }
   response.end();

@@ -1,10 +1,11 @@
-// One call explained: the rates that were applied (not today's), the formula with its numbers,
-// hold against charge, shortfall, status and what the charge was based on, latency and the key.
+// One call explained: the endpoint, the rates that were applied (not today's), the formula with its
+// numbers (reasoning tokens within the output), hold against charge, shortfall, status and what the
+// charge was based on, latency and the key.
 import type { UsageDetail } from '../../src/usage/usage-queries.ts';
 import { costMc, costMicrocredits } from '../../src/pricing/cost.ts';
 import { chargeBasis, wasVoided } from '../../src/usage/charge-basis.ts';
 import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
-import { keyLabel } from '../labels.ts';
+import { ENDPOINT_LABELS, keyLabel } from '../labels.ts';
 import { utcDateTime } from '../time.ts';
 
 const STATUS_TEXT = { ok: 'Completed', aborted: 'Aborted', upstream_error: 'Upstream error' } as const;
@@ -29,6 +30,8 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
       <dl class="facts">
         <dt>Date (UTC)</dt>
         <dd>{utcDateTime(u.created_at_ms)}</dd>
+        <dt>Endpoint</dt>
+        <dd class="endpoint">{ENDPOINT_LABELS[u.endpoint]}</dd>
         <dt>Model</dt>
         <dd>{u.endpoint === 'embeddings' ? `${props.modelLabel} · embeddings` : props.modelLabel}</dd>
         <dt>Status</dt>
@@ -79,6 +82,12 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
           <strong data-mc={costOfCallMc}>{creditsExactGroupedText(costOfCallMc)} credits</strong>
         </p>
       )}
+      {u.reasoning_tokens > 0 ? (
+        <p class="reasoning-tokens">
+          Of the {groupedCountText(u.output_tokens)} output tokens, {groupedCountText(u.reasoning_tokens)} were reasoning: the model thinks in tokens it does not show, and they
+          are billed as output.
+        </p>
+      ) : null}
       <dl class="facts">
         <dt>Held while the call ran</dt>
         <dd data-mc={u.hold_mc}>{creditsExactGroupedText(u.hold_mc)} credits</dd>
