@@ -12,6 +12,7 @@ import { rejects } from './helpers/assert.ts';
 import { rateOf } from './helpers/db.ts';
 import { sessionCookie } from './helpers/signed-in.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type Account, type GatewayHarness } from './helpers/gateway.ts';
+import { ENDPOINT_LABELS } from '../views/labels.ts';
 
 const HUNDRED_CREDITS_MC = 100_000_000;
 const SMALL = 'text-embedding-3-small';
@@ -107,7 +108,8 @@ embeddings('reported usage is what is charged: 1,000 tokens on small = 0.200, 1,
   const page = await fetch(`${h.url}/credits/usage/${requestId}`, { headers: { cookie: await sessionCookie(h, account.userId) } });
   assert.is(page.status, 200);
   const facts = [...parse(await page.text()).querySelectorAll('.usage-detail .facts dd')].map((dd) => dd.textContent);
-  assert.ok(facts.includes('Search (text-embedding-3-small) · embeddings'), facts.join(' | '));
+  assert.ok(facts.includes('Search (text-embedding-3-small)'), facts.join(' | '));
+  assert.ok(facts.includes(ENDPOINT_LABELS.embeddings), facts.join(' | '));
   const record = (await (await fetch(`${h.url}/v1/usage/${requestId}`, { headers: { authorization: `Bearer ${account.key}` } })).json()) as Record<string, unknown>;
   assert.equal([record.model, record.inputTokens, record.outputTokens, record.chargedMillicredits], [SMALL, 7, 0, 2]);
 });

@@ -33,7 +33,7 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         <dt>Endpoint</dt>
         <dd class="endpoint">{ENDPOINT_LABELS[u.endpoint]}</dd>
         <dt>Model</dt>
-        <dd>{u.endpoint === 'embeddings' ? `${props.modelLabel} · embeddings` : props.modelLabel}</dd>
+        <dd>{props.modelLabel}</dd>
         <dt>Status</dt>
         <dd>
           {STATUS_TEXT[u.status]}
