@@ -57,7 +57,8 @@ keys('the key authenticates /v1; last used is written at most once a minute', as
   assert.is(credits.status, 200);
   assert.equal(await credits.json(), { balanceCredits: 1012.5, availableCredits: 1012.5, heldCredits: 0, heldCalls: 0, balanceMillicredits: 1_012_500, availableMillicredits: 1_012_500, heldMillicredits: 0 });
   const models = (await (await t.fetch('/v1/models', bearer(key))).json()) as { data: { id: string }[] };
-  assert.equal(models.data.map((m) => m.id).sort(), ['gpt-4o', 'gpt-4o-mini']);
+  // The rate card's chat and embedding models (migration 0009 and the seed add the embedding ones).
+  assert.equal(models.data.map((m) => m.id).sort(), ['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-large', 'text-embedding-3-small']);
   const lastUsed = async () => (await t.db.selectFrom('api_keys').select('last_used_at_ms').executeTakeFirstOrThrow()).last_used_at_ms;
   const first = await lastUsed();
   assert.is(first, t.clock.now());

@@ -41,7 +41,7 @@ server('creates the database with WAL, serves /healthz and the front page; a res
   assert.is(window.document.querySelector('.brand')?.textContent, 'tokentab');
   assert.match(window.document.querySelector('.banner-demo')?.textContent ?? '', /Demo mode/);
   const cells = [...window.document.querySelectorAll('tbody th')].map((th) => th.textContent);
-  assert.equal(cells, ['Advanced (gpt-4o)', 'Eco (gpt-4o-mini)']);
+  assert.equal(cells, ['Advanced (gpt-4o)', 'Eco (gpt-4o-mini)', 'Search Plus (text-embedding-3-large)', 'Search (text-embedding-3-small)']);
   assert.is(window.document.querySelector('tbody td[data-mc="9600"]')?.textContent, '9.600');
   assert.is(await first.stop(), 0, 'SIGTERM stops cleanly');
 
@@ -54,7 +54,7 @@ server('creates the database with WAL, serves /healthz and the front page; a res
   }
   const db = openTestDatabase(databaseUrl);
   const count = async (table: string) => Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0]!.n);
-  assert.is(await count('rates'), 2, 'rates seeded once');
+  assert.is(await count('rates'), 4, 'rates seeded once (two chat and two embedding models)');
   assert.is(await count('packages'), 4);
   await db.destroy();
 });
