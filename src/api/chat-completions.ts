@@ -9,6 +9,6 @@ import { chatCompletionFrames } from './sse.ts';
 export function chatCompletionsRoutes(ctx: AppContext) {
   const app = new Hono<AppEnv>();
   const frames = chatCompletionFrames(ctx.config);
-  app.post('/chat/completions', requireApiKey(ctx), meteredCallHandler(ctx, (caller, body, options) => ctx.gateway.call(caller, body, options), () => frames));
+  app.post('/chat/completions', requireApiKey(ctx), meteredCallHandler((caller, body, options) => ctx.gateway.call(caller, body, options), () => frames));
   return app;
 }

@@ -7,6 +7,6 @@ import { meteredCallHandler } from './metered-route.ts';
 
 export function embeddingsRoutes(ctx: AppContext) {
   const app = new Hono<AppEnv>();
-  app.post('/embeddings', requireApiKey(ctx), meteredCallHandler(ctx, (caller, body, options) => ctx.gateway.embed(caller, body, options), null));
+  app.post('/embeddings', requireApiKey(ctx), meteredCallHandler((caller, body, options) => ctx.gateway.embed(caller, body, options), null));
   return app;
 }

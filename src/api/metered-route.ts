@@ -3,7 +3,6 @@
 // headers, or as server-sent events (sse.ts). Refusals and failures are thrown to the /v1 app's
 // onError (src/api/app.ts).
 import type { Context, Handler } from 'hono';
-import type { AppContext } from '../context.ts';
 import { INVALID_JSON } from '../errors/descriptions.ts';
 import type { CallOptions, Caller, CompletedCall, StreamingCall } from '../gateway/gateway.ts';
 import { newRequestId } from '../gateway/request-id.ts';
@@ -27,7 +26,7 @@ function setChargeHeaders(c: Context<AppEnv>, charge: { chargedMc: number; balan
  * The handler, behind requireApiKey; `frames` gives each stream its encoder (null for a kind that is
  * never streamed: embeddings).
  */
-export function meteredCallHandler<Answer, Chunk>(ctx: AppContext, run: MeteredRun<Answer, Chunk>, frames: (() => SseFrames<Chunk>) | null): Handler<AppEnv> {
+export function meteredCallHandler<Answer, Chunk>(run: MeteredRun<Answer, Chunk>, frames: (() => SseFrames<Chunk>) | null): Handler<AppEnv> {
   return async (c) => {
     const requestId = newRequestId();
     c.header('x-request-id', requestId);

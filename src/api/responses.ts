@@ -9,6 +9,6 @@ import { responsesFrames } from './sse.ts';
 
 export function responsesRoutes(ctx: AppContext) {
   const app = new Hono<AppEnv>();
-  app.post('/responses', requireApiKey(ctx), meteredCallHandler(ctx, (caller, body, options) => ctx.gateway.responses(caller, body, options), () => responsesFrames(ctx.config)));
+  app.post('/responses', requireApiKey(ctx), meteredCallHandler((caller, body, options) => ctx.gateway.responses(caller, body, options), () => responsesFrames(ctx.config)));
   return app;
 }
