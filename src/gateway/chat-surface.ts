@@ -5,7 +5,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } 
 import type { CompletionUsage } from 'openai/resources/completions';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { ReceivedOutput } from './output-text.ts';
-import { reportedTokens as countsOf, type ChunkReader, type ReportedTokens, type Surface } from './surface.ts';
+import { reportedTokens, type ChunkReader, type ReportedTokens, type Surface } from './surface.ts';
 import { countChatInputTokens } from './tokens.ts';
 
 /** Only the checked fields (chat-request.ts), the output limit decided here, and always the usage chunk. */
@@ -16,9 +16,9 @@ function upstreamParams(request: ChatRequest, outputLimit: number): ChatCompleti
 }
 
 /** The upstream's own counts, cached input and reasoning included; null when it sent none (or nonsense). */
-function reportedTokens(usage: CompletionUsage | null | undefined): ReportedTokens | null {
+function countsOf(usage: CompletionUsage | null | undefined): ReportedTokens | null {
   if (!usage) return null;
-  return countsOf({
+  return reportedTokens({
     input: usage.prompt_tokens,
     output: usage.completion_tokens,
     cached: usage.prompt_tokens_details?.cached_tokens,
@@ -49,7 +49,7 @@ class ChatChunkReader implements ChunkReader<ChatCompletionChunk> {
   }
 
   reportedTokens(): ReportedTokens | null {
-    return reportedTokens(this.usage);
+    return countsOf(this.usage);
   }
 
   failure(): null {
@@ -65,7 +65,7 @@ export const chatSurface: Surface<ChatRequest, ChatCompletion, ChatCompletionChu
   complete: (client: OpenAI, request, outputLimit, signal) => client.chat.completions.create(upstreamParams(request, outputLimit), { signal }) as Promise<ChatCompletion>,
   stream: (client: OpenAI, request, outputLimit, signal) =>
     client.chat.completions.create(upstreamParams(request, outputLimit), { signal }) as unknown as Promise<AsyncIterable<ChatCompletionChunk>>,
-  answerTokens: (completion) => reportedTokens(completion.usage),
+  answerTokens: (completion) => countsOf(completion.usage),
   addAnswerOutput: (completion, output) => output.addCompletion(completion),
   answerId: (completion) => completion.id ?? null,
   chunkReader: (request) => new ChatChunkReader(request.wantsUsage),

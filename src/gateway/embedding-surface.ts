@@ -2,16 +2,14 @@
 // usage and id of an answer. An embedding writes no output and is never streamed.
 import type OpenAI from 'openai';
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
-import type { TokenCounts } from '../pricing/cost.ts';
 import { countEmbeddingInputTokens } from './embedding-input.ts';
 import { parseEmbeddingRequest, type EmbeddingRequest } from './embedding-request.ts';
-import type { Surface } from './surface.ts';
+import { reportedTokens, type ReportedTokens, type Surface } from './surface.ts';
 
 /** The upstream's count of the input; null when it sent none (or nonsense). Output is always 0. */
-function reportedTokens(usage: CreateEmbeddingResponse.Usage | null | undefined): TokenCounts | null {
-  const input = usage?.prompt_tokens;
-  if (input === undefined || !Number.isSafeInteger(input) || input < 0) return null;
-  return { inputTokens: input, cachedInputTokens: 0, outputTokens: 0 };
+function countsOf(usage: CreateEmbeddingResponse.Usage | null | undefined): ReportedTokens | null {
+  if (!usage) return null;
+  return reportedTokens({ input: usage.prompt_tokens, output: 0, cached: 0, reasoning: 0 });
 }
 
 /** parseEmbeddingRequest never asks for a stream, so the shared path never calls these. */
@@ -27,7 +25,7 @@ export const embeddingSurface: Surface<EmbeddingRequest, CreateEmbeddingResponse
   // Only the checked fields; no output limit to send.
   complete: (client: OpenAI, request, _outputLimit, signal) => client.embeddings.create(request.forward, { signal }),
   stream: neverStreamed,
-  answerTokens: (response) => reportedTokens(response.usage),
+  answerTokens: (response) => countsOf(response.usage),
   // An embedding has no output text: without usage, the input counted here is charged.
   addAnswerOutput: () => {},
   // The embeddings answer carries no id of its own.
