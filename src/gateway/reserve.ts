@@ -4,8 +4,7 @@ import type { Hold, Rate, RateKind } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from '../ledger/errors.ts';
 import { asCallLimits, type CallLimits } from '../spending-policy/call-limits.ts';
-import { costMc } from '../pricing/cost.ts';
-import { decideOutputLimit, type Budget, type LimitRefusal } from '../pricing/output-limit.ts';
+import { decideOutputLimit, holdAmountMc, type Budget, type LimitRefusal } from '../pricing/output-limit.ts';
 import { holdInputTokens } from '../pricing/margin.ts';
 import { currentRate } from '../pricing/rates.ts';
 import { BudgetExceededError, capUses, type CapUse } from '../caps/caps.ts';
@@ -102,7 +101,7 @@ export async function reserve<Request extends MeteredRequest>(
       choices: request.choices,
       holdInputTokens: holdInput,
       limitField: request.limitField,
-      promptNotCovered: costMc({ inputTokens: holdInput, cachedInputTokens: 0, outputTokens: 0 }, rate, roundingMode) > remainingMc,
+      promptNotCovered: holdAmountMc(rate, roundingMode, holdInput, 0) > remainingMc,
     });
   };
   let outputLimit = 0;
