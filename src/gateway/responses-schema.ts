@@ -201,4 +201,3 @@ export const responsesRequestSchema = z.strictObject({
 });
 
 export type ResponsesRequestBody = z.output<typeof responsesRequestSchema>;
-export type ResponsesInputItemBody = z.output<typeof inputItem>;
