@@ -33,6 +33,12 @@ export interface DemoEndpoint {
   answer(fields: Record<string, unknown>, options: DemoAnswerOptions): Promise<DemoAnswer>;
 }
 
+/** OpenAI's refusal of stream_options on a call that does not stream (chat completions, Responses). */
+export function streamOptionsRefusal(fields: Record<string, unknown>): DemoRefusal | null {
+  if (fields.stream_options == null || fields.stream === true) return null;
+  return { invalid: "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param: 'stream_options' };
+}
+
 export function isPositiveWhole(value: unknown, most = Number.MAX_SAFE_INTEGER): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= most;
 }

@@ -1,11 +1,10 @@
 // The demo model's chat completions (POST …/chat/completions): OpenAI's checks on what the answer
 // depends on, then the reply as a chat.completion or its chunks, usage counted with the real tokenizer.
-import { DEMO_CHAT_MODELS, isPositiveWhole, limitedText, type DemoEndpoint } from './demo-answer.ts';
+import { DEMO_CHAT_MODELS, isPositiveWhole, limitedText, streamOptionsRefusal, type DemoEndpoint } from './demo-answer.ts';
+import { MOST_CHOICES } from './chat-schema.ts';
 import { demoReplyText } from './demo-reply.ts';
 import { chatCompletion, newCompletionId, streamFrames, usageObject, wantsUsageChunk, type CompletionHeader, type FinishReason } from './openai-wire.ts';
 import { countChatInputTokens, countTextTokens, splitTextByTokens, type ChatInput } from './tokens.ts';
-
-const MOST_CHOICES = 128;
 
 interface DemoChatRequest extends ChatInput {
   model: string;
@@ -36,10 +35,7 @@ export const demoChat: DemoEndpoint = {
       if (fields[name] != null && !isPositiveWhole(fields[name])) return { invalid: `Invalid '${name}': expected an integer ≥ 1.`, param: name };
     }
     if (fields.n != null && !isPositiveWhole(fields.n, MOST_CHOICES)) return { invalid: `Invalid 'n': expected an integer from 1 to ${MOST_CHOICES}.`, param: 'n' };
-    if (fields.stream_options != null && fields.stream !== true) {
-      return { invalid: "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param: 'stream_options' };
-    }
-    return null;
+    return streamOptionsRefusal(fields);
   },
   async answer(fields, { clock, tokensPerChunk }) {
     const body = fields as unknown as DemoChatRequest;

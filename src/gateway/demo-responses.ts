@@ -1,6 +1,6 @@
 // The demo model's Responses answers (POST …/responses): OpenAI's checks on what the answer depends
 // on, then the reply as a response or the events of its stream, usage counted with the real tokenizer.
-import { DEMO_CHAT_MODELS, isPositiveWhole, limitedText, type DemoEndpoint, type DemoRefusal } from './demo-answer.ts';
+import { DEMO_CHAT_MODELS, isPositiveWhole, limitedText, streamOptionsRefusal, type DemoEndpoint, type DemoRefusal } from './demo-answer.ts';
 import { demoReplyText } from './demo-reply.ts';
 import { isObject } from './request-body.ts';
 import { newResponseId, responseEvents, responseObject, responseUsage, sseEventFrame, type ResponseHeader, type ResponsePlan } from './responses-wire.ts';
@@ -46,10 +46,7 @@ export const demoResponses: DemoEndpoint = {
     if (fields.max_output_tokens != null && !(isPositiveWhole(fields.max_output_tokens) && fields.max_output_tokens >= LEAST_OUTPUT_TOKENS)) {
       return { invalid: `Invalid 'max_output_tokens': expected an integer ≥ ${LEAST_OUTPUT_TOKENS}.`, param: 'max_output_tokens' };
     }
-    if (fields.stream_options != null && fields.stream !== true) {
-      return { invalid: "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param: 'stream_options' };
-    }
-    return null;
+    return streamOptionsRefusal(fields);
   },
   async answer(fields, { clock, tokensPerChunk }) {
     const body = fields as unknown as DemoResponsesRequest;
