@@ -2,6 +2,7 @@
 // forwarded upstream: the fields of chat-schema.ts, each checked, so what is sent is what is counted.
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody } from './chat-schema.ts';
 import { InvalidRequestError } from './errors.ts';
+import { wantsUsageChunk } from './openai-wire.ts';
 import { checkedBody, isObject, withoutNulls } from './request-body.ts';
 import type { ChatInput, ChatInputMessage } from './tokens.ts';
 
@@ -69,7 +70,7 @@ export function parseChatRequest(value: unknown): ChatRequest {
     model: body.model,
     input: { messages, tools: body.tools, functions: body.functions, response_format: body.response_format, prediction: body.prediction },
     stream,
-    wantsUsage: body.stream_options?.include_usage === true,
+    wantsUsage: wantsUsageChunk(body),
     requestedOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? null,
     limitField: body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens',
     choices: body.n ?? 1,
