@@ -4,24 +4,19 @@ import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody } from '.
 import { InvalidRequestError } from './errors.ts';
 import { wantsUsageChunk } from './openai-wire.ts';
 import { checkedBody, isObject, withoutNulls } from './request-body.ts';
+import type { MeteredRequest } from './surface.ts';
 import type { ChatInput, ChatInputMessage } from './tokens.ts';
 
-/** The parts of the body the gateway acts on. */
-export interface ChatRequest {
+/** The parts of the body the gateway acts on; requestedOutputTokens is max_completion_tokens or max_tokens, choices is n. */
+export interface ChatRequest extends MeteredRequest {
   /** The fields forwarded upstream, checked, without nulls; the gateway adds the output limit and stream_options. */
   forward: Record<string, unknown>;
-  model: string;
   /** What reaches the model as input, as checked here: the hold's token count reads it. */
   input: ChatInput;
-  stream: boolean;
   /** The client asked for the usage chunk at the end of its stream. */
   wantsUsage: boolean;
-  /** max_completion_tokens or max_tokens, if given. */
-  requestedOutputTokens: number | null;
   /** The field the output limit is sent in: the one the client used, else max_tokens (understood by every compatible server). */
   limitField: 'max_tokens' | 'max_completion_tokens';
-  /** n: each choice has its own output. */
-  choices: number;
 }
 
 /** A message as forwarded: its annotations (where a previous reply's text came from) stay here. */
