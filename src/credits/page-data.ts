@@ -107,7 +107,7 @@ export interface Overview {
 /** Everything the balance card shows: every page that shows or swaps the card loads it here. */
 export async function loadOverview(ctx: CreditsContext, userId: number): Promise<Overview> {
   const [wallet, rates, limits] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db), limitsSummary(ctx.db, userId, ctx.clock.now())]);
-  return { wallet, rates, limits, outOfCredits: isOutOfCredits(wallet.availableMc, rates.filter((r) => r.kind === 'chat'), ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
+  return { wallet, rates, limits, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
 }
 
 /** The rest of the full tab: packages, spend this month, notices and recent purchases. */

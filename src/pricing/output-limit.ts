@@ -95,11 +95,14 @@ export function decideOutputLimit<Cap>(request: LimitRequest<Cap>): LimitDecisio
 
 /**
  * The Credits tab's out-of-credits state: the available balance can't pay for the smallest call
- * the gateway would accept (a 1-token prompt and 256 output tokens) on the cheapest model.
+ * the gateway would accept (a 1-token prompt and 256 output tokens) on the cheapest chat model.
+ * Embedding models answer no prompt (and write no output), so they never count here, whatever rates
+ * the caller passes.
  */
 export function isOutOfCredits(availableMc: number, rates: Rate[], mode: RoundingMode): boolean {
   return !rates.some(
     (rate) =>
+      rate.kind === 'chat' &&
       decideOutputLimit({
         rates: rate,
         mode,
