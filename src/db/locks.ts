@@ -25,9 +25,8 @@ export async function lockWalletsOfHolds(trx: Trx, holdIds: readonly number[]): 
 }
 
 /** lockWallets for one user. */
-export async function lockWallet(trx: Trx, userId: number): Promise<void> {
-  if (!onPostgres(trx)) return;
-  await rawRun(trx, 'select user_id from wallets where user_id = ? for update', [userId]);
+export function lockWallet(trx: Trx, userId: number): Promise<void> {
+  return lockWallets(trx, [userId]);
 }
 
 /**
