@@ -22,11 +22,14 @@ export function creditsExactGroupedText(amountMc: number): string {
   return `${negative ? '-' : ''}${groupedCountText(Number(whole!.replace('-', '')))}.${fraction}`;
 }
 
+/** Whole hundredths (of a credit, a dollar, a currency), not negative, as grouped units and 2 decimals: 123456 → "1,234.56". */
+function groupedHundredthsText(hundredths: number): string {
+  return `${groupedCountText(Math.floor(hundredths / 100))}.${String(hundredths % 100).padStart(2, '0')}`;
+}
+
 /** Credits to the hundredth, rounded down, grouped: 1234567 → "1,234.56" (the balance card and its banners). */
 export function creditsRoundedDownText(amountMc: number): string {
-  const sign = amountMc < 0 ? '-' : '';
-  const hundredths = Math.floor(Math.abs(amountMc) / 10);
-  return `${sign}${groupedCountText(Math.floor(hundredths / 100))}.${String(hundredths % 100).padStart(2, '0')}`;
+  return `${amountMc < 0 ? '-' : ''}${groupedHundredthsText(Math.floor(Math.abs(amountMc) / 10))}`;
 }
 
 /** Credits in prose, grouped, decimals only when there are any: 10_000_000 → "10,000", 10_500 → "10.500" (packages, purchases, mail). */
@@ -65,8 +68,7 @@ export function parseCreditsToMc(text: string): number | null {
 
 /** Dollars from millicredits, to the cent, rounded down (1 cent = 10,000 mc), never below $0.00: "$1,234.56". */
 export function usdRoundedDownText(amountMc: number): string {
-  const cents = Math.floor(Math.max(0, amountMc) / 10_000);
-  return `$${groupedCountText(Math.floor(cents / 100))}.${String(cents % 100).padStart(2, '0')}`;
+  return `$${groupedHundredthsText(Math.floor(Math.max(0, amountMc) / 10_000))}`;
 }
 
 /** Dollars from millicredits, to a hundredth of a cent, rounded up, for amounts below a cent: 12,000 mc → "$0.0120" (the estimator). */
@@ -84,8 +86,7 @@ export function usdFromMillicentsText(millicents: number): string {
 /** A price in its currency, from cents: 1000, "usd" → "$10.00"; 1000, "eur" → "10.00 EUR". */
 export function priceText(amountCents: number, currency: string): string {
   const sign = amountCents < 0 ? '-' : '';
-  const abs = Math.abs(amountCents);
-  const amount = `${groupedCountText(Math.floor(abs / 100))}.${String(abs % 100).padStart(2, '0')}`;
+  const amount = groupedHundredthsText(Math.abs(amountCents));
   return currency.toLowerCase() === 'usd' ? `${sign}$${amount}` : `${sign}${amount} ${currency.toUpperCase()}`;
 }
 

@@ -11,8 +11,6 @@ import type { Database } from './schema.ts';
 
 export type DB = Kysely<Database>;
 
-export type Backend = DatabaseConfig['backend'];
-
 type DbInfo =
   | {
       backend: 'sqlite';
@@ -75,10 +73,6 @@ export function dbInfo(db: DB): DbInfo {
   const info = infoByDb.get(db);
   if (!info) throw new Error('database was not opened with openDatabase()');
   return info;
-}
-
-export function backendOf(db: DB): Backend {
-  return dbInfo(db).backend;
 }
 
 /** The raw better-sqlite3 handle, for backup and for the benchmark's baseline only. */

@@ -3,15 +3,8 @@
 // statement added). On PostgreSQL (READ COMMITTED) a lock taken first makes every later statement of
 // the transaction read what the last holder committed (docs/architecture.md, Two backends).
 import type { SelectQueryBuilder } from 'kysely';
-import type { DB } from './connect.ts';
-import { backendOf } from './connect.ts';
 import { onPostgres, rawRun } from './raw.ts';
 import type { Trx } from './transaction.ts';
-
-/** True when a write transaction on `db` must lock the rows it will change (PostgreSQL): lets a caller skip even gathering what to lock. */
-export function locksRows(db: DB): boolean {
-  return backendOf(db) === 'postgres';
-}
 
 /**
  * Locks the wallets of `userIds` in one statement, in user order, before anything of them is read:
@@ -32,9 +25,8 @@ export async function lockWalletsOfHolds(trx: Trx, holdIds: readonly number[]): 
 }
 
 /** lockWallets for one user. */
-export async function lockWallet(trx: Trx, userId: number): Promise<void> {
-  if (!onPostgres(trx)) return;
-  await rawRun(trx, 'select user_id from wallets where user_id = ? for update', [userId]);
+export function lockWallet(trx: Trx, userId: number): Promise<void> {
+  return lockWallets(trx, [userId]);
 }
 
 /**

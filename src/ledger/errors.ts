@@ -29,13 +29,6 @@ export class HoldAlreadyEndedError extends Error {
   }
 }
 
-export class UserNotFoundError extends Error {
-  override name = 'UserNotFoundError';
-  constructor(readonly who: string) {
-    super(`no user ${who}`);
-  }
-}
-
 /** An idempotency key reused for a different credit: a caller bug, never silently accepted. */
 export class IdempotencyConflictError extends Error {
   override name = 'IdempotencyConflictError';

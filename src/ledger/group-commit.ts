@@ -5,7 +5,6 @@
 import type { Clock } from '../clock.ts';
 import { conflictRetryDelayMs, CONFLICT_RETRIES, isRetryableConflict } from '../db/conflicts.ts';
 import type { DB } from '../db/connect.ts';
-import { locksRows } from '../db/locks.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 
 /**
@@ -39,7 +38,7 @@ export interface GroupCommitOptions {
   /**
    * Locks the wallets the group's writes will change, named by their keys (users, or holds), in one
    * statement and in user order, before any write reads one: src/db/locks.ts's lockWallets or
-   * lockWalletsOfHolds. Called on PostgreSQL only.
+   * lockWalletsOfHolds, each nothing on SQLite (BEGIN IMMEDIATE already serialises the group).
    */
   lockWallets: (trx: Trx, walletKeys: number[]) => Promise<void>;
 }
@@ -76,8 +75,6 @@ class WorkFailed extends Error {
  */
 export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOptions): GroupCommit {
   const durable = options.durable ?? true;
-  // Only PostgreSQL locks rows; on SQLite the group gathers nothing (BEGIN IMMEDIATE serialises it).
-  const locking = locksRows(db);
   const stats = { commits: 0, writes: 0, largestGroup: 0 };
   const queue: Pending[] = [];
   const idleWaiters: (() => void)[] = [];
@@ -113,7 +110,7 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
           db,
           async (trx) => {
             // Every wallet of the group, locked in one statement before any work reads one.
-            if (locking) await options.lockWallets(trx, remaining.map((item) => item.walletKey));
+            await options.lockWallets(trx, remaining.map((item) => item.walletKey));
             const nowMs = clock.now();
             for (const item of remaining) {
               try {
