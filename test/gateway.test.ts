@@ -1,6 +1,5 @@
 // The metered gateway over real HTTP (official openai SDK → tokentab → fake upstream): exact charges,
 // headers, rates kept, the usage endpoint, streaming, upstream errors and bad bodies.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -14,7 +13,7 @@ import { demoReplyText } from '../src/gateway/demo-model.ts';
 import { FAKE_DEFAULT_TEXT } from './fakes/openai-upstream.ts';
 import { rejects } from './helpers/assert.ts';
 import { rateOf } from './helpers/db.ts';
-import { OPERATOR_KEY, assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type GatewayHarness } from './helpers/gateway.ts';
+import { OPERATOR_KEY, assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, gatewaySuite, type GatewayHarness } from './helpers/gateway.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'What does a ledger do?' }];
 const HUNDRED_CREDITS_MC = 100_000_000;
@@ -43,13 +42,7 @@ const SEED_CASES = [
 const toMc = (text: string) => Math.round(Number(text) * 1000);
 
 for (const mode of ['exact', 'ceil'] as const) {
-  const seeds = suite<{ h: GatewayHarness }>(`seed charges, ${mode}`);
-  seeds.before(async (context) => {
-    context.h = await startGatewayHarness({ env: { ROUNDING_MODE: mode } });
-  });
-  seeds.before.each(({ h }) => h.fake.reset());
-  seeds.after.each(async ({ h }) => assertBooksClean(h));
-  seeds.after(async ({ h }) => h.closeAll());
+  const seeds = gatewaySuite(`seed charges, ${mode}`, { env: { ROUNDING_MODE: mode } });
 
   for (const stream of [false, true]) {
     seeds(`the four seed cases charge exactly (${stream ? 'stream' : 'non-stream'}); one usage entry each, of the same amount`, async ({ h }) => {
@@ -104,13 +97,7 @@ for (const mode of ['exact', 'ceil'] as const) {
   seeds.run();
 }
 
-const gateway = suite<{ h: GatewayHarness }>('gateway');
-gateway.before(async (context) => {
-  context.h = await startGatewayHarness({ env: { HOLD_TTL_SECONDS: '600' } });
-});
-gateway.before.each(({ h }) => h.fake.reset());
-gateway.after.each(async ({ h }) => assertBooksClean(h));
-gateway.after(async ({ h }) => h.closeAll());
+const gateway = gatewaySuite('gateway', { env: { HOLD_TTL_SECONDS: '600' } });
 
 gateway('cached input tokens from the upstream are charged at the cached rate', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
@@ -408,13 +395,8 @@ gateway('a body that breaks before any output (non-stream) → 502, nothing char
 
 gateway.run();
 
-const demo = suite<{ h: GatewayHarness }>('demo model');
-demo.before(async (context) => {
-  // No OPENAI_API_KEY: the built-in demo model answers, through the same metering path.
-  context.h = await startGatewayHarness({ env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
-});
-demo.after.each(async ({ h }) => assertBooksClean(h));
-demo.after(async ({ h }) => h.closeAll());
+// No OPENAI_API_KEY: the built-in demo model answers, through the same metering path.
+const demo = gatewaySuite('demo model', { env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
 
 demo('without OPENAI_API_KEY the demo model answers, streamed or not, charged for the usage it reports', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
@@ -438,13 +420,7 @@ demo('without OPENAI_API_KEY the demo model answers, streamed or not, charged fo
 
 demo.run();
 
-const timeouts = suite<{ h: GatewayHarness }>('upstream timeout and refused connection');
-timeouts.before(async (context) => {
-  context.h = await startGatewayHarness({ env: { UPSTREAM_TIMEOUT_SECONDS: '1' } });
-});
-timeouts.before.each(({ h }) => h.fake.reset());
-timeouts.after.each(async ({ h }) => assertBooksClean(h));
-timeouts.after(async ({ h }) => h.closeAll());
+const timeouts = gatewaySuite('upstream timeout and refused connection', { env: { UPSTREAM_TIMEOUT_SECONDS: '1' } });
 
 timeouts('an upstream that does not answer in UPSTREAM_TIMEOUT_SECONDS → 504, hold voided, the upstream call abandoned', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
