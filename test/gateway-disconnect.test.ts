@@ -11,18 +11,11 @@ import { parse } from './helpers/app.ts';
 import { rateOf } from './helpers/db.ts';
 import { sessionCookie } from './helpers/signed-in.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, gatewaySuite, type GatewayHarness } from './helpers/gateway.ts';
+import { waitFor } from './helpers/assert.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Count slowly, please.' }];
 const INPUT_TOKENS = await countChatInputTokens({ messages });
 const HUNDRED_CREDITS_MC = 100_000_000;
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** The slow-stream fake's pieces: "Piece 1. Piece 2. …" */
 const slowText = (count: number) => Array.from({ length: count }, (_, index) => `Piece ${index + 1}. `).join('');

@@ -11,7 +11,7 @@ import { runCli } from '../src/cli/run.ts';
 import { countChatInputTokens, countTextTokens, holdInputTokens } from '../src/gateway/tokens.ts';
 import { demoReplyText } from '../src/gateway/demo-model.ts';
 import { FAKE_DEFAULT_TEXT } from './fakes/openai-upstream.ts';
-import { rejects } from './helpers/assert.ts';
+import { rejects, waitFor } from './helpers/assert.ts';
 import { rateOf } from './helpers/db.ts';
 import { OPERATOR_KEY, assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, gatewaySuite, type GatewayHarness } from './helpers/gateway.ts';
 
@@ -23,14 +23,6 @@ async function collect(stream: AsyncIterable<ChatCompletionChunk>, seen: ChatCom
   return seen;
 }
 const contentOf = (chunks: ChatCompletionChunk[]) => chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const SEED_CASES = [
   { model: 'gpt-4o-mini', input: 1_000, output: 1_000, exact: '12.000', ceil: '12.000' },

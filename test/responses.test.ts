@@ -10,7 +10,7 @@ import { countResponsesInputTokens, countTextTokens, holdInputTokens, responsesI
 import { demoReplyText } from '../src/gateway/demo-model.ts';
 import { FAKE_DEFAULT_TEXT } from './fakes/openai-upstream.ts';
 import { slowPieces } from './fakes/responses-answers.ts';
-import { rejects } from './helpers/assert.ts';
+import { rejects, waitFor } from './helpers/assert.ts';
 import { parse } from './helpers/app.ts';
 import { rateOf } from './helpers/db.ts';
 import { sessionCookie } from './helpers/signed-in.ts';
@@ -33,14 +33,6 @@ const sentEvents = (h: GatewayHarness) => h.fake.lastRequest!.sent.map((frame) =
 
 /** The input tokens of a body as tokentab counts them (the SDK's types are wider than the counter's). */
 const inputTokensOf = (body: object) => countResponsesInputTokens(responsesInputOf(body as Parameters<typeof responsesInputOf>[0]));
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Nothing held, written or sent for a refused call. */
 async function assertNothingCharged(h: GatewayHarness, userId: number) {
