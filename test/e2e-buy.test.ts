@@ -1,54 +1,19 @@
 // Buying credits in a real headless Chromium against the real server process with demo payments:
 // sign up, Buy Starter on the Credits tab, pay on the local checkout, see the balance rise.
 // Screenshots go to test/artifacts/ (git-ignored).
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from './helpers/chromium.ts';
 import { auditUrl } from './helpers/db.ts';
-import { emptyDatabaseUrl } from './helpers/backend.ts';
-import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
+import { ARTIFACTS, demoBrowserSuite, signUp } from './helpers/e2e.ts';
 
-const ARTIFACTS = 'test/artifacts';
+const e2e = demoBrowserSuite('buying credits in chromium', 'buy.db');
 
-interface Context {
-  dir: string;
-  databaseUrl: string;
-  server: RunningServer;
-  url: string;
-  browser: Browser;
-}
-
-const e2e = suite<Context>('buying credits in chromium');
-
-e2e.before(async (context) => {
-  context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-buy-'));
-  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: (context.databaseUrl = await emptyDatabaseUrl(context.dir, 'buy.db')) });
-  context.url = context.server.url;
-  context.browser = await launchChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
-});
-
-e2e.after(async (context) => {
-  await context.browser?.close();
-  await context.server?.stop();
-  if (context.dir) rmSync(context.dir, { recursive: true, force: true });
-});
-
-e2e('sign up, Buy Starter on the Credits tab, pay on the demo checkout, and the balance rises by 10,000', async ({ url, browser }) => {
+e2e('sign up, Buy Starter on the Credits tab, pay on the demo checkout, and the balance rises by 10,000', async ({ server: { url }, browser }) => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
   page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
 
-  await page.goto(`${url}/signup`);
-  await page.fill('input[name="email"]', 'buyer@example.com');
-  await page.fill('input[name="password"]', 'a long demo password');
-  await page.click('main form button[type="submit"]');
-  await page.waitForURL('**/credits');
+  await signUp(page, url, 'buyer@example.com');
   assert.is(await page.getAttribute('#balance-card .balance-credits', 'data-mc'), '0');
   await page.screenshot({ path: `${ARTIFACTS}/buy-1-credits-before.png`, fullPage: true });
 
@@ -79,7 +44,7 @@ e2e('sign up, Buy Starter on the Credits tab, pay on the demo checkout, and the 
   await page.close();
 });
 
-e2e('the pending card polls by itself and swaps in the balance card once the payment lands', async ({ url, browser }) => {
+e2e('the pending card polls by itself and swaps in the balance card once the payment lands', async ({ server: { url }, browser }) => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const problems: string[] = [];

@@ -1,50 +1,20 @@
 // Alerts, auto-recharge, caps and key limits set in a real headless Chromium against the real
 // server (demo payments): buy with the card saved, turn auto-recharge on with a cap, set a key's
 // limits, see them summarised on the balance card, and a playground call refused by the cap.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from './helpers/chromium.ts';
 import { auditUrl } from './helpers/db.ts';
-import { emptyDatabaseUrl } from './helpers/backend.ts';
-import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
+import { ARTIFACTS, buyStarter, demoBrowserSuite, signUp } from './helpers/e2e.ts';
 
-const ARTIFACTS = 'test/artifacts';
-const e2e = suite<{ dir: string; databaseUrl: string; server: RunningServer; browser: Browser }>('limits in chromium');
-
-e2e.before(async (context) => {
-  context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-limits-'));
-  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: (context.databaseUrl = await emptyDatabaseUrl(context.dir, 'limits.db')) });
-  context.browser = await launchChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
-});
-
-e2e.after(async ({ browser, server, dir }) => {
-  await browser?.close();
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const e2e = demoBrowserSuite('limits in chromium', 'limits.db');
 
 e2e('save a card, turn on auto-recharge with caps, limit a key, and hit the cap in the playground', async ({ server, browser }) => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
 
-  await page.goto(`${server.url}/signup`);
-  await page.fill('input[name="email"]', 'limits@example.com');
-  await page.fill('input[name="password"]', 'a long demo password');
-  await page.click('main form button[type="submit"]');
-  await page.waitForURL('**/credits');
-
+  await signUp(page, server.url, 'limits@example.com');
   // Buy Starter with the card saved (the demo provider's card).
-  await page.check('li[data-package="starter"] input[name="save_card"]');
-  await page.click('li[data-package="starter"] button[type="submit"]');
-  await page.waitForURL(/\/credits\/demo-checkout\//);
-  await page.click('button:has-text("Pay $10.00")');
-  await page.waitForURL(/\/credits\/checkout\/success/);
+  await buyStarter(page, { saveCard: true });
 
   await page.click('nav a[href="/settings/billing"]');
   await page.waitForURL('**/settings/billing');

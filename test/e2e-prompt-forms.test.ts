@@ -1,30 +1,11 @@
 // The prompt forms in a real headless Chromium (htmx posting multipart/form-data): a 100 KB prompt
 // gets its reply and its estimate; past 4 MB the playground says so in place of the result and
 // keeps the prompt typed in the form.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchChromium } from './helpers/chromium.ts';
 import { auditUrl } from './helpers/db.ts';
-import { emptyDatabaseUrl } from './helpers/backend.ts';
-import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
+import { ARTIFACTS, buyStarter, demoBrowserSuite, signUp } from './helpers/e2e.ts';
 
-const e2e = suite<{ dir: string; databaseUrl: string; server: RunningServer; browser: Browser }>('prompt forms in chromium');
-
-e2e.before(async (context) => {
-  context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-prompts-'));
-  context.server = await startServer({ ...DEMO_ENV, DATABASE_URL: (context.databaseUrl = await emptyDatabaseUrl(context.dir, 'prompts.db')) });
-  context.browser = await launchChromium();
-});
-
-e2e.after(async ({ browser, server, dir }) => {
-  await browser?.close();
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const e2e = demoBrowserSuite('prompt forms in chromium', 'prompts.db');
 
 const LONG_PROMPT = 'The ledger keeps every entry, and the hold reserves the worst case. '.repeat(1_500);
 
@@ -33,15 +14,8 @@ e2e('a 100 KB prompt in the playground and the estimator; past 4 MB a message na
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
 
-  await page.goto(`${server.url}/signup`);
-  await page.fill('input[name="email"]', 'prompts@example.com');
-  await page.fill('input[name="password"]', 'a long demo password');
-  await page.click('main form button[type="submit"]');
-  await page.waitForURL('**/credits');
-  await page.click('li[data-package="starter"] button[type="submit"]');
-  await page.waitForURL(/\/credits\/demo-checkout\//);
-  await page.click('button:has-text("Pay $10.00")');
-  await page.waitForURL(/\/credits\/checkout\/success/);
+  await signUp(page, server.url, 'prompts@example.com');
+  await buyStarter(page);
 
   await page.goto(`${server.url}/credits`);
   await page.fill('#estimate-text', LONG_PROMPT);
@@ -63,14 +37,13 @@ e2e('a 100 KB prompt in the playground and the estimator; past 4 MB a message na
   assert.match((await page.textContent('#playground-result')) ?? '', /The prompt is too large: the playground takes at most 4 MB, as the API does\./);
   assert.is(await page.$eval('textarea[name="prompt"]', (area) => (area as HTMLTextAreaElement).value.length), huge.length, 'the prompt stays in the form');
   assert.equal(problems, [], 'no script errors');
-  mkdirSync('test/artifacts', { recursive: true });
   // Painting 4 MB of text into a screenshot takes longer than the screenshot's timeout on a busy
   // machine: the prompt (already checked above) is shortened before the pictures are taken.
   await page.fill('textarea[name="prompt"]', 'x'.repeat(2_000));
-  await page.screenshot({ path: 'test/artifacts/playground-too-large-desktop.png' });
+  await page.screenshot({ path: `${ARTIFACTS}/playground-too-large-desktop.png` });
   // The same answer fits a phone: the message wraps and the page does not scroll sideways.
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: 'test/artifacts/playground-too-large-phone.png', fullPage: true });
+  await page.screenshot({ path: `${ARTIFACTS}/playground-too-large-phone.png`, fullPage: true });
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'no sideways scroll at 390 px');
   await page.close();
 

@@ -1,7 +1,6 @@
 // POST /v1/embeddings and GET /v1/models over real HTTP (official openai SDK → tokentab → the fake
 // upstream, or the demo model): exact charges per input token, the hold counted from the input, every
 // bound refused before any work, the 402, upstream failures voided, and the models with their prices.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { APIError } from 'openai';
 import { embeddingDimensions, hashedVector } from '../src/gateway/embedding-wire.ts';
@@ -11,7 +10,7 @@ import { parse } from './helpers/app.ts';
 import { rejects } from './helpers/assert.ts';
 import { rateOf } from './helpers/db.ts';
 import { sessionCookie } from './helpers/signed-in.ts';
-import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type Account, type GatewayHarness } from './helpers/gateway.ts';
+import { balanceOf, usageEntries, usageRow, gatewaySuite, type Account, type GatewayHarness } from './helpers/gateway.ts';
 import { ENDPOINT_LABELS } from '../views/labels.ts';
 
 const HUNDRED_CREDITS_MC = 100_000_000;
@@ -36,13 +35,7 @@ async function assertNothingHappened(h: GatewayHarness, account: Account, balanc
   assert.is(h.fake.requests.length, 0, 'nothing sent upstream');
 }
 
-const embeddings = suite<{ h: GatewayHarness }>('embeddings');
-embeddings.before(async (context) => {
-  context.h = await startGatewayHarness();
-});
-embeddings.before.each(({ h }) => h.fake.reset());
-embeddings.after.each(async ({ h }) => assertBooksClean(h));
-embeddings.after(async ({ h }) => h.closeAll());
+const embeddings = gatewaySuite('embeddings');
 
 embeddings('a string, a list of strings and token arrays on both models: charged exactly at the input rate, the hold counted from the input, the row says embeddings', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
@@ -320,13 +313,8 @@ embeddings('GET /v1/models: the four models of the rate card with labels, kinds 
 
 embeddings.run();
 
-const demo = suite<{ h: GatewayHarness }>('embeddings from the demo model');
-demo.before(async (context) => {
-  // No OPENAI_API_KEY, as `npm start` without keys: the built-in demo model answers.
-  context.h = await startGatewayHarness({ env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
-});
-demo.after.each(async ({ h }) => assertBooksClean(h));
-demo.after(async ({ h }) => h.closeAll());
+// No OPENAI_API_KEY, as `npm start` without keys: the built-in demo model answers.
+const demo = gatewaySuite('embeddings from the demo model', { env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
 
 demo('the demo model answers embeddings through the same path: deterministic unit vectors, usage counted as the hold counts, charged exactly', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);

@@ -2,7 +2,6 @@
 // aborted and the call charged for input in full + output received, estimated, status aborted. A
 // non-streamed call: the upstream is left to finish (it bills the answer anyway) and the call is
 // charged what it reports, status aborted, not estimated; bounded by the upstream timeout.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { costMc } from '../src/pricing/cost.ts';
@@ -11,19 +10,12 @@ import { FAKE_DEFAULT_TEXT } from './fakes/openai-upstream.ts';
 import { parse } from './helpers/app.ts';
 import { rateOf } from './helpers/db.ts';
 import { sessionCookie } from './helpers/signed-in.ts';
-import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type GatewayHarness } from './helpers/gateway.ts';
+import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, gatewaySuite, type GatewayHarness } from './helpers/gateway.ts';
+import { waitFor } from './helpers/assert.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Count slowly, please.' }];
 const INPUT_TOKENS = await countChatInputTokens({ messages });
 const HUNDRED_CREDITS_MC = 100_000_000;
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** The slow-stream fake's pieces: "Piece 1. Piece 2. …" */
 const slowText = (count: number) => Array.from({ length: count }, (_, index) => `Piece ${index + 1}. `).join('');
@@ -47,13 +39,7 @@ async function assertAborted(h: GatewayHarness, requestId: string, userId: numbe
   return row;
 }
 
-const disconnects = suite<{ h: GatewayHarness }>('client disconnects');
-disconnects.before(async (context) => {
-  context.h = await startGatewayHarness();
-});
-disconnects.before.each(({ h }) => h.fake.reset());
-disconnects.after.each(async ({ h }) => assertBooksClean(h));
-disconnects.after(async ({ h }) => h.closeAll());
+const disconnects = gatewaySuite('client disconnects');
 
 disconnects('a client that goes away before the first byte of a stream: upstream aborted, input charged, status aborted', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);

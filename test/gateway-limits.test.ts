@@ -1,5 +1,4 @@
 // Holds under concurrency and the output limit, over real HTTP: one of two, exactly k of 20, capped rather than refused, 402's fields.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -8,7 +7,7 @@ import { holdAmountMc } from '../src/pricing/output-limit.ts';
 import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts';
 import { rejects } from './helpers/assert.ts';
 import { rateOf } from './helpers/db.ts';
-import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, type GatewayHarness } from './helpers/gateway.ts';
+import { balanceOf, usageEntries, gatewaySuite } from './helpers/gateway.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Write a short poem about double-entry bookkeeping.' }];
 const HOLD_INPUT_TOKENS = holdInputTokens(await countChatInputTokens({ messages }));
@@ -21,13 +20,7 @@ async function drain(stream: AsyncIterable<ChatCompletionChunk>): Promise<number
 
 type ErrorWithFields = InstanceType<typeof OpenAI.APIError> & { error: Record<string, unknown> };
 
-const limits = suite<{ h: GatewayHarness }>('holds and output limits');
-limits.before(async (context) => {
-  context.h = await startGatewayHarness();
-});
-limits.before.each(({ h }) => h.fake.reset());
-limits.after.each(async ({ h }) => assertBooksClean(h));
-limits.after(async ({ h }) => h.closeAll());
+const limits = gatewaySuite('holds and output limits');
 
 limits('two simultaneous calls when the balance covers one: exactly one succeeds, the other gets 402 with every field', async ({ h }) => {
   const rate = await rateOf(h.db, 'gpt-4o-mini');

@@ -1,20 +1,13 @@
 // Counting in the gateway over real HTTP: estimated output never beyond the output limit, and a
 // client that leaves while its huge prompt is being counted is charged nothing.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { costMc } from '../src/pricing/cost.ts';
 import { rateOf } from './helpers/db.ts';
-import { assertBooksClean, balanceOf, startGatewayHarness, usageRow, type GatewayHarness } from './helpers/gateway.ts';
+import { balanceOf, usageRow, gatewaySuite } from './helpers/gateway.ts';
 import { run } from './helpers/texts.ts';
 
-const tokens = suite<{ h: GatewayHarness }>('token counts in the gateway');
-tokens.before(async (context) => {
-  context.h = await startGatewayHarness();
-});
-tokens.before.each(({ h }) => h.fake.reset());
-tokens.after.each(async ({ h }) => assertBooksClean(h));
-tokens.after(async ({ h }) => h.closeAll());
+const tokens = gatewaySuite('token counts in the gateway');
 
 tokens('an upstream that reports no usage is charged for its output as counted here, never beyond the output limit', async ({ h }) => {
   const account = await h.account(10_000_000);

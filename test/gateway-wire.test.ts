@@ -1,7 +1,6 @@
 // What reaches the upstream is what the hold counted: only the checked fields are forwarded, the
 // predicted output is counted, what can't be priced is refused with its param, malformed bodies
 // get a 400 (never a 500 or 502), and a body over the API's limit is an OpenAI-shaped 413.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -9,18 +8,12 @@ import { countChatInputTokens, holdInputTokens } from '../src/gateway/tokens.ts'
 import { holdAmountMc } from '../src/pricing/output-limit.ts';
 import { rejects } from './helpers/assert.ts';
 import { rateOf } from './helpers/db.ts';
-import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, type Account, type GatewayHarness } from './helpers/gateway.ts';
+import { balanceOf, usageEntries, gatewaySuite, type Account, type GatewayHarness } from './helpers/gateway.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Rewrite this function to use a ledger.' }];
 const HUNDRED_CREDITS_MC = 100_000_000;
 
-const wire = suite<{ h: GatewayHarness }>('gateway wire');
-wire.before(async (context) => {
-  context.h = await startGatewayHarness();
-});
-wire.before.each(({ h }) => h.fake.reset());
-wire.after.each(async ({ h }) => assertBooksClean(h));
-wire.after(async ({ h }) => h.closeAll());
+const wire = gatewaySuite('gateway wire');
 
 interface ErrorAnswer {
   status: number;

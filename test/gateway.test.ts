@@ -1,6 +1,5 @@
 // The metered gateway over real HTTP (official openai SDK → tokentab → fake upstream): exact charges,
 // headers, rates kept, the usage endpoint, streaming, upstream errors and bad bodies.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -12,9 +11,9 @@ import { runCli } from '../src/cli/run.ts';
 import { countChatInputTokens, countTextTokens, holdInputTokens } from '../src/gateway/tokens.ts';
 import { demoReplyText } from '../src/gateway/demo-model.ts';
 import { FAKE_DEFAULT_TEXT } from './fakes/openai-upstream.ts';
-import { rejects } from './helpers/assert.ts';
+import { rejects, waitFor } from './helpers/assert.ts';
 import { rateOf } from './helpers/db.ts';
-import { OPERATOR_KEY, assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type GatewayHarness } from './helpers/gateway.ts';
+import { OPERATOR_KEY, assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, gatewaySuite, type GatewayHarness } from './helpers/gateway.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'What does a ledger do?' }];
 const HUNDRED_CREDITS_MC = 100_000_000;
@@ -24,14 +23,6 @@ async function collect(stream: AsyncIterable<ChatCompletionChunk>, seen: ChatCom
   return seen;
 }
 const contentOf = (chunks: ChatCompletionChunk[]) => chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const SEED_CASES = [
   { model: 'gpt-4o-mini', input: 1_000, output: 1_000, exact: '12.000', ceil: '12.000' },
@@ -43,13 +34,7 @@ const SEED_CASES = [
 const toMc = (text: string) => Math.round(Number(text) * 1000);
 
 for (const mode of ['exact', 'ceil'] as const) {
-  const seeds = suite<{ h: GatewayHarness }>(`seed charges, ${mode}`);
-  seeds.before(async (context) => {
-    context.h = await startGatewayHarness({ env: { ROUNDING_MODE: mode } });
-  });
-  seeds.before.each(({ h }) => h.fake.reset());
-  seeds.after.each(async ({ h }) => assertBooksClean(h));
-  seeds.after(async ({ h }) => h.closeAll());
+  const seeds = gatewaySuite(`seed charges, ${mode}`, { env: { ROUNDING_MODE: mode } });
 
   for (const stream of [false, true]) {
     seeds(`the four seed cases charge exactly (${stream ? 'stream' : 'non-stream'}); one usage entry each, of the same amount`, async ({ h }) => {
@@ -104,13 +89,7 @@ for (const mode of ['exact', 'ceil'] as const) {
   seeds.run();
 }
 
-const gateway = suite<{ h: GatewayHarness }>('gateway');
-gateway.before(async (context) => {
-  context.h = await startGatewayHarness({ env: { HOLD_TTL_SECONDS: '600' } });
-});
-gateway.before.each(({ h }) => h.fake.reset());
-gateway.after.each(async ({ h }) => assertBooksClean(h));
-gateway.after(async ({ h }) => h.closeAll());
+const gateway = gatewaySuite('gateway', { env: { HOLD_TTL_SECONDS: '600' } });
 
 gateway('cached input tokens from the upstream are charged at the cached rate', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
@@ -408,13 +387,8 @@ gateway('a body that breaks before any output (non-stream) → 502, nothing char
 
 gateway.run();
 
-const demo = suite<{ h: GatewayHarness }>('demo model');
-demo.before(async (context) => {
-  // No OPENAI_API_KEY: the built-in demo model answers, through the same metering path.
-  context.h = await startGatewayHarness({ env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
-});
-demo.after.each(async ({ h }) => assertBooksClean(h));
-demo.after(async ({ h }) => h.closeAll());
+// No OPENAI_API_KEY: the built-in demo model answers, through the same metering path.
+const demo = gatewaySuite('demo model', { env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
 
 demo('without OPENAI_API_KEY the demo model answers, streamed or not, charged for the usage it reports', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
@@ -438,13 +412,7 @@ demo('without OPENAI_API_KEY the demo model answers, streamed or not, charged fo
 
 demo.run();
 
-const timeouts = suite<{ h: GatewayHarness }>('upstream timeout and refused connection');
-timeouts.before(async (context) => {
-  context.h = await startGatewayHarness({ env: { UPSTREAM_TIMEOUT_SECONDS: '1' } });
-});
-timeouts.before.each(({ h }) => h.fake.reset());
-timeouts.after.each(async ({ h }) => assertBooksClean(h));
-timeouts.after(async ({ h }) => h.closeAll());
+const timeouts = gatewaySuite('upstream timeout and refused connection', { env: { UPSTREAM_TIMEOUT_SECONDS: '1' } });
 
 timeouts('an upstream that does not answer in UPSTREAM_TIMEOUT_SECONDS → 504, hold voided, the upstream call abandoned', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);

@@ -82,6 +82,21 @@ forms('the estimator counts a 100 KB prompt, and past 4 MB says so naming the li
   }
 });
 
+forms('a prompt just under 4 MB is taken by both forms: estimated, and sent and charged in the playground', async ({ t, browser, userId }) => {
+  // 4 MB less room for the other fields and the multipart framing.
+  const nearLimit = 'x'.repeat(4 * 1024 * 1024 - 4_096);
+  // Held at its bytes (an unbroken run): about 4.2M tokens at 2.4 credits per 1k, past the 5,000 credits granted.
+  await grantCredits(t.db, t.clock, { userId, amountMc: 20_000_000, reason: 'test' });
+  const estimate = await browser.postMultipart('/credits/estimate', { text: nearLimit, model: 'gpt-4o-mini', output_tokens: '1' }, { htmx: true });
+  assert.is(estimate.status, 200, text(estimate.doc.body).slice(0, 300));
+  assert.match(text(estimate.doc.querySelector('#estimate-result')), /About [\d.,]+ credits/);
+  const call = await browser.postMultipart('/playground', { model: 'gpt-4o-mini', prompt: nearLimit, max_tokens: '1' }, { htmx: true });
+  assert.is(call.status, 200, text(call.doc.body).slice(0, 300));
+  assert.ok(call.doc.querySelector('#playground-result .reply'), 'the reply is shown');
+  const rows = await t.db.selectFrom('usage').select(['status']).where('user_id', '=', userId).execute();
+  assert.equal(rows, [{ status: 'ok' }]);
+});
+
 forms('every other form keeps 64 KB: a plain line naming it, and htmx is told not to swap it over the form', async ({ t, browser }) => {
   const big = 'a'.repeat(70 * 1024);
   const plain = await browser.post('/account/password', { current_password: big, new_password: big });

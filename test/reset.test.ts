@@ -9,6 +9,11 @@ import { hashPassword, productionCost, verifyPassword } from '../src/auth/passwo
 import { peakConcurrentHashes } from '../src/auth/hash-slots.ts';
 import { testApp, type TestApp } from './helpers/app.ts';
 import { startSmtp, type TestSmtp } from './helpers/smtp.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emptyDatabaseUrl } from './helpers/backend.ts';
+import { DEMO_ENV, startServer } from './helpers/server.ts';
 
 const reset = suite<{ t: TestApp; smtp: TestSmtp }>('password reset');
 reset.before.each(async (context) => {
@@ -167,6 +172,44 @@ reset('the answer takes the same time whether or not the email has an account', 
   const [knownMs, unknownMs] = [median(known), median(unknown)];
   console.log(`  POST /reset median: known email ${knownMs.toFixed(2)} ms, unknown ${unknownMs.toFixed(2)} ms`);
   assert.ok(Math.abs(knownMs - unknownMs) < 0.1 * Math.max(knownMs, unknownMs), `known ${knownMs.toFixed(2)} ms vs unknown ${unknownMs.toFixed(2)} ms`);
+});
+
+
+reset('through real HTTP behind one proxy (TRUST_PROXY=1): 15 requests at once from one forwarded address, 10 answered after at least 200 ms, 5 refused with 429; another address is not affected', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokentab-reset-http-'));
+  const server = await startServer({ ...DEMO_ENV, DATABASE_URL: await emptyDatabaseUrl(dir, 'app.db'), TRUST_PROXY: '1' });
+  const post = async (email: string, forwardedFor: string) => {
+    const startMs = performance.now();
+    const answer = await fetch(`${server.url}/reset`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url, 'x-forwarded-for': forwardedFor },
+      body: new URLSearchParams({ email }).toString(),
+      redirect: 'manual',
+    });
+    return { status: answer.status, retryAfter: answer.headers.get('retry-after'), text: await answer.text(), tookMs: performance.now() - startMs };
+  };
+  try {
+    // Every request comes from the same socket address (127.0.0.1): only the forwarded one tells them apart.
+    const answers = await Promise.all(Array.from({ length: 15 }, (_, i) => post(`someone${i}@example.com`, '198.51.100.50')));
+    const taken = answers.filter((a) => a.status === 200);
+    const refused = answers.filter((a) => a.status === 429);
+    assert.is(taken.length, MAX_RESET_REQUESTS_PER_IP);
+    assert.is(refused.length, 15 - MAX_RESET_REQUESTS_PER_IP);
+    for (const answer of taken) {
+      assert.match(answer.text, /If an account uses that email/);
+      assert.ok(answer.tookMs >= 195, `the answer was held until 200 ms after the request arrived (${answer.tookMs.toFixed(0)} ms)`);
+    }
+    for (const answer of refused) {
+      assert.is(answer.retryAfter, String(RESET_REQUEST_WINDOW_MS / 1000));
+      assert.match(answer.text, /Too many reset requests from your address\. Try again in 60 minutes\./);
+    }
+    // A client that writes its own X-Forwarded-For in front gets nothing from it: the proxy's hop is the one read.
+    assert.is((await post('tess@example.com', '203.0.113.9, 198.51.100.50')).status, 429);
+    assert.is((await post('tess@example.com', '198.51.100.51')).status, 200);
+  } finally {
+    await server.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 reset.run();

@@ -1,7 +1,6 @@
 // POST /v1/responses over real HTTP (official openai SDK → tokentab → fake upstream, and the demo
 // model): exact charges with cached and reasoning tokens, events passed through in order, the input
 // counted in the hold, the output limit, refusals, upstream failures, aborts; audit clean after each.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import OpenAI from 'openai';
 import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
@@ -11,11 +10,11 @@ import { countResponsesInputTokens, countTextTokens, holdInputTokens, responsesI
 import { demoReplyText } from '../src/gateway/demo-model.ts';
 import { FAKE_DEFAULT_TEXT } from './fakes/openai-upstream.ts';
 import { slowPieces } from './fakes/responses-answers.ts';
-import { rejects } from './helpers/assert.ts';
+import { rejects, waitFor } from './helpers/assert.ts';
 import { parse } from './helpers/app.ts';
 import { rateOf } from './helpers/db.ts';
 import { sessionCookie } from './helpers/signed-in.ts';
-import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type GatewayHarness } from './helpers/gateway.ts';
+import { balanceOf, usageEntries, usageRow, gatewaySuite, type GatewayHarness } from './helpers/gateway.ts';
 
 const HUNDRED_CREDITS_MC = 100_000_000;
 const MODEL = 'gpt-4o-mini';
@@ -34,14 +33,6 @@ const sentEvents = (h: GatewayHarness) => h.fake.lastRequest!.sent.map((frame) =
 
 /** The input tokens of a body as tokentab counts them (the SDK's types are wider than the counter's). */
 const inputTokensOf = (body: object) => countResponsesInputTokens(responsesInputOf(body as Parameters<typeof responsesInputOf>[0]));
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 /** Nothing held, written or sent for a refused call. */
 async function assertNothingCharged(h: GatewayHarness, userId: number) {
@@ -63,13 +54,7 @@ async function assertVoided(h: GatewayHarness, requestId: string, userId: number
   assert.equal(await balanceOf(h, userId), { balance_mc: HUNDRED_CREDITS_MC, held_mc: 0 });
 }
 
-const responses = suite<{ h: GatewayHarness }>('POST /v1/responses');
-responses.before(async (context) => {
-  context.h = await startGatewayHarness();
-});
-responses.before.each(({ h }) => h.fake.reset());
-responses.after.each(async ({ h }) => assertBooksClean(h));
-responses.after(async ({ h }) => h.closeAll());
+const responses = gatewaySuite('POST /v1/responses');
 
 responses('non-stream: charged exactly the reported usage, cached input at the cached rate and reasoning as output; the row says responses and its reasoning tokens', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
@@ -393,13 +378,8 @@ responses('a client that leaves a non-streamed call: it runs to its end upstream
 
 responses.run();
 
-const demo = suite<{ h: GatewayHarness }>('POST /v1/responses, demo model');
-demo.before(async (context) => {
-  // No OPENAI_API_KEY: the built-in demo model answers, through the same metering path.
-  context.h = await startGatewayHarness({ env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
-});
-demo.after.each(async ({ h }) => assertBooksClean(h));
-demo.after(async ({ h }) => h.closeAll());
+// No OPENAI_API_KEY: the built-in demo model answers, through the same metering path.
+const demo = gatewaySuite('POST /v1/responses, demo model', { env: { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
 
 demo('the demo model answers /v1/responses, streamed or not, charged for the usage it reports; a limit cuts it (incomplete)', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);

@@ -10,6 +10,7 @@ import { parse } from './helpers/app.ts';
 import { rateOf } from './helpers/db.ts';
 import { sessionCookie } from './helpers/signed-in.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, type GatewayHarness } from './helpers/gateway.ts';
+import { waitFor } from './helpers/assert.ts';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'Say something short.' }];
 const USAGE = { prompt_tokens: 12, completion_tokens: 30 };
@@ -32,14 +33,6 @@ function answerOf(request: Promise<Response>): Promise<Answer> {
     async (response) => ({ status: response.status, headers: response.headers, text: await response.text() }),
     (error: Error) => ({ status: 0, headers: new Headers(), text: error.message }),
   );
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** A signed-in browser's POST /playground against the harness's real server (session made directly, Origin as the CSRF check wants). */
@@ -84,7 +77,7 @@ perUser('four keys × 10 parallel calls: exactly the 8 past the user limit of 32
     ),
   );
   // Every call is decided once it was either answered (refused) or is held open at the upstream.
-  await waitFor(() => answered + h.fake.held === 40, 'all 40 calls to be refused or reach the upstream');
+  await waitFor(() => answered + h.fake.held === 40, 'all 40 calls to be refused or reach the upstream', 10_000);
   assert.is(h.fake.held, 32, 'exactly 32 calls reached the upstream');
   assert.is(answered, 8);
   const pending = await h.db.selectFrom('holds').select('id').where('status', '=', 'pending').execute();
@@ -125,13 +118,13 @@ perUser('a playground call in flight counts against the user limit of an API key
   const account = await h.account(THOUSAND_CREDITS_MC);
   h.fake.setBehaviour({ kind: 'held', usage: USAGE });
   const fromPlayground = playgroundPost(h, account.userId, 'Held open upstream.');
-  await waitFor(() => h.fake.held === 1, 'the playground call at the upstream');
+  await waitFor(() => h.fake.held === 1, 'the playground call at the upstream', 10_000);
   const fromKey = callFrom(h, account.key);
-  await waitFor(() => h.fake.held === 2, 'the first API call at the upstream');
+  await waitFor(() => h.fake.held === 2, 'the first API call at the upstream', 10_000);
 
   let thirdAnswer: Answer | null = null;
   void callFrom(h, account.key).then((answer) => (thirdAnswer = answer));
-  await waitFor(() => thirdAnswer !== null || h.fake.held === 3, 'the third call to be refused or reach the upstream');
+  await waitFor(() => thirdAnswer !== null || h.fake.held === 3, 'the third call to be refused or reach the upstream', 10_000);
   assert.is(h.fake.held, 2, 'the third call never reached the upstream');
   const third = thirdAnswer as unknown as Answer;
   assert.is(third.status, 429);

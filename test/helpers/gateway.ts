@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import OpenAI from 'openai';
+import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp } from '../../src/app.tsx';
 import { createHasher } from '../../src/auth/hasher.ts';
@@ -101,6 +102,21 @@ export async function startGatewayHarness(options: HarnessOptions = {}): Promise
       await t.close();
     },
   };
+}
+
+/**
+ * A uvu suite whose tests share one harness: started before the first test, the fake upstream reset
+ * before each, the books checked after each (audit clean, no hold pending), everything closed at the end.
+ */
+export function gatewaySuite(name: string, options: HarnessOptions = {}) {
+  const tests = suite<{ h: GatewayHarness }>(name);
+  tests.before(async (context) => {
+    context.h = await startGatewayHarness(options);
+  });
+  tests.before.each(({ h }) => h.fake.reset());
+  tests.after.each(async ({ h }) => assertBooksClean(h));
+  tests.after(async ({ h }) => h.closeAll());
+  return tests;
 }
 
 /** The ledger's invariants (docs/architecture.md), plus: no hold left open, every settled hold charged once. */
