@@ -36,7 +36,9 @@ export function meteredCallHandler<Answer, Chunk>(run: MeteredRun<Answer, Chunk>
     } catch {
       return errorJson(c, INVALID_JSON);
     }
-    const result = await run({ userId: c.get('user')!.id, apiKeyId: c.get('apiKey')!.id }, body, { requestId, clientSignal: clientGoneSignal(c) });
+    const apiKey = c.get('apiKey')!;
+    const caller = { userId: c.get('user')!.id, apiKeyId: apiKey.id, allowedModels: apiKey.allowedModels };
+    const result = await run(caller, body, { requestId, clientSignal: clientGoneSignal(c) });
     if (result.cappedOutputTokens !== null) c.header('x-max-tokens-capped', String(result.cappedOutputTokens));
     if (result.kind === 'stream') {
       if (frames === null) throw new Error(`a ${c.req.path} call was streamed`);

@@ -1,4 +1,4 @@
-// GET /v1/models: the models on the rate card (chat and embeddings), in OpenAI's list shape so SDKs
+// GET /v1/models: the models on the rate card (chat and embeddings) the key may call, in OpenAI's list shape so SDKs
 // parse it, each with tokentab's fields beside OpenAI's: its label, kind, output limit and prices.
 import { Hono } from 'hono';
 import type { AppContext } from '../context.ts';
@@ -55,7 +55,10 @@ export function modelsRoutes(ctx: AppContext) {
 
   app.get('/models', requireApiKey(ctx), async (c) => {
     const rates = await currentRates(ctx.db);
-    return c.json({ object: 'list', data: rates.map(listedModel) });
+    // A key limited to some models lists only those: what it may call.
+    const allowed = c.get('apiKey')!.allowedModels;
+    const callable = allowed === null ? rates : rates.filter((rate) => allowed.includes(rate.model));
+    return c.json({ object: 'list', data: callable.map(listedModel) });
   });
 
   return app;

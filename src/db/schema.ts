@@ -138,6 +138,14 @@ export interface ApiKeysTable {
   /** Monthly spending limit of this key; null = none. */
   monthly_limit_mc: ColumnType<number | null, number | null | undefined, number | null>;
   max_in_flight: ColumnType<number, number | undefined, number>;
+  /** The models this key may call, as a JSON array of model names; null = every model (src/keys/controls.ts). */
+  allowed_models: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The client addresses it may be used from, as a JSON array of CIDRs ("203.0.113.0/24"); null = any. */
+  allowed_cidrs: ColumnType<string | null, string | null | undefined, string | null>;
+  /** From this instant the key answers 401 key_expired; null = never. */
+  expires_at_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Requests it may make in any 60 seconds; null = no limit. */
+  requests_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** One rate-limited event (a sign-in attempt, a reset request) under its scope, e.g. `ip:203.0.113.7`. */

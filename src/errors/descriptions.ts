@@ -8,8 +8,9 @@ import { creditsExactText, creditsJsonNumber, groupedCountText } from '../money-
 import { PackageNotFoundError, PaymentProviderError, PaymentsOffError, PurchaseNotFoundError, WebhookSignatureError } from '../billing/errors.ts';
 import { BudgetExceededError } from '../caps/caps.ts';
 import { TooManyInFlightError } from '../caps/in-flight.ts';
-import { CallAbortedError, CallNotRecordedError, InvalidRequestError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from '../gateway/errors.ts';
+import { CallAbortedError, CallNotRecordedError, InvalidRequestError, ModelNotAllowedError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from '../gateway/errors.ts';
 import { ApiKeyRefusedError } from '../keys/keys.ts';
+import { ApiKeyExpiredError, IpNotAllowedError, KeyRateLimitedError, lastDayOf } from '../keys/controls.ts';
 
 /** nginx's "client closed request": only logs see it. Not in Hono's list of statuses. */
 const CLIENT_CLOSED_REQUEST = 499 as ContentfulStatusCode;
@@ -123,6 +124,32 @@ function upstreamFailure(failure: UpstreamFailure): ErrorDescription {
   }
 }
 
+/** 403 model_not_allowed: the model asked for, and the ones the key may call. */
+function modelNotAllowed(error: ModelNotAllowedError): ErrorDescription {
+  return described(
+    403,
+    'permission_error',
+    'model_not_allowed',
+    `This API key may not call the model '${error.model}'. It may call: ${error.allowedModels.join(', ')}. Change its models on the API keys page. Nothing was charged.`,
+    'model',
+    { allowedModels: error.allowedModels },
+  );
+}
+
+/** 429 rate_limited: the key's requests per minute, and when the next one is let through. */
+function keyRateLimited(error: KeyRateLimitedError): ErrorDescription {
+  const seconds = Math.max(1, error.retryAfterSeconds);
+  return described(
+    429,
+    'rate_limit_error',
+    'rate_limited',
+    `This API key may make ${groupedCountText(error.requestsPerMinute)} requests a minute; retry in ${seconds} s, or raise its limit on the API keys page. Nothing was charged.`,
+    null,
+    { scope: 'key', limit: error.requestsPerMinute },
+    { 'retry-after': String(seconds) },
+  );
+}
+
 const RESTARTING = { 'retry-after': '5' };
 
 function callAborted(error: CallAbortedError): ErrorDescription {
@@ -144,6 +171,14 @@ export function describeError(error: unknown, config: Pick<Config, 'publicUrl'>)
   if (error instanceof ShuttingDownError) return described(503, 'server_error', 'server_shutting_down', 'The server is restarting and takes no new calls; retry in a few seconds.', null, NONE, RESTARTING);
   if (error instanceof CallAbortedError) return callAborted(error);
   if (error instanceof CallNotRecordedError) return described(500, 'server_error', 'internal_error', 'The call could not be recorded. Please try again.');
+  if (error instanceof ModelNotAllowedError) return modelNotAllowed(error);
+  if (error instanceof KeyRateLimitedError) return keyRateLimited(error);
+  if (error instanceof ApiKeyExpiredError) {
+    return described(401, 'invalid_request_error', 'key_expired', `This API key expired at the end of ${lastDayOf(error.expiresAtMs)} (UTC). Extend it or create a new key on the API keys page.`);
+  }
+  if (error instanceof IpNotAllowedError) {
+    return described(403, 'permission_error', 'ip_not_allowed', `This API key may not be used from the address ${error.address}. Its allowed addresses are set on the API keys page.`);
+  }
   if (error instanceof ApiKeyRefusedError) {
     const message = error.keySent ? 'Incorrect or revoked API key. Create a key on the API keys page.' : 'Missing API key: send "Authorization: Bearer <key>".';
     return described(401, 'invalid_request_error', 'invalid_api_key', message);

@@ -12,6 +12,17 @@ export class InvalidRequestError extends Error {
   }
 }
 
+/** The API key may not call this model (its allowed models, src/keys/controls.ts): 403. Nothing is held. */
+export class ModelNotAllowedError extends Error {
+  override name = 'ModelNotAllowedError';
+  constructor(
+    readonly model: string,
+    readonly allowedModels: readonly string[],
+  ) {
+    super(`the API key may not call ${model}`);
+  }
+}
+
 export interface OutOfCreditsDetails {
   /** The hold this call needs (or, without max_tokens, the smallest call accepted). */
   requiredMc: number;

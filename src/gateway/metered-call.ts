@@ -8,6 +8,8 @@ import type { InFlightCalls } from './in-flight.ts';
 export interface Caller {
   userId: number;
   apiKeyId: number | null;
+  /** The models the key may call; absent or null: every model (the playground, a key without the control). */
+  allowedModels?: readonly string[] | null;
 }
 
 /** What every answer reports beside its body. */

@@ -9,7 +9,7 @@ import { holdInputTokens } from '../pricing/margin.ts';
 import { currentRate } from '../pricing/rates.ts';
 import { BudgetExceededError, capUses, type CapUse } from '../caps/caps.ts';
 import { assertKeyHasRoom, assertUserHasRoom } from '../caps/in-flight.ts';
-import { CallAbortedError, InvalidRequestError, OutOfCreditsError, ShuttingDownError } from './errors.ts';
+import { CallAbortedError, InvalidRequestError, ModelNotAllowedError, OutOfCreditsError, ShuttingDownError } from './errors.ts';
 import type { Caller, MeteredCall } from './metered-call.ts';
 import type { Metering } from './metering.ts';
 import type { MeteredRequest, Surface } from './surface.ts';
@@ -48,7 +48,7 @@ async function rateFor(metering: Metering, request: MeteredRequest, kind: RateKi
 
 /**
  * Parses, counts and holds; on return the call is reserved (`call.held`). Throws InvalidRequestError,
- * OutOfCreditsError, BudgetExceededError, TooManyInFlightError, ShuttingDownError or CallAbortedError.
+ * ModelNotAllowedError, OutOfCreditsError, BudgetExceededError, TooManyInFlightError, ShuttingDownError or CallAbortedError.
  */
 export async function reserve<Request extends MeteredRequest>(
   metering: Metering,
@@ -58,6 +58,8 @@ export async function reserve<Request extends MeteredRequest>(
   call: MeteredCall<Request>,
 ): Promise<void> {
   const request = surface.parse(body);
+  // Before the rate card is read: a model the key may not call is refused whether or not it is on it.
+  if (caller.allowedModels && !caller.allowedModels.includes(request.model)) throw new ModelNotAllowedError(request.model, caller.allowedModels);
   const rate = await rateFor(metering, request, surface.rateKind);
   const { signal } = call.controller;
   // Counted in turns with other requests (seconds for a 4 MB prompt at worst): a client that

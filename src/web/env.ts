@@ -1,12 +1,12 @@
 // The Hono environment every route shares: who is signed in (or which key called), and the Node request.
 import type { IncomingMessage } from 'node:http';
-import type { ApiKey, Session, User } from '../db/schema.ts';
+import type { Session, User } from '../db/schema.ts';
 
 export interface AppVariables {
   user: User | null;
   session: Session | null;
-  /** The Bearer key a /v1 call or a CSV export came with. */
-  apiKey: Pick<ApiKey, 'id'> | null;
+  /** The Bearer key a /v1 call or a CSV export came with (src/keys/keys.ts's CallingKey). */
+  apiKey: { id: number; allowedModels: readonly string[] | null } | null;
 }
 
 export interface AppEnv {
