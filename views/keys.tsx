@@ -1,5 +1,9 @@
-// The API keys page: a new key shown once (copy button, curl example), the list, create and revoke.
+// The API keys page: a new key shown once (copy button, curl example), the list with each key's
+// limits and a summary of its controls, each key's controls form (models, addresses, expiry, requests
+// per minute), create and revoke.
 import type { ApiKey } from '../src/db/schema.ts';
+import { keyControlsOf, lastDayOf, type KeyControls } from '../src/keys/controls.ts';
+import type { KeyControlsErrors, KeyControlsValues } from '../src/keys/controls-form.ts';
 import { Field } from './form.tsx';
 import { utcDateTime } from './time.ts';
 import { creditsFieldText } from '../src/money-text.ts';
@@ -14,6 +18,113 @@ export interface KeysPanelProps {
   errors?: Record<string, string>;
   /** A key's limits form that did not save: which key, what was typed, what is wrong. */
   limitErrors?: { keyId: number; errors: Record<string, string>; values: Record<string, string> };
+  /** The rate card's models, the choices of a key's allowed models. */
+  rateCard: { model: string; label: string }[];
+  /** Now, to tell expired keys. */
+  nowMs: number;
+  /** A key's controls form that did not save. */
+  controlErrors?: { keyId: number; errors: KeyControlsErrors; values: KeyControlsValues };
+  /** The key whose controls were just saved: its form stays open and says so. */
+  savedControlsOf?: number;
+}
+
+function expired(controls: KeyControls, nowMs: number): boolean {
+  return controls.expiresAtMs !== null && nowMs >= controls.expiresAtMs;
+}
+
+/** One line per control, as the list shows them. */
+function controlsSummary(controls: KeyControls, nowMs: number): string[] {
+  const { allowedModels, allowedCidrs, expiresAtMs, requestsPerMinute } = controls;
+  return [
+    allowedModels === null ? 'All models' : `Models: ${allowedModels.join(', ')}`,
+    allowedCidrs === null ? 'Any address' : `From: ${allowedCidrs.length <= 2 ? allowedCidrs.join(', ') : `${allowedCidrs.slice(0, 2).join(', ')} and ${allowedCidrs.length - 2} more`}`,
+    expiresAtMs === null ? 'Never expires' : expired(controls, nowMs) ? `Expired after ${lastDayOf(expiresAtMs)}` : `Works through ${lastDayOf(expiresAtMs)}`,
+    requestsPerMinute === null ? 'No request limit' : `${requestsPerMinute.toLocaleString('en-US')} requests a minute`,
+  ];
+}
+
+/** What the form shows: what was typed when it did not save, else what is stored. */
+function controlsValues(controls: KeyControls): KeyControlsValues {
+  return {
+    models: controls.allowedModels === null ? 'all' : 'some',
+    allowedModels: [...(controls.allowedModels ?? [])],
+    cidrs: (controls.allowedCidrs ?? []).join('\n'),
+    expires: controls.expiresAtMs === null ? '' : lastDayOf(controls.expiresAtMs),
+    requestsPerMinute: controls.requestsPerMinute === null ? '' : String(controls.requestsPerMinute),
+  };
+}
+
+function FieldError(props: { id: string; message?: string }) {
+  return props.message ? (
+    <p class="field-error" id={props.id}>
+      {props.message}
+    </p>
+  ) : null;
+}
+
+function KeyControlsForm(props: { apiKey: ApiKey; controls: KeyControls; rateCard: KeysPanelProps['rateCard']; nowMs: number; failed?: KeysPanelProps['controlErrors']; saved: boolean }) {
+  const { apiKey, controls } = props;
+  const failed = props.failed?.keyId === apiKey.id ? props.failed : undefined;
+  const errors = failed?.errors ?? {};
+  const values = failed?.values ?? controlsValues(controls);
+  const id = (name: string) => `key-${apiKey.id}-${name}`;
+  const invalid = (name: keyof KeyControlsErrors) => (errors[name] ? 'true' : undefined);
+  const describedBy = (name: keyof KeyControlsErrors, hint?: string) => [hint, errors[name] ? id(`${name}-error`) : null].filter(Boolean).join(' ') || undefined;
+  const action = `/keys/${apiKey.id}/controls`;
+  return (
+    <details class="card key-controls" id={id('controls')} data-key-id={apiKey.id} open={failed || props.saved ? true : undefined}>
+      <summary>
+        <strong>{apiKey.name}</strong> <span class="muted">{controlsSummary(controls, props.nowMs).join(' · ')}</span>
+      </summary>
+      <form method="post" action={action} hx-post={action} hx-target="#keys-panel" hx-swap="outerHTML" hx-disabled-elt="find button">
+        <fieldset aria-describedby={describedBy('models')}>
+          <legend>Models</legend>
+          <label class="checkbox">
+            <input type="radio" name="models" value="all" checked={values.models !== 'some'} /> All models on the rate card, and any added later
+          </label>
+          <label class="checkbox">
+            <input type="radio" name="models" value="some" checked={values.models === 'some'} aria-invalid={invalid('models')} /> Only the models ticked below
+          </label>
+          <div class="model-choices">
+            {props.rateCard.map((rate) => (
+              <label class="checkbox">
+                <input type="checkbox" name="allowed_model" value={rate.model} checked={values.allowedModels.includes(rate.model)} /> {rate.label} <code>{rate.model}</code>
+              </label>
+            ))}
+          </div>
+          <FieldError id={id('models-error')} message={errors.models} />
+        </fieldset>
+        <label for={id('cidrs')}>Allowed addresses</label>
+        <p class="hint muted" id={id('cidrs-hint')}>
+          One IP address or CIDR range a line (IPv4 or IPv6, at most 50), such as <code>203.0.113.7</code> or <code>198.51.100.0/24</code>. Empty: any address.
+        </p>
+        <textarea id={id('cidrs')} name="cidrs" rows={3} aria-invalid={invalid('cidrs')} aria-describedby={describedBy('cidrs', id('cidrs-hint'))}>
+          {values.cidrs}
+        </textarea>
+        <FieldError id={id('cidrs-error')} message={errors.cidrs} />
+        <div class="field-row">
+          <div>
+            <label for={id('expires')}>Last day it works (UTC)</label>
+            <input id={id('expires')} name="expires" type="date" value={values.expires} placeholder="YYYY-MM-DD" aria-invalid={invalid('expires')} aria-describedby={describedBy('expires')} />
+            <FieldError id={id('expires-error')} message={errors.expires} />
+          </div>
+          <div>
+            <label for={id('rpm')}>Requests a minute</label>
+            <input id={id('rpm')} name="requests_per_minute" inputmode="numeric" value={values.requestsPerMinute} placeholder="no limit" aria-invalid={invalid('requests_per_minute')} aria-describedby={describedBy('requests_per_minute')} />
+            <FieldError id={id('requests_per_minute-error')} message={errors.requests_per_minute} />
+          </div>
+        </div>
+        <p class="form-actions">
+          <button type="submit">Save controls</button>
+          {props.saved ? (
+            <span class="notice" role="status">
+              Saved.
+            </span>
+          ) : null}
+        </p>
+      </form>
+    </details>
+  );
 }
 
 function KeyLimitsForm(props: { apiKey: ApiKey; failed?: KeysPanelProps['limitErrors'] }) {
@@ -58,6 +169,7 @@ function NewKey(props: { keyText: string; name: string; publicUrl: string }) {
 
 export function KeysPanel(props: KeysPanelProps) {
   const errors = props.errors ?? {};
+  const activeKeys = props.keys.filter((key) => key.revoked_at_ms === null);
   return (
     <div id="keys-panel">
       {props.newKey ? <NewKey keyText={props.newKey.key} name={props.newKey.name} publicUrl={props.publicUrl} /> : null}
@@ -81,6 +193,7 @@ export function KeysPanel(props: KeysPanelProps) {
                 <th scope="col">Created (UTC)</th>
                 <th scope="col">Last used (UTC)</th>
                 <th scope="col">Limits</th>
+                <th scope="col">Controls</th>
                 <th scope="col">Status</th>
               </tr>
             </thead>
@@ -94,15 +207,30 @@ export function KeysPanel(props: KeysPanelProps) {
                   <td>{utcDateTime(key.created_at_ms)}</td>
                   <td>{key.last_used_at_ms === null ? 'never' : utcDateTime(key.last_used_at_ms)}</td>
                   <td>{key.revoked_at_ms === null ? <KeyLimitsForm apiKey={key} failed={props.limitErrors} /> : '—'}</td>
+                  <td class="key-controls-summary">
+                    {key.revoked_at_ms === null ? (
+                      <>
+                        {controlsSummary(keyControlsOf(key), props.nowMs).map((line) => (
+                          <span class="control-line">{line}</span>
+                        ))}
+                        <a href={`#key-${key.id}-controls`}>Edit controls</a>
+                      </>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                   <td>
                     {key.revoked_at_ms !== null ? (
                       <span class="status-revoked">Revoked {utcDateTime(key.revoked_at_ms)}</span>
                     ) : (
-                      <form method="post" action={`/keys/${key.id}/revoke`} hx-post={`/keys/${key.id}/revoke`} hx-target="#keys-panel" hx-swap="outerHTML" hx-confirm={`Revoke “${key.name}”? Calls with it will fail at once.`}>
-                        <button type="submit" class="secondary danger" aria-label={`Revoke ${key.name}`}>
-                          Revoke
-                        </button>
-                      </form>
+                      <>
+                        {expired(keyControlsOf(key), props.nowMs) ? <p class="status-revoked">Expired</p> : null}
+                        <form method="post" action={`/keys/${key.id}/revoke`} hx-post={`/keys/${key.id}/revoke`} hx-target="#keys-panel" hx-swap="outerHTML" hx-confirm={`Revoke “${key.name}”? Calls with it will fail at once.`}>
+                          <button type="submit" class="secondary danger" aria-label={`Revoke ${key.name}`}>
+                            Revoke
+                          </button>
+                        </form>
+                      </>
                     )}
                   </td>
                 </tr>
@@ -111,6 +239,15 @@ export function KeysPanel(props: KeysPanelProps) {
           </table>
         </div>
       )}
+      {activeKeys.length > 0 ? (
+        <section aria-labelledby="key-controls-title">
+          <h2 id="key-controls-title">Key controls</h2>
+          <p class="muted">Which models each key may call, the addresses it may be used from, the last day it works and how many requests it may make a minute.</p>
+          {activeKeys.map((key) => (
+            <KeyControlsForm apiKey={key} controls={keyControlsOf(key)} rateCard={props.rateCard} nowMs={props.nowMs} failed={props.controlErrors} saved={props.savedControlsOf === key.id} />
+          ))}
+        </section>
+      ) : null}
     </div>
   );
 }

@@ -1,13 +1,16 @@
-// /keys: list, create (the key shown once) and revoke; every query is scoped to the signed-in user.
+// /keys: list, create (the key shown once), limits and controls, and revoke; every query is scoped to
+// the signed-in user.
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
-import { formFields } from '../web/form-data.ts';
+import { formFieldLists, formFields } from '../web/form-data.ts';
+import { currentRates } from '../pricing/rates.ts';
 import { render } from '../web/render.tsx';
 import { KeysPanel, type KeysPanelProps } from '../../views/keys.tsx';
-import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyLimits } from './keys.ts';
+import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyControls, setKeyLimits } from './keys.ts';
 import { parseKeyLimits } from './limits-form.ts';
+import { parseKeyControls, type KeyControlsValues } from './controls-form.ts';
 
 export function keysRoutes(ctx: AppContext) {
   const { config, db, clock } = ctx;
@@ -16,8 +19,8 @@ export function keysRoutes(ctx: AppContext) {
   app.use('/keys/*', requireUser);
 
   async function panel(c: Context<AppEnv>, extra: Partial<KeysPanelProps> = {}, status: 200 | 404 | 422 = 200) {
-    const keys = await listApiKeys(db, c.get('user')!.id);
-    const props: KeysPanelProps = { keys, publicUrl: config.publicUrl, ...extra };
+    const [keys, rates] = await Promise.all([listApiKeys(db, c.get('user')!.id), currentRates(db)]);
+    const props: KeysPanelProps = { keys, publicUrl: config.publicUrl, rateCard: rates.map((rate) => ({ model: rate.model, label: rate.label })), nowMs: clock.now(), ...extra };
     // A page with a new key on it must not be cached anywhere.
     if (props.newKey) c.header('Cache-Control', 'no-store');
     return render(c, config, {
@@ -57,6 +60,18 @@ export function keysRoutes(ctx: AppContext) {
     const saved = Number.isSafeInteger(keyId) && (await setKeyLimits(db, c.get('user')!.id, keyId, parsed.limits));
     if (!saved) return panel(c, {}, 404);
     return panel(c);
+  });
+
+  app.post('/keys/:id/controls', async (c) => {
+    const keyId = Number(c.req.param('id'));
+    const { field, list } = await formFieldLists(c);
+    const values: KeyControlsValues = { models: field('models'), allowedModels: list('allowed_model'), cidrs: field('cidrs'), expires: field('expires'), requestsPerMinute: field('requests_per_minute') };
+    const rateCardModels = (await currentRates(db)).map((rate) => rate.model);
+    const parsed = parseKeyControls(values, { rateCardModels, nowMs: clock.now() });
+    if (!parsed.ok) return panel(c, { controlErrors: { keyId, errors: parsed.errors, values } }, 422);
+    const saved = Number.isSafeInteger(keyId) && (await setKeyControls(db, c.get('user')!.id, keyId, parsed.controls));
+    if (!saved) return panel(c, {}, 404);
+    return panel(c, { savedControlsOf: keyId });
   });
 
   app.post('/keys/:id/revoke', async (c) => {
