@@ -270,6 +270,15 @@ function formValues(form: Element): [string, string][] {
   return values;
 }
 
+/** Types into a key's controls form as a person would: a radio, boxes ticked, the three fields. */
+function fill(form: Element, values: { models?: 'all' | 'some'; tick?: string[]; cidrs: string; expires: string; requestsPerMinute: string }) {
+  if (values.models) (form.querySelector(`input[name="models"][value="${values.models}"]`) as HTMLInputElement).checked = true;
+  for (const model of values.tick ?? []) (form.querySelector(`input[name="allowed_model"][value="${model}"]`) as HTMLInputElement).checked = true;
+  (form.querySelector('textarea[name="cidrs"]') as HTMLTextAreaElement).value = values.cidrs;
+  (form.querySelector('input[name="expires"]') as HTMLInputElement).value = values.expires;
+  (form.querySelector('input[name="requests_per_minute"]') as HTMLInputElement).value = values.requestsPerMinute;
+}
+
 async function postForm(t: TestApp, browser: Browser, form: Element, htmx: boolean) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', origin: browser.origin, cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
   if (htmx) headers['HX-Request'] = 'true';
@@ -291,10 +300,7 @@ page('set through the form: models ticked, addresses one a line, last day, reque
   assert.ok((form.querySelector('input[name="models"][value="all"]') as HTMLInputElement).checked, 'all models by default');
 
   // Bad values, each marked; nothing saved.
-  (form.querySelector('input[name="models"][value="some"]') as HTMLInputElement).checked = true;
-  (form.querySelector('textarea[name="cidrs"]') as HTMLTextAreaElement).value = '203.0.113.0/24\n10.0.0.300\n';
-  (form.querySelector('input[name="expires"]') as HTMLInputElement).value = '2026-11-25';
-  (form.querySelector('input[name="requests_per_minute"]') as HTMLInputElement).value = '0';
+  fill(form, { models: 'some', cidrs: '203.0.113.0/24\n10.0.0.300\n', expires: '2026-11-25', requestsPerMinute: '0' });
   const bad = await postForm(t, browser, form, true);
   assert.is(bad.status, 422);
   const badForm = bad.doc.querySelector(`#key-${apiKey.id}-controls`)!;
@@ -311,10 +317,7 @@ page('set through the form: models ticked, addresses one a line, last day, reque
 
   // Good values from the re-rendered form, posted without htmx.
   const again = bad.doc.querySelector(`#key-${apiKey.id}-controls form`)!;
-  (again.querySelector('input[name="allowed_model"][value="gpt-4o-mini"]') as HTMLInputElement).checked = true;
-  (again.querySelector('textarea[name="cidrs"]') as HTMLTextAreaElement).value = '203.0.113.0/24\r\n2001:DB8::/32\r\n203.0.113.0/24';
-  (again.querySelector('input[name="expires"]') as HTMLInputElement).value = '2026-12-10';
-  (again.querySelector('input[name="requests_per_minute"]') as HTMLInputElement).value = '60';
+  fill(again, { tick: ['gpt-4o-mini'], cidrs: '203.0.113.0/24\r\n2001:DB8::/32\r\n203.0.113.0/24', expires: '2026-12-10', requestsPerMinute: '60' });
   const saved = await postForm(t, browser, again, false);
   assert.is(saved.status, 200);
   assert.ok(saved.doc.querySelector('header.top'), 'without htmx the whole page');
@@ -342,10 +345,7 @@ page('set through the form: models ticked, addresses one a line, last day, reque
 
   // Back to no controls: empty fields and all models.
   const reset = (await browser.get('/keys')).doc.querySelector(`#key-${apiKey.id}-controls form`)!;
-  (reset.querySelector('input[name="models"][value="all"]') as HTMLInputElement).checked = true;
-  (reset.querySelector('textarea[name="cidrs"]') as HTMLTextAreaElement).value = '';
-  (reset.querySelector('input[name="expires"]') as HTMLInputElement).value = '';
-  (reset.querySelector('input[name="requests_per_minute"]') as HTMLInputElement).value = '';
+  fill(reset, { models: 'all', cidrs: '', expires: '', requestsPerMinute: '' });
   assert.is((await postForm(t, browser, reset, true)).status, 200);
   assert.equal(await t.db.selectFrom('api_keys').select(['allowed_models', 'allowed_cidrs', 'expires_at_ms', 'requests_per_minute']).where('id', '=', apiKey.id).executeTakeFirstOrThrow(), {
     allowed_models: null,
