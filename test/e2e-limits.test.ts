@@ -1,6 +1,6 @@
 // Alerts, auto-recharge, caps and key limits set in a real headless Chromium against the real
 // server (demo payments): buy with the card saved, turn auto-recharge on with a cap, set a key's
-// limits, see them summarised on the balance card, and a playground call refused by the cap.
+// limits and controls (on a phone's width), see them summarised on the balance card, and a playground call refused by the cap.
 import * as assert from 'uvu/assert';
 import { auditUrl } from './helpers/db.ts';
 import { ARTIFACTS, buyStarter, demoBrowserSuite, signUp } from './helpers/e2e.ts';
@@ -44,6 +44,26 @@ e2e('save a card, turn on auto-recharge with caps, limit a key, and hit the cap 
   await page.click('form.key-limits button[type="submit"]');
   await page.waitForFunction(() => (document.querySelector('form.key-limits input[name="monthly_limit"]') as HTMLInputElement | null)?.value === '250' && !document.querySelector('#new-key-value'));
   assert.not.ok(await page.$('#new-key-value'), 'the key is not shown again');
+
+  // The key's controls on a phone: a bad range marked in place (htmx), then saved; nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.click('.key-controls summary');
+  await page.check('.key-controls input[name="models"][value="some"]');
+  await page.check('.key-controls input[name="allowed_model"][value="gpt-4o-mini"]');
+  await page.fill('.key-controls textarea[name="cidrs"]', '127.0.0.1\n10.0.0.0/33');
+  await page.fill('.key-controls input[name="requests_per_minute"]', '60');
+  await page.click('.key-controls button[type="submit"]');
+  await page.waitForSelector('.key-controls textarea[name="cidrs"][aria-invalid="true"]');
+  assert.match((await page.textContent('.key-controls')) ?? '', /Not an IP address or CIDR range: “10\.0\.0\.0\/33”/);
+  await page.fill('.key-controls textarea[name="cidrs"]', '127.0.0.1\n10.0.0.0/8');
+  await page.click('.key-controls button[type="submit"]');
+  await page.waitForSelector('.key-controls [role="status"]');
+  assert.match((await page.textContent('.key-controls-summary')) ?? '', /Models: gpt-4o-mini[\s\S]*From: 127\.0\.0\.1\/32, 10\.0\.0\.0\/8[\s\S]*60 requests a minute/);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the page fits a phone');
+  const card = await page.$eval('.key-controls', (element) => element.getBoundingClientRect().right);
+  assert.ok(card <= 390, `the controls card fits the screen (right edge ${card})`);
+  await page.screenshot({ path: `${ARTIFACTS}/limits-keys-phone.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   await page.click('nav a[href="/credits"]');
   await page.waitForURL('**/credits');
