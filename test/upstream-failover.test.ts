@@ -18,6 +18,8 @@ import { parse } from './helpers/app.ts';
 import { rejects } from './helpers/assert.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type GatewayHarness } from './helpers/gateway.ts';
 import { sessionCookie } from './helpers/signed-in.ts';
+import { DEMO_ENV, startServer } from './helpers/server.ts';
+import { spawn } from 'node:child_process';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'What does a ledger do?' }];
 const HUNDRED_CREDITS_MC = 100_000_000;
@@ -259,3 +261,35 @@ failover('a model on the rate card that no upstream serves → 400 model_not_fou
 });
 
 failover.run();
+
+// The start checks the file against the rate card (the real server process, on a new SQLite file).
+const start = suite('the start checks UPSTREAMS_FILE against the rate card');
+
+function serverEnv(upstreams: object): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'tokentab-upstreams-start-'));
+  writeFileSync(join(dir, 'upstreams.json'), JSON.stringify(upstreams));
+  return { ...DEMO_ENV, PAYMENTS: 'off', DATABASE_URL: `sqlite:${join(dir, 'tokentab.db')}`, UPSTREAMS_FILE: join(dir, 'upstreams.json'), OPENAI_BASE_URL: '' };
+}
+
+start('a routed model that is not on the rate card stops the start with one line naming it', async () => {
+  const env = serverEnv({ upstreams: [{ name: 'local', base_url: 'http://127.0.0.1:9/v1', models: { 'gpt-4o-mini': 'llama3.1', 'gpt-9': 'gpt-9' } }] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.is(code, 1);
+  assert.match(output, /UPSTREAMS_FILE \S+: routes gpt-9, not on the rate card: add rates first/);
+  assert.not.match(output, /listening/);
+});
+
+start('a model on the card that no upstream serves is a warning: the server starts', async () => {
+  const server = await startServer(serverEnv({ upstreams: [{ name: 'local', base_url: 'http://127.0.0.1:9/v1', models: { 'gpt-4o-mini': 'llama3.1' } }] }));
+  try {
+    assert.match(server.output(), /no upstream serves gpt-4o, text-embedding-3-large, text-embedding-3-small: calls for them are refused \(model_not_found\)/);
+  } finally {
+    assert.is(await server.stop(), 0);
+  }
+});
+
+start.run();
