@@ -52,11 +52,11 @@ const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'content-leng
 type Env = Record<string, string | undefined>;
 
 /** The one upstream of today's variables: OpenAI (or OPENAI_BASE_URL) with OPENAI_API_KEY, or the demo model without a key. */
-export function singleUpstream(apiKey: string | null, baseUrl: string | null, headersTimeoutMs: number | null = null): UpstreamsConfig {
+export function singleUpstream(apiKey: string | null, baseUrl: string | null): UpstreamsConfig {
   return Object.freeze({
     file: null,
     upstreams: Object.freeze([
-      Object.freeze({ name: DEFAULT_UPSTREAM_NAME, baseUrl: apiKey === null ? null : (baseUrl ?? OPENAI_BASE_URL), apiKey, headers: {}, models: null, headersTimeoutMs }),
+      Object.freeze({ name: DEFAULT_UPSTREAM_NAME, baseUrl: apiKey === null ? null : (baseUrl ?? OPENAI_BASE_URL), apiKey, headers: {}, models: null, headersTimeoutMs: null }),
     ]),
     routes: Object.freeze({}),
   });

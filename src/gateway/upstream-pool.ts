@@ -28,7 +28,7 @@ export class UpstreamPool {
     this.secrets = config.upstreams.flatMap((spec) => (spec.apiKey ? [spec.apiKey] : []));
   }
 
-  /** Where a call for this rate card model goes, in the order tried; empty when no upstream serves it. */
+  /** Where a call for this rate card model goes, in the order tried; empty when no upstream serves it. Asked only for models on the card (reserve checks it first), so the map stays as small as the card. */
   forModel(model: string): readonly UpstreamTarget[] {
     const known = this.targets.get(model);
     if (known) return known;
@@ -37,7 +37,6 @@ export class UpstreamPool {
       const spec = this.config.upstreams.find((each) => each.name === name)!;
       return Object.freeze({ name, client: this.clients.get(name)!, model: spec.models?.[model] ?? model });
     });
-    // Only models with an upstream are kept, so a flood of unknown names cannot grow the map.
     if (targets.length > 0) this.targets.set(model, Object.freeze(targets));
     return targets;
   }
