@@ -196,6 +196,31 @@ failover('an upstream slower than its headers_timeout_seconds → the next upstr
   await primary.waitForAborted(1);
 });
 
+failover('24 calls at once, chat and Responses, streamed and not, all failing over on a 500: each charged exactly once at the answering upstream’s usage', async ({ h, primary, secondary }) => {
+  // Three users, 8 calls each: within a key's default 10 calls in flight.
+  const accounts = [await h.account(HUNDRED_CREDITS_MC), await h.account(HUNDRED_CREDITS_MC), await h.account(HUNDRED_CREDITS_MC)];
+  primary.setBehaviour({ kind: 'error', status: 500 });
+  secondary.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 750, completion_tokens: 200 } });
+  const calls = Array.from({ length: 24 }, async (_, index) => {
+    const account = accounts[index % 3]!;
+    const stream = index % 2 === 1;
+    if (index % 4 < 2) {
+      const { data, response } = await account.client.chat.completions
+        .create({ model: 'gpt-4o-mini', messages, max_tokens: 300, stream, ...(stream ? { stream_options: { include_usage: true } } : {}) })
+        .withResponse();
+      if (stream) await collect(data as AsyncIterable<ChatCompletionChunk>);
+      return response.headers.get('x-request-id')!;
+    }
+    const { data, response } = await account.client.responses.create({ model: 'gpt-4o-mini', input: 'What does a ledger do?', max_output_tokens: 300, stream }).withResponse();
+    if (stream) await collect(data as AsyncIterable<ResponseStreamEvent>);
+    return response.headers.get('x-request-id')!;
+  });
+  const requestIds = await Promise.all(calls);
+  for (const requestId of requestIds) await assertCharged(h, requestId, 3_720, 'secondary', 'primary: 500; secondary: ok');
+  assert.equal([primary.requestCount, secondary.requestCount], [24, 24]);
+  for (const account of accounts) assert.equal(await balanceOf(h, account.userId), { balance_mc: HUNDRED_CREDITS_MC - 8 * 3_720, held_mc: 0 });
+});
+
 failover('a stream that breaks after output went out is not retried: the next upstream never sees it; charged the input and what arrived', async ({ h, primary, secondary }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   primary.setBehaviour({ kind: 'partial-then-error', chunks: 3 });
