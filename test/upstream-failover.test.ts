@@ -15,10 +15,10 @@ import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { countTextTokens } from '../src/gateway/tokens.ts';
 import { closedPortUrl, FAKE_DEFAULT_TEXT, startFakeOpenAIUpstream, type FakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 import { parse } from './helpers/app.ts';
-import { rejects } from './helpers/assert.ts';
+import { rejects, waitFor } from './helpers/assert.ts';
 import { assertBooksClean, balanceOf, startGatewayHarness, usageEntries, usageRow, type GatewayHarness } from './helpers/gateway.ts';
 import { sessionCookie } from './helpers/signed-in.ts';
-import { DEMO_ENV, startServer } from './helpers/server.ts';
+import { DEMO_ENV } from './helpers/server.ts';
 import { spawn } from 'node:child_process';
 
 const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: 'What does a ledger do?' }];
@@ -238,6 +238,22 @@ failover('a stream that breaks after output went out is not retried: the next up
   assert.equal(entries, [-row.charged_mc]);
 });
 
+failover('a client that leaves a stream while the first upstream is still silent stops the call: no other upstream is tried; charged as a stream left before its first byte', async ({ h, primary, secondary }) => {
+  const account = await h.account(HUNDRED_CREDITS_MC);
+  primary.setBehaviour({ kind: 'hang' });
+  const leaving = new AbortController();
+  const answer = h.post('/v1/chat/completions', account.key, { model: 'gpt-4o-mini', messages, max_tokens: 50, stream: true }, { signal: leaving.signal });
+  await waitFor(() => primary.requestCount === 1, 'the first upstream has the call');
+  leaving.abort();
+  await answer.catch(() => null);
+  await waitFor(async () => (await usageEntries(h, account.userId)).length === 1, 'the aborted call is settled');
+  const settled = await h.db.selectFrom('usage').selectAll().where('user_id', '=', account.userId).executeTakeFirstOrThrow();
+  assert.equal([settled.status, settled.estimated, settled.output_tokens, settled.upstream_attempts], ['aborted', 1, 0, 'primary: stopped']);
+  assert.ok(settled.charged_mc > 0, 'the input is charged, as for any stream left before its first byte');
+  await primary.waitForAborted(1);
+  assert.is(secondary.requestCount, 0);
+});
+
 failover('4xx other than 429 is the caller’s: passed on, no failover, nothing charged', async ({ h, primary, secondary }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   for (const status of [400, 401, 404] as const) {
@@ -296,25 +312,38 @@ function serverEnv(upstreams: object): Record<string, string> {
   return { ...DEMO_ENV, PAYMENTS: 'off', DATABASE_URL: `sqlite:${join(dir, 'tokentab.db')}`, UPSTREAMS_FILE: join(dir, 'upstreams.json'), OPENAI_BASE_URL: '' };
 }
 
-start('a routed model that is not on the rate card stops the start with one line naming it', async () => {
-  const env = serverEnv({ upstreams: [{ name: 'local', base_url: 'http://127.0.0.1:9/v1', models: { 'gpt-4o-mini': 'llama3.1', 'gpt-9': 'gpt-9' } }] });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** The real server on a free port (PORT=0, so no port is guessed): resolves with its output once it listens, or once it exits. */
+function runServer(env: Record<string, string>): { ready: Promise<string>; exited: Promise<number | null>; stop: () => void } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  assert.is(code, 1);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const ready = new Promise<string>((resolve) => {
+    const read = (chunk: Buffer) => {
+      output += chunk;
+      if (/listening on/.test(output)) resolve(output);
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    void exited.then(() => resolve(output));
+  });
+  return { ready, exited, stop: () => child.kill('SIGTERM') };
+}
+
+start('a routed model that is not on the rate card stops the start with one line naming it', async () => {
+  const server = runServer(serverEnv({ upstreams: [{ name: 'local', base_url: 'http://127.0.0.1:9/v1', models: { 'gpt-4o-mini': 'llama3.1', 'gpt-9': 'gpt-9' } }] }));
+  const output = await server.ready;
+  assert.is(await server.exited, 1);
   assert.match(output, /UPSTREAMS_FILE \S+: routes gpt-9, not on the rate card: add rates first/);
   assert.not.match(output, /listening/);
 });
 
 start('a model on the card that no upstream serves is a warning: the server starts', async () => {
-  const server = await startServer(serverEnv({ upstreams: [{ name: 'local', base_url: 'http://127.0.0.1:9/v1', models: { 'gpt-4o-mini': 'llama3.1' } }] }));
-  try {
-    assert.match(server.output(), /no upstream serves gpt-4o, text-embedding-3-large, text-embedding-3-small: calls for them are refused \(model_not_found\)/);
-  } finally {
-    assert.is(await server.stop(), 0);
-  }
+  const server = runServer(serverEnv({ upstreams: [{ name: 'local', base_url: 'http://127.0.0.1:9/v1', models: { 'gpt-4o-mini': 'llama3.1' } }] }));
+  const output = await server.ready;
+  assert.match(output, /no upstream serves gpt-4o, text-embedding-3-large, text-embedding-3-small: calls for them are refused \(model_not_found\)/);
+  assert.match(output, /listening on/);
+  server.stop();
+  assert.is(await server.exited, 0);
 });
 
 start.run();
