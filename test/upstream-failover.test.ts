@@ -124,6 +124,8 @@ failover('a 500 before any output (non-stream chat) → the next upstream answer
   const record = (await (await fetch(`${h.url}/v1/usage/${requestId}`, { headers: { authorization: `Bearer ${account.key}` } })).json()) as Record<string, unknown>;
   assert.equal([record.model, record.upstream, record.upstreamAttempts, record.chargedMillicredits], ['gpt-4o-mini', 'secondary', 'primary: 500; secondary: ok', 3_720]);
   assert.not.match(JSON.stringify(record) + upstreamFact, /sk-primary/, 'the key is never shown');
+  assert.ok(h.logLines.includes(`upstream primary server 500 on ${requestId}; trying secondary`), h.logLines.join('\n'));
+  assert.not.match(h.logLines.join('\n'), /sk-primary/, 'nor logged');
 });
 
 failover('a 429 before the stream started → the next upstream streams; charged exactly its usage chunk', async ({ h, primary, secondary }) => {
@@ -168,12 +170,17 @@ failover('a refused connection (a closed port) → the next upstream: chat, Resp
   assert.equal([primary.requestCount, secondary.requestCount], [1, 3]);
 });
 
-failover('a reset connection, and a stream reset after its headers but before any event → the next upstream', async ({ h, primary, secondary }) => {
+failover('a reset connection, a whole answer cut mid-body, and a stream reset after its headers but before any event → the next upstream', async ({ h, primary, secondary }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   secondary.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 750, completion_tokens: 200 } });
   primary.setBehaviour({ kind: 'reset' });
   const plain = await account.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 300 }).withResponse();
   await assertCharged(h, plain.response.headers.get('x-request-id')!, 3_720, 'secondary', 'primary: unreachable; secondary: ok');
+
+  // A whole answer whose body breaks off has reached nobody either.
+  primary.setBehaviour({ kind: 'partial-then-error', chunks: 1 });
+  const cut = await account.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 300 }).withResponse();
+  await assertCharged(h, cut.response.headers.get('x-request-id')!, 3_720, 'secondary', 'primary: broken; secondary: ok');
 
   primary.setBehaviour({ kind: 'headers-then-reset' });
   const stream = await account.client.responses.create({ model: 'gpt-4o-mini', input: 'What does a ledger do?', max_output_tokens: 300, stream: true }).withResponse();
@@ -181,7 +188,7 @@ failover('a reset connection, and a stream reset after its headers but before an
   assert.is(events[0]?.type, 'response.created', 'the client saw the answering upstream’s stream from its start');
   assert.is(events.filter((event) => event.type === 'response.created').length, 1);
   await assertCharged(h, stream.response.headers.get('x-request-id')!, 3_720, 'secondary', 'primary: broken; secondary: ok');
-  assert.equal([primary.requestCount, secondary.requestCount], [2, 2]);
+  assert.equal([primary.requestCount, secondary.requestCount], [3, 3]);
 });
 
 failover('an upstream slower than its headers_timeout_seconds → the next upstream, within the call’s deadline', async ({ h, primary, secondary }) => {
