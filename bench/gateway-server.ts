@@ -24,7 +24,8 @@ const app = createApp(ctx);
 
 // The baseline: a pass-through proxy on the same SDK behind the same HTTP layer the app puts in front
 // of /v1 (security headers, body limit), so the difference is auth and metering, not Hono middleware.
-const proxyClient = createUpstreamClient({ apiKey: config.openaiApiKey, baseUrl: config.openaiBaseUrl, timeoutMs: upstreamTimeoutMs });
+const [upstream] = config.upstreams.upstreams;
+const proxyClient = createUpstreamClient({ apiKey: upstream!.apiKey, baseUrl: upstream!.baseUrl, timeoutMs: upstreamTimeoutMs });
 const proxy = new Hono();
 proxy.use('*', secureHeaders());
 proxy.use('/v1/*', bodyLimit({ maxSize: 4 * 1024 * 1024 }));

@@ -8,6 +8,7 @@ import * as limits from './0006_limits.ts';
 import * as holdIndexes from './0007_hold_indexes.ts';
 import * as rateLimitEvents from './0008_rate_limit_events.ts';
 import * as apiSurfaces from './0009_api_surfaces.ts';
+import * as upstreamAttempts from './0010_upstream_attempts.ts';
 import * as keyControls from './0011_key_controls.ts';
 
 export const migrations: Record<string, Migration> = {
@@ -19,5 +20,6 @@ export const migrations: Record<string, Migration> = {
   '0007_hold_indexes': holdIndexes,
   '0008_rate_limit_events': rateLimitEvents,
   '0009_api_surfaces': apiSurfaces,
+  '0010_upstream_attempts': upstreamAttempts,
   '0011_key_controls': keyControls,
 };

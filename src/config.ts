@@ -1,4 +1,6 @@
 // Reads process.env once, validates every variable, and returns a frozen Config (the README's Configure table).
+import { readFileSync, statSync } from 'node:fs';
+import { MAX_UPSTREAMS_FILE_BYTES, onlyDemoUpstreams, parseUpstreamsFile, singleUpstream, UpstreamsFileError, type UpstreamsConfig } from './upstreams-file.ts';
 
 export type RoundingMode = 'exact' | 'ceil';
 export type SqliteSynchronous = 'full' | 'normal';
@@ -36,8 +38,8 @@ export interface Config {
   readonly trustProxyHops: number;
   readonly database: DatabaseConfig;
   readonly roundingMode: RoundingMode;
-  readonly openaiApiKey: string | null;
-  readonly openaiBaseUrl: string | null;
+  /** The upstreams calls go to: UPSTREAMS_FILE's, or the one of OPENAI_API_KEY / OPENAI_BASE_URL (the demo model without a key). */
+  readonly upstreams: UpstreamsConfig;
   readonly upstreamTimeoutSeconds: number;
   readonly holdTtlSeconds: number;
   /** How long an idle keep-alive connection is kept open (src/web/server-options.ts). */
@@ -138,16 +140,17 @@ export function loadConfig(env: Env = process.env): Config {
       `UPSTREAM_TIMEOUT_SECONDS must be below HOLD_TTL_SECONDS - 60 (${holdTtlSeconds - 60}), got "${upstreamTimeoutSeconds}"`,
     );
   }
-  const openaiApiKey = text(env, 'OPENAI_API_KEY');
+  const upstreams = loadUpstreams(env, upstreamTimeoutSeconds);
+  const realUpstream = !onlyDemoUpstreams(upstreams);
   const stripeSecretKey = text(env, 'STRIPE_SECRET_KEY');
   const explicitPayments = text(env, 'PAYMENTS');
   const payments = oneOf<PaymentsMode>(env, 'PAYMENTS', ['stripe', 'demo', 'off'], stripeSecretKey ? 'stripe' : 'demo');
   if (payments === 'stripe' && !stripeSecretKey) {
     throw new ConfigError('PAYMENTS=stripe needs STRIPE_SECRET_KEY');
   }
-  if (openaiApiKey && !stripeSecretKey && explicitPayments === null) {
+  if (realUpstream && !stripeSecretKey && explicitPayments === null) {
     throw new ConfigError(
-      'PAYMENTS must be set explicitly ("demo" or "off") when OPENAI_API_KEY is set without STRIPE_SECRET_KEY: demo payments would give real usage away',
+      `PAYMENTS must be set explicitly ("demo" or "off") when ${upstreams.file ? 'UPSTREAMS_FILE' : 'OPENAI_API_KEY'} is set without STRIPE_SECRET_KEY: demo payments would give real usage away`,
     );
   }
   const mailFrom = text(env, 'MAIL_FROM') ?? 'tokentab <no-reply@localhost>';
@@ -168,8 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxyHops: integer(env, 'TRUST_PROXY', 0, 0, 10),
     database: loadDatabaseConfig(env),
     roundingMode: oneOf<RoundingMode>(env, 'ROUNDING_MODE', ['exact', 'ceil'], 'exact'),
-    openaiApiKey,
-    openaiBaseUrl: httpUrl(env, 'OPENAI_BASE_URL'),
+    upstreams,
     upstreamTimeoutSeconds,
     holdTtlSeconds,
     // Up to 290: the headers timeout (5 s more) must stay within Node's 300 s request timeout.
@@ -188,5 +190,29 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** Demo mode: no real upstream or no real payments; shown as a banner on every page. */
 export function isDemo(config: Config): boolean {
-  return config.openaiApiKey === null || config.payments === 'demo';
+  return onlyDemoUpstreams(config.upstreams) || config.payments === 'demo';
+}
+
+/** UPSTREAMS_FILE read and checked whole (README, Several upstreams), or today's one upstream from OPENAI_*. */
+function loadUpstreams(env: Env, upstreamTimeoutSeconds: number): UpstreamsConfig {
+  const file = text(env, 'UPSTREAMS_FILE');
+  if (file === null) return singleUpstream(text(env, 'OPENAI_API_KEY'), httpUrl(env, 'OPENAI_BASE_URL'));
+  if (text(env, 'OPENAI_BASE_URL') !== null) {
+    throw new ConfigError('OPENAI_BASE_URL cannot be used with UPSTREAMS_FILE: give each upstream its base_url in the file');
+  }
+  let content: string;
+  try {
+    // Bounded before it is read: the file is small, a mistake (a log, a device) must not be read whole.
+    if (statSync(file).size > MAX_UPSTREAMS_FILE_BYTES) throw new ConfigError(`UPSTREAMS_FILE ${file}: the file is larger than ${MAX_UPSTREAMS_FILE_BYTES} bytes`);
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`UPSTREAMS_FILE ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return parseUpstreamsFile(content, file, env, upstreamTimeoutSeconds);
+  } catch (error) {
+    if (error instanceof UpstreamsFileError) throw new ConfigError(`UPSTREAMS_FILE ${file}: ${error.message}`);
+    throw error;
+  }
 }

@@ -7,6 +7,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { seedDefaults } from './seed.ts';
 import { createApp } from './app.tsx';
 import { createContext } from './context.ts';
+import { checkUpstreamModels, describeUpstreamModelCheck } from './gateway/upstream-check.ts';
 import { httpServerOptions } from './web/server-options.ts';
 import { expireHolds } from './ledger/holds.ts';
 import { startMailWorker } from './mail/worker.ts';
@@ -32,6 +33,15 @@ try {
 const db = openDatabase(config.database);
 await migrateToLatest(db);
 await seedDefaults(db, systemClock);
+
+// Every model UPSTREAMS_FILE routes must be on the rate card; one on the card that nothing serves is a warning.
+const upstreamCheck = describeUpstreamModelCheck(config.upstreams, await checkUpstreamModels(db, config.upstreams));
+if (upstreamCheck.warning) console.error(upstreamCheck.warning);
+if (upstreamCheck.error) {
+  console.error(upstreamCheck.error);
+  await db.destroy();
+  process.exit(1);
+}
 
 // One context for the app and the workers: one gateway, one payment provider, one log. Building it
 // installs the ledger's policy, before any ledger write (src/ledger/policy.ts).

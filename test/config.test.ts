@@ -1,7 +1,10 @@
 // Configuration: defaults, one-line errors naming the variable, and the PAYMENTS rules.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, isDemo, loadConfig } from '../src/config.ts';
 
 function fails(env: Record<string, string>, message: RegExp) {
   try {
@@ -108,6 +111,82 @@ test('DATABASE_URL: postgres:// and postgresql:// with the pool settings, never 
     assert.not.match((error as Error).message, /s3cret/, 'the password is never printed');
   }
   fails({ DATABASE_URL: 'sqlite:' }, /^DATABASE_URL must be sqlite:PATH or postgres:\/\/…/);
+});
+
+const upstreamsDir = mkdtempSync(join(tmpdir(), 'tokentab-config-'));
+let files = 0;
+/** An UPSTREAMS_FILE holding `content` (JSON-encoded unless text), and the environment naming it. */
+function upstreamsEnv(content: unknown, env: Record<string, string> = {}): Record<string, string> {
+  const file = join(upstreamsDir, `upstreams-${++files}.json`);
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return { UPSTREAMS_FILE: file, PAYMENTS: 'off', ...env };
+}
+const AZURE = { name: 'azure', base_url: 'https://example-resource.openai.azure.com/openai/v1/', api_key_env: 'AZURE_OPENAI_API_KEY', models: { 'gpt-4o-mini': 'mini-deployment' } };
+const OLLAMA = { name: 'ollama', base_url: 'http://127.0.0.1:11434/v1', models: { 'gpt-4o-mini': 'llama3.1:8b' } };
+
+test('without UPSTREAMS_FILE: one upstream named default, from OPENAI_* (the demo model without a key)', () => {
+  const demo = loadConfig({}).upstreams;
+  assert.equal(demo.upstreams.map((u) => [u.name, u.baseUrl, u.apiKey, u.models]), [['default', null, null, null]]);
+  assert.ok(isDemo(loadConfig({ PAYMENTS: 'off' })));
+  const real = loadConfig({ OPENAI_API_KEY: 'sk-real', OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1/', PAYMENTS: 'off' }).upstreams;
+  assert.equal(real.upstreams.map((u) => [u.name, u.baseUrl, u.apiKey, u.models]), [['default', 'http://127.0.0.1:8000/v1', 'sk-real', null]]);
+  assert.equal(loadConfig({ OPENAI_API_KEY: 'sk-real', PAYMENTS: 'off' }).upstreams.upstreams[0]!.baseUrl, 'https://api.openai.com/v1');
+});
+
+test('UPSTREAMS_FILE: keys read from the variables it names, headers, mapped model names, routes in order (the file’s order where none is given)', () => {
+  const config = loadConfig(
+    upstreamsEnv(
+      {
+        upstreams: [AZURE, { ...OLLAMA, headers: { 'x-team': 'search' }, models: ['text-embedding-3-small', 'gpt-4o-mini'] }],
+        routes: { 'gpt-4o-mini': ['ollama', 'azure'] },
+      },
+      { AZURE_OPENAI_API_KEY: 'azure-secret-key' },
+    ),
+  );
+  const [azure, ollama] = config.upstreams.upstreams;
+  assert.equal([azure!.baseUrl, azure!.apiKey, azure!.models, azure!.headersTimeoutMs], ['https://example-resource.openai.azure.com/openai/v1', 'azure-secret-key', { 'gpt-4o-mini': 'mini-deployment' }, null]);
+  assert.equal([ollama!.apiKey, ollama!.headers, ollama!.models], [null, { 'x-team': 'search' }, { 'text-embedding-3-small': 'text-embedding-3-small', 'gpt-4o-mini': 'gpt-4o-mini' }]);
+  assert.equal(config.upstreams.routes, { 'gpt-4o-mini': ['ollama', 'azure'], 'text-embedding-3-small': ['ollama'] });
+  assert.is(isDemo(config), false);
+  // A real upstream without Stripe needs PAYMENTS chosen, as OPENAI_API_KEY does.
+  fails({ ...upstreamsEnv({ upstreams: [OLLAMA] }), PAYMENTS: '' }, /^PAYMENTS must be set explicitly \("demo" or "off"\) when UPSTREAMS_FILE is set/);
+});
+
+test('a bad UPSTREAMS_FILE stops the start with one line naming the file and the entry, never a key', () => {
+  const env = { AZURE_OPENAI_API_KEY: 'azure-secret-key' };
+  const cases: [unknown, RegExp][] = [
+    ['{ "upstreams": [', /: not valid JSON \(/],
+    [[], /: the file must hold a JSON object with "upstreams"/],
+    [{ upstreams: [] }, /: upstreams must list 1 to 64 upstreams$/],
+    [{ upstreams: [AZURE], extra: 1 }, /: the file: unknown field "extra"/],
+    [{ upstreams: [{ ...AZURE, name: 'no spaces' }] }, /: upstreams\[0\]: name must be 1 to 40 letters/],
+    [{ upstreams: [{ ...AZURE, base_url: 'ftp://example.com' }] }, /: upstreams\[0\] \("azure"\): base_url must be an http\(s\) URL, got "ftp:\/\/example.com"$/],
+    [{ upstreams: [{ ...AZURE, base_url: 'https://user:pw@example.com/v1' }] }, /upstreams\[0\] \("azure"\): base_url must not hold credentials/],
+    [{ upstreams: [{ ...AZURE, api_key_env: 'MISSING_KEY_VARIABLE' }] }, /upstreams\[0\] \("azure"\): api_key_env names MISSING_KEY_VARIABLE, which is not set$/],
+    [{ upstreams: [{ ...AZURE, api_key: 'sk-inline' }] }, /upstreams\[0\] \("azure"\): unknown field "api_key" \(allowed: name, base_url, api_key_env/],
+    [{ upstreams: [{ ...AZURE, models: {} }] }, /upstreams\[0\] \("azure"\): models is empty/],
+    [{ upstreams: [{ ...AZURE, headers: { Authorization: 'Bearer x' } }] }, /upstreams\[0\] \("azure"\): headers: Authorization is set by tokentab/],
+    [{ upstreams: [{ ...AZURE, headers: { 'x-a': 'one\r\nx-b: two' } }] }, /upstreams\[0\] \("azure"\): headers.x-a must be text of printable ASCII/],
+    [{ upstreams: [{ ...AZURE, headers_timeout_seconds: 301 }] }, /upstreams\[0\] \("azure"\): headers_timeout_seconds must be a whole number from 1 to UPSTREAM_TIMEOUT_SECONDS \(300\)/],
+    [{ upstreams: [AZURE, AZURE] }, /upstreams\[1\]: the name "azure" is used twice$/],
+    [{ upstreams: [AZURE], routes: { 'gpt-4o-mini': ['azure', 'nowhere'] } }, /routes\.gpt-4o-mini\[1\]: no upstream is named "nowhere"$/],
+    [{ upstreams: [AZURE, OLLAMA], routes: { 'gpt-4o': ['azure'] } }, /routes\.gpt-4o\[0\]: upstream "azure" does not serve gpt-4o \(add it to its models\)$/],
+    [{ upstreams: [AZURE], routes: { 'gpt-4o-mini': [] } }, /routes\.gpt-4o-mini must list 1 to 8 upstream names/],
+    [{ upstreams: [AZURE], routes: { 'gpt-4o-mini': ['azure', 'azure'] } }, /routes\.gpt-4o-mini\[1\]: "azure" is listed twice$/],
+  ];
+  for (const [content, message] of cases) {
+    const problem = upstreamsEnv(content, env);
+    const file = problem.UPSTREAMS_FILE!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    fails(problem, new RegExp(`^UPSTREAMS_FILE ${file}: ${message.source.replace(/^: /, '')}`));
+    try {
+      loadConfig(problem);
+    } catch (error) {
+      assert.not.match((error as Error).message, /azure-secret-key/, 'the key is never printed');
+    }
+  }
+  fails({ UPSTREAMS_FILE: join(upstreamsDir, 'absent.json'), PAYMENTS: 'off' }, /^UPSTREAMS_FILE .*absent\.json cannot be read: ENOENT$/);
+  fails({ ...upstreamsEnv({ upstreams: [OLLAMA] }), OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }, /^OPENAI_BASE_URL cannot be used with UPSTREAMS_FILE/);
+  fails(upstreamsEnv(' '.repeat(1024 * 1024 + 1)), /the file is larger than 1048576 bytes$/);
 });
 
 test.run();

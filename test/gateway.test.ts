@@ -164,7 +164,7 @@ gateway('the usage chunk reaches the client only when it asked; the hold covers 
   assert.is(h.fake.lastRequest?.body.n, 3);
 });
 
-gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor, endpoint and reasoningTokens included; another user’s id and an unknown id are 404', async ({ h }) => {
+gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor, endpoint, reasoningTokens and the upstream included; another user’s id and an unknown id are 404', async ({ h }) => {
   const owner = await h.account(HUNDRED_CREDITS_MC);
   const other = await h.account(HUNDRED_CREDITS_MC);
   h.fake.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 750, completion_tokens: 200 } });
@@ -175,7 +175,7 @@ gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor, endpoint
   const record = (await answer.json()) as Record<string, unknown>;
   assert.equal(Object.keys(record).sort(), [
     'apiKey', 'cachedInputTokens', 'chargedCredits', 'chargedFor', 'chargedMillicredits', 'createdAt', 'endpoint', 'estimated', 'heldCredits', 'inputTokens', 'latencyMs',
-    'model', 'outputTokens', 'rates', 'reasoningTokens', 'requestId', 'roundingMode', 'shortfallCredits', 'status',
+    'model', 'outputTokens', 'rates', 'reasoningTokens', 'requestId', 'roundingMode', 'shortfallCredits', 'status', 'upstream', 'upstreamAttempts',
   ]);
   const row = await usageRow(h, requestId);
   assert.equal(record, {
@@ -198,6 +198,8 @@ gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor, endpoint
     shortfallCredits: 0,
     latencyMs: row.latency_ms,
     apiKey: owner.key.slice(0, 11),
+    upstream: 'default',
+    upstreamAttempts: 'default: ok',
   });
   const foreign = await fetch(`${h.url}/v1/usage/${requestId}`, { headers: { authorization: `Bearer ${other.key}` } });
   assert.is(foreign.status, 404);

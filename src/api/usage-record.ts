@@ -28,6 +28,10 @@ export interface UsageRecord {
   latencyMs: number;
   /** The key's prefix (what the keys page shows); null for a playground call. */
   apiKey: string | null;
+  /** The upstream that answered (or failed last); null for calls recorded before upstreams were named. */
+  upstream: string | null;
+  /** Each upstream tried, in order, and how it ended: "primary: 500; secondary: ok". */
+  upstreamAttempts: string | null;
 }
 
 /** null for an unknown request id and for another user's: both answer 404. */
@@ -59,5 +63,7 @@ export async function findUsageRecord(db: DB, userId: number, requestId: string)
     shortfallCredits: creditsJsonNumber(row.shortfall_mc),
     latencyMs: row.latency_ms,
     apiKey: apiKey?.prefix ?? null,
+    upstream: row.upstream,
+    upstreamAttempts: row.upstream_attempts,
   };
 }

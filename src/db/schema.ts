@@ -89,6 +89,10 @@ export interface UsageTable {
   endpoint: Generated<UsageEndpoint>;
   /** Output tokens the model spent reasoning (billed as output; included in output_tokens). */
   reasoning_tokens: Generated<number>;
+  /** The upstream that answered the call (or failed last); null before UPSTREAMS_FILE existed. */
+  upstream: string | null;
+  /** Each upstream tried and how it ended: "primary: 500; secondary: ok". */
+  upstream_attempts: string | null;
 }
 
 export interface RatesTable {

@@ -1,16 +1,16 @@
 // Chat completions as a metered surface: the checked body, its input count, the upstream call with
 // the decided limit, and what the usage, output and id of an answer or a chunk are.
-import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { ReceivedOutput } from './output-text.ts';
 import { reportedTokens, type ChunkReader, type ReportedTokens, type Surface } from './surface.ts';
 import { countChatInputTokens } from './tokens.ts';
+import type { UpstreamTarget } from './upstream-pool.ts';
 
-/** Only the checked fields (chat-request.ts), the output limit decided here, and always the usage chunk. */
-function upstreamParams(request: ChatRequest, outputLimit: number): ChatCompletionCreateParams {
-  const params: Record<string, unknown> = { ...request.forward, [request.limitField]: outputLimit };
+/** Only the checked fields (chat-request.ts), the upstream's name for the model, the output limit decided here, and always the usage chunk. */
+function upstreamParams(request: ChatRequest, model: string, outputLimit: number): ChatCompletionCreateParams {
+  const params: Record<string, unknown> = { ...request.forward, model, [request.limitField]: outputLimit };
   if (request.stream) params.stream_options = { ...((params.stream_options as object | undefined) ?? {}), include_usage: true };
   return params as unknown as ChatCompletionCreateParams;
 }
@@ -62,9 +62,10 @@ export const chatSurface: Surface<ChatRequest, ChatCompletion, ChatCompletionChu
   endpoint: 'chat',
   parse: parseChatRequest,
   countInput: (request, signal) => countChatInputTokens(request.input, signal),
-  complete: (client: OpenAI, request, outputLimit, signal) => client.chat.completions.create(upstreamParams(request, outputLimit), { signal }) as Promise<ChatCompletion>,
-  stream: (client: OpenAI, request, outputLimit, signal) =>
-    client.chat.completions.create(upstreamParams(request, outputLimit), { signal }) as unknown as Promise<AsyncIterable<ChatCompletionChunk>>,
+  complete: ({ client, model }: UpstreamTarget, request, outputLimit, signal) =>
+    client.chat.completions.create(upstreamParams(request, model, outputLimit), { signal }) as Promise<ChatCompletion>,
+  stream: ({ client, model }: UpstreamTarget, request, outputLimit, signal) =>
+    client.chat.completions.create(upstreamParams(request, model, outputLimit), { signal }) as unknown as Promise<AsyncIterable<ChatCompletionChunk>>,
   answerTokens: (completion) => countsOf(completion.usage),
   addAnswerOutput: (completion, output) => output.addCompletion(completion),
   answerId: (completion) => completion.id ?? null,

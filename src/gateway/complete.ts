@@ -3,6 +3,7 @@
 import type { TokenCounts } from '../pricing/cost.ts';
 import type { CallInfo, MeteredCall } from './metered-call.ts';
 import type { Metering } from './metering.ts';
+import { firstAnswer } from './failover.ts';
 import { ReceivedOutput } from './output-text.ts';
 import { callOutcome, endWithoutAnswer, estimatedTokens, settle } from './settle.ts';
 import type { MeteredRequest, Surface } from './surface.ts';
@@ -27,7 +28,7 @@ export async function runCompletion<Request extends MeteredRequest, Answer>(
   try {
     let completion: Answer;
     try {
-      completion = await surface.complete(metering.client, call.held.request, call.held.outputLimit, call.controller.signal);
+      completion = await firstAnswer(metering, call, (upstream) => surface.complete(upstream, call.held.request, call.held.outputLimit, call.controller.signal));
     } catch (error) {
       throw await endWithoutAnswer(metering, call, error, new ReceivedOutput(), null, false);
     }

@@ -1,9 +1,9 @@
-// Builds the gateway from the configuration: the upstream client (or the demo model), rounding and TTLs.
+// Builds the gateway from the configuration: the upstreams (or the demo model), rounding and TTLs.
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/connect.ts';
 import { Gateway } from './gateway.ts';
-import { createUpstreamClient } from './upstream.ts';
+import { UpstreamPool } from './upstream-pool.ts';
 
 export interface GatewayDeps {
   db: DB;
@@ -16,11 +16,10 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
   return new Gateway({
     db: deps.db,
     clock: deps.clock,
-    client: createUpstreamClient({ apiKey: config.openaiApiKey, baseUrl: config.openaiBaseUrl, timeoutMs: upstreamTimeoutMs }),
+    upstreams: new UpstreamPool(config.upstreams, upstreamTimeoutMs),
     roundingMode: config.roundingMode,
     holdTtlMs: config.holdTtlSeconds * 1000,
     upstreamTimeoutMs,
-    operatorKey: config.openaiApiKey,
     maxInFlightPerUser: config.maxInFlightPerUser,
     log: deps.log,
   });

@@ -1,10 +1,10 @@
 // Embeddings as a metered surface: the checked body, its input count, the upstream call, and the
 // usage and id of an answer. An embedding writes no output and is never streamed.
-import type OpenAI from 'openai';
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import { countEmbeddingInputTokens } from './embedding-input.ts';
 import { parseEmbeddingRequest, type EmbeddingRequest } from './embedding-request.ts';
 import { reportedTokens, type ReportedTokens, type Surface } from './surface.ts';
+import type { UpstreamTarget } from './upstream-pool.ts';
 
 /** The upstream's count of the input; null when it sent none (or nonsense). Output is always 0. */
 function countsOf(usage: CreateEmbeddingResponse.Usage | null | undefined): ReportedTokens | null {
@@ -22,8 +22,8 @@ export const embeddingSurface: Surface<EmbeddingRequest, CreateEmbeddingResponse
   endpoint: 'embeddings',
   parse: parseEmbeddingRequest,
   countInput: (request, signal) => countEmbeddingInputTokens(request.input, signal),
-  // Only the checked fields; no output limit to send.
-  complete: (client: OpenAI, request, _outputLimit, signal) => client.embeddings.create(request.forward, { signal }),
+  // Only the checked fields, with the upstream's name for the model; no output limit to send.
+  complete: ({ client, model }: UpstreamTarget, request, _outputLimit, signal) => client.embeddings.create({ ...request.forward, model }, { signal }),
   stream: neverStreamed,
   answerTokens: (response) => countsOf(response.usage),
   // An embedding has no output text: without usage, the input counted here is charged.

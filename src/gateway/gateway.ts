@@ -1,6 +1,5 @@
 // One metered call, free of HTTP (docs/architecture.md, How a call flows): admitted in flight, reserved
 // (reserve.ts), then answered whole (complete.ts) or streamed (stream.ts), settled or voided (settle.ts).
-import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
@@ -22,6 +21,7 @@ import { reserve } from './reserve.ts';
 import type { ResponsesRequest } from './responses-request.ts';
 import { responsesSurface } from './responses-surface.ts';
 import type { WireResponse } from './responses-wire.ts';
+import type { UpstreamPool } from './upstream-pool.ts';
 import { runStream, type StreamingCall } from './stream.ts';
 import type { MeteredRequest, Surface } from './surface.ts';
 
@@ -32,13 +32,11 @@ export type { StreamEnd, StreamingCall, StreamSink } from './stream.ts';
 export interface GatewayOptions {
   db: DB;
   clock: Clock;
-  client: OpenAI;
+  upstreams: UpstreamPool;
   roundingMode: RoundingMode;
   holdTtlMs: number;
   /** The overall deadline of an upstream call, body included. */
   upstreamTimeoutMs: number;
-  /** The operator's upstream key, only so it can be kept out of anything passed on. */
-  operatorKey: string | null;
   /** Calls one user may have in flight, over all their keys and the playground. */
   maxInFlightPerUser: number;
   log?: (line: string) => void;
@@ -67,7 +65,7 @@ export class Gateway {
     this.holds = createHoldBatcher(options.db, options.clock, { alone });
     this.settler = createSettleBatcher(options.db, options.clock, { alone });
     const { log = (line: string) => console.error(line), ...rest } = options;
-    this.metering = { ...rest, holds: this.holds, settler: this.settler, log };
+    this.metering = { ...rest, secrets: rest.upstreams.secrets, holds: this.holds, settler: this.settler, log };
   }
 
   /**

@@ -3,6 +3,8 @@
 import type { Hold, UsageEndpoint } from '../db/schema.ts';
 import { CallStopped, type StopReason } from './errors.ts';
 import type { InFlightCalls } from './in-flight.ts';
+import { UpstreamAttempts } from './upstream-attempts.ts';
+import type { UpstreamTarget } from './upstream-pool.ts';
 
 /** Who pays: an API key's owner, or a signed-in user in the playground (no key). */
 export interface Caller {
@@ -27,6 +29,8 @@ export interface Reservation<Request> {
   hold: Hold;
   countedInputTokens: number;
   outputLimit: number;
+  /** Where the call goes, in failover order (never empty). */
+  upstreams: readonly UpstreamTarget[];
   capped: boolean;
 }
 
@@ -36,6 +40,8 @@ export class MeteredCall<Request> {
   readonly startedAtMs = performance.now();
   /** Set once a non-streamed call's hold is being placed: from then on the client leaving no longer stops it. */
   outlivesClient = false;
+  /** Each upstream tried and how it ended, for the usage row. */
+  readonly attempts = new UpstreamAttempts();
   private readonly leave: () => void;
   private deadline: ReturnType<typeof setTimeout> | null = null;
   private reservation: Reservation<Request> | null = null;

@@ -1,24 +1,25 @@
-// What every step of a metered call reads: the database and clock, the upstream client, the hold
+// What every step of a metered call reads: the database and clock, the upstreams, the hold
 // and settle batchers, the limits from the configuration, and the log. The Gateway builds it once.
-import type OpenAI from 'openai';
 import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
 import type { HoldBatcher } from '../ledger/hold-batch.ts';
 import type { SettleBatcher } from '../ledger/settle-batch.ts';
+import type { UpstreamPool } from './upstream-pool.ts';
 
 export interface Metering {
   db: DB;
   clock: Clock;
-  client: OpenAI;
+  /** Where each model's calls go, in failover order. */
+  upstreams: UpstreamPool;
   holds: HoldBatcher;
   settler: SettleBatcher;
   roundingMode: RoundingMode;
   holdTtlMs: number;
   /** The overall deadline of an upstream call, body included. */
   upstreamTimeoutMs: number;
-  /** The operator's upstream key, only so it can be kept out of anything passed on. */
-  operatorKey: string | null;
+  /** The upstreams' keys, only so they can be kept out of anything passed on. */
+  secrets: readonly string[];
   /** Calls one user may have in flight, over all their keys and the playground. */
   maxInFlightPerUser: number;
   log: (line: string) => void;

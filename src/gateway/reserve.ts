@@ -61,6 +61,11 @@ export async function reserve<Request extends MeteredRequest>(
   // Before the rate card is read: a model the key may not call is refused whether or not it is on it.
   if (caller.allowedModels && !caller.allowedModels.includes(request.model)) throw new ModelNotAllowedError(request.model, caller.allowedModels);
   const rate = await rateFor(metering, request, surface.rateKind);
+  const upstreams = metering.upstreams.forModel(request.model);
+  if (upstreams.length === 0) {
+    // On the rate card but routed nowhere by UPSTREAMS_FILE (the start warned of it): refused before anything is held.
+    throw new InvalidRequestError(`The model '${request.model}' is not served by any upstream of this server. GET /v1/models lists the models you can use.`, 'model', 'model_not_found');
+  }
   const { signal } = call.controller;
   // Counted in turns with other requests (seconds for a 4 MB prompt at worst): a client that
   // leaves meanwhile stops the count.
@@ -136,5 +141,5 @@ export async function reserve<Request extends MeteredRequest>(
     if (decision.ok) throw error;
     throw refuse(decision, error.heldMc);
   }
-  call.reserved({ request, endpoint: surface.endpoint, hold, countedInputTokens, outputLimit, capped }, metering.upstreamTimeoutMs);
+  call.reserved({ request, endpoint: surface.endpoint, hold, countedInputTokens, outputLimit, capped, upstreams }, metering.upstreamTimeoutMs);
 }

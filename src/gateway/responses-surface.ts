@@ -1,6 +1,5 @@
 // The Responses API as a metered surface: the checked body, its input count, the upstream call with
 // the decided max_output_tokens, and what the usage, output and id of an answer or a stream event are.
-import type OpenAI from 'openai';
 import type { Response, ResponseCreateParams, ResponseOutputItem, ResponseStreamEvent, ResponseUsage } from 'openai/resources/responses/responses';
 import { UpstreamFailure } from './errors.ts';
 import { ReceivedOutput } from './output-text.ts';
@@ -8,10 +7,11 @@ import { parseResponsesRequest, type ResponsesRequest } from './responses-reques
 import type { WireResponse } from './responses-wire.ts';
 import { reportedTokens, type ChunkReader, type ReportedTokens, type Surface } from './surface.ts';
 import { countResponsesInputTokens } from './tokens.ts';
+import type { UpstreamTarget } from './upstream-pool.ts';
 
-/** Only the checked fields (responses-request.ts, store: false included) and the output limit decided here. */
-function upstreamParams(request: ResponsesRequest, outputLimit: number): ResponseCreateParams {
-  return { ...request.forward, max_output_tokens: outputLimit } as unknown as ResponseCreateParams;
+/** Only the checked fields (responses-request.ts, store: false included), the upstream's name for the model and the output limit decided here. */
+function upstreamParams(request: ResponsesRequest, model: string, outputLimit: number): ResponseCreateParams {
+  return { ...request.forward, model, max_output_tokens: outputLimit } as unknown as ResponseCreateParams;
 }
 
 /** The upstream's own counts: cached input and reasoning tokens included; null when it sent none (or nonsense). */
@@ -101,15 +101,15 @@ export const responsesSurface: Surface<ResponsesRequest, WireResponse, ResponseS
   endpoint: 'responses',
   parse: parseResponsesRequest,
   countInput: (request, signal) => countResponsesInputTokens(request.input, signal),
-  complete: async (client: OpenAI, request, outputLimit, signal) => {
+  complete: async ({ client, model }: UpstreamTarget, request, outputLimit, signal) => {
     // The SDK adds `output_text` to the answer; the client gets the answer as the upstream sent it.
-    const { output_text: _added, ...answer } = (await client.responses.create(upstreamParams(request, outputLimit), { signal })) as Response;
+    const { output_text: _added, ...answer } = (await client.responses.create(upstreamParams(request, model, outputLimit), { signal })) as Response;
     // A whole answer the upstream reports as failed is a failure like an error status: nothing is charged.
     if (answer.status === 'failed') throw new UpstreamFailure('failed');
     return answer;
   },
-  stream: (client: OpenAI, request, outputLimit, signal) =>
-    client.responses.create(upstreamParams(request, outputLimit), { signal }) as unknown as Promise<AsyncIterable<ResponseStreamEvent>>,
+  stream: ({ client, model }: UpstreamTarget, request, outputLimit, signal) =>
+    client.responses.create(upstreamParams(request, model, outputLimit), { signal }) as unknown as Promise<AsyncIterable<ResponseStreamEvent>>,
   answerTokens: (answer) => countsOf(answer.usage),
   addAnswerOutput: (answer, output) => (answer.output ?? []).forEach((item, index) => addItemOutput(item, index, output)),
   answerId: (answer) => answer.id ?? null,

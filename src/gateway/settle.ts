@@ -22,6 +22,8 @@ export function callOutcome(call: Call, status: UsageStatus, tokens: ReportedTok
     upstreamResponseId,
     endpoint: call.held.endpoint,
     reasoningTokens,
+    upstream: call.attempts.upstream,
+    upstreamAttempts: call.attempts.text(),
   };
 }
 
@@ -63,10 +65,12 @@ export async function endWithoutAnswer(
 ): Promise<UpstreamFailure | CallAbortedError> {
   const stopped = call.stopReason;
   if (stopped === 'client' || stopped === 'shutdown') {
+    call.attempts.failed('stopped');
     await settle(metering, call, callOutcome(call, 'aborted', await estimatedTokens(call, output), true, upstreamResponseId));
     return new CallAbortedError(stopped, midStream);
   }
-  const failure = stopped === 'timeout' ? new UpstreamFailure('timeout') : classifyUpstreamError(error, metering.operatorKey);
+  const failure = stopped === 'timeout' ? new UpstreamFailure('timeout') : classifyUpstreamError(error, metering.secrets);
+  call.attempts.failed(failure);
   if (output.any) await settle(metering, call, callOutcome(call, 'upstream_error', await estimatedTokens(call, output), true, upstreamResponseId));
   else await voidFailed(metering, call, upstreamResponseId);
   if (failure.kind !== 'rejected' && failure.kind !== 'rate_limited') metering.log(`upstream ${failure.kind}${failure.upstreamStatus ? ` ${failure.upstreamStatus}` : ''} on ${call.requestId}`);

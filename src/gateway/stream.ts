@@ -5,9 +5,11 @@ import type { CallAbortedError, UpstreamFailure } from './errors.ts';
 import { CallNotRecordedError } from './errors.ts';
 import type { CallInfo, MeteredCall } from './metered-call.ts';
 import type { Metering } from './metering.ts';
+import { failsOver, firstAnswer } from './failover.ts';
 import { ReceivedOutput } from './output-text.ts';
 import { callOutcome, endWithoutAnswer, estimatedTokens, settle } from './settle.ts';
 import type { MeteredRequest, Surface } from './surface.ts';
+import { classifyUpstreamError } from './upstream.ts';
 
 /** Why a stream ended early; null when the answer was whole and its charge is durable. */
 export type StreamEnd = UpstreamFailure | CallAbortedError | CallNotRecordedError | null;
@@ -72,6 +74,31 @@ async function pump<Request extends MeteredRequest, Chunk>(
   }
 }
 
+/**
+ * Waits for the stream's first chunk, then gives the stream back whole (that chunk first). A failure
+ * before it that fails over is thrown, so the next upstream is tried; anything else (a stop, a refusal
+ * in the stream) is given back to be met where the stream is read, as with one upstream.
+ */
+async function firstChunkCame<Chunk>(metering: Metering, call: MeteredCall<MeteredRequest>, stream: AsyncIterable<Chunk>): Promise<AsyncIterable<Chunk>> {
+  const iterator = stream[Symbol.asyncIterator]();
+  let first: IteratorResult<Chunk> | null = null;
+  let failure: unknown = null;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    if (call.stopReason === null && failsOver(classifyUpstreamError(error, metering.secrets))) throw error;
+    failure = error;
+  }
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (failure !== null) throw failure;
+      if (first!.done) return;
+      yield first!.value;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    },
+  };
+}
+
 /** Throws UpstreamFailure or CallAbortedError (the hold ended to match) when the upstream did not start answering. */
 export async function runStream<Request extends MeteredRequest, Chunk>(
   metering: Metering,
@@ -80,7 +107,12 @@ export async function runStream<Request extends MeteredRequest, Chunk>(
 ): Promise<StreamingCall<Chunk>> {
   let upstream: AsyncIterable<Chunk>;
   try {
-    upstream = await surface.stream(metering.client, call.held.request, call.held.outputLimit, call.controller.signal);
+    upstream = await firstAnswer(metering, call, async (target, hasNext) => {
+      const stream = await surface.stream(target, call.held.request, call.held.outputLimit, call.controller.signal);
+      // With another upstream to try, the answer is taken only once its first chunk came: a connection
+      // that breaks before then has sent the client nothing, so the next upstream may still answer.
+      return hasNext ? await firstChunkCame(metering, call, stream) : stream;
+    });
   } catch (error) {
     try {
       throw await endWithoutAnswer(metering, call, error, new ReceivedOutput(), null, false);

@@ -1,10 +1,10 @@
 // What one kind of metered request (a "surface": chat completions, Responses, embeddings) supplies to
 // the shared path of admit → reserve → upstream → settle, so each kind reuses that path instead of copying it.
-import type OpenAI from 'openai';
 import type { RateKind, UsageEndpoint } from '../db/schema.ts';
 import type { TokenCounts } from '../pricing/cost.ts';
 import type { UpstreamFailure } from './errors.ts';
 import type { ReceivedOutput } from './output-text.ts';
+import type { UpstreamTarget } from './upstream-pool.ts';
 
 /** The upstream's own counts; reasoning tokens (when it says) are already within the output tokens. */
 export interface ReportedTokens extends TokenCounts {
@@ -65,10 +65,10 @@ export interface Surface<Request extends MeteredRequest, Answer, Chunk> {
   parse(body: unknown): Request;
   /** Input tokens as the hold counts them (an upper bound where exact counting is slow); a stopped signal stops the count. */
   countInput(request: Request, signal: AbortSignal): Promise<number>;
-  /** The upstream call for a whole answer, with the output limit decided here. */
-  complete(client: OpenAI, request: Request, outputLimit: number, signal: AbortSignal): Promise<Answer>;
-  /** The upstream call for a streamed answer, with the output limit decided here and the usage chunk always asked for. */
-  stream(client: OpenAI, request: Request, outputLimit: number, signal: AbortSignal): Promise<AsyncIterable<Chunk>>;
+  /** The upstream call for a whole answer, with the output limit decided here, naming the model as `upstream` knows it. */
+  complete(upstream: UpstreamTarget, request: Request, outputLimit: number, signal: AbortSignal): Promise<Answer>;
+  /** The upstream call for a streamed answer, with the output limit decided here and the usage chunk always asked for, naming the model as `upstream` knows it. */
+  stream(upstream: UpstreamTarget, request: Request, outputLimit: number, signal: AbortSignal): Promise<AsyncIterable<Chunk>>;
   /** The upstream's counts in a whole answer; null when it sent none (or nonsense). */
   answerTokens(answer: Answer): ReportedTokens | null;
   /** Adds a whole answer's output text, for an estimate when it came without usage. */

@@ -5,31 +5,35 @@ import { UpstreamFailure } from './errors.ts';
 
 export interface UpstreamOptions {
   /** null: the built-in demo model answers (nothing leaves the server). */
-  apiKey: string | null;
-  /** OPENAI_BASE_URL, e.g. http://127.0.0.1:11434/v1; null for OpenAI's. */
   baseUrl: string | null;
-  /** UPSTREAM_TIMEOUT_SECONDS in ms. The SDK's own timeout stops at the response headers; the gateway keeps an overall deadline too. */
+  /** null: no key is sent (a local server), or the demo model. */
+  apiKey: string | null;
+  /** Extra headers for every request (UPSTREAMS_FILE's `headers`). */
+  headers?: Readonly<Record<string, string>>;
+  /** How long to wait for the response headers. The SDK's own timeout stops there; the gateway keeps an overall deadline too. */
   timeoutMs: number;
 }
 
-const OPENAI_BASE_URL = 'https://api.openai.com/v1';
-
 export function createUpstreamClient(options: UpstreamOptions): OpenAI {
-  const demo = options.apiKey === null;
+  const demo = options.baseUrl === null;
   return new OpenAI({
-    apiKey: options.apiKey ?? 'demo',
+    apiKey: options.apiKey ?? 'none',
     // Given explicitly, so the SDK never reads OPENAI_BASE_URL itself behind the config's back.
-    baseURL: demo ? 'http://demo.invalid/v1' : (options.baseUrl ?? OPENAI_BASE_URL),
-    // A retry would run a second upstream call against one hold, and the caller's own retry logic is theirs.
+    baseURL: demo ? 'http://demo.invalid/v1' : options.baseUrl,
+    // A retry would run a second upstream call against one hold, and the caller's own retry logic is theirs
+    // (failing over to another upstream is the gateway's, failover.ts).
     maxRetries: 0,
     timeout: options.timeoutMs,
+    // A keyless upstream gets no Authorization header at all (null removes the SDK's own).
+    defaultHeaders: { ...(options.headers ?? {}), ...(options.apiKey === null && !demo ? { Authorization: null } : {}) },
     ...(demo ? { fetch: demoFetch } : {}),
   });
 }
 
-/** Hides anything that looks like an API key, and the operator's key itself, from text passed on to callers. */
-export function redactSecrets(text: string, operatorKey: string | null): string {
-  let redacted = operatorKey ? text.split(operatorKey).join('[redacted]') : text;
+/** Hides anything that looks like an API key, and the operator's upstream keys themselves, from text passed on to callers. */
+export function redactSecrets(text: string, operatorKeys: readonly string[]): string {
+  let redacted = text;
+  for (const key of operatorKeys) redacted = redacted.split(key).join('[redacted]');
   redacted = redacted.replace(/\bsk-[A-Za-z0-9_-]{6,}/g, '[redacted]').replace(/\btt_[A-Za-z0-9]{6,}/g, '[redacted]');
   return redacted;
 }
@@ -48,7 +52,7 @@ function retryAfterSeconds(headers: Headers | undefined): number | null {
  * broken mid-body surfaces as undici's plain `TypeError: terminated`, not as an SDK error, and an
  * error event inside a stream as an APIError without a status: both are `broken`.
  */
-export function classifyUpstreamError(error: unknown, operatorKey: string | null): UpstreamFailure {
+export function classifyUpstreamError(error: unknown, operatorKeys: readonly string[]): UpstreamFailure {
   // Already read as a failure (a surface's in-stream error event, or a failed answer).
   if (error instanceof UpstreamFailure) return error;
   if (error instanceof APIConnectionTimeoutError) return new UpstreamFailure('timeout');
@@ -59,7 +63,7 @@ export function classifyUpstreamError(error: unknown, operatorKey: string | null
     if (status === 429) return new UpstreamFailure('rate_limited', status, null, retryAfterSeconds(error.headers) ?? 1);
     if (status === 400 || status === 404 || status === 422) {
       const body = (error.error ?? {}) as Record<string, unknown>;
-      const text = (value: unknown) => (typeof value === 'string' ? redactSecrets(value, operatorKey) : null);
+      const text = (value: unknown) => (typeof value === 'string' ? redactSecrets(value, operatorKeys) : null);
       return new UpstreamFailure('rejected', status, {
         message: text(body.message) ?? `The upstream refused the request (${status}).`,
         type: text(body.type),

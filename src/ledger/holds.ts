@@ -107,6 +107,10 @@ export interface CallOutcome {
   endpoint?: UsageEndpoint;
   /** Output tokens spent reasoning, as the upstream reported them (already in tokens.outputTokens). */
   reasoningTokens?: number;
+  /** The upstream that answered (or failed last); null when none was tried. */
+  upstream?: string | null;
+  /** Each upstream tried and how it ended, in order ("primary: 500; secondary: ok"). */
+  upstreamAttempts?: string | null;
 }
 
 export interface SettleResult {
@@ -178,13 +182,15 @@ function usageRow(hold: Hold, outcome: CallOutcome, chargedMc: number, shortfall
     created_at_ms: nowMs,
     endpoint: outcome.endpoint ?? 'chat',
     reasoning_tokens: outcome.reasoningTokens ?? 0,
+    upstream: outcome.upstream ?? null,
+    upstream_attempts: outcome.upstreamAttempts ?? null,
   };
 }
 
 const USAGE_COLUMNS = [
   'request_id', 'user_id', 'hold_id', 'api_key_id', 'model', 'input_tokens', 'cached_input_tokens', 'output_tokens',
   'input_mc_per_1k', 'cached_input_mc_per_1k', 'output_mc_per_1k', 'rounding_mode', 'hold_mc', 'charged_mc', 'shortfall_mc',
-  'status', 'estimated', 'latency_ms', 'upstream_response_id', 'created_at_ms', 'endpoint', 'reasoning_tokens',
+  'status', 'estimated', 'latency_ms', 'upstream_response_id', 'created_at_ms', 'endpoint', 'reasoning_tokens', 'upstream', 'upstream_attempts',
 ] as const;
 const INSERT_USAGE = `insert into usage (${USAGE_COLUMNS.join(', ')}) values (${USAGE_COLUMNS.map(() => '?').join(', ')})`;
 

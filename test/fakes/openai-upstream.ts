@@ -47,6 +47,10 @@ export type UpstreamBehaviour =
   | { kind: 'error'; status: ErrorStatus; message?: string; retryAfterSeconds?: number }
   /** Reads the request and never answers: for timeouts. */
   | { kind: 'hang' }
+  /** Reads the request and resets the connection without a byte of answer: a connection error before the headers. */
+  | { kind: 'reset' }
+  /** Sends a stream's 200 and SSE headers, then resets the connection before any event. */
+  | { kind: 'headers-then-reset' }
   /** Sends the role chunk and `chunks` content chunks, then destroys the socket. */
   | { kind: 'partial-then-error'; chunks: number }
   /** `chunks` content chunks, `chunkDelayMs` apart: for client disconnects. */
@@ -123,6 +127,11 @@ export class FakeOpenAIUpstream {
   /** Behaviours for the next requests, one each, before the default applies again. */
   queueBehaviours(...behaviours: UpstreamBehaviour[]): void {
     this.queued.push(...behaviours);
+  }
+
+  /** How many requests reached this fake (each upstream of a failover test counts its own). */
+  get requestCount(): number {
+    return this.requests.length;
   }
 
   get lastRequest(): RecordedRequest | undefined {
@@ -248,6 +257,17 @@ export class FakeOpenAIUpstream {
         }
         case 'hang':
           return; // close() ends the connection
+        case 'reset':
+          destroyedByFake = true;
+          request.socket.resetAndDestroy();
+          return;
+        case 'headers-then-reset':
+          response.writeHead(200, SSE_HEADERS);
+          response.flushHeaders();
+          await sleep(20);
+          destroyedByFake = true;
+          response.socket?.resetAndDestroy();
+          return;
         default:
           if (endpoint === 'embeddings') return await answerEmbeddings(behaviour, body, response, recorded);
           return await (endpoint === 'chat' ? answerChat : answerResponses)(behaviour, body, response, recorded, gone.signal);
@@ -335,6 +355,15 @@ async function answerEmbeddings(behaviour: AnsweredEmbeddings, body: any, respon
 
 export function startFakeOpenAIUpstream(): Promise<FakeOpenAIUpstream> {
   return FakeOpenAIUpstream.start();
+}
+
+/** `http://127.0.0.1:PORT` of a port that was just free and is closed again: connecting to it is refused. */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

@@ -1,6 +1,6 @@
 // One call explained: the endpoint, the rates that were applied (not today's), the formula with its
 // numbers (reasoning tokens within the output), hold against charge, shortfall, status and what the
-// charge was based on, latency and the key.
+// charge was based on, latency, the key, and the upstream that answered with what was tried before it.
 import type { UsageDetail } from '../../src/usage/usage-queries.ts';
 import { costMc, costMicrocredits } from '../../src/pricing/cost.ts';
 import { chargeBasis, wasVoided } from '../../src/usage/charge-basis.ts';
@@ -45,6 +45,15 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         <dd>{groupedCountText(u.latency_ms)} ms</dd>
         <dt>API key</dt>
         <dd>{props.detail.apiKey ? keyLabel(props.detail.apiKey) : 'none (playground)'}</dd>
+        {u.upstream ? (
+          <>
+            <dt>Upstream</dt>
+            <dd class="upstream">
+              {u.upstream}
+              {u.upstream_attempts && u.upstream_attempts !== `${u.upstream}: ok` ? <span class="upstream-attempts"> · attempts in order: {u.upstream_attempts}</span> : null}
+            </dd>
+          </>
+        ) : null}
         {u.upstream_response_id ? (
           <>
             <dt>Upstream response id</dt>
