@@ -18,17 +18,20 @@ import { gatewaySuite, type Account, type GatewayHarness } from './helpers/gatew
 
 const DAY_MS = 86_400_000;
 
-interface Item {
-  requestId: string;
-  createdAt: string;
-  model: string;
-  endpoint: string;
+/** What a usage item and a summary's numbers share. */
+interface Counts {
   inputTokens: number;
   cachedInputTokens: number;
   outputTokens: number;
   reasoningTokens: number;
   chargedMillicredits: number;
   chargedCredits: number;
+}
+interface Item extends Counts {
+  requestId: string;
+  createdAt: string;
+  model: string;
+  endpoint: string;
   apiKeyId: number | null;
   apiKeyName: string | null;
 }
@@ -38,14 +41,8 @@ interface ListBody {
   has_more: boolean;
   next_cursor: string | null;
 }
-interface Totals {
+interface Totals extends Counts {
   calls: number;
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
-  chargedMillicredits: number;
-  chargedCredits: number;
 }
 interface Bucket extends Totals {
   day?: string;
