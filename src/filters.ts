@@ -5,7 +5,7 @@ import type { DB } from './db/connect.ts';
 import type { ApiKey, LedgerEntryType } from './db/schema.ts';
 import { cursorSecret, decodeCursor, type Cursor } from './db/cursor.ts';
 import { listApiKeys } from './keys/keys.ts';
-import { DAY_MS, utcDay as utcDayOf } from './month.ts';
+import { DAY_MS, utcDay } from './month.ts';
 import { currentRates } from './pricing/rates.ts';
 import type { KeyFilter } from './usage/usage-queries.ts';
 import type { SummaryGroup, SummarySelection } from './usage/usage-summary.ts';
@@ -42,7 +42,8 @@ function text(query: Query, name: string): string {
   return (query[name] ?? '').trim();
 }
 
-function utcDay(value: string): number | null {
+/** The first millisecond of a `YYYY-MM-DD` UTC day; null for anything else (2026-02-30 included). */
+function parseUtcDay(value: string): number | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!match) return null;
   const ms = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
@@ -52,8 +53,8 @@ function utcDay(value: string): number | null {
 function dateRange(query: Query, errors: FilterErrors): DateRange {
   const from = text(query, 'from');
   const to = text(query, 'to');
-  const fromMs = from === '' ? null : utcDay(from);
-  const toMs = to === '' ? null : utcDay(to);
+  const fromMs = from === '' ? null : parseUtcDay(from);
+  const toMs = to === '' ? null : parseUtcDay(to);
   if (from !== '' && fromMs === null) errors.from = `from must be a date as YYYY-MM-DD, got "${from}"`;
   if (to !== '' && toMs === null) errors.to = `to must be a date as YYYY-MM-DD, got "${to}"`;
   if (fromMs !== null && toMs !== null && toMs < fromMs) errors.to = 'to must be on or after from';
@@ -173,10 +174,11 @@ export function parseUsageSummary(
     }
   }
   if (!parsed.ok) return { ok: false, errors };
-  const toMs = parsed.filters.untilMs === null ? Date.parse(utcDayOf(nowMs)) : parsed.filters.untilMs - DAY_MS;
+  // Today's first millisecond when `to` is not given.
+  const toMs = parsed.filters.untilMs === null ? nowMs - (nowMs % DAY_MS) : parsed.filters.untilMs - DAY_MS;
   const fromMs = parsed.filters.fromMs ?? toMs - (SUMMARY_DEFAULT_DAYS - 1) * DAY_MS;
-  if (toMs < fromMs) errors.to = `to must be on or after from (to is ${utcDayOf(toMs)} when not given)`;
-  else if ((toMs - fromMs) / DAY_MS + 1 > SUMMARY_MAX_DAYS) errors.from = `the range from ${utcDayOf(fromMs)} to ${utcDayOf(toMs)} is ${(toMs - fromMs) / DAY_MS + 1} days: a summary covers at most ${SUMMARY_MAX_DAYS}`;
+  if (toMs < fromMs) errors.to = parsed.filters.untilMs === null ? `to must be on or after from; not given, it is today (${utcDay(toMs)})` : 'to must be on or after from';
+  else if ((toMs - fromMs) / DAY_MS + 1 > SUMMARY_MAX_DAYS) errors.from = `the range from ${utcDay(fromMs)} to ${utcDay(toMs)} is ${(toMs - fromMs) / DAY_MS + 1} days: a summary covers at most ${SUMMARY_MAX_DAYS}`;
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, summary: { fromDay: utcDayOf(fromMs), toDay: utcDayOf(toMs), model: parsed.filters.model, key: parsed.filters.key, groupBy } };
+  return { ok: true, summary: { fromDay: utcDay(fromMs), toDay: utcDay(toMs), model: parsed.filters.model, key: parsed.filters.key, groupBy } };
 }
