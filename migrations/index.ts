@@ -10,6 +10,7 @@ import * as rateLimitEvents from './0008_rate_limit_events.ts';
 import * as apiSurfaces from './0009_api_surfaces.ts';
 import * as upstreamAttempts from './0010_upstream_attempts.ts';
 import * as keyControls from './0011_key_controls.ts';
+import * as usageDaily from './0012_usage_daily.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0009_api_surfaces': apiSurfaces,
   '0010_upstream_attempts': upstreamAttempts,
   '0011_key_controls': keyControls,
+  '0012_usage_daily': usageDaily,
 };

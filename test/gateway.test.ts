@@ -164,8 +164,8 @@ gateway('the usage chunk reaches the client only when it asked; the hold covers 
   assert.is(h.fake.lastRequest?.body.n, 3);
 });
 
-gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor, endpoint, reasoningTokens and the upstream included; another user’s id and an unknown id are 404', async ({ h }) => {
-  const owner = await h.account(HUNDRED_CREDITS_MC);
+gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor, endpoint, reasoningTokens, the key and the upstream included; another user’s id and an unknown id are 404', async ({ h }) => {
+  const owner = await h.account(HUNDRED_CREDITS_MC, 'usage owner');
   const other = await h.account(HUNDRED_CREDITS_MC);
   h.fake.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 750, completion_tokens: 200 } });
   const { response } = await owner.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 300 }).withResponse();
@@ -174,7 +174,7 @@ gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor, endpoint
   assert.is(answer.status, 200);
   const record = (await answer.json()) as Record<string, unknown>;
   assert.equal(Object.keys(record).sort(), [
-    'apiKey', 'cachedInputTokens', 'chargedCredits', 'chargedFor', 'chargedMillicredits', 'createdAt', 'endpoint', 'estimated', 'heldCredits', 'inputTokens', 'latencyMs',
+    'apiKey', 'apiKeyId', 'apiKeyName', 'cachedInputTokens', 'chargedCredits', 'chargedFor', 'chargedMillicredits', 'createdAt', 'endpoint', 'estimated', 'heldCredits', 'inputTokens', 'latencyMs',
     'model', 'outputTokens', 'rates', 'reasoningTokens', 'requestId', 'roundingMode', 'shortfallCredits', 'status', 'upstream', 'upstreamAttempts',
   ]);
   const row = await usageRow(h, requestId);
@@ -198,6 +198,8 @@ gateway('GET /v1/usage/{id}: exactly the documented fields, chargedFor, endpoint
     shortfallCredits: 0,
     latencyMs: row.latency_ms,
     apiKey: owner.key.slice(0, 11),
+    apiKeyId: owner.apiKeyId,
+    apiKeyName: 'usage owner',
     upstream: 'default',
     upstreamAttempts: 'default: ok',
   });

@@ -1,6 +1,8 @@
-// GET /v1/usage/{requestId}'s body: one call's usage row as JSON (the fields the README lists), scoped to its owner.
+// GET /v1/usage/{requestId}'s body, and each item of GET /v1/usage: one call's usage row as JSON (the
+// fields the README lists), scoped to its owner.
 import { creditsJsonNumber } from '../money-text.ts';
 import type { DB } from '../db/connect.ts';
+import type { ApiKey, Usage } from '../db/schema.ts';
 import { chargeBasis } from '../usage/charge-basis.ts';
 import { usageDetail } from '../usage/usage-queries.ts';
 
@@ -32,13 +34,19 @@ export interface UsageRecord {
   upstream: string | null;
   /** Each upstream tried, in order, and how it ended: "primary: 500; secondary: ok". */
   upstreamAttempts: string | null;
+  /** The key's id and name (what GET /v1/usage's `key` filter takes); null for a playground call. */
+  apiKeyId: number | null;
+  apiKeyName: string | null;
 }
 
 /** null for an unknown request id and for another user's: both answer 404. */
 export async function findUsageRecord(db: DB, userId: number, requestId: string): Promise<UsageRecord | null> {
   const detail = await usageDetail(db, userId, requestId);
-  if (!detail) return null;
-  const { usage: row, apiKey } = detail;
+  return detail ? usageRecord(detail.usage, detail.apiKey) : null;
+}
+
+/** `apiKey`: the row's key, null for a playground call (or a key no longer found). */
+export function usageRecord(row: Usage, apiKey: Pick<ApiKey, 'id' | 'name' | 'prefix'> | null): UsageRecord {
   return {
     requestId: row.request_id,
     createdAt: new Date(row.created_at_ms).toISOString(),
@@ -65,5 +73,7 @@ export async function findUsageRecord(db: DB, userId: number, requestId: string)
     apiKey: apiKey?.prefix ?? null,
     upstream: row.upstream,
     upstreamAttempts: row.upstream_attempts,
+    apiKeyId: apiKey?.id ?? null,
+    apiKeyName: apiKey?.name ?? null,
   };
 }

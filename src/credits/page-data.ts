@@ -10,10 +10,9 @@ import { limitsSummary, type LimitsSummary } from '../settings/summary.ts';
 import { activeNotices } from '../alerts/notices.ts';
 import { currentRates, modelLabel } from '../pricing/rates.ts';
 import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
-import { listApiKeys } from '../keys/keys.ts';
 import { listRecentPurchases } from '../billing/purchases.ts';
 import { cursorSecret, encodeCursor } from '../db/cursor.ts';
-import { parseLedgerFilters, parseUsageFilters, queryString, type FilterErrors } from './filters.ts';
+import { parseLedgerFilters, queryString, readUsageFilters, type FilterErrors } from '../filters.ts';
 import { activePackages, packageOffers } from '../pricing/packages.ts';
 import type { Page } from '../db/keyset.ts';
 import type { UsageResultsProps } from '../../views/credits/usage-table.tsx';
@@ -51,14 +50,6 @@ export interface UsagePart {
   results: UsageResultsProps;
   rates: Rate[];
   keys: Pick<ApiKey, 'id' | 'name' | 'prefix'>[];
-}
-
-/** The usage filters checked against this user's keys and the rate card: the table and the CSV export read them alike. */
-export async function readUsageFilters(db: DB, userId: number, query: Query) {
-  const [secret, keys, rates] = await Promise.all([cursorSecret(db), listApiKeys(db, userId), currentRates(db)]);
-  // currentRates has one row per model ever priced, so its models are every model a filter may name.
-  const parsed = parseUsageFilters(query, secret, rates.map((r) => r.model), keys.map((k) => k.id));
-  return { parsed, secret, keys, rates };
 }
 
 export async function loadUsagePart(ctx: CreditsContext, userId: number, query: Query): Promise<UsagePart> {

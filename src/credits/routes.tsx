@@ -20,8 +20,8 @@ import { keyPrefixMap, LEDGER_HEADER, ledgerLine, USAGE_HEADER, usageLine } from
 import { cursorSecret } from '../db/cursor.ts';
 import { dismissNotice } from '../alerts/notices.ts';
 import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
-import { parseLedgerFilters, queryString, type FilterErrors } from './filters.ts';
-import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, readUsageFilters } from './page-data.ts';
+import { parseLedgerFilters, queryString, readUsageFilters, type FilterErrors } from '../filters.ts';
+import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels } from './page-data.ts';
 import { CreditsPage } from '../../views/credits/credits-page.tsx';
 import { PurchasesList } from '../../views/billing/purchases-list.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';

@@ -195,6 +195,23 @@ export interface MonthlySpendTable {
   calls: number;
 }
 
+/** The daily rollup of usage rows (migration 0012): one row per user, UTC day, model, key and endpoint. */
+export interface UsageDailyTable {
+  user_id: number;
+  /** "2026-11-05": the UTC day of the usage rows' created_at_ms. */
+  day: string;
+  model: string;
+  /** 0 for playground calls, which have no key. */
+  api_key_id: number;
+  endpoint: UsageEndpoint;
+  calls: number;
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  charged_mc: number;
+}
+
 export interface AppSettingsTable {
   name: string;
   value: string;
@@ -334,6 +351,7 @@ export interface Database {
   password_resets: PasswordResetsTable;
   mail_outbox: MailOutboxTable;
   monthly_spend: MonthlySpendTable;
+  usage_daily: UsageDailyTable;
   app_settings: AppSettingsTable;
   billing_settings: BillingSettingsTable;
   model_caps: ModelCapsTable;

@@ -217,3 +217,8 @@ export function requestTooLarge(limitText: string): ErrorDescription {
 export function usageNotFound(requestId: string): ErrorDescription {
   return described(404, 'invalid_request_error', 'not_found', `No call with request id '${requestId}' on this account.`, 'requestId');
 }
+
+/** A query parameter of a GET (the usage API's filters) that is not valid; `message` names it and says what it takes. */
+export function invalidQueryParameter(param: string, message: string): ErrorDescription {
+  return described(400, 'invalid_request_error', 'invalid_parameter', message, param);
+}

@@ -1,8 +1,8 @@
 // The ledger's invariants (docs/architecture.md, Invariants): balances, holds, usage against its
-// entries, the monthly rollup, rates kept. Run with the other parts' checks by src/audit.ts.
+// entries, the monthly and daily rollups, rates kept. Run with the other parts' checks by src/audit.ts.
 import { sql } from 'kysely';
 import type { DB } from '../db/connect.ts';
-import { utcMonth } from '../month.ts';
+import { DAY_MS, utcMonth } from '../month.ts';
 import { USAGE_KEY_PREFIX, keysLike } from './idempotency-keys.ts';
 
 export interface Violation {
@@ -152,7 +152,6 @@ const usageMatchesLedger: AuditCheck = async (db) => {
  * a float) and the days, one row per user, model, key and day with calls, are folded into months
  * here: SQL has no portable way to name a month, and a day never spans two.
  */
-const DAY_MS = 86_400_000;
 const monthlySpendMatchesUsage: AuditCheck = async (db) => {
   const days = await sql<{ user_id: number; model: string; api_key_id: number; day: number; charged_mc: number; calls: number }>`
     select h.user_id, h.model, coalesce(h.api_key_id, 0) as api_key_id, h.created_at_ms / ${sql.lit(DAY_MS)} as day,
@@ -188,6 +187,47 @@ const monthlySpendMatchesUsage: AuditCheck = async (db) => {
   return violations;
 };
 
+/**
+ * 3, per day: the daily rollup (usage_daily, read by the usage summary API) holds, per user, UTC day
+ * of the usage row, model, key (0 for none) and endpoint, the count of usage rows and the sums of their
+ * tokens and charges: every usage row, settled or voided, since the API's list shows them all. As for
+ * months, the database sums by day number and the days are named here.
+ */
+const DAILY_SUMS = ['calls', 'input_tokens', 'cached_input_tokens', 'output_tokens', 'reasoning_tokens', 'charged_mc'] as const;
+type DailySums = Record<(typeof DAILY_SUMS)[number], number>;
+const dailyUsageMatchesUsage: AuditCheck = async (db) => {
+  const days = await sql<DailySums & { user_id: number; day: number; model: string; api_key_id: number; endpoint: string }>`
+    select user_id, created_at_ms / ${sql.lit(DAY_MS)} as day, model, coalesce(api_key_id, 0) as api_key_id, endpoint,
+           count(*) as calls, sum(input_tokens) as input_tokens, sum(cached_input_tokens) as cached_input_tokens,
+           sum(output_tokens) as output_tokens, sum(reasoning_tokens) as reasoning_tokens, sum(charged_mc) as charged_mc
+    from usage
+    group by user_id, created_at_ms / ${sql.lit(DAY_MS)}, model, coalesce(api_key_id, 0), endpoint`.execute(db);
+  const stored = await sql<DailySums & { user_id: number; day: string; model: string; api_key_id: number; endpoint: string }>`
+    select user_id, day, model, api_key_id, endpoint, ${sql.raw(DAILY_SUMS.join(', '))} from usage_daily`.execute(db);
+  const groupKey = (userId: number, day: string, model: string, keyId: number, endpoint: string) => JSON.stringify([Number(userId), day, model, Number(keyId), endpoint]);
+  const sumsText = (sums: DailySums | undefined) => (sums ? DAILY_SUMS.map((name) => `${name} ${sums[name]}`).join(', ') : 'nothing');
+  const expected = new Map<string, DailySums>();
+  for (const r of days.rows) {
+    const sums = Object.fromEntries(DAILY_SUMS.map((name) => [name, Number(r[name])])) as DailySums;
+    expected.set(groupKey(r.user_id, new Date(Number(r.day) * DAY_MS).toISOString().slice(0, 10), r.model, r.api_key_id, r.endpoint), sums);
+  }
+  const violations: Violation[] = [];
+  const report = (key: string, storedSums: DailySums | undefined, usageSums: DailySums | undefined) => {
+    if (violations.length >= 100) return;
+    const [userId, day, model, keyId, endpoint] = JSON.parse(key) as [number, string, string, number, string];
+    violations.push({ invariant: 3, detail: `daily usage of user ${userId}, ${day}, ${model}, key ${keyId}, ${endpoint}: ${sumsText(storedSums)} but its usage rows have ${sumsText(usageSums)}` });
+  };
+  for (const r of stored.rows) {
+    const key = groupKey(r.user_id, r.day, r.model, r.api_key_id, r.endpoint);
+    const storedSums = Object.fromEntries(DAILY_SUMS.map((name) => [name, Number(r[name])])) as DailySums;
+    const usageSums = expected.get(key);
+    expected.delete(key);
+    if (!usageSums || DAILY_SUMS.some((name) => storedSums[name] !== usageSums[name])) report(key, storedSums, usageSums);
+  }
+  for (const [key, usageSums] of expected) report(key, undefined, usageSums);
+  return violations;
+};
+
 /** 5. usage rows keep the rates that were applied: those of the rate version their hold was placed at. */
 const usageKeepsRates: AuditCheck = async (db) => {
   const rows = await sql<{ request_id: string }>`
@@ -203,4 +243,4 @@ const usageKeepsRates: AuditCheck = async (db) => {
 };
 
 /** Every check, listed here by hand: a new one (billing's purchase check, invariant 4) is added to this list. */
-export const ledgerChecks: readonly AuditCheck[] = [balancesMatchLedger, holdsWithinBalance, usageMatchesLedger, monthlySpendMatchesUsage, usageKeepsRates];
+export const ledgerChecks: readonly AuditCheck[] = [balancesMatchLedger, holdsWithinBalance, usageMatchesLedger, monthlySpendMatchesUsage, dailyUsageMatchesUsage, usageKeepsRates];

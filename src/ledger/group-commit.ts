@@ -41,6 +41,11 @@ export interface GroupCommitOptions {
    * lockWalletsOfHolds, each nothing on SQLite (BEGIN IMMEDIATE already serialises the group).
    */
   lockWallets: (trx: Trx, walletKeys: number[]) => Promise<void>;
+  /**
+   * Runs in the group's transaction after its writes, with their results in order: work done once per
+   * group rather than once per write (the settles' daily rollup). Runs again with the group.
+   */
+  afterWrites?: (trx: Trx, results: readonly unknown[]) => Promise<void>;
 }
 
 /** What a batcher built on a group commit lets its caller set. */
@@ -119,6 +124,7 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
                 throw new WorkFailed(item, error);
               }
             }
+            await options.afterWrites?.(trx, results);
           },
           { durable },
         );

@@ -13,6 +13,7 @@ import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } fr
 import { utcMonth } from '../month.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
 import { lockWallet, lockWallets } from '../db/locks.ts';
+import { addToDailyUsage } from './daily-usage.ts';
 
 export interface PlaceHoldInput {
   userId: number;
@@ -213,20 +214,23 @@ async function addToMonthlySpend(trx: Trx, hold: Hold, chargedMc: number): Promi
  * Charges the actual cost at the hold's rates: the hold is released and the cost taken from the
  * balance, beyond the hold only from what is still available, never below zero (the rest is
  * recorded as shortfall). A hold the sweeper already expired is charged the same way. The usage
- * row and its ledger entry (written even for 0) share one timestamp and one durable commit.
+ * row, its ledger entry (written even for 0) and the rollups share one timestamp and one durable commit.
  */
 export function settleHold(db: DB, clock: Clock, holdId: number, outcome: CallOutcome): Promise<SettleResult> {
   return writeTransaction(db, async (trx) => {
     // Read first for its user (which never changes), then its wallet locked before anything is decided.
     const hold = await findHold(trx, holdId);
     await lockWallet(trx, hold.user_id);
-    return settleHoldIn(trx, clock.now(), holdId, outcome, hold);
+    const result = await settleHoldIn(trx, clock.now(), holdId, outcome, hold);
+    await addToDailyUsage(trx, [result.usage]);
+    return result;
   });
 }
 
 /**
  * settleHold's work inside a caller's transaction, so several settles can share one durable commit;
- * the caller has locked the hold's wallet. `placed`: the hold as returned when it was placed (or as
+ * the caller has locked the hold's wallet, and adds the usage rows to the daily rollup
+ * (addToDailyUsage) in the same transaction, once for all its settles. `placed`: the hold as returned when it was placed (or as
  * read in this transaction), if the caller has it.
  */
 export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outcome: CallOutcome, placed?: Hold): Promise<SettleResult> {
@@ -274,7 +278,7 @@ export function voidHold(db: DB, clock: Clock, holdId: number, outcome?: CallOut
       hold = await findHold(trx, holdId);
     }
     await release(trx, hold, nowMs);
-    if (outcome) await insertUsage(trx, usageRow(hold, outcome, 0, 0, nowMs));
+    if (outcome) await addToDailyUsage(trx, [await insertUsage(trx, usageRow(hold, outcome, 0, 0, nowMs))]);
     return true;
   });
 }

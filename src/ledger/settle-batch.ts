@@ -6,6 +6,7 @@ import { lockWalletsOfHolds } from '../db/locks.ts';
 import { createGroupCommit, type BatcherOptions, type GroupCommit } from './group-commit.ts';
 import type { Hold } from '../db/schema.ts';
 import { settleHoldIn, type CallOutcome, type SettleResult } from './holds.ts';
+import { addToDailyUsage } from './daily-usage.ts';
 
 export interface SettleBatcher {
   /** Settles like settleHold; resolves only once the commit holding this charge is durable. `placed`: see settleHoldIn. */
@@ -16,7 +17,13 @@ export interface SettleBatcher {
 
 export function createSettleBatcher(db: DB, clock: Clock, options: BatcherOptions = {}): SettleBatcher {
   // Keyed by the hold: the group locks each hold's wallet, whether or not the caller has the hold.
-  const group = createGroupCommit(db, clock, { ...options, durable: true, lockWallets: lockWalletsOfHolds });
+  // The group's usage rows go to the daily rollup together: one upsert per user, day, model, key and endpoint.
+  const group = createGroupCommit(db, clock, {
+    ...options,
+    durable: true,
+    lockWallets: lockWalletsOfHolds,
+    afterWrites: (trx, results) => addToDailyUsage(trx, (results as SettleResult[]).map((result) => result.usage)),
+  });
   return {
     stats: group.stats,
     settle: (holdId, outcome, placed) => group.run(holdId, (trx, nowMs) => settleHoldIn(trx, nowMs, holdId, outcome, placed)),

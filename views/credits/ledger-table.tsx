@@ -1,6 +1,6 @@
 // The ledger table: every credit and debit with the balance after it, filterable by type and dates.
 import type { LedgerEntry, LedgerEntryType } from '../../src/db/schema.ts';
-import { LEDGER_TYPES } from '../../src/credits/filters.ts';
+import { LEDGER_TYPES } from '../../src/filters.ts';
 import { creditsExactGroupedText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
 import { DateFilters, FilterErrorList, FilterForm, invalid, TableFooter } from './table-parts.tsx';
