@@ -1,7 +1,8 @@
 // The upstream: the official openai SDK pointed at OpenAI, any compatible server, or the demo model; and what its errors mean.
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import { demoFetch } from './demo-model.ts';
+import { createDemoFetch } from './demo-model.ts';
 import { UpstreamFailure } from './errors.ts';
+import type { ImageSizer } from './image-source.ts';
 
 export interface UpstreamOptions {
   /** null: the built-in demo model answers (nothing leaves the server). */
@@ -10,6 +11,8 @@ export interface UpstreamOptions {
   baseUrl: string | null;
   /** UPSTREAM_TIMEOUT_SECONDS in ms. The SDK's own timeout stops at the response headers; the gateway keeps an overall deadline too. */
   timeoutMs: number;
+  /** How the demo model sizes prompts' images, as the hold does (by default: public URLs, 5 s). */
+  images?: ImageSizer;
 }
 
 const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -23,7 +26,7 @@ export function createUpstreamClient(options: UpstreamOptions): OpenAI {
     // A retry would run a second upstream call against one hold, and the caller's own retry logic is theirs.
     maxRetries: 0,
     timeout: options.timeoutMs,
-    ...(demo ? { fetch: demoFetch } : {}),
+    ...(demo ? { fetch: createDemoFetch(options.images ? { images: options.images } : {}) } : {}),
   });
 }
 
