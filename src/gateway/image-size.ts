@@ -63,13 +63,16 @@ function webpSize(bytes: Uint8Array, view: DataView): ImageSize | typeof NEED_MO
 /** Start-of-frame markers (C0–CF except DHT C4, JPG C8 and DAC CC) carry the frame's height and width. */
 const isStartOfFrame = (marker: number) => marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 
-/** Walks the segments by their lengths up to the frame header, which follows the metadata (EXIF, ICC profiles, thumbnails). */
-function jpegSize(bytes: Uint8Array, view: DataView): ImageSize | typeof NEED_MORE {
+/**
+ * Walks the segments by their lengths up to the frame header, which follows the metadata (EXIF, ICC
+ * profiles, thumbnails): the size, or the offset of the first segment not wholly in `bytes`.
+ */
+function walkJpeg(bytes: Uint8Array, view: DataView): ImageSize | { needAt: number } {
   let position = 2;
   for (;;) {
     // A marker, after any fill bytes.
-    while (position < bytes.length && bytes[position] === 0xff && bytes[position + 1] === 0xff) position++;
-    if (position + 4 > bytes.length) return NEED_MORE;
+    while (position + 1 < bytes.length && bytes[position] === 0xff && bytes[position + 1] === 0xff) position++;
+    if (position + 4 > bytes.length) return { needAt: position };
     if (bytes[position] !== 0xff) throw new UnreadableImage('is a JPEG whose segments are broken');
     const marker = bytes[position + 1]!;
     // Markers without a length: restarts, TEM.
@@ -79,13 +82,32 @@ function jpegSize(bytes: Uint8Array, view: DataView): ImageSize | typeof NEED_MO
     }
     if (marker === 0xd9 || marker === 0xda) throw new UnreadableImage('is a JPEG without a frame header');
     if (isStartOfFrame(marker)) {
-      if (position + 9 > bytes.length) return NEED_MORE;
+      if (position + 9 > bytes.length) return { needAt: position };
       return sized(view.getUint16(position + 7), view.getUint16(position + 5));
     }
     const length = view.getUint16(position + 2);
     if (length < 2) throw new UnreadableImage('is a JPEG whose segments are broken');
     position += 2 + length;
   }
+}
+
+function jpegSize(bytes: Uint8Array, view: DataView): ImageSize | typeof NEED_MORE {
+  const walked = walkJpeg(bytes, view);
+  return 'needAt' in walked ? NEED_MORE : walked;
+}
+
+const JPEG = [0xff, 0xd8, 0xff];
+
+/**
+ * Where the size of a JPEG still being read lies: the offset of the first segment not wholly in
+ * `bytes` (possibly past their end). What comes before it need not be kept: a reader keeps the
+ * JPEG's first two bytes and the bytes from there on, and reads them as a JPEG again. Null for
+ * other formats, whose sizes are in their first 30 bytes.
+ */
+export function jpegResumeOffset(bytes: Uint8Array): number | null {
+  if (!startsWith(bytes, JPEG)) return null;
+  const walked = walkJpeg(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return 'needAt' in walked ? walked.needAt : null;
 }
 
 /**
@@ -96,7 +118,7 @@ export function imageSizeOf(bytes: Uint8Array, complete: boolean): ImageSize | t
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let size: ImageSize | typeof NEED_MORE;
   if (startsWith(bytes, PNG)) size = pngSize(bytes, view);
-  else if (startsWith(bytes, [0xff, 0xd8, 0xff])) size = jpegSize(bytes, view);
+  else if (startsWith(bytes, JPEG)) size = jpegSize(bytes, view);
   else if (startsWith(bytes, GIF87) || startsWith(bytes, GIF89)) size = gifSize(bytes, view);
   else if (startsWith(bytes, RIFF) && startsWith(bytes, WEBP, 8)) size = webpSize(bytes, view);
   else if (bytes.length >= 12) throw new UnreadableImage('is not a PNG, JPEG, GIF or WebP image');

@@ -4,7 +4,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { isPrivateAddress, PrivateAddressError, publicOnlyLookup } from './address-guard.ts';
-import { imageSizeOf, NEED_MORE, UnreadableImage, type ImageSize } from './image-size.ts';
+import { imageSizeOf, jpegResumeOffset, NEED_MORE, UnreadableImage, type ImageSize } from './image-size.ts';
 
 export interface ImageFetchOptions {
   /** IMAGE_FETCH_ALLOW_PRIVATE: fetch from private and loopback addresses too (tests, a LAN's own image server). */
@@ -15,6 +15,8 @@ export interface ImageFetchOptions {
 
 /** Bytes read of one image at most, until its size is known: OpenAI's own limit per image. */
 export const MOST_IMAGE_FETCH_BYTES = 20 * 1024 * 1024;
+/** A JPEG's start of image, before the segments kept while its size is read. */
+const JPEG_START = Buffer.from([0xff, 0xd8]);
 /** Redirects followed, each to a URL checked as the first. */
 export const MOST_IMAGE_REDIRECTS = 3;
 /** Image URLs one request fetches at once, and the whole server. */
@@ -150,31 +152,50 @@ function fetchStep(url: URL, options: ImageFetchOptions, signal: AbortSignal): P
         response.destroy();
         return reject(unreachable(`it answered ${status}`));
       }
-      const chunks: Buffer[] = [];
-      let bytes = 0;
+      // What is kept of the body: all of it up to the size, or for a JPEG only its first two bytes
+      // and what follows the segments already walked past (their lengths are all that is read).
+      let kept: Buffer[] = [];
+      let keptBytes = 0;
+      let skipBytes = 0;
+      let readBytes = 0;
       let triedAtBytes = 0;
       const settle = (complete: boolean) => {
         try {
-          const size = readSize(Buffer.concat(chunks, bytes), complete);
-          if (size === NEED_MORE) return false;
+          const head = Buffer.concat(kept, keptBytes);
+          const size = readSize(head, complete);
+          if (size === NEED_MORE) {
+            const resumeAt = jpegResumeOffset(head);
+            if (resumeAt !== null && resumeAt > 2) {
+              kept = [JPEG_START, head.subarray(Math.min(resumeAt, head.length))];
+              keptBytes = JPEG_START.length + Math.max(0, head.length - resumeAt);
+              skipBytes = Math.max(0, resumeAt - head.length);
+              triedAtBytes = keptBytes;
+            }
+            return;
+          }
           response.destroy();
           resolve({ size });
         } catch (error) {
           response.destroy();
           reject(error);
         }
-        return true;
       };
       response.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        bytes += chunk.length;
-        if (bytes > MOST_IMAGE_FETCH_BYTES) {
+        readBytes += chunk.length;
+        if (readBytes > MOST_IMAGE_FETCH_BYTES) {
           response.destroy();
           return reject(unreachable(`its size is not within its first ${MOST_IMAGE_FETCH_BYTES / 1024 / 1024} MB`));
         }
-        // Read again each time the bytes double: the copies stay within twice what was read.
-        if (bytes >= Math.max(64, triedAtBytes * 2)) {
-          triedAtBytes = bytes;
+        if (skipBytes >= chunk.length) {
+          skipBytes -= chunk.length;
+          return;
+        }
+        kept.push(skipBytes > 0 ? chunk.subarray(skipBytes) : chunk);
+        keptBytes += chunk.length - skipBytes;
+        skipBytes = 0;
+        // Read again each time the bytes kept double: the copies stay within twice what is kept.
+        if (keptBytes >= Math.max(64, triedAtBytes * 2)) {
+          triedAtBytes = keptBytes;
           settle(false);
         }
       });
