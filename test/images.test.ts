@@ -208,6 +208,26 @@ gateway('an image URL that never answers is refused within the time limit, namin
   await assertNothingCharged(h, account.userId);
 });
 
+gateway('image URLs are fetched at most 4 at once for one request and 16 at once for the whole server; the same URL twice is fetched once', async ({ h }) => {
+  const account = await h.account(10 * HUNDRED_CREDITS_MC);
+  // gpt-4o at low detail: 85 an image.
+  const slowImages = (call: number) => Array.from({ length: 12 }, (_, index) => image(`${images.url}/slow/150/64/64?call=${call}&image=${index}`, 'low'));
+  images.resetMostAtOnce();
+  const seenBefore = images.requests.length;
+  const messages = userAsks(...slowImages(0), image(`${images.url}/slow/150/64/64?call=0&image=0`, 'low'));
+  const text = await textTokensOf(messages);
+  h.fake.queueBehaviours({ kind: 'ok', usage: { prompt_tokens: text + 13 * 85, completion_tokens: 3 } });
+  const { response } = await account.client.chat.completions.create({ model: 'gpt-4o', messages, max_tokens: 10 }).withResponse();
+  assert.is((await usageRow(h, response.headers.get('x-request-id')!)).hold_mc, holdAmountMc(await rateOf(h.db, 'gpt-4o'), 'exact', holdInputTokens(text + 13 * 85), 10));
+  assert.is(images.mostAtOnce, 4, 'one request: 4 at once');
+  assert.is(images.requests.length - seenBefore, 12, 'the repeated URL fetched once');
+
+  images.resetMostAtOnce();
+  const calls = Array.from({ length: 6 }, (_, call) => account.client.chat.completions.create({ model: 'gpt-4o', messages: userAsks(...slowImages(call + 1)), max_tokens: 10 }));
+  await Promise.all(calls);
+  assert.ok(images.mostAtOnce > 4 && images.mostAtOnce <= 16, `six requests: at most 16 at once, saw ${images.mostAtOnce}`);
+});
+
 gateway('501 images are refused at once, before any is read; 500 are taken', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   const tiny = pngDataUrl(16, 16);

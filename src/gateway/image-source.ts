@@ -250,41 +250,34 @@ export function createImageSizer(options: ImageFetchOptions): ImageSizer {
 }
 
 /**
- * The sizes of a request's images, in order, at most IMAGE_FETCHES_PER_REQUEST fetched at once, the
- * same URL once. The first failure stops the rest and is thrown with the index of its image.
+ * The sizes of a request's images, in order, read by IMAGE_FETCHES_PER_REQUEST workers taking the
+ * next image in turn (so at most that many are fetched at once, and no more wait on the server's
+ * places), the same URL once. The first failure stops the rest and is thrown with its image's index.
  */
 export async function sizeAll(sizer: ImageSizer, urls: readonly string[], signal: AbortSignal): Promise<ImageSize[]> {
   const stop = new AbortController();
-  const both = AbortSignal.any([signal, stop.signal]);
+  const stopped = AbortSignal.any([signal, stop.signal]);
   const byUrl = new Map<string, Promise<ImageSize>>();
   const sizes: ImageSize[] = new Array(urls.length);
-  const perRequest = new Slots(IMAGE_FETCHES_PER_REQUEST);
-  const sizeOne = async (index: number) => {
-    const url = urls[index]!;
-    let size = byUrl.get(url);
-    if (!size) {
-      size = (async () => {
-        const release = url.startsWith('data:') ? () => {} : await perRequest.take(both);
-        try {
-          return await sizer.size(url, both);
-        } finally {
-          release();
-        }
-      })();
-      byUrl.set(url, size);
-    }
-    try {
-      sizes[index] = await size;
-    } catch (error) {
-      throw new ImageSizeFailure(index, error);
+  let next = 0;
+  const worker = async () => {
+    while (next < urls.length) {
+      const index = next++;
+      const url = urls[index]!;
+      let size = byUrl.get(url);
+      if (!size) {
+        size = sizer.size(url, stopped);
+        byUrl.set(url, size);
+      }
+      try {
+        sizes[index] = await size;
+      } catch (error) {
+        stop.abort();
+        throw new ImageSizeFailure(index, error);
+      }
     }
   };
-  try {
-    await Promise.all(urls.map((_, index) => sizeOne(index)));
-  } catch (error) {
-    stop.abort();
-    throw error;
-  }
+  await Promise.all(Array.from({ length: Math.min(IMAGE_FETCHES_PER_REQUEST, urls.length) }, worker));
   return sizes;
 }
 

@@ -65,15 +65,21 @@ export interface ImageServer {
   url: string;
   /** Requests seen, by path. */
   requests: string[];
+  /** The most `/slow/…` requests answered at once since the last reset. */
+  mostAtOnce: number;
+  resetMostAtOnce(): void;
   close(): Promise<void>;
 }
 
 /**
  * Paths: `/png/W/H`, `/jpeg/W/H[/METADATA_BYTES]` (sent in 64 KB writes), `/redirect/N/REST` (N
- * redirects, then /REST), `/hang` (headers never sent), `/not-found`, `/text`.
+ * redirects, then /REST), `/slow/MS/W/H` (a PNG after MS ms; how many at once is tracked), `/hang`
+ * (headers never sent), `/not-found`, `/text`.
  */
 export async function startImageServer(): Promise<ImageServer> {
   const requests: string[] = [];
+  let atOnce = 0;
+  const counts = { mostAtOnce: 0 };
   const sockets = new Set<Socket>();
   const server: Server = createServer((request, response) => {
     const path = request.url ?? '/';
@@ -88,6 +94,15 @@ export async function startImageServer(): Promise<ImageServer> {
       response.writeHead(302, { location: left > 1 ? `/redirect/${left - 1}/${rest}` : `/${rest}` });
       return response.end();
     }
+    if (kind === 'slow') {
+      atOnce++;
+      counts.mostAtOnce = Math.max(counts.mostAtOnce, atOnce);
+      setTimeout(() => {
+        atOnce--;
+        void send('image/png', pngBytes(Number(b), Number(c?.split('?')[0])));
+      }, Number(a));
+      return;
+    }
     if (kind === 'hang') return; // never answered; close() ends it
     if (kind === 'text') return send('text/plain', Buffer.from('this is not an image at all, just words'));
     response.writeHead(404).end();
@@ -100,6 +115,12 @@ export async function startImageServer(): Promise<ImageServer> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    get mostAtOnce() {
+      return counts.mostAtOnce;
+    },
+    resetMostAtOnce() {
+      counts.mostAtOnce = 0;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
