@@ -228,6 +228,21 @@ gateway('image URLs are fetched at most 4 at once for one request and 16 at once
   assert.ok(images.mostAtOnce > 4 && images.mostAtOnce <= 16, `six requests: at most 16 at once, saw ${images.mostAtOnce}`);
 });
 
+gateway('a request whose image URLs each answer in time but together take too long is refused at 3 times the limit, naming the first image not read', async ({ h }) => {
+  const account = await h.account(HUNDRED_CREDITS_MC);
+  // 14 URLs of 1.9 s each, 4 at a time: 7.6 s in all, past the request's 6 s (3 × 2 s).
+  const messages = userAsks(...Array.from({ length: 14 }, (_, index) => image(`${images.url}/slow/1900/64/64?deadline=${index}`, 'low')));
+  const started = performance.now();
+  const error = await refusal(account.client.chat.completions.create({ model: 'gpt-4o', messages }));
+  const tookMs = performance.now() - started;
+  assert.is(error.status, 400);
+  assert.is(error.code, 'invalid_image_url');
+  assert.match(error.param ?? '', /^messages\[0\]\.content\[(13|14)\]\.image_url\.url$/);
+  assert.match(error.message, /could not be fetched in time: a request's image URLs must all be read within 6 s/);
+  assert.ok(tookMs >= 3 * IMAGE_TIMEOUT_SECONDS * 1000 - 50 && tookMs < 3 * IMAGE_TIMEOUT_SECONDS * 1000 + 1_000, `refused at the request's limit, took ${Math.round(tookMs)} ms`);
+  await assertNothingCharged(h, account.userId);
+});
+
 gateway('501 images are refused at once, before any is read; 500 are taken', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   const tiny = pngDataUrl(16, 16);

@@ -234,7 +234,7 @@ export function createImageSizer(options: ImageFetchOptions): ImageSizer {
   return {
     options,
     async size(url, signal) {
-      if (url.startsWith('data:')) return dataUrlSize(url);
+      if (/^data:/i.test(url)) return dataUrlSize(url);
       const release = await fetches.take(signal);
       const timeout = AbortSignal.timeout(options.timeoutMs);
       try {
