@@ -1,6 +1,7 @@
 // The input tokens of a prompt's images, as OpenAI publishes them per model family (the families'
 // numbers are in src/pricing/image-models.ts): each image sized from its data URL or its fetched first
 // bytes (image-source.ts), then counted with its family's formula; refusals name the image's field.
+import { ceilDiv } from '../pricing/cost.ts';
 import { imageFamilyOf, KNOWN_IMAGE_FAMILIES, type ImageFamily } from '../pricing/image-models.ts';
 import { InvalidRequestError } from './errors.ts';
 import type { ImageSize } from './image-size.ts';
@@ -25,8 +26,6 @@ const TILE_PX = 512n;
 /** The patch formula: 32 px patches, at most 1,536. */
 const PATCH_PX = 32n;
 const MOST_PATCHES = 1_536n;
-
-const ceilDiv = (numerator: bigint, denominator: bigint) => (numerator + denominator - 1n) / denominator;
 
 /**
  * Tiles of an image scaled by min(1, 2048 / longest side, 768 / shortest side) (what fitting in the
