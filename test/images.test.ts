@@ -343,7 +343,11 @@ guarded.run();
 
 // ── The demo model ────────────────────────────────────────────────────────────────────────────────
 
-const demo = gatewaySuite('images with the demo model', { env: { OPENAI_API_KEY: '' } });
+const demo = gatewaySuite('images with the demo model', { env: { OPENAI_API_KEY: '', IMAGE_FETCH_ALLOW_PRIVATE: '1' } });
+demo.before(async () => {
+  images = await startImageServer();
+});
+demo.after(async () => images.close());
 
 demo('without an upstream key the demo model takes image prompts and reports their tokens by the same formula; charged exactly that', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
@@ -360,6 +364,12 @@ demo('without an upstream key the demo model takes image prompts and reports the
   const answer = await account.client.responses.create({ model: 'gpt-4o-mini', input });
   const responsesText = await countResponsesInputTokens(responsesInputOf({ input: [{ role: 'user', content: [{ type: 'input_text', text: QUESTION }] }] } as never));
   assert.is(answer.usage!.input_tokens, responsesText + 2_833);
+
+  // A URL: the demo reads its size as the hold does, with the server's options (a private address allowed here).
+  const fetched = userAsks(image(`${images.url}/jpeg/4096/8192/1000`, 'high'));
+  const withUrl = await account.client.chat.completions.create({ model: 'gpt-4o', messages: fetched, max_tokens: 300 });
+  assert.is(withUrl.usage!.prompt_tokens, (await textTokensOf(fetched)) + 1_105);
+  assert.is(images.requests.filter((path) => path === '/jpeg/4096/8192/1000').length, 2, 'fetched for the hold and by the demo model');
 });
 
 demo.run();
