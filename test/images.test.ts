@@ -119,7 +119,7 @@ gateway.before(async () => {
 });
 gateway.after(async () => images.close());
 
-gateway('chat, a data-URL PNG and a fetched JPEG at low and high detail: held at text + the formula, charged the reported usage exactly, forwarded unchanged', async ({ h }) => {
+gateway('chat, a data-URL PNG and a fetched JPEG at low and high detail, whole and streamed: held at text + the formula, charged the reported usage exactly, forwarded unchanged', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   const cases = [
     // gpt-4o-mini, 1024 × 1024 PNG: high 2,833 + 4 × 5,667; low 2,833.
@@ -147,6 +147,18 @@ gateway('chat, a data-URL PNG and a fetched JPEG at low and high detail: held at
     assert.equal(h.fake.lastRequest!.body.messages, messages, 'the images reach the upstream as sent');
   }
   assert.ok(images.requests.filter((path) => path.startsWith('/jpeg/')).length >= 2, 'the JPEG was fetched for its size');
+
+  // Streamed: the same hold, settled at the usage chunk.
+  const rate = await rateOf(h.db, 'gpt-4o-mini');
+  const messages = userAsks(image(pngDataUrl(1024, 1024), 'auto'));
+  const text = await textTokensOf(messages);
+  h.fake.queueBehaviours({ kind: 'ok', usage: { prompt_tokens: text + 25_490, completion_tokens: 9 } });
+  const { data: stream, response } = await account.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 100, stream: true }).withResponse();
+  for await (const _ of stream);
+  const row = await usageRow(h, response.headers.get('x-request-id')!);
+  assert.is(row.hold_mc, holdAmountMc(rate, 'exact', holdInputTokens(text + 25_501), 100));
+  assert.is(row.charged_mc, costMc({ inputTokens: text + 25_490, cachedInputTokens: 0, outputTokens: 9 }, rate, 'exact'));
+  assert.is(row.estimated, 0);
 });
 
 gateway('Responses input_image (data URL and fetched, through a redirect): held at text + the formula, charged the reported usage', async ({ h }) => {
