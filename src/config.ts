@@ -46,6 +46,10 @@ export interface Config {
   readonly keepAliveTimeoutSeconds: number;
   /** Calls one user may have in flight at once, over all their keys and the playground. */
   readonly maxInFlightPerUser: number;
+  /** IMAGE_FETCH_TIMEOUT_SECONDS: how long one image URL may take until its size is read. */
+  readonly imageFetchTimeoutSeconds: number;
+  /** IMAGE_FETCH_ALLOW_PRIVATE=1: image URLs may point at private and loopback addresses (tests, a LAN's own image server). */
+  readonly imageFetchAllowPrivate: boolean;
   readonly payments: PaymentsMode;
   readonly stripeSecretKey: string | null;
   readonly stripeWebhookSecret: string | null;
@@ -177,6 +181,8 @@ export function loadConfig(env: Env = process.env): Config {
     // Up to 290: the headers timeout (5 s more) must stay within Node's 300 s request timeout.
     keepAliveTimeoutSeconds: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1, 290),
     maxInFlightPerUser: integer(env, 'MAX_IN_FLIGHT_PER_USER', 32, 1, 10_000),
+    imageFetchTimeoutSeconds: integer(env, 'IMAGE_FETCH_TIMEOUT_SECONDS', 5, 1, 60),
+    imageFetchAllowPrivate: oneOf(env, 'IMAGE_FETCH_ALLOW_PRIVATE', ['0', '1'] as const, '0') === '1',
     payments,
     stripeSecretKey,
     stripeWebhookSecret: text(env, 'STRIPE_WEBHOOK_SECRET'),

@@ -168,4 +168,25 @@ caps('too many calls in flight on one key: 429 with Retry-After', async ({ h }) 
   await call(account, 'gpt-4o-mini', 100);
 });
 
+caps('a monthly cap refusal advises what the call can change: embeddings less input (no output limit to lower), Responses its max_output_tokens, chat its max_tokens', async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  await setMonthlyCap(h, account.userId, 1);
+  const refusal = async (work: Promise<unknown>) => {
+    const error = (await work.then(
+      () => null,
+      (reason: unknown) => reason,
+    )) as ApiError | null;
+    assert.ok(error, 'refused');
+    assert.is(error.status, 402);
+    assert.is(error.code, 'budget_exceeded');
+    return error.message;
+  };
+  const embedding = await refusal(account.client.embeddings.create({ model: 'text-embedding-3-small', input: 'The ledger keeps every charge.' }));
+  assert.match(embedding, /Send less input, or raise the cap/);
+  assert.not.match(embedding, /max_tokens/);
+  assert.match(await refusal(account.client.responses.create({ model: 'gpt-4o-mini', input: 'Hello', max_output_tokens: 100 })), /Lower max_output_tokens, or raise the cap/);
+  assert.match(await refusal(call(account, 'gpt-4o-mini', 100, false)), /Lower max_tokens, or raise the cap/);
+  assert.is(h.fake.requests.length, 0, 'nothing reached the upstream');
+});
+
 caps.run();

@@ -58,6 +58,16 @@ test('keep-alive and in-flight limits: defaults, bounds, one-line refusals', () 
   fails({ MAX_IN_FLIGHT_PER_USER: 'many' }, /^MAX_IN_FLIGHT_PER_USER must be a whole number/);
 });
 
+test('image fetching: 5 s and public addresses only by default; the private-address option only as 0 or 1', () => {
+  const config = loadConfig({});
+  assert.is(config.imageFetchTimeoutSeconds, 5);
+  assert.is(config.imageFetchAllowPrivate, false);
+  assert.is(loadConfig({ IMAGE_FETCH_ALLOW_PRIVATE: '1', IMAGE_FETCH_TIMEOUT_SECONDS: '60' }).imageFetchAllowPrivate, true);
+  assert.is(loadConfig({ IMAGE_FETCH_ALLOW_PRIVATE: '0' }).imageFetchAllowPrivate, false);
+  fails({ IMAGE_FETCH_ALLOW_PRIVATE: 'yes' }, /^IMAGE_FETCH_ALLOW_PRIVATE must be "0" or "1", got "yes"$/);
+  fails({ IMAGE_FETCH_TIMEOUT_SECONDS: '0' }, /^IMAGE_FETCH_TIMEOUT_SECONDS must be a whole number from 1 to 60, got "0"$/);
+});
+
 test('a real OpenAI key with no Stripe key needs PAYMENTS chosen explicitly', () => {
   fails({ OPENAI_API_KEY: 'sk-real' }, /^PAYMENTS must be set explicitly/);
   assert.is(loadConfig({ OPENAI_API_KEY: 'sk-real', PAYMENTS: 'off' }).payments, 'off');

@@ -286,7 +286,7 @@ const BAD_BODIES: [unknown, string | null, RegExp][] = [
   [{ model: 'gpt-4o-mini', messages, tools: 'all of them' }, 'tools', /list/],
   [{ model: 'gpt-5-imaginary', messages }, 'model', /not on the rate card/],
   [
-    { model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this picture?' }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] },
+    { model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is in this file?' }, { type: 'file', file: { file_id: 'file-1' } }] }] },
     'messages[0].content[1]',
     /not supported yet/,
   ],
@@ -294,7 +294,7 @@ const BAD_BODIES: [unknown, string | null, RegExp][] = [
   [{ model: 'gpt-4o-mini', messages, modalities: ['text', 'audio'] }, 'modalities', /not supported yet/],
 ];
 
-gateway('malformed bodies, unknown models and image or audio parts: 400 with param, and nothing is written or sent upstream', async ({ h }) => {
+gateway('malformed bodies, unknown models and file or audio parts: 400 with param, and nothing is written or sent upstream', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   for (const [body, param, message] of BAD_BODIES) {
     const response = await h.post('/v1/chat/completions', account.key, body);
@@ -310,7 +310,7 @@ gateway('malformed bodies, unknown models and image or audio parts: 400 with par
   assert.is(((await notJson.json()) as { error: { code: string } }).error.code, 'invalid_json');
   // Through the SDK too: a 400 is a BadRequestError with the param.
   const error = await rejects(
-    () => account.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] }] }),
+    () => account.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-1' } }] }] }),
     OpenAI.BadRequestError,
   );
   assert.is((error as InstanceType<typeof OpenAI.BadRequestError>).param, 'messages[0].content[0]');

@@ -255,7 +255,7 @@ responses('an answer cut at max_output_tokens (response.incomplete) is charged a
   }
 });
 
-responses('previous_response_id, conversation, store: true, background, prompt, an unknown field, an image, a hosted tool, a reasoning item: 400 naming the param, nothing charged', async ({ h }) => {
+responses('previous_response_id, conversation, store: true, background, prompt, an unknown field, an image by file_id, a hosted tool, a reasoning item: 400 naming the param, nothing charged', async ({ h }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   const base = { model: MODEL, input: QUESTION } as const;
   const refusals: [Record<string, unknown>, string, string | null][] = [
@@ -266,7 +266,7 @@ responses('previous_response_id, conversation, store: true, background, prompt, 
     [{ ...base, prompt: { id: 'pmpt_1' } }, 'prompt', 'unsupported_parameter'],
     [{ ...base, frequency_penalty: 1 }, 'frequency_penalty', 'unknown_parameter'],
     [{ ...base, input: [{ role: 'user', content: 'hi', cache_control: {} }] }, 'input[0].cache_control', 'unknown_parameter'],
-    [{ ...base, input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/a.png' }] }] }, 'input[0].content[0]', 'unsupported_content'],
+    [{ ...base, input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file_1', detail: 'auto' }] }] }, 'input[0].content[0].file_id', 'unsupported_content'],
     [{ ...base, input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'file_1' }] }] }, 'input[0].content[0]', 'unsupported_content'],
     [{ ...base, input: [{ type: 'reasoning', id: 'rs_1', summary: [] }] }, 'input[0]', 'unsupported_content'],
     [{ ...base, input: [{ type: 'item_reference', id: 'msg_1' }] }, 'input[0]', 'unsupported_content'],

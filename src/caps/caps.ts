@@ -31,6 +31,8 @@ export class BudgetExceededError extends Error {
   constructor(
     readonly cap: CapUse,
     readonly requiredMc: number,
+    /** The body field that sets the call's output limit, named in the advice; null for a call that writes no output (embeddings). */
+    readonly limitField: string | null,
   ) {
     super(`${cap.scope} cap of ${cap.capMc} mc would be passed: spent ${cap.spentMc} mc, required ${requiredMc} mc`);
   }

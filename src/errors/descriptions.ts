@@ -68,11 +68,13 @@ const CAP_WORDS = { user: 'your monthly cap', model: 'your monthly cap for this 
 function budgetExceeded(error: BudgetExceededError): ErrorDescription {
   const { cap, requiredMc } = error;
   const leftMc = Math.max(0, cap.capMc - cap.spentMc);
+  // A call that writes no output (embeddings) has no output limit to lower.
+  const lower = error.limitField === null ? 'Send less input' : `Lower ${error.limitField}`;
   return described(
     402,
     'insufficient_credits',
     'budget_exceeded',
-    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactText(cap.spentMc)} of ${creditsExactText(cap.capMc)} credits are spent or held this month, ${creditsExactText(leftMc)} are left and the call needs ${creditsExactText(requiredMc)}. Lower max_tokens, or raise the cap in billing settings.`,
+    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactText(cap.spentMc)} of ${creditsExactText(cap.capMc)} credits are spent or held this month, ${creditsExactText(leftMc)} are left and the call needs ${creditsExactText(requiredMc)}. ${lower}, or raise the cap in billing settings.`,
     null,
     {
       scope: cap.scope,

@@ -3,6 +3,7 @@
 import { chatRequestSchema, type ChatMessageBody, type ChatRequestBody } from './chat-schema.ts';
 import { InvalidRequestError } from './errors.ts';
 import { wantsUsageChunk } from './openai-wire.ts';
+import { chatImages, checkImageCount, type PromptImage } from './image-tokens.ts';
 import { checkedBody, isObject, withoutNulls } from './request-body.ts';
 import type { MeteredRequest } from './surface.ts';
 import type { ChatInput, ChatInputMessage } from './tokens.ts';
@@ -13,6 +14,8 @@ export interface ChatRequest extends MeteredRequest {
   forward: Record<string, unknown>;
   /** What reaches the model as input, as checked here: the hold's token count reads it. */
   input: ChatInput;
+  /** The messages' images, counted by the hold from their sizes (image-tokens.ts). */
+  images: PromptImage[];
   /** The client asked for the usage chunk at the end of its stream. */
   wantsUsage: boolean;
   /** The field the output limit is sent in: the one the client used, else max_tokens (understood by every compatible server). */
@@ -56,6 +59,8 @@ export function parseChatRequest(value: unknown): ChatRequest {
     throw new InvalidRequestError("Give either 'max_tokens' or 'max_completion_tokens', not both.", 'max_tokens');
   }
   checkNamedTools(body);
+  const images = chatImages(body.messages);
+  checkImageCount(images, 'messages');
 
   const messages = body.messages.map(forwardedMessage);
   const forward: Record<string, unknown> = { ...withoutNulls(body), messages };
@@ -64,6 +69,7 @@ export function parseChatRequest(value: unknown): ChatRequest {
     forward,
     model: body.model,
     input: { messages, tools: body.tools, functions: body.functions, response_format: body.response_format, prediction: body.prediction },
+    images,
     stream,
     wantsUsage: wantsUsageChunk(body),
     requestedOutputTokens: body.max_completion_tokens ?? body.max_tokens ?? null,

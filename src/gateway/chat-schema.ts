@@ -26,8 +26,13 @@ export const MOST_CHOICES = 128;
 
 const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
 const refusalPart = z.strictObject({ type: z.literal('refusal'), refusal: z.string() });
-/** Parts with no text: the hold can't count them yet. */
-const unsupportedPart = (type: string) => refusedType(type, `is a content part of type '${type}', which is not supported yet: send text only`, 'unsupported_content');
+/** An image by URL or data URL: the hold counts it from its size (image-tokens.ts). */
+const imagePart = z.strictObject({
+  type: z.literal('image_url'),
+  image_url: z.strictObject({ url: z.string(), detail: z.enum(['auto', 'low', 'high']).optional() }),
+});
+/** Parts the hold can't count yet. */
+const unsupportedPart = (type: string) => refusedType(type, `is a content part of type '${type}', which is not supported yet: send text and images only`, 'unsupported_content');
 
 const functionCall = z.strictObject({ name: z.string(), arguments: z.string() });
 const toolCall = z.discriminatedUnion('type', [
@@ -38,7 +43,7 @@ const toolCall = z.discriminatedUnion('type', [
 const systemMessage = (role: 'system' | 'developer') => z.strictObject({ role: z.literal(role), content: content(textPart, 1), name: z.string().optional() });
 const userMessage = z.strictObject({
   role: z.literal('user'),
-  content: content(z.discriminatedUnion('type', [textPart, ...['image_url', 'input_audio', 'file'].map(unsupportedPart)]), 1),
+  content: content(z.discriminatedUnion('type', [textPart, imagePart, ...['input_audio', 'file'].map(unsupportedPart)]), 1),
   name: z.string().optional(),
 });
 const assistantMessage = z.strictObject({

@@ -3,6 +3,7 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import { parseChatRequest, type ChatRequest } from './chat-request.ts';
+import { promptImageTokens } from './image-tokens.ts';
 import { ReceivedOutput } from './output-text.ts';
 import { reportedTokens, type ChunkReader, type ReportedTokens, type Surface } from './surface.ts';
 import { countChatInputTokens } from './tokens.ts';
@@ -61,7 +62,8 @@ export const chatSurface: Surface<ChatRequest, ChatCompletion, ChatCompletionChu
   rateKind: 'chat',
   endpoint: 'chat',
   parse: parseChatRequest,
-  countInput: (request, signal) => countChatInputTokens(request.input, signal),
+  // The images first: a refused one stops the call before a long text is counted.
+  countInput: async (request, signal, images) => (await promptImageTokens(request.model, request.images, images, signal)) + (await countChatInputTokens(request.input, signal)),
   complete: ({ client, model }: UpstreamTarget, request, outputLimit, signal) =>
     client.chat.completions.create(upstreamParams(request, model, outputLimit), { signal }) as Promise<ChatCompletion>,
   stream: ({ client, model }: UpstreamTarget, request, outputLimit, signal) =>

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/connect.ts';
 import { Gateway } from './gateway.ts';
+import { createImageSizer } from './image-source.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 
 export interface GatewayDeps {
@@ -13,10 +14,13 @@ export interface GatewayDeps {
 
 export function createGateway(config: Config, deps: GatewayDeps): Gateway {
   const upstreamTimeoutMs = config.upstreamTimeoutSeconds * 1000;
+  // One for the hold and the demo model alike: the same limits, and one share of fetches in flight.
+  const images = createImageSizer({ allowPrivate: config.imageFetchAllowPrivate, timeoutMs: config.imageFetchTimeoutSeconds * 1000 });
   return new Gateway({
     db: deps.db,
     clock: deps.clock,
-    upstreams: new UpstreamPool(config.upstreams, upstreamTimeoutMs),
+    upstreams: new UpstreamPool(config.upstreams, upstreamTimeoutMs, images),
+    images,
     roundingMode: config.roundingMode,
     holdTtlMs: config.holdTtlSeconds * 1000,
     upstreamTimeoutMs,

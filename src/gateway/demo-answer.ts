@@ -2,6 +2,7 @@
 // makes that the answer depends on, and the answer as JSON or as the frames of a stream.
 import type { Clock } from '../clock.ts';
 import { defaultRates } from '../seed.ts';
+import type { ImageSizer } from './image-source.ts';
 import { countTextTokens, truncateTextToTokens } from './tokens.ts';
 
 /** The chat models the demo answers (chat completions, Responses): those of the default rate card. */
@@ -20,6 +21,13 @@ export interface DemoAnswerOptions {
   clock: Clock;
   /** How many tokens each text delta carries. */
   tokensPerChunk: number;
+  /** Sizes the prompt's images for its usage, as the gateway's hold does. */
+  images: ImageSizer;
+}
+
+/** What one answer is given: the options, and the request's signal (stops an image fetch). */
+export interface DemoAnswerContext extends DemoAnswerOptions {
+  signal: AbortSignal;
 }
 
 /** One endpoint of the demo model, for a body already known to be a JSON object naming a model. */
@@ -30,7 +38,7 @@ export interface DemoEndpoint {
   models: readonly string[];
   check(fields: Record<string, unknown>): DemoRefusal | null;
   /** The answer; throws InvalidRequestError for a fault found only while reading the input (a 400). */
-  answer(fields: Record<string, unknown>, options: DemoAnswerOptions): Promise<DemoAnswer>;
+  answer(fields: Record<string, unknown>, context: DemoAnswerContext): Promise<DemoAnswer>;
 }
 
 /** OpenAI's refusal of stream_options on a call that does not stream (chat completions, Responses). */

@@ -3,6 +3,7 @@
 import { DEMO_CHAT_MODELS, isPositiveWhole, limitedText, streamOptionsRefusal, type DemoEndpoint } from './demo-answer.ts';
 import { MOST_CHOICES } from './chat-schema.ts';
 import { demoReplyText } from './demo-reply.ts';
+import { chatImages, promptImageTokens } from './image-tokens.ts';
 import { chatCompletion, newCompletionId, streamFrames, usageObject, wantsUsageChunk, type CompletionHeader, type FinishReason } from './openai-wire.ts';
 import { countChatInputTokens, countTextTokens, splitTextByTokens, type ChatInput } from './tokens.ts';
 
@@ -37,12 +38,14 @@ export const demoChat: DemoEndpoint = {
     if (fields.n != null && !isPositiveWhole(fields.n, MOST_CHOICES)) return { invalid: `Invalid 'n': expected an integer from 1 to ${MOST_CHOICES}.`, param: 'n' };
     return streamOptionsRefusal(fields);
   },
-  async answer(fields, { clock, tokensPerChunk }) {
+  async answer(fields, { clock, tokensPerChunk, images, signal }) {
     const body = fields as unknown as DemoChatRequest;
     const { text, cut } = limitedText(demoReplyText(body.model, body.messages), body.max_completion_tokens ?? body.max_tokens ?? null);
     const finishReason: FinishReason = cut ? 'length' : 'stop';
     const choiceCount = body.n ?? 1;
-    const usage = usageObject({ promptTokens: await countChatInputTokens(body), completionTokens: countTextTokens(text) * choiceCount });
+    // Images as OpenAI counts them, by the formula the hold uses (image-tokens.ts).
+    const imageTokens = await promptImageTokens(body.model, chatImages(body.messages), images, signal);
+    const usage = usageObject({ promptTokens: (await countChatInputTokens(body)) + imageTokens, completionTokens: countTextTokens(text) * choiceCount });
     const header: CompletionHeader = { id: newCompletionId('demo'), createdSeconds: Math.floor(clock.now() / 1000), model: body.model };
     if (body.stream !== true) return { json: chatCompletion(header, Array.from({ length: choiceCount }, () => ({ text, finishReason })), usage) };
     const pieces = splitTextByTokens(text, tokensPerChunk);

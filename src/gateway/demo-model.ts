@@ -8,6 +8,7 @@ import { demoChat } from './demo-chat.ts';
 import { demoEmbeddings } from './demo-embeddings.ts';
 import { demoResponses } from './demo-responses.ts';
 import { InvalidRequestError } from './errors.ts';
+import { createImageSizer, type ImageSizer } from './image-source.ts';
 import { JSON_HEADERS, SSE_HEADERS, errorBody, type OpenAIErrorBody } from './openai-wire.ts';
 
 export { demoReplyText } from './demo-reply.ts';
@@ -21,7 +22,12 @@ export interface DemoModelOptions {
   /** How many tokens each content chunk carries. */
   tokensPerChunk?: number;
   clock?: Clock;
+  /** How prompts' images are sized for the reported usage: as the gateway's hold sizes them (by default: public URLs only, 5 s each). */
+  images?: ImageSizer;
 }
+
+/** The configuration's defaults (IMAGE_FETCH_TIMEOUT_SECONDS, IMAGE_FETCH_ALLOW_PRIVATE), for a demo built without the server's sizer. */
+const DEFAULT_IMAGE_FETCH = { allowPrivate: false, timeoutMs: 5_000 };
 
 /** What the demo answers, by the path's end. */
 const ENDPOINTS: readonly DemoEndpoint[] = [demoChat, demoResponses, demoEmbeddings];
@@ -34,7 +40,11 @@ const ENDPOINTS: readonly DemoEndpoint[] = [demoChat, demoResponses, demoEmbeddi
  */
 export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
   const chunkDelayMs = options.chunkDelayMs ?? 0;
-  const answerOptions: DemoAnswerOptions = { clock: options.clock ?? systemClock, tokensPerChunk: options.tokensPerChunk ?? 3 };
+  const answerOptions: DemoAnswerOptions = {
+    clock: options.clock ?? systemClock,
+    tokensPerChunk: options.tokensPerChunk ?? 3,
+    images: options.images ?? createImageSizer(DEFAULT_IMAGE_FETCH),
+  };
 
   return async function demoFetch(input, init) {
     // A turn of the event loop between the client's work and the model's, as a network gives:
@@ -51,7 +61,7 @@ export function createDemoFetch(options: DemoModelOptions = {}): FetchFunction {
 
     let answer: DemoAnswer;
     try {
-      answer = await endpoint.answer(fields, answerOptions);
+      answer = await endpoint.answer(fields, { ...answerOptions, signal: request.signal ?? new AbortController().signal });
     } catch (error) {
       if (error instanceof InvalidRequestError) return invalid(error.message, error.param);
       throw error;

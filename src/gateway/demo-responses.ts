@@ -2,6 +2,7 @@
 // on, then the reply as a response or the events of its stream, usage counted with the real tokenizer.
 import { DEMO_CHAT_MODELS, isPositiveWhole, limitedText, streamOptionsRefusal, type DemoEndpoint, type DemoRefusal } from './demo-answer.ts';
 import { demoReplyText } from './demo-reply.ts';
+import { promptImageTokens, responsesImages } from './image-tokens.ts';
 import { isObject } from './request-body.ts';
 import { newResponseId, responseEvents, responseObject, responseUsage, sseEventFrame, type ResponseHeader, type ResponsePlan } from './responses-wire.ts';
 import { countResponsesInputTokens, countTextTokens, responsesInputOf, splitTextByTokens, type ResponsesInputItem } from './tokens.ts';
@@ -48,12 +49,14 @@ export const demoResponses: DemoEndpoint = {
     }
     return streamOptionsRefusal(fields);
   },
-  async answer(fields, { clock, tokensPerChunk }) {
+  async answer(fields, { clock, tokensPerChunk, images, signal }) {
     const body = fields as unknown as DemoResponsesRequest;
     const input = responsesInputOf(body);
     const limit = body.max_output_tokens ?? null;
     const { text, cut } = limitedText(demoReplyText(body.model, input.items), limit);
-    const usage = responseUsage({ inputTokens: await countResponsesInputTokens(input), outputTokens: countTextTokens(text) });
+    // Images as OpenAI counts them, by the formula the hold uses (image-tokens.ts).
+    const imageTokens = await promptImageTokens(body.model, responsesImages(input.items), images, signal);
+    const usage = responseUsage({ inputTokens: (await countResponsesInputTokens(input)) + imageTokens, outputTokens: countTextTokens(text) });
     const header: ResponseHeader = { id: newResponseId('demo'), createdSeconds: Math.floor(clock.now() / 1000), model: body.model, maxOutputTokens: limit };
     const streaming = body.stream === true;
     const plan: ResponsePlan = { pieces: streaming ? splitTextByTokens(text, tokensPerChunk) : [text], ending: cut ? 'incomplete' : 'completed', usage, reasoning: false };

@@ -14,6 +14,7 @@ import { chatSurface } from './chat-surface.ts';
 import { runCompletion, type CompletedCall } from './complete.ts';
 import { embeddingSurface } from './embedding-surface.ts';
 import { ShuttingDownError } from './errors.ts';
+import type { ImageSizer } from './image-source.ts';
 import { InFlightCalls } from './in-flight.ts';
 import { MeteredCall, type Caller } from './metered-call.ts';
 import type { Metering } from './metering.ts';
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   upstreamTimeoutMs: number;
   /** Calls one user may have in flight, over all their keys and the playground. */
   maxInFlightPerUser: number;
+  /** Reads the sizes of prompts' images (data URLs, fetched URLs) for the hold. */
+  images: ImageSizer;
   log?: (line: string) => void;
 }
 

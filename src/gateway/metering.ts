@@ -5,6 +5,7 @@ import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
 import type { HoldBatcher } from '../ledger/hold-batch.ts';
 import type { SettleBatcher } from '../ledger/settle-batch.ts';
+import type { ImageSizer } from './image-source.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 export interface Metering {
@@ -22,5 +23,7 @@ export interface Metering {
   secrets: readonly string[];
   /** Calls one user may have in flight, over all their keys and the playground. */
   maxInFlightPerUser: number;
+  /** Reads the sizes of prompts' images (data URLs, fetched URLs) for the hold. */
+  images: ImageSizer;
   log: (line: string) => void;
 }

@@ -67,9 +67,9 @@ export async function reserve<Request extends MeteredRequest>(
     throw new InvalidRequestError(`The model '${request.model}' is not served by any upstream of this server. GET /v1/models lists the models you can use.`, 'model', 'model_not_found');
   }
   const { signal } = call.controller;
-  // Counted in turns with other requests (seconds for a 4 MB prompt at worst): a client that
-  // leaves meanwhile stops the count.
-  const countedInputTokens = await surface.countInput(request, signal).catch((error: unknown) => {
+  // Counted in turns with other requests (seconds for a 4 MB prompt at worst; image URLs fetched
+  // within their time limit): a client that leaves meanwhile stops the count.
+  const countedInputTokens = await surface.countInput(request, signal, metering.images).catch((error: unknown) => {
     if (signal.aborted) return null;
     throw error;
   });
@@ -98,7 +98,7 @@ export async function reserve<Request extends MeteredRequest>(
   // What the caller is told: a cap's refusal, or the available balance's.
   const refuse = (refusal: LimitRefusal<CapUse>, heldMc: number): Error => {
     const { cap, remainingMc } = refusal.budget;
-    if (cap) return new BudgetExceededError(cap, refusal.requiredMc);
+    if (cap) return new BudgetExceededError(cap, refusal.requiredMc, request.limitField);
     return new OutOfCreditsError({
       requiredMc: refusal.requiredMc,
       availableMc: remainingMc,

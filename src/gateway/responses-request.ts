@@ -1,6 +1,7 @@
 // Validates a Responses request body before anything is reserved, and keeps only what is forwarded
 // upstream: the fields of responses-schema.ts, each checked, so what is sent is what is counted.
 import { InvalidRequestError } from './errors.ts';
+import { checkImageCount, responsesImages, type PromptImage } from './image-tokens.ts';
 import { checkedBody, isObject, withoutNulls } from './request-body.ts';
 import { responsesRequestSchema, type ResponsesRequestBody } from './responses-schema.ts';
 import type { MeteredRequest } from './surface.ts';
@@ -12,6 +13,8 @@ export interface ResponsesRequest extends MeteredRequest {
   forward: Record<string, unknown>;
   /** What reaches the model as input, as checked here: the hold's token count reads it. */
   input: ResponsesInput;
+  /** The input's images, counted by the hold from their sizes (image-tokens.ts). */
+  images: PromptImage[];
   limitField: 'max_output_tokens';
 }
 
@@ -34,6 +37,8 @@ export function parseResponsesRequest(value: unknown): ResponsesRequest {
   const stream = body.stream === true;
   if (body.stream_options != null && !stream) throw new InvalidRequestError("'stream_options' is only allowed when 'stream' is true.", 'stream_options');
   checkNamedTools(body);
+  const images = typeof body.input === 'string' ? [] : responsesImages(body.input);
+  checkImageCount(images, 'input');
 
   const forward: Record<string, unknown> = { ...withoutNulls(body), store: false };
   for (const field of ['stream_options', 'text', 'reasoning'] as const) {
@@ -44,6 +49,7 @@ export function parseResponsesRequest(value: unknown): ResponsesRequest {
     forward,
     model: body.model,
     input: responsesInputOf(body),
+    images,
     stream,
     requestedOutputTokens: body.max_output_tokens ?? null,
     limitField: 'max_output_tokens',

@@ -36,10 +36,32 @@ const outputText = z
   })
   .transform(({ text }) => ({ type: 'output_text' as const, text, annotations: [] as never[] }));
 const refusalPart = z.strictObject({ type: z.literal('refusal'), refusal: z.string() });
-/** Parts with no text: the hold can't count them yet. */
-const MEDIA_PARTS = ['input_image', 'input_file', 'input_audio'];
-const mediaPart = (type: string) => refusedType(type, `is a content part of type '${type}', which is not supported yet: send text only`, 'unsupported_content');
-const inputPart = z.discriminatedUnion('type', [inputText, ...MEDIA_PARTS.map(mediaPart)]);
+/**
+ * An image by URL or data URL: the hold counts it from its size (image-tokens.ts). One given by
+ * `file_id` lives in the operator's upstream account and cannot be sized; `original` detail has no
+ * published count for the rate card's models.
+ */
+const inputImage = z
+  .strictObject({
+    type: z.literal('input_image'),
+    image_url: z.string().nullish(),
+    file_id: z.string().nullish(),
+    detail: z.enum(['low', 'high', 'auto', 'original']).optional(),
+  })
+  .superRefine((part, ctx) => {
+    if (part.file_id != null) {
+      ctx.addIssue({ code: 'custom', path: ['file_id'], message: 'is not supported: an uploaded file cannot be sized for the hold; send the image as `image_url` (an https URL or a data URL)', params: { code: 'unsupported_content' } });
+    } else if (part.image_url == null) {
+      ctx.addIssue({ code: 'custom', path: ['image_url'], message: 'is required: an https URL or a data URL of the image' });
+    }
+    if (part.detail === 'original') {
+      ctx.addIssue({ code: 'custom', path: ['detail'], message: "is 'original', which is not supported yet: its cost is not published for every model; use 'low', 'high' or 'auto'", params: { code: 'unsupported_content' } });
+    }
+  });
+/** Parts the hold can't count yet. */
+const MEDIA_PARTS = ['input_file', 'input_audio'];
+const mediaPart = (type: string) => refusedType(type, `is a content part of type '${type}', which is not supported yet: send text and images only`, 'unsupported_content');
+const inputPart = z.discriminatedUnion('type', [inputText, inputImage, ...MEDIA_PARTS.map(mediaPart)]);
 const assistantPart = z.discriminatedUnion('type', [outputText, refusalPart, inputText]);
 
 const itemStatus = z.enum(['in_progress', 'completed', 'incomplete']);
@@ -137,9 +159,9 @@ const textFormat = z.discriminatedUnion('type', [
 ]);
 
 /** What `include` may ask for: the rest is about hosted tools or images, refused above. */
-const INCLUDABLE = ['message.output_text.logprobs', 'reasoning.encrypted_content'] as const;
+const INCLUDABLE = ['message.output_text.logprobs', 'reasoning.encrypted_content', 'message.input_image.image_url'] as const;
 const HOSTED_INCLUDABLE = [
-  'file_search_call.results', 'web_search_call.results', 'web_search_call.action.sources', 'message.input_image.image_url', 'computer_call_output.output.image_url',
+  'file_search_call.results', 'web_search_call.results', 'web_search_call.action.sources', 'computer_call_output.output.image_url',
   'code_interpreter_call.outputs',
 ] as const;
 
@@ -174,7 +196,7 @@ export const responsesRequestSchema = z.strictObject({
   include: z
     .array(
       z.enum([...INCLUDABLE, ...HOSTED_INCLUDABLE]).refine((value) => (INCLUDABLE as readonly string[]).includes(value), {
-        error: (issue) => `is '${String(issue.input)}', which is not supported yet: it belongs to a hosted tool or an image input`,
+        error: (issue) => `is '${String(issue.input)}', which is not supported yet: it belongs to a hosted tool`,
         params: { code: 'unsupported_parameter' },
       }),
     )

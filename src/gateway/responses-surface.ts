@@ -2,6 +2,7 @@
 // the decided max_output_tokens, and what the usage, output and id of an answer or a stream event are.
 import type { Response, ResponseCreateParams, ResponseOutputItem, ResponseStreamEvent, ResponseUsage } from 'openai/resources/responses/responses';
 import { UpstreamFailure } from './errors.ts';
+import { promptImageTokens } from './image-tokens.ts';
 import { ReceivedOutput } from './output-text.ts';
 import { parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
 import type { WireResponse } from './responses-wire.ts';
@@ -100,7 +101,7 @@ export const responsesSurface: Surface<ResponsesRequest, WireResponse, ResponseS
   rateKind: 'chat',
   endpoint: 'responses',
   parse: parseResponsesRequest,
-  countInput: (request, signal) => countResponsesInputTokens(request.input, signal),
+  countInput: async (request, signal, images) => (await promptImageTokens(request.model, request.images, images, signal)) + (await countResponsesInputTokens(request.input, signal)),
   complete: async ({ client, model }: UpstreamTarget, request, outputLimit, signal) => {
     // The SDK adds `output_text` to the answer; the client gets the answer as the upstream sent it.
     const { output_text: _added, ...answer } = (await client.responses.create(upstreamParams(request, model, outputLimit), { signal })) as Response;

@@ -3,6 +3,7 @@
 import type { RateKind, UsageEndpoint } from '../db/schema.ts';
 import type { TokenCounts } from '../pricing/cost.ts';
 import type { UpstreamFailure } from './errors.ts';
+import type { ImageSizer } from './image-source.ts';
 import type { ReceivedOutput } from './output-text.ts';
 import type { UpstreamTarget } from './upstream-pool.ts';
 
@@ -63,8 +64,11 @@ export interface Surface<Request extends MeteredRequest, Answer, Chunk> {
   readonly endpoint: UsageEndpoint;
   /** Checks the body before anything is reserved; throws InvalidRequestError. The rate card is checked by the caller. */
   parse(body: unknown): Request;
-  /** Input tokens as the hold counts them (an upper bound where exact counting is slow); a stopped signal stops the count. */
-  countInput(request: Request, signal: AbortSignal): Promise<number>;
+  /**
+   * Input tokens as the hold counts them (an upper bound where exact counting is slow), images
+   * included, sized with `images`; a stopped signal stops the count.
+   */
+  countInput(request: Request, signal: AbortSignal, images: ImageSizer): Promise<number>;
   /** The upstream call for a whole answer, with the output limit decided here, naming the model as `upstream` knows it. */
   complete(upstream: UpstreamTarget, request: Request, outputLimit: number, signal: AbortSignal): Promise<Answer>;
   /** The upstream call for a streamed answer, with the output limit decided here and the usage chunk always asked for, naming the model as `upstream` knows it. */

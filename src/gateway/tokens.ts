@@ -84,7 +84,8 @@ function* contentSteps(content: ChatInputMessage['content']): CountSteps {
   if (content == null) return 0;
   if (typeof content === 'string') return yield* messageTextSteps(content);
   let tokens = 0;
-  // Image, audio and file parts have no text: the gateway refuses them before counting.
+  // An image part has no text: its tokens are counted from its size (image-tokens.ts). Audio and
+  // file parts are refused before counting.
   for (const part of content) tokens += yield* messageTextSteps(part.text ?? part.refusal ?? '');
   return tokens;
 }

@@ -2,6 +2,7 @@
 // OPENAI_*), and for each rate card model the ordered list of (upstream, the model name it is sent as).
 import type OpenAI from 'openai';
 import type { UpstreamsConfig } from '../upstreams-file.ts';
+import type { ImageSizer } from './image-source.ts';
 import { createUpstreamClient } from './upstream.ts';
 
 /** One place a call can be sent: the upstream's name (on the usage row), its client, and the model name it knows. */
@@ -21,9 +22,11 @@ export class UpstreamPool {
   constructor(
     private readonly config: UpstreamsConfig,
     callTimeoutMs: number,
+    /** How the demo model sizes prompts' images: the same limits and fetch share as the hold's. */
+    images?: ImageSizer,
   ) {
     for (const spec of config.upstreams) {
-      this.clients.set(spec.name, createUpstreamClient({ baseUrl: spec.baseUrl, apiKey: spec.apiKey, headers: spec.headers, timeoutMs: spec.headersTimeoutMs ?? callTimeoutMs }));
+      this.clients.set(spec.name, createUpstreamClient({ baseUrl: spec.baseUrl, apiKey: spec.apiKey, headers: spec.headers, timeoutMs: spec.headersTimeoutMs ?? callTimeoutMs, ...(images ? { images } : {}) }));
     }
     this.secrets = config.upstreams.flatMap((spec) => (spec.apiKey ? [spec.apiKey] : []));
   }

@@ -1,7 +1,8 @@
 // The upstream: the official openai SDK pointed at OpenAI, any compatible server, or the demo model; and what its errors mean.
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import { demoFetch } from './demo-model.ts';
+import { createDemoFetch } from './demo-model.ts';
 import { UpstreamFailure } from './errors.ts';
+import type { ImageSizer } from './image-source.ts';
 
 export interface UpstreamOptions {
   /** null: the built-in demo model answers (nothing leaves the server). */
@@ -12,6 +13,8 @@ export interface UpstreamOptions {
   headers?: Readonly<Record<string, string>>;
   /** How long to wait for the response headers. The SDK's own timeout stops there; the gateway keeps an overall deadline too. */
   timeoutMs: number;
+  /** How the demo model sizes prompts' images, as the hold does (by default: public URLs, 5 s). */
+  images?: ImageSizer;
 }
 
 export function createUpstreamClient(options: UpstreamOptions): OpenAI {
@@ -26,7 +29,7 @@ export function createUpstreamClient(options: UpstreamOptions): OpenAI {
     timeout: options.timeoutMs,
     // A keyless upstream gets no Authorization header at all (null removes the SDK's own).
     defaultHeaders: { ...(options.headers ?? {}), ...(options.apiKey === null && !demo ? { Authorization: null } : {}) },
-    ...(demo ? { fetch: demoFetch } : {}),
+    ...(demo ? { fetch: createDemoFetch(options.images ? { images: options.images } : {}) } : {}),
   });
 }
 

@@ -17,7 +17,8 @@ export interface TokenCounts {
 const MICRO_PER_MILLI = 1_000n;
 const MICRO_PER_CREDIT = 1_000_000n;
 
-function ceilDiv(a: bigint, b: bigint): bigint {
+/** a ÷ b rounded up, for whole numbers ≥ 0. */
+export function ceilDiv(a: bigint, b: bigint): bigint {
   return (a + b - 1n) / b;
 }
 
