@@ -8,6 +8,7 @@ import * as limits from './0006_limits.ts';
 import * as holdIndexes from './0007_hold_indexes.ts';
 import * as rateLimitEvents from './0008_rate_limit_events.ts';
 import * as apiSurfaces from './0009_api_surfaces.ts';
+import * as leases from './0013_leases.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0007_hold_indexes': holdIndexes,
   '0008_rate_limit_events': rateLimitEvents,
   '0009_api_surfaces': apiSurfaces,
+  '0013_leases': leases,
 };

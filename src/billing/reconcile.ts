@@ -5,7 +5,7 @@ import type { BillingDeps } from './deps.ts';
 import { errorText } from './errors.ts';
 import { fulfilCheckoutSession } from './fulfil.ts';
 import { checkoutEntryKey } from '../ledger/idempotency-keys.ts';
-import { attemptRecharge } from './auto-recharge.ts';
+import { attemptClaimedRecharges } from './auto-recharge.ts';
 import { findPurchaseForSession } from './purchases.ts';
 
 export const RECONCILE_DEFAULT_HOURS = 72;
@@ -30,12 +30,12 @@ export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Pr
     const outcome = await fulfilCheckoutSession(deps, session.id);
     if (outcome.kind === 'credited') result.fulfilled.push(session.id);
   }
-  // Our own pending recharges whose PaymentIntent exists: ask the provider how each ended.
-  const pendingRecharges = await deps.db.selectFrom('auto_recharges').selectAll().where('status', '=', 'pending').where('payment_intent_id', 'is not', null).execute();
-  for (const recharge of pendingRecharges) {
+  // Our own pending recharges whose PaymentIntent exists: ask the provider how each ended (those a
+  // recharge worker is attempting right now are its to finish).
+  await attemptClaimedRecharges(deps, 'with_intent', (recharge, outcome) => {
     result.checked++;
-    if ((await attemptRecharge(deps, recharge)) === 'credited') result.fulfilled.push(recharge.payment_intent_id!);
-  }
+    if (outcome === 'credited') result.fulfilled.push(recharge.payment_intent_id!);
+  });
   return result;
 }
 

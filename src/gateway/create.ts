@@ -2,12 +2,14 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/connect.ts';
+import type { LeaseRef } from '../db/leases.ts';
 import { Gateway } from './gateway.ts';
 import { createUpstreamClient } from './upstream.ts';
 
 export interface GatewayDeps {
   db: DB;
   clock: Clock;
+  lease?: LeaseRef;
   log?: (line: string) => void;
 }
 
@@ -22,6 +24,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     upstreamTimeoutMs,
     operatorKey: config.openaiApiKey,
     maxInFlightPerUser: config.maxInFlightPerUser,
+    lease: deps.lease,
     log: deps.log,
   });
 }

@@ -4,6 +4,7 @@ import type OpenAI from 'openai';
 import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
+import type { LeaseRef } from '../db/leases.ts';
 import type { HoldBatcher } from '../ledger/hold-batch.ts';
 import type { SettleBatcher } from '../ledger/settle-batch.ts';
 
@@ -21,5 +22,7 @@ export interface Metering {
   operatorKey: string | null;
   /** Calls one user may have in flight, over all their keys and the playground. */
   maxInFlightPerUser: number;
+  /** The process lease this process's holds are placed under; none in tools and most tests. */
+  lease?: LeaseRef;
   log: (line: string) => void;
 }
