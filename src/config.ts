@@ -44,6 +44,12 @@ export interface Config {
   readonly keepAliveTimeoutSeconds: number;
   /** Calls one user may have in flight at once, over all their keys and the playground. */
   readonly maxInFlightPerUser: number;
+  /** A process that has not renewed its lease this long is taken for dead and its holds given back. */
+  readonly processLeaseSeconds: number;
+  /** How often the hold sweeper runs (in one process at a time). */
+  readonly sweepEverySeconds: number;
+  /** How often reconcile runs (in one process at a time). */
+  readonly reconcileEverySeconds: number;
   readonly payments: PaymentsMode;
   readonly stripeSecretKey: string | null;
   readonly stripeWebhookSecret: string | null;
@@ -175,6 +181,10 @@ export function loadConfig(env: Env = process.env): Config {
     // Up to 290: the headers timeout (5 s more) must stay within Node's 300 s request timeout.
     keepAliveTimeoutSeconds: integer(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1, 290),
     maxInFlightPerUser: integer(env, 'MAX_IN_FLIGHT_PER_USER', 32, 1, 10_000),
+    // Well below HOLD_TTL_SECONDS' least (120): the lease, not the TTL, is what gives a dead process's holds back.
+    processLeaseSeconds: integer(env, 'PROCESS_LEASE_SECONDS', 5, 2, 60),
+    sweepEverySeconds: integer(env, 'SWEEP_EVERY_SECONDS', 30, 1, 3600),
+    reconcileEverySeconds: integer(env, 'RECONCILE_EVERY_SECONDS', 600, 1, 86_400),
     payments,
     stripeSecretKey,
     stripeWebhookSecret: text(env, 'STRIPE_WEBHOOK_SECRET'),

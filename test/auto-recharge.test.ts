@@ -12,7 +12,7 @@ import { placeHold, settleHold } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { rateOf } from './helpers/db.ts';
-import { assertAuditClean, chargeIdOf, deliver, signedInBuyer, startPurchase, stripeWorld, STARTER_MC, type Buyer, type StripeWorld } from './helpers/billing.ts';
+import { assertAuditClean, chargeIdOf, deliver, signedInBuyer, startPurchase, stripeWorld, withSavedCard, STARTER_MC, type Buyer, type StripeWorld } from './helpers/billing.ts';
 import { testApp, type TestApp } from './helpers/app.ts';
 import { startFakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 
@@ -26,24 +26,6 @@ interface Context {
 }
 
 const recharge = suite<Context>('auto-recharge');
-
-/** Buys Starter with "save the card", then turns auto-recharge on: Basic below 5,000 credits, `limit` a month. */
-async function withSavedCard(t: StripeWorld, buyer: Buyer, limit = 3): Promise<void> {
-  const { sessionId } = await startPurchase(t, buyer, 'starter', { save_card: 'on' });
-  t.fake.paySession(sessionId, { savePaymentMethod: true, card: { brand: 'visa', last4: '4242' } });
-  assert.is((await deliver(t, t.fake.event('checkout.session.completed', t.fake.session(sessionId)))).status, 200);
-  const settings = await buyer.browser.get('/settings/billing');
-  assert.match(settings.doc.querySelector('.saved-card')?.textContent ?? '', /visa.*4242/);
-  const saved = await buyer.browser.post('/settings/billing', {
-    low_balance_threshold: '500',
-    auto_recharge: 'on',
-    auto_recharge_threshold: '5000',
-    auto_recharge_package: 'basic',
-    auto_recharge_monthly_limit: String(limit),
-    monthly_cap: '',
-  });
-  assert.is(saved.status, 200, saved.text.slice(0, 500));
-}
 
 let requests = 0;
 /** A call held and settled through the ledger: `heldMc` reserved, `chargedTokens` output tokens on gpt-4o (80 mc each). */
