@@ -4,7 +4,7 @@
 // back within seconds (holds.lease_id names the lease a hold was placed under; null for holds placed
 // before this, or outside a server); and a claim on an auto-recharge, so two processes' workers never
 // both start the same payment.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { idColumn } from './portable.ts';
 
 export async function up(db: Kysely<any>): Promise<void> {
@@ -21,7 +21,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('holder', 'text', (c) => c.notNull())
     .addColumn('started_at_ms', 'bigint', (c) => c.notNull())
     .addColumn('expires_at_ms', 'bigint', (c) => c.notNull())
+    // Set when the lease ends (a clean stop, or reaped once lapsed). Rows are kept, not deleted: SQLite
+    // gives a new row the largest id + 1, so a deleted lease's id could be handed to a new process.
+    .addColumn('ended_at_ms', 'bigint')
     .execute();
+  await db.schema.createIndex('process_leases_live').on('process_leases').column('expires_at_ms').where(sql.ref('ended_at_ms'), 'is', null).execute();
   // No index of its own: a lapsed lease's holds are found among the pending holds
   // (holds_pending_user_key lists only those), which are the calls in flight.
   await db.schema.alterTable('holds').addColumn('lease_id', 'bigint').execute();

@@ -10,24 +10,15 @@ import { queueMail } from '../src/mail/outbox.ts';
 import { placeHold, settleHold } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';
 import { freshDb, rateOf, type TestDb } from './helpers/db.ts';
-import { killAll, startWorker, type Worker } from './helpers/processes.ts';
+import { killAll, resultsOf, startTogether } from './helpers/processes.ts';
 import { startSmtp } from './helpers/smtp.ts';
 import { assertAuditClean, signedInBuyer, stripeWorld, withSavedCard, STARTER_MC } from './helpers/billing.ts';
 
 const WORKER = 'test/workers/jobs-worker.ts';
 const PROCESSES = 3;
 
-async function startAll(args: string[]): Promise<Worker[]> {
-  const workers = Array.from({ length: PROCESSES }, () => startWorker(WORKER, args));
-  await Promise.all(workers.map((w) => w.waitFor('ready')));
-  for (const w of workers) w.child.stdin!.write('go\n');
-  return workers;
-}
-
-async function runTogether<R>(args: string[]): Promise<R[]> {
-  const workers = await startAll(args);
-  return (await Promise.all(workers.map((w) => w.waitFor('result ', 120_000)))).map((json) => JSON.parse(json) as R);
-}
+const startAll = (args: string[]) => startTogether(WORKER, PROCESSES, () => args);
+const runTogether = async <R,>(args: string[]) => resultsOf<R>(await startAll(args), 120_000);
 
 const jobs = suite<{ t: TestDb }>('workers in 3 processes');
 jobs.before.each(async (context) => {

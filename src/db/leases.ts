@@ -32,30 +32,30 @@ export function openProcessLease(db: Kysely<any>, holder: string, nowMs: number,
 }
 
 /**
- * Moves the lease's end to `nowMs + termMs`. False when the row is gone: the lease lapsed and
- * another process released its holds (releaseHoldsOfLapsedLease), so the process opens a new one.
+ * Moves the lease's end to `nowMs + termMs`. False when it has ended: it lapsed and another process
+ * released its holds (releaseHoldsOfLapsedLease), so the process opens a new one.
  */
 export async function renewProcessLease(db: Kysely<any>, leaseId: number, nowMs: number, termMs: number): Promise<boolean> {
-  return (await rawRun(db, 'update process_leases set expires_at_ms = ? where id = ?', [nowMs + termMs, leaseId])) === 1;
+  return (await rawRun(db, 'update process_leases set expires_at_ms = ? where id = ? and ended_at_ms is null', [nowMs + termMs, leaseId])) === 1;
 }
 
 /** Ends a lease whose process stops cleanly, its calls drained (nothing of it is pending). */
-export async function endProcessLease(db: Kysely<any>, leaseId: number): Promise<void> {
-  await rawRun(db, 'delete from process_leases where id = ?', [leaseId]);
+export async function endProcessLease(db: Kysely<any>, leaseId: number, nowMs: number): Promise<void> {
+  await rawRun(db, 'update process_leases set ended_at_ms = ? where id = ? and ended_at_ms is null', [nowMs, leaseId]);
 }
 
-/** The leases not renewed by `nowMs`: their processes died, or stalled longer than a term. */
+/** The live leases not renewed by `nowMs` (through process_leases_live): their processes died, or stalled longer than a term. */
 export async function lapsedProcessLeases(db: Kysely<any>, nowMs: number): Promise<number[]> {
-  const rows = await rawRows<{ id: number }>(db, 'select id from process_leases where expires_at_ms < ? order by id limit 100', [nowMs]);
+  const rows = await rawRows<{ id: number }>(db, 'select id from process_leases where ended_at_ms is null and expires_at_ms < ? order by id limit 100', [nowMs]);
   return rows.map((row) => Number(row.id));
 }
 
 /**
- * Deletes a lapsed lease inside the transaction that releases its holds. Guarded on the lapse, so
- * of several processes reaping it one does (and none if its process renewed it meanwhile).
+ * Ends a lapsed lease inside the transaction that releases its holds. Guarded on the lapse, so of
+ * several processes reaping it one does (and none if its process renewed it meanwhile).
  */
-export async function deleteLapsedLease(db: Kysely<any>, leaseId: number, nowMs: number): Promise<boolean> {
-  return (await rawRun(db, 'delete from process_leases where id = ? and expires_at_ms < ?', [leaseId, nowMs])) === 1;
+export async function endLapsedLease(db: Kysely<any>, leaseId: number, nowMs: number): Promise<boolean> {
+  return (await rawRun(db, 'update process_leases set ended_at_ms = ? where id = ? and ended_at_ms is null and expires_at_ms < ?', [nowMs, leaseId, nowMs])) === 1;
 }
 
 /** The lease a process's holds are placed under: its id is read from memory on every hold. */

@@ -314,6 +314,8 @@ export interface ProcessLeasesTable {
   holder: string;
   started_at_ms: number;
   expires_at_ms: number;
+  /** null while the lease lives; then when it was ended (a clean stop) or reaped (lapsed). */
+  ended_at_ms: number | null;
 }
 
 export interface NoticesTable {

@@ -19,7 +19,7 @@ export interface ProcessLeaseOptions {
 export interface ProcessLease {
   /** One renewal and one look for lapsed leases, as the timer does. */
   tick(): Promise<void>;
-  /** Stops renewing and deletes the lease: call once the process's calls are drained. */
+  /** Stops renewing and ends the lease: call once the process's calls are drained. */
   stop(): Promise<void>;
 }
 
@@ -68,7 +68,7 @@ export async function startProcessLease(db: DB, clock: Clock, lease: LeaseRef, o
       clearInterval(timer);
       await running;
       stopped = true;
-      if (lease.id !== null) await endProcessLease(db, lease.id);
+      if (lease.id !== null) await endProcessLease(db, lease.id, clock.now());
     },
   };
 }

@@ -9,7 +9,7 @@ import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { appendEntry } from './entries.ts';
 import { usageEntryKey } from './idempotency-keys.ts';
 import { rawFirst, rawInsert, rawRows, rawRun } from '../db/raw.ts';
-import { deleteLapsedLease } from '../db/leases.ts';
+import { endLapsedLease } from '../db/leases.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from '../month.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
@@ -322,15 +322,15 @@ export async function expireHolds(db: DB, clock: Clock, batchSize = 500): Promis
 }
 
 /**
- * Gives back the pending holds of a process lease that lapsed (its process died): the lease row is
- * deleted, guarded on its lapse, in the transaction that expires its holds, so of several processes
+ * Gives back the pending holds of a process lease that lapsed (its process died): the lease is
+ * ended, guarded on its lapse, in the transaction that expires its holds, so of several processes
  * reaping it one does, and a crash between the two leaves both for the next. Returns how many holds
  * this expired, or null when the lease was not this call's to reap (reaped already, or renewed).
  */
 export async function releaseHoldsOfLapsedLease(db: DB, clock: Clock, leaseId: number): Promise<number | null> {
   return writeTransaction(db, async (trx) => {
     const nowMs = clock.now();
-    if (!(await deleteLapsedLease(trx, leaseId, nowMs))) return null;
+    if (!(await endLapsedLease(trx, leaseId, nowMs))) return null;
     // Among the pending holds only (the calls in flight, through holds_pending_user_key).
     const due = await rawRows<Hold>(trx, "select * from holds where status = 'pending' and lease_id = ? order by id", [leaseId]);
     return expireIn(trx, due, nowMs);
