@@ -57,9 +57,10 @@ const mailWorker = startMailWorker(db, clock, {
   log,
 });
 
-// Once per interval across all processes (docs/architecture.md, Several processes): the sweeper, the
-// last resort for a hold no lease gave back, and reconcile, for purchases a missed webhook left
-// uncredited (at start too; none with PAYMENTS=off). Mail and recharges are claimed row by row instead.
+// Once per interval across all processes (README, Running several processes; docs/architecture.md,
+// Workers): the sweeper, the last resort for a hold no lease gave back, and reconcile, for purchases a
+// missed webhook left uncredited (at start too; none with PAYMENTS=off). Mail and recharges are
+// claimed row by row instead.
 const sweeper = startSingletonJob(db, clock, { name: 'hold-sweeper', holder, everyMs: config.sweepEverySeconds * 1000, log }, () => expireHolds(db, clock));
 const reconciler = billing
   ? startSingletonJob(db, clock, { name: 'reconcile', holder, everyMs: config.reconcileEverySeconds * 1000, atStart: true, log }, () => reconcileRecent(billing))
