@@ -68,6 +68,7 @@ leases('a process whose lease was reaped while it stalled opens a new one; reapL
   const log: string[] = [];
   const running = await startProcessLease(t.db, t.clock, lease, { holder: 'me', termMs: 5_000, renewEveryMs: 60_000, log: (line) => log.push(line) });
   try {
+    await running.tick(); // the one it runs at start, still going
     const first = lease.id!;
     assert.ok(first > 0);
     t.clock.advance(6_000);
