@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { billingDeps, type BillingDeps } from '../src/billing/deps.ts';
-import { applyIntentToRecharge, processDueRecharges } from '../src/billing/auto-recharge.ts';
+import { applyIntentToRecharge, claimRecharges, processDueRecharges, RECHARGE_CLAIM_MS } from '../src/billing/auto-recharge.ts';
 import { rechargeChargeKey } from '../src/ledger/idempotency-keys.ts';
 import { reconcilePurchases } from '../src/billing/reconcile.ts';
 import { placeHold, settleHold } from '../src/ledger/holds.ts';
@@ -163,6 +163,21 @@ for (const outcome of ['decline', 'authentication_required'] as const) {
     await assertAuditClean(t);
   });
 }
+
+recharge('a worker that dies after claiming a recharge: no other takes it until the claim runs out, then one does, one PaymentIntent', async ({ t, buyer, deps }) => {
+  await withSavedCard(t, buyer);
+  await spend(t, buyer.user.id, 6_000_000, 75_000);
+  // The claim of a worker that then dies: the row is counted as attempted and claimed, nothing more.
+  assert.equal((await claimRecharges(deps, 'due')).map((row) => row.attempts), [1]);
+  assert.equal(await processDueRecharges(deps), [], 'claimed by the dead worker');
+  t.clock.advance(RECHARGE_CLAIM_MS - 1);
+  assert.equal(await processDueRecharges(deps), []);
+  t.clock.advance(1);
+  assert.equal(await processDueRecharges(deps), ['credited']);
+  assert.is(t.fake.requests.filter((r) => r.path === '/v1/payment_intents' && r.method === 'POST').length, 1);
+  assert.equal((await rechargesOf(t, buyer.user.id)).map((r) => [r.status, r.attempts]), [['succeeded', 2]]);
+  await assertAuditClean(t);
+});
 
 recharge('a network error is retried with the same key and credited once', async ({ t, buyer, deps, logs }) => {
   await withSavedCard(t, buyer);

@@ -20,8 +20,12 @@ import { newPurchaseValues } from './purchases.ts';
 
 export const RECHARGE_RETRY_BASE_MS = 10_000;
 const RECHARGE_RETRY_MAX_MS = 10 * 60_000;
-/** A worker that died mid-attempt holds its claim this long; then another tries, under the same key. */
-export const RECHARGE_CLAIM_MS = 60_000;
+/**
+ * A worker that died mid-attempt holds its claim this long; then another tries, under the same key.
+ * Longer than a live attempt can take (the Stripe client's 3 tries of 20 s), so a slow attempt is not
+ * joined by a second; if one were, Stripe's 409 for a key in use is retried later, never a decline.
+ */
+export const RECHARGE_CLAIM_MS = 120_000;
 
 export type RechargeOutcome = 'credited' | 'already_credited' | 'processing' | 'failed' | 'retry' | 'not_pending';
 
