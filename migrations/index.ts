@@ -11,6 +11,7 @@ import * as apiSurfaces from './0009_api_surfaces.ts';
 import * as upstreamAttempts from './0010_upstream_attempts.ts';
 import * as keyControls from './0011_key_controls.ts';
 import * as usageDaily from './0012_usage_daily.ts';
+import * as leases from './0013_leases.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0010_upstream_attempts': upstreamAttempts,
   '0011_key_controls': keyControls,
   '0012_usage_daily': usageDaily,
+  '0013_leases': leases,
 };

@@ -50,6 +50,12 @@ export interface Config {
   readonly imageFetchTimeoutSeconds: number;
   /** IMAGE_FETCH_ALLOW_PRIVATE=1: image URLs may point at private and loopback addresses (tests, a LAN's own image server). */
   readonly imageFetchAllowPrivate: boolean;
+  /** A process that has not renewed its lease this long is taken for dead and its holds given back. */
+  readonly processLeaseSeconds: number;
+  /** How often the hold sweeper runs (in one process at a time). */
+  readonly sweepEverySeconds: number;
+  /** How often reconcile runs (in one process at a time). */
+  readonly reconcileEverySeconds: number;
   readonly payments: PaymentsMode;
   readonly stripeSecretKey: string | null;
   readonly stripeWebhookSecret: string | null;
@@ -183,6 +189,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxInFlightPerUser: integer(env, 'MAX_IN_FLIGHT_PER_USER', 32, 1, 10_000),
     imageFetchTimeoutSeconds: integer(env, 'IMAGE_FETCH_TIMEOUT_SECONDS', 5, 1, 60),
     imageFetchAllowPrivate: oneOf(env, 'IMAGE_FETCH_ALLOW_PRIVATE', ['0', '1'] as const, '0') === '1',
+    // Well below HOLD_TTL_SECONDS' least (120): the lease, not the TTL, is what gives a dead process's holds back.
+    processLeaseSeconds: integer(env, 'PROCESS_LEASE_SECONDS', 5, 2, 60),
+    sweepEverySeconds: integer(env, 'SWEEP_EVERY_SECONDS', 30, 1, 3600),
+    reconcileEverySeconds: integer(env, 'RECONCILE_EVERY_SECONDS', 600, 1, 86_400),
     payments,
     stripeSecretKey,
     stripeWebhookSecret: text(env, 'STRIPE_WEBHOOK_SECRET'),

@@ -3,6 +3,7 @@
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { DB } from './db/connect.ts';
+import type { LeaseRef } from './db/leases.ts';
 import { createHasher, type Hasher } from './auth/hasher.ts';
 import { billingDeps, type BillingDeps } from './billing/deps.ts';
 import { createGateway } from './gateway/create.ts';
@@ -19,6 +20,8 @@ export interface AppContext {
   hasher: Hasher;
   /** The metered gateway: its in-flight calls are what the server drains on SIGTERM. */
   gateway: Gateway;
+  /** This process's lease (null id until the server opens it): the gateway's holds carry its id. */
+  lease: LeaseRef;
   /** null with PAYMENTS=off: nothing can be bought. */
   billing: BillingDeps | null;
 }
@@ -37,13 +40,15 @@ export function createContext(config: Config, options: ContextOptions): AppConte
   installLedgerPolicy(spendingPolicy);
   const { db, clock } = options;
   const log = options.log ?? ((line: string) => console.error(line));
+  const lease: LeaseRef = { id: null };
   return {
     config,
     db,
     clock,
     log,
     hasher: options.hasher ?? createHasher(),
-    gateway: createGateway(config, { db, clock, log }),
+    gateway: createGateway(config, { db, clock, log, lease }),
+    lease,
     billing: billingDeps(config, db, clock, log),
   };
 }

@@ -1,4 +1,5 @@
-// Start-up only: config, database, migrations, seed, serve(), background jobs, and draining on SIGTERM.
+// Start-up only: config, database, migrations, seed, the process lease, serve(), background jobs
+// (the claim-based workers in every process, the singleton jobs under job leases), and draining on SIGTERM.
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { systemClock } from './clock.ts';
@@ -11,11 +12,13 @@ import { checkUpstreamModels, describeUpstreamModelCheck } from './gateway/upstr
 import { httpServerOptions } from './web/server-options.ts';
 import { expireHolds } from './ledger/holds.ts';
 import { startMailWorker } from './mail/worker.ts';
-import { startReconcileTimer } from './billing/reconcile.ts';
+import { reconcileRecent } from './billing/reconcile.ts';
 import { startRechargeWorker } from './billing/auto-recharge.ts';
+import { startSingletonJob } from './jobs/singleton.ts';
+import { startProcessLease } from './jobs/process-lease.ts';
+import { processHolder } from './jobs/holder.ts';
 import { createTransport } from 'nodemailer';
 
-const SWEEP_EVERY_MS = 30_000;
 /** Calls in flight get this long to finish on SIGTERM before they are stopped and settled. */
 const DRAIN_GRACE_MS = 10_000;
 
@@ -48,6 +51,11 @@ if (upstreamCheck.error) {
 const ctx = createContext(config, { db, clock: systemClock });
 const { clock, gateway, billing, log } = ctx;
 const app = createApp(ctx);
+const holder = processHolder();
+// Before the first call: every hold this process places carries its lease, so if it dies another
+// process gives the hold back once the lease lapses (src/jobs/process-lease.ts).
+const leaseTermMs = config.processLeaseSeconds * 1000;
+const processLease = await startProcessLease(db, clock, ctx.lease, { holder, termMs: leaseTermMs, renewEveryMs: Math.floor(leaseTermMs / 5), log });
 // Idle keep-alive connections outlive a proxy's own (src/web/server-options.ts).
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, (info) => {
   console.log(`tokentab listening on http://${info.address}:${info.port} (public URL ${config.publicUrl})`);
@@ -59,13 +67,14 @@ const mailWorker = startMailWorker(db, clock, {
   log,
 });
 
-const sweeper = setInterval(() => {
-  expireHolds(db, clock).catch((error: Error) => log(`hold sweeper: ${error.message}`));
-}, SWEEP_EVERY_MS);
-sweeper.unref();
-
-// Purchases a missed webhook left uncredited: checked at start and every 10 minutes (none with PAYMENTS=off).
-const reconciler = billing ? startReconcileTimer(billing) : null;
+// Once per interval across all processes (README, Running several processes; docs/architecture.md,
+// Workers): the sweeper, the last resort for a hold no lease gave back, and reconcile, for purchases a
+// missed webhook left uncredited (at start too; none with PAYMENTS=off). Mail and recharges are
+// claimed row by row instead.
+const sweeper = startSingletonJob(db, clock, { name: 'hold-sweeper', holder, everyMs: config.sweepEverySeconds * 1000, log }, () => expireHolds(db, clock));
+const reconciler = billing
+  ? startSingletonJob(db, clock, { name: 'reconcile', holder, everyMs: config.reconcileEverySeconds * 1000, atStart: true, log }, () => reconcileRecent(billing))
+  : null;
 const recharger = billing ? startRechargeWorker(billing) : null;
 
 let stopping = false;
@@ -73,8 +82,7 @@ async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`${signal}: no longer accepting connections; draining`);
-  clearInterval(sweeper);
-  reconciler?.stop();
+  const jobsStopped = Promise.all([sweeper.stop(), reconciler?.stop()]);
   // A last resort only: the drain below ends every call well within it.
   setTimeout(() => process.exit(1), DRAIN_GRACE_MS + 10_000).unref();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -86,6 +94,9 @@ async function stop(signal: string) {
   if ('closeAllConnections' in server) server.closeAllConnections();
   await recharger?.stop();
   await mailWorker.stop();
+  await jobsStopped;
+  // Drained: nothing of this process is pending, so its lease goes now rather than lapse.
+  await processLease.stop();
   await db.destroy();
   process.exit(0);
 }

@@ -5,14 +5,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { billingDeps, type BillingDeps } from '../src/billing/deps.ts';
-import { applyIntentToRecharge, processDueRecharges } from '../src/billing/auto-recharge.ts';
+import { applyIntentToRecharge, claimRecharges, processDueRecharges, RECHARGE_CLAIM_MS } from '../src/billing/auto-recharge.ts';
 import { rechargeChargeKey } from '../src/ledger/idempotency-keys.ts';
 import { reconcilePurchases } from '../src/billing/reconcile.ts';
 import { placeHold, settleHold } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { rateOf } from './helpers/db.ts';
-import { assertAuditClean, chargeIdOf, deliver, signedInBuyer, startPurchase, stripeWorld, STARTER_MC, type Buyer, type StripeWorld } from './helpers/billing.ts';
+import { assertAuditClean, chargeIdOf, deliver, signedInBuyer, startPurchase, stripeWorld, withSavedCard, STARTER_MC, type Buyer, type StripeWorld } from './helpers/billing.ts';
 import { testApp, type TestApp } from './helpers/app.ts';
 import { startFakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 
@@ -26,24 +26,6 @@ interface Context {
 }
 
 const recharge = suite<Context>('auto-recharge');
-
-/** Buys Starter with "save the card", then turns auto-recharge on: Basic below 5,000 credits, `limit` a month. */
-async function withSavedCard(t: StripeWorld, buyer: Buyer, limit = 3): Promise<void> {
-  const { sessionId } = await startPurchase(t, buyer, 'starter', { save_card: 'on' });
-  t.fake.paySession(sessionId, { savePaymentMethod: true, card: { brand: 'visa', last4: '4242' } });
-  assert.is((await deliver(t, t.fake.event('checkout.session.completed', t.fake.session(sessionId)))).status, 200);
-  const settings = await buyer.browser.get('/settings/billing');
-  assert.match(settings.doc.querySelector('.saved-card')?.textContent ?? '', /visa.*4242/);
-  const saved = await buyer.browser.post('/settings/billing', {
-    low_balance_threshold: '500',
-    auto_recharge: 'on',
-    auto_recharge_threshold: '5000',
-    auto_recharge_package: 'basic',
-    auto_recharge_monthly_limit: String(limit),
-    monthly_cap: '',
-  });
-  assert.is(saved.status, 200, saved.text.slice(0, 500));
-}
 
 let requests = 0;
 /** A call held and settled through the ledger: `heldMc` reserved, `chargedTokens` output tokens on gpt-4o (80 mc each). */
@@ -181,6 +163,21 @@ for (const outcome of ['decline', 'authentication_required'] as const) {
     await assertAuditClean(t);
   });
 }
+
+recharge('a worker that dies after claiming a recharge: no other takes it until the claim runs out, then one does, one PaymentIntent', async ({ t, buyer, deps }) => {
+  await withSavedCard(t, buyer);
+  await spend(t, buyer.user.id, 6_000_000, 75_000);
+  // The claim of a worker that then dies: the row is counted as attempted and claimed, nothing more.
+  assert.equal((await claimRecharges(deps, 'due')).map((row) => row.attempts), [1]);
+  assert.equal(await processDueRecharges(deps), [], 'claimed by the dead worker');
+  t.clock.advance(RECHARGE_CLAIM_MS);
+  assert.equal(await processDueRecharges(deps), [], 'claimed until then');
+  t.clock.advance(1);
+  assert.equal(await processDueRecharges(deps), ['credited']);
+  assert.is(t.fake.requests.filter((r) => r.path === '/v1/payment_intents' && r.method === 'POST').length, 1);
+  assert.equal((await rechargesOf(t, buyer.user.id)).map((r) => [r.status, r.attempts]), [['succeeded', 2]]);
+  await assertAuditClean(t);
+});
 
 recharge('a network error is retried with the same key and credited once', async ({ t, buyer, deps, logs }) => {
   await withSavedCard(t, buyer);

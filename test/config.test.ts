@@ -68,6 +68,16 @@ test('image fetching: 5 s and public addresses only by default; the private-addr
   fails({ IMAGE_FETCH_TIMEOUT_SECONDS: '0' }, /^IMAGE_FETCH_TIMEOUT_SECONDS must be a whole number from 1 to 60, got "0"$/);
 });
 
+test('several processes: the lease term (well below the least HOLD_TTL_SECONDS) and the singleton jobs\' intervals, defaults and bounds', () => {
+  const defaults = loadConfig({});
+  assert.equal([defaults.processLeaseSeconds, defaults.sweepEverySeconds, defaults.reconcileEverySeconds], [5, 30, 600]);
+  assert.equal(loadConfig({ PROCESS_LEASE_SECONDS: '2', SWEEP_EVERY_SECONDS: '1', RECONCILE_EVERY_SECONDS: '86400' }).processLeaseSeconds, 2);
+  fails({ PROCESS_LEASE_SECONDS: '1' }, /^PROCESS_LEASE_SECONDS must be a whole number from 2 to 60, got "1"$/);
+  fails({ PROCESS_LEASE_SECONDS: '61' }, /^PROCESS_LEASE_SECONDS must be a whole number from 2 to 60/);
+  fails({ SWEEP_EVERY_SECONDS: '0' }, /^SWEEP_EVERY_SECONDS must be a whole number from 1 to 3600/);
+  fails({ RECONCILE_EVERY_SECONDS: '1e3' }, /^RECONCILE_EVERY_SECONDS must be a whole number from 1 to 86400/);
+});
+
 test('a real OpenAI key with no Stripe key needs PAYMENTS chosen explicitly', () => {
   fails({ OPENAI_API_KEY: 'sk-real' }, /^PAYMENTS must be set explicitly/);
   assert.is(loadConfig({ OPENAI_API_KEY: 'sk-real', PAYMENTS: 'off' }).payments, 'off');

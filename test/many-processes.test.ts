@@ -9,7 +9,7 @@ import { grantCredits } from '../src/ledger/credits.ts';
 import { placeHold } from '../src/ledger/holds.ts';
 import { walletSummary } from '../src/ledger/wallet.ts';
 import { freshDb, makeUser, rateOf, type TestDb } from './helpers/db.ts';
-import { killAll, startWorker, type Worker } from './helpers/processes.ts';
+import { killAll, resultsOf, startTogether } from './helpers/processes.ts';
 
 const WORKER = 'test/workers/pool-worker.ts';
 const PROCESSES = 3;
@@ -23,10 +23,7 @@ many.after.each(async (context) => {
 });
 
 async function runTogether<R>(args: (index: number) => string[]): Promise<R[]> {
-  const workers: Worker[] = Array.from({ length: PROCESSES }, (_, index) => startWorker(WORKER, args(index)));
-  await Promise.all(workers.map((w) => w.waitFor('ready')));
-  for (const w of workers) w.child.stdin!.write('go\n');
-  return (await Promise.all(workers.map((w) => w.waitFor('result ', 180_000)))).map((json) => JSON.parse(json) as R);
+  return resultsOf<R>(await startTogether(WORKER, PROCESSES, args));
 }
 
 many('holds from 3 processes × 8 connections on one wallet: exactly k succeed, the rest are refused, audit clean', async ({ t }) => {

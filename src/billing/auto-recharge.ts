@@ -20,6 +20,12 @@ import { newPurchaseValues } from './purchases.ts';
 
 export const RECHARGE_RETRY_BASE_MS = 10_000;
 const RECHARGE_RETRY_MAX_MS = 10 * 60_000;
+/**
+ * A worker that died mid-attempt holds its claim this long; then another tries, under the same key.
+ * Longer than a live attempt can take (the Stripe client's 3 tries of 20 s), so a slow attempt is not
+ * joined by a second; if one were, Stripe's 409 for a key in use is retried later, never a decline.
+ */
+export const RECHARGE_CLAIM_MS = 120_000;
 
 export type RechargeOutcome = 'credited' | 'already_credited' | 'processing' | 'failed' | 'retry' | 'not_pending';
 
@@ -112,7 +118,11 @@ export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: numbe
     if (intent.status === 'succeeded') return creditRechargeIn(trx, deps, rechargeId, intent);
     if (recharge.status !== 'pending') return 'not_pending';
     if (intent.status === 'processing') {
-      await trx.updateTable('auto_recharges').set({ payment_intent_id: intent.id, next_attempt_at_ms: deps.clock.now() + RECHARGE_RETRY_MAX_MS, updated_at_ms: deps.clock.now() }).where('id', '=', rechargeId).execute();
+      await trx
+        .updateTable('auto_recharges')
+        .set({ payment_intent_id: intent.id, next_attempt_at_ms: deps.clock.now() + RECHARGE_RETRY_MAX_MS, claimed_until_ms: null, updated_at_ms: deps.clock.now() })
+        .where('id', '=', rechargeId)
+        .execute();
       return 'processing';
     }
     await failRechargeIn(trx, deps, rechargeId, intent.failureCode ?? 'card_declined', intent.id);
@@ -121,14 +131,44 @@ export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: numbe
 }
 
 /**
- * One attempt for one pending recharge: create (or, after a lost answer, find again under the same
- * key) the off-session PaymentIntent, then apply its outcome. A network error or a provider that is
- * briefly unavailable (429, 5xx) schedules a retry; any other refusal fails the recharge as a decline
- * does, since asking again would only be refused again.
+ * Claims up to `limit` pending recharges for this worker: those due (`due`), or those with a
+ * PaymentIntent to look up whatever their next attempt (`with_intent`, reconcile's), in either case
+ * only those no live worker has claimed. Each is claimed until RECHARGE_CLAIM_MS from now and its
+ * attempt counted. On PostgreSQL the rows are read FOR UPDATE SKIP LOCKED, so a worker in another
+ * process passes over the rows this one is taking, and reads them claimed once this commits; on
+ * SQLite the transaction holds the one write lock. This is a durable commit, made before the
+ * provider is called (it also makes the hold that started the recharge durable: db/transaction.ts).
+ * Only rows after `afterId`, so a run goes through the rows once. Returns the rows as claimed.
+ */
+export async function claimRecharges(deps: BillingDeps, which: 'due' | 'with_intent', afterId = 0, limit = 10): Promise<AutoRecharge[]> {
+  return writeTransaction(deps.db, async (trx) => {
+    const nowMs = deps.clock.now();
+    const unclaimed = trx
+      .selectFrom('auto_recharges')
+      .selectAll()
+      .where('status', '=', 'pending')
+      .where('id', '>', afterId)
+      .where((eb) => eb.or([eb('claimed_until_ms', 'is', null), eb('claimed_until_ms', '<', nowMs)]));
+    const rows = which === 'due' ? unclaimed.where('next_attempt_at_ms', '<=', nowMs) : unclaimed.where('payment_intent_id', 'is not', null);
+    const claimable = await lockingRead(trx, rows.orderBy('id').limit(limit), { skipLocked: true }).execute();
+    const claimed: AutoRecharge[] = [];
+    for (const recharge of claimable) {
+      const claim = { attempts: recharge.attempts + 1, claimed_until_ms: nowMs + RECHARGE_CLAIM_MS, updated_at_ms: nowMs };
+      await trx.updateTable('auto_recharges').set(claim).where('id', '=', recharge.id).execute();
+      claimed.push({ ...recharge, ...claim });
+    }
+    return claimed;
+  });
+}
+
+/**
+ * One attempt for one pending recharge this worker claimed (claimRecharges): create (or, after a lost
+ * answer, find again under the same key) the off-session PaymentIntent, then apply its outcome. A
+ * network error or a provider that is briefly unavailable (429, 5xx) schedules a retry; any other
+ * refusal fails the recharge as a decline does, since asking again would only be refused again.
  */
 export async function attemptRecharge(deps: BillingDeps, recharge: AutoRecharge): Promise<RechargeOutcome> {
   const nowMs = deps.clock.now();
-  await deps.db.updateTable('auto_recharges').set({ attempts: recharge.attempts + 1, updated_at_ms: nowMs }).where('id', '=', recharge.id).execute();
   const customerId = recharge.payment_intent_id ? null : await customerIdOf(deps, recharge.user_id);
   let intent: PaymentIntentView;
   try {
@@ -144,8 +184,13 @@ export async function attemptRecharge(deps: BillingDeps, recharge: AutoRecharge)
         });
   } catch (error) {
     if (error instanceof PaymentNetworkError) {
-      const delayMs = Math.min(RECHARGE_RETRY_BASE_MS * 2 ** recharge.attempts, RECHARGE_RETRY_MAX_MS);
-      await deps.db.updateTable('auto_recharges').set({ next_attempt_at_ms: nowMs + delayMs, failure_reason: `temporary: ${error.message}`.slice(0, 300) }).where('id', '=', recharge.id).execute();
+      // Doubling from the base: `attempts` counts this one already (claimRecharges).
+      const delayMs = Math.min(RECHARGE_RETRY_BASE_MS * 2 ** (recharge.attempts - 1), RECHARGE_RETRY_MAX_MS);
+      await deps.db
+        .updateTable('auto_recharges')
+        .set({ next_attempt_at_ms: nowMs + delayMs, claimed_until_ms: null, failure_reason: `temporary: ${error.message}`.slice(0, 300) })
+        .where('id', '=', recharge.id)
+        .execute();
       deps.log(`auto-recharge ${recharge.id}: the payment provider did not answer or was busy (${error.message}); retrying in ${delayMs / 1000} s with the same key`);
       return 'retry';
     }
@@ -158,18 +203,33 @@ export async function attemptRecharge(deps: BillingDeps, recharge: AutoRecharge)
   return applyIntentToRecharge(deps, recharge.id, intent);
 }
 
-/** Every pending recharge that is due: new ones, network retries, and processing ones to look at again. */
-export async function processDueRecharges(deps: BillingDeps): Promise<RechargeOutcome[]> {
-  const due = await deps.db.selectFrom('auto_recharges').selectAll().where('status', '=', 'pending').where('next_attempt_at_ms', '<=', deps.clock.now()).orderBy('id').execute();
+/**
+ * Claims and attempts, batch by batch, the pending recharges of `which` (claimRecharges) that no other
+ * worker holds. An attempt that throws keeps its claim, so the row is tried again once that runs out.
+ */
+export async function attemptClaimedRecharges(deps: BillingDeps, which: 'due' | 'with_intent', onOutcome: (recharge: AutoRecharge, outcome: RechargeOutcome) => void = () => {}): Promise<RechargeOutcome[]> {
   const outcomes: RechargeOutcome[] = [];
-  for (const recharge of due) {
-    try {
-      outcomes.push(await attemptRecharge(deps, recharge));
-    } catch (error) {
-      deps.log(`auto-recharge ${recharge.id}: ${errorText(error)}`);
+  // By id: a row left pending (processing, a retry) is not taken again in this run.
+  let afterId = 0;
+  for (;;) {
+    const batch = await claimRecharges(deps, which, afterId);
+    afterId = batch.at(-1)?.id ?? afterId;
+    for (const recharge of batch) {
+      try {
+        const outcome = await attemptRecharge(deps, recharge);
+        outcomes.push(outcome);
+        onOutcome(recharge, outcome);
+      } catch (error) {
+        deps.log(`auto-recharge ${recharge.id}: ${errorText(error)}`);
+      }
     }
+    if (batch.length === 0) return outcomes;
   }
-  return outcomes;
+}
+
+/** Every pending recharge that is due: new ones, network retries, and processing ones to look at again. */
+export function processDueRecharges(deps: BillingDeps): Promise<RechargeOutcome[]> {
+  return attemptClaimedRecharges(deps, 'due');
 }
 
 /** Wakes when a hold or settle starts a recharge, and sweeps for retries every `everyMs`. */

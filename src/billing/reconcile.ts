@@ -2,14 +2,12 @@
 // and fulfils those of our purchases not yet credited, and asks how each pending auto-recharge with a
 // PaymentIntent ended; run by the CLI and by a server timer.
 import type { BillingDeps } from './deps.ts';
-import { errorText } from './errors.ts';
 import { fulfilCheckoutSession } from './fulfil.ts';
 import { checkoutEntryKey } from '../ledger/idempotency-keys.ts';
-import { attemptRecharge } from './auto-recharge.ts';
+import { attemptClaimedRecharges } from './auto-recharge.ts';
 import { findPurchaseForSession } from './purchases.ts';
 
 export const RECONCILE_DEFAULT_HOURS = 72;
-export const RECONCILE_EVERY_MS = 10 * 60 * 1000;
 
 export interface ReconcileResult {
   /** Paid sessions that belong to a purchase here, and pending recharges looked up. */
@@ -30,32 +28,21 @@ export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Pr
     const outcome = await fulfilCheckoutSession(deps, session.id);
     if (outcome.kind === 'credited') result.fulfilled.push(session.id);
   }
-  // Our own pending recharges whose PaymentIntent exists: ask the provider how each ended.
-  const pendingRecharges = await deps.db.selectFrom('auto_recharges').selectAll().where('status', '=', 'pending').where('payment_intent_id', 'is not', null).execute();
-  for (const recharge of pendingRecharges) {
+  // Our own pending recharges whose PaymentIntent exists: ask the provider how each ended (those a
+  // recharge worker is attempting right now are its to finish).
+  await attemptClaimedRecharges(deps, 'with_intent', (recharge, outcome) => {
     result.checked++;
-    if ((await attemptRecharge(deps, recharge)) === 'credited') result.fulfilled.push(recharge.payment_intent_id!);
-  }
+    if (outcome === 'credited') result.fulfilled.push(recharge.payment_intent_id!);
+  });
   return result;
 }
 
-/** At start and every 10 minutes; a run still going when the next is due is not doubled. */
-export function startReconcileTimer(deps: BillingDeps, everyMs = RECONCILE_EVERY_MS, sinceHours = RECONCILE_DEFAULT_HOURS): { stop(): void } {
-  let running = false;
-  const run = async () => {
-    if (running) return;
-    running = true;
-    try {
-      const result = await reconcilePurchases(deps, deps.clock.now() - sinceHours * 3600_000);
-      if (result.fulfilled.length > 0) deps.log(`reconcile: credited ${result.fulfilled.length} purchase(s) the webhook had missed: ${result.fulfilled.join(', ')}`);
-    } catch (error) {
-      deps.log(`reconcile: ${errorText(error)}`);
-    } finally {
-      running = false;
-    }
-  };
-  void run();
-  const timer = setInterval(run, everyMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+/**
+ * Reconcile over the last RECONCILE_DEFAULT_HOURS, logging what it credited: the server's job, run at
+ * start and every RECONCILE_EVERY_SECONDS by one process at a time (src/jobs/singleton.ts).
+ */
+export async function reconcileRecent(deps: BillingDeps, sinceHours = RECONCILE_DEFAULT_HOURS): Promise<ReconcileResult> {
+  const result = await reconcilePurchases(deps, deps.clock.now() - sinceHours * 3600_000);
+  if (result.fulfilled.length > 0) deps.log(`reconcile: credited ${result.fulfilled.length} purchase(s) the webhook had missed: ${result.fulfilled.join(', ')}`);
+  return result;
 }

@@ -62,6 +62,8 @@ export interface HoldsTable {
   created_at_ms: number;
   expires_at_ms: number;
   ended_at_ms: number | null;
+  /** The process lease it was placed under (process_leases.id); null before 0013 and outside a server. */
+  lease_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface UsageTable {
@@ -321,9 +323,28 @@ export interface AutoRechargesTable {
   payment_intent_id: string | null;
   attempts: ColumnType<number, number | undefined, number>;
   next_attempt_at_ms: number;
+  /** A worker took it until then; past it (the worker died), another may. */
+  claimed_until_ms: ColumnType<number | null, number | null | undefined, number | null>;
   failure_reason: string | null;
   created_at_ms: number;
   updated_at_ms: number;
+}
+
+export interface JobLeasesTable {
+  /** The job: one row each (e.g. "hold-sweeper"). */
+  name: string;
+  /** The process that holds it (ProcessIdentity.holder). */
+  holder: string;
+  expires_at_ms: number;
+}
+
+export interface ProcessLeasesTable {
+  id: Generated<number>;
+  holder: string;
+  started_at_ms: number;
+  expires_at_ms: number;
+  /** null while the lease lives; then when it was ended (a clean stop) or reaped (lapsed). */
+  ended_at_ms: number | null;
 }
 
 export interface NoticesTable {
@@ -362,6 +383,8 @@ export interface Database {
   billing_customers: BillingCustomersTable;
   stripe_events: StripeEventsTable;
   demo_checkout_sessions: DemoCheckoutSessionsTable;
+  job_leases: JobLeasesTable;
+  process_leases: ProcessLeasesTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -2,8 +2,8 @@
 // one; optionally committed without waiting for the disk when losing it on power failure is harmless
 // (a hold dies with its call), durable otherwise (settles, credits).
 // A hold's transaction may also start an auto-recharge (a pending auto_recharges row). That row is
-// durable before the card is charged only because the recharge worker's first write (the attempts + 1
-// update in src/billing/auto-recharge.ts) is a durable commit, whose flush of the write-ahead log takes
+// durable before the card is charged only because the recharge worker's first write (the claim,
+// claimRecharges in src/billing/auto-recharge.ts) is a durable commit, whose flush of the write-ahead log takes
 // every earlier commit with it (SQLite's WAL and PostgreSQL's alike): that write must stay durable and
 // stay before the call to the payment provider.
 import type { Transaction } from 'kysely';

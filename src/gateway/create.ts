@@ -2,6 +2,7 @@
 import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/connect.ts';
+import type { LeaseRef } from '../db/leases.ts';
 import { Gateway } from './gateway.ts';
 import { createImageSizer } from './image-source.ts';
 import { UpstreamPool } from './upstream-pool.ts';
@@ -9,6 +10,7 @@ import { UpstreamPool } from './upstream-pool.ts';
 export interface GatewayDeps {
   db: DB;
   clock: Clock;
+  lease?: LeaseRef;
   log?: (line: string) => void;
 }
 
@@ -25,6 +27,7 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     holdTtlMs: config.holdTtlSeconds * 1000,
     upstreamTimeoutMs,
     maxInFlightPerUser: config.maxInFlightPerUser,
+    lease: deps.lease,
     log: deps.log,
   });
 }

@@ -6,6 +6,7 @@ import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
 import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
+import type { LeaseRef } from '../db/leases.ts';
 import { createHoldBatcher, type HoldBatcher } from '../ledger/hold-batch.ts';
 import { voidHold } from '../ledger/holds.ts';
 import { createSettleBatcher, type SettleBatcher } from '../ledger/settle-batch.ts';
@@ -42,6 +43,8 @@ export interface GatewayOptions {
   maxInFlightPerUser: number;
   /** Reads the sizes of prompts' images (data URLs, fetched URLs) for the hold. */
   images: ImageSizer;
+  /** The process lease its holds are placed under (src/jobs/process-lease.ts). */
+  lease?: LeaseRef;
   log?: (line: string) => void;
 }
 

@@ -3,6 +3,7 @@
 import type { Clock } from '../clock.ts';
 import type { RoundingMode } from '../config.ts';
 import type { DB } from '../db/connect.ts';
+import type { LeaseRef } from '../db/leases.ts';
 import type { HoldBatcher } from '../ledger/hold-batch.ts';
 import type { SettleBatcher } from '../ledger/settle-batch.ts';
 import type { ImageSizer } from './image-source.ts';
@@ -25,5 +26,7 @@ export interface Metering {
   maxInFlightPerUser: number;
   /** Reads the sizes of prompts' images (data URLs, fetched URLs) for the hold. */
   images: ImageSizer;
+  /** The process lease this process's holds are placed under; none in tools and most tests. */
+  lease?: LeaseRef;
   log: (line: string) => void;
 }

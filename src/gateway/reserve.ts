@@ -122,6 +122,8 @@ export async function reserve<Request extends MeteredRequest>(
       rate,
       roundingMode,
       ttlMs: metering.holdTtlMs,
+      // Read from memory: if this process dies, another gives the hold back once the lease lapses.
+      leaseId: metering.lease?.id ?? null,
       // Decided inside the hold's transaction, on the wallet as it is there: no other call can
       // take the credits between the decision and the hold.
       amountFor: async (state, trx) => {

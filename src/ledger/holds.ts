@@ -8,7 +8,8 @@ import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
 import { appendEntry } from './entries.ts';
 import { usageEntryKey } from './idempotency-keys.ts';
-import { rawFirst, rawInsert, rawRun } from '../db/raw.ts';
+import { rawFirst, rawInsert, rawRows, rawRun } from '../db/raw.ts';
+import { endLapsedLease } from '../db/leases.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from '../month.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
@@ -23,6 +24,8 @@ export interface PlaceHoldInput {
   roundingMode: RoundingMode;
   amountMc: number;
   ttlMs: number;
+  /** The process lease it is placed under (src/db/leases.ts): when that lapses, the hold is given back. */
+  leaseId?: number | null;
 }
 
 /**
@@ -86,6 +89,7 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
     created_at_ms: nowMs,
     expires_at_ms: nowMs + input.ttlMs,
     ended_at_ms: null,
+    lease_id: input.leaseId ?? null,
   };
   const id = await rawInsert(trx, INSERT_HOLD, HOLD_COLUMNS.map((column) => hold[column]));
   return { id, ...hold };
@@ -93,7 +97,7 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
 
 const HOLD_COLUMNS = [
   'user_id', 'api_key_id', 'request_id', 'model', 'rate_id', 'amount_mc', 'input_mc_per_1k', 'cached_input_mc_per_1k', 'output_mc_per_1k',
-  'rounding_mode', 'status', 'created_at_ms', 'expires_at_ms', 'ended_at_ms',
+  'rounding_mode', 'status', 'created_at_ms', 'expires_at_ms', 'ended_at_ms', 'lease_id',
 ] as const;
 const INSERT_HOLD = `insert into holds (${HOLD_COLUMNS.join(', ')}) values (${HOLD_COLUMNS.map(() => '?').join(', ')})`;
 
@@ -284,11 +288,28 @@ export function voidHold(db: DB, clock: Clock, holdId: number, outcome?: CallOut
 }
 
 /**
- * The sweeper: gives back every pending hold past its expiry (a call that died with its process).
- * Such a hold is marked `expired`, not voided, so a call that was only slow is still charged.
- * Works in batches so no transaction stays long; the batch's wallets are locked in user order first,
- * and each hold is expired by an update guarded on `pending`, so sweepers in several processes, and
- * the settles and voids racing them, end each hold once. Returns how many holds this call expired.
+ * The ending of a hold no call will settle (its process died): each of `due` still pending is marked
+ * `expired`, not voided, so a call that was only slow is still charged, and its reservation is given
+ * back. The wallets are locked in user order first, and each hold is expired by an update guarded on
+ * `pending`, so sweepers and reapers in several processes, and the settles and voids racing them, end
+ * each hold once. Returns how many holds this expired.
+ */
+async function expireIn(trx: Trx, due: readonly Hold[], nowMs: number): Promise<number> {
+  await lockWallets(trx, due.map((hold) => hold.user_id));
+  let expired = 0;
+  for (const hold of due) {
+    const changed = await rawRun(trx, "update holds set status = 'expired', ended_at_ms = ? where id = ? and status = 'pending'", [nowMs, hold.id]);
+    if (changed === 0) continue;
+    await release(trx, hold, nowMs);
+    expired++;
+  }
+  return expired;
+}
+
+/**
+ * The sweeper, the last resort: gives back every pending hold past its expiry (a call that died with
+ * its process, if no process lease gave it back sooner). Works in batches so no transaction stays
+ * long. Returns how many holds this call expired.
  */
 export async function expireHolds(db: DB, clock: Clock, batchSize = 500): Promise<number> {
   let total = 0;
@@ -303,17 +324,25 @@ export async function expireHolds(db: DB, clock: Clock, batchSize = 500): Promis
         .orderBy('expires_at_ms')
         .limit(batchSize)
         .execute();
-      await lockWallets(trx, due.map((hold) => hold.user_id));
-      let expired = 0;
-      for (const hold of due) {
-        const changed = await rawRun(trx, "update holds set status = 'expired', ended_at_ms = ? where id = ? and status = 'pending'", [nowMs, hold.id]);
-        if (changed === 0) continue;
-        await release(trx, hold, nowMs);
-        expired++;
-      }
-      return { due: due.length, expired };
+      return { due: due.length, expired: await expireIn(trx, due, nowMs) };
     });
     total += batch.expired;
     if (batch.due < batchSize) return total;
   }
+}
+
+/**
+ * Gives back the pending holds of a process lease that lapsed (its process died): the lease is
+ * ended, guarded on its lapse, in the transaction that expires its holds, so of several processes
+ * reaping it one does, and a crash between the two leaves both for the next. Returns how many holds
+ * this expired, or null when the lease was not this call's to reap (reaped already, or renewed).
+ */
+export async function releaseHoldsOfLapsedLease(db: DB, clock: Clock, leaseId: number): Promise<number | null> {
+  return writeTransaction(db, async (trx) => {
+    const nowMs = clock.now();
+    if (!(await endLapsedLease(trx, leaseId, nowMs))) return null;
+    // Among the pending holds only (the calls in flight, through holds_pending_user_key).
+    const due = await rawRows<Hold>(trx, "select * from holds where status = 'pending' and lease_id = ? order by id", [leaseId]);
+    return expireIn(trx, due, nowMs);
+  });
 }

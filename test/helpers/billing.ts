@@ -103,3 +103,22 @@ export async function assertAuditClean(t: TestApp): Promise<void> {
 }
 
 export const STARTER_MC = 10_000_000;
+
+/** Buys Starter with "save the card", then turns auto-recharge on: Basic below 5,000 credits, `limit` a month. */
+export async function withSavedCard(t: StripeWorld, buyer: Buyer, limit = 3): Promise<void> {
+  const { sessionId } = await startPurchase(t, buyer, 'starter', { save_card: 'on' });
+  t.fake.paySession(sessionId, { savePaymentMethod: true, card: { brand: 'visa', last4: '4242' } });
+  assert.is((await deliver(t, t.fake.event('checkout.session.completed', t.fake.session(sessionId)))).status, 200);
+  const settings = await buyer.browser.get('/settings/billing');
+  assert.match(settings.doc.querySelector('.saved-card')?.textContent ?? '', /visa.*4242/);
+  const saved = await buyer.browser.post('/settings/billing', {
+    low_balance_threshold: '500',
+    auto_recharge: 'on',
+    auto_recharge_threshold: '5000',
+    auto_recharge_package: 'basic',
+    auto_recharge_monthly_limit: String(limit),
+    monthly_cap: '',
+  });
+  assert.is(saved.status, 200, saved.text.slice(0, 500));
+}
+

@@ -49,3 +49,16 @@ export function killAll(): void {
   for (const child of live) child.kill('SIGKILL');
   live.clear();
 }
+
+/** `count` workers of `script`, started with `argsOf(index)`, each past "ready", then all told "go" at once. */
+export async function startTogether(script: string, count: number, argsOf: (index: number) => string[]): Promise<Worker[]> {
+  const workers = Array.from({ length: count }, (_, index) => startWorker(script, argsOf(index)));
+  await Promise.all(workers.map((w) => w.waitFor('ready')));
+  for (const w of workers) w.child.stdin!.write('go\n');
+  return workers;
+}
+
+/** What each worker printed as its `result {json}` line, parsed. */
+export async function resultsOf<R>(workers: Worker[], timeoutMs = 180_000): Promise<R[]> {
+  return (await Promise.all(workers.map((w) => w.waitFor('result ', timeoutMs)))).map((json) => JSON.parse(json) as R);
+}

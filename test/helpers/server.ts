@@ -23,7 +23,8 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
+  // Up to 30 s: several servers starting at once on a busy 2-core machine each compile the app first.
+  for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(`${url}/healthz`)).ok) {
         return {
