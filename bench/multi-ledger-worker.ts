@@ -1,7 +1,8 @@
 // bench:multi's ledger process: hold → settle pairs on one busy wallet, either grouped (the gateway's
 // batchers: the pairs asked for in one turn of the event loop share a transaction) or one transaction
 // each (placeHold, settleHold). It starts on a line from bench:multi, so its peers start with it.
-//   stdin "go grouped|single SECONDS LOOPS" → stdout "done PAIRS FAILURES [first failure]"; "exit".
+//   stdin "go grouped|single SECONDS LOOPS" → stdout "done PAIRS FAILURES WRITES COMMITS [first failure]" (the
+//   group commits' writes and transactions so far, both batchers); "exit".
 import { createInterface } from 'node:readline';
 import { systemClock } from '../src/clock.ts';
 import { loadDatabaseConfig } from '../src/config.ts';
@@ -61,6 +62,8 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
       }
     }),
   );
-  console.log(`done ${pairs} ${failures} ${firstFailure}`.trim());
+  const writes = holds.stats.writes + settler.stats.writes;
+  const commits = holds.stats.commits + settler.stats.commits;
+  console.log(`done ${pairs} ${failures} ${writes} ${commits} ${firstFailure}`.trim());
 });
 console.log('ready');

@@ -150,6 +150,17 @@ async function measure(backend: Backend, keys: string[], seconds: number): Promi
   };
 }
 
+/** p50 of 200 `select 1`, one after the other. */
+async function selectOneMs(db: DB): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const startedMs = performance.now();
+    await sql`select 1`.execute(db);
+    times.push(performance.now() - startedMs);
+  }
+  return percentile(times.sort((a, b) => a - b), 50);
+}
+
 function startLedgerWorker(url: string, walletUserId: number): Promise<{ child: ChildProcess; next: () => Promise<string> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./multi-ledger-worker.ts', import.meta.url).pathname, url, String(walletUserId), SYNCHRONOUS], { stdio: ['pipe', 'pipe', 'inherit'] });
   ledgerWorkers.push(child);
@@ -169,15 +180,21 @@ async function busyWallet(backend: Backend, workers: { child: ChildProcess; next
   const after = backend.name === 'postgres' ? await settledCounters(backend.db) : null;
   let pairs = 0;
   let failures = 0;
+  let writes = 0;
+  let commits = 0;
   const reasons: string[] = [];
   for (const line of done) {
-    const [, p, f, ...reason] = line.split(' ');
+    const [, p, f, w, c, ...reason] = line.split(' ');
     pairs += Number(p);
     failures += Number(f);
+    writes += Number(w);
+    commits += Number(c);
     if (reason.length > 0) reasons.push(reason.join(' '));
   }
   backend.pairs += pairs;
-  return { pairsPerS: pairs / SECONDS, failures, reasons, deadlocks: before && after ? after.deadlocks - before.deadlocks : null };
+  // The batchers' counts are cumulative and the grouped run comes first: its own figures.
+  const groupSize = mode === 'grouped' && commits > 0 ? writes / commits : 1;
+  return { pairsPerS: pairs / SECONDS, failures, reasons, groupSize, deadlocks: before && after ? after.deadlocks - before.deadlocks : null };
 }
 
 /** Every answered call and every pair charged once, nothing held, no wallet below zero, audit clean. */
@@ -217,6 +234,9 @@ try {
   const sqlite: Backend = { name: 'sqlite', url: `sqlite:${sqlitePath}`, ports: [sqliteServer.port], agents: [agent()], db: openSqlite(sqlitePath, SYNCHRONOUS), answered: 0, failed: 0, pairs: 0 };
   const pg: Backend = { name: 'postgres', url: pgUrl, ports: servers.slice(1).map((s) => s.port), agents: servers.slice(1).map(() => agent()), db: pgDb, answered: 0, failed: 0, pairs: 0 };
   console.log(`[${elapsed()}] servers up: 1 on SQLite, ${PG_PROCESSES} on PostgreSQL`);
+  // What one statement costs from here at this moment (the machine is shared): every figure below is a few of these per call.
+  const roundTripMs = { sqlite: await selectOneMs(sqlite.db), postgres: await selectOneMs(pg.db) };
+  console.log(`[${elapsed()}] select 1: SQLite p50 ${roundTripMs.sqlite.toFixed(3)} ms, PostgreSQL p50 ${roundTripMs.postgres.toFixed(3)} ms`);
 
   // (a) Over HTTP, SQLite then PostgreSQL at each level, each after a second of warm-up.
   const rows: string[] = [];
@@ -246,8 +266,8 @@ try {
   for (const mode of ['grouped', 'single'] as const) {
     for (const backend of [sqlite, pg]) busy.set(`${backend.name} ${mode}`, await busyWallet(backend, workers[backend.name], mode));
     const [s, p] = [busy.get(`sqlite ${mode}`)!, busy.get(`postgres ${mode}`)!];
-    console.log(`[${elapsed()}] one wallet, ${mode}: SQLite ${s.pairsPerS.toFixed(0)} pairs/s, PostgreSQL ×${PG_PROCESSES} ${p.pairsPerS.toFixed(0)} pairs/s, ${p.deadlocks} deadlocks; failures ${s.failures} / ${p.failures} ${[...s.reasons, ...p.reasons].join('; ')}`);
-    wallet.push(`| ${mode === 'grouped' ? 'grouped (the gateway\'s batchers)' : 'one transaction per hold and per settle'} | ${s.pairsPerS.toFixed(0)} | ${p.pairsPerS.toFixed(0)} | ${(p.pairsPerS / s.pairsPerS).toFixed(2)}× | ${p.deadlocks} | ${s.failures} / ${p.failures} |`);
+    console.log(`[${elapsed()}] one wallet, ${mode}: SQLite ${s.pairsPerS.toFixed(0)} pairs/s (${s.groupSize.toFixed(1)} writes a transaction), PostgreSQL ×${PG_PROCESSES} ${p.pairsPerS.toFixed(0)} pairs/s (${p.groupSize.toFixed(1)}), ${p.deadlocks} deadlocks; failures ${s.failures} / ${p.failures} ${[...s.reasons, ...p.reasons].join('; ')}`);
+    wallet.push(`| ${mode === 'grouped' ? 'grouped (the gateway\'s batchers)' : 'one transaction per hold and per settle'} | ${s.pairsPerS.toFixed(0)} (${s.groupSize.toFixed(1)}) | ${p.pairsPerS.toFixed(0)} (${p.groupSize.toFixed(1)}) | ${(p.pairsPerS / s.pairsPerS).toFixed(2)}× | ${p.deadlocks} | ${s.failures} / ${p.failures} |`);
   }
   await Promise.all(
     [...workers.sqlite, ...workers.postgres].map(({ child }) => {
@@ -265,7 +285,7 @@ try {
   const clientFailures = sqlite.failed + pg.failed + [...busy.values()].reduce((sum, b) => sum + b.failures, 0);
 
   appendResults('bench:multi', [
-    `${PG_PROCESSES} app processes (src/server.ts, the demo model) on one PostgreSQL (${postgres.binDir}, a throwaway server ${DURABLE ? 'with its default durability: fsync on; holds commit with synchronous_commit off, settles durably' : 'with fsync off (BENCH_DURABLE=off)'}) against 1 process on SQLite (SQLITE_SYNCHRONOUS=${SYNCHRONOUS}), on the same machine in the same run; the load generator, the processes and the database share its cores. ${CONCURRENCY} calls in flight, prompt of about 190 tokens, max_tokens 64, non-stream; calls to PostgreSQL go round robin over its ${PG_PROCESSES} processes. ${SECONDS} s per measurement after 1 s of warm-up. The install (${MAX_USERS} users with keys and credits) was made on SQLite and moved to PostgreSQL by db:copy's function: ${copiedRows} rows in ${copyS.toFixed(2)} s. Load average at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)} (the machine is shared).`,
+    `${PG_PROCESSES} app processes (src/server.ts, the demo model) on one PostgreSQL (${postgres.binDir}, a throwaway server ${DURABLE ? 'with its default durability: fsync on; holds commit with synchronous_commit off, settles durably' : 'with fsync off (BENCH_DURABLE=off)'}) against 1 process on SQLite (SQLITE_SYNCHRONOUS=${SYNCHRONOUS}), on the same machine in the same run; the load generator, the processes and the database share its cores. ${CONCURRENCY} calls in flight, prompt of about 190 tokens, max_tokens 64, non-stream; calls to PostgreSQL go round robin over its ${PG_PROCESSES} processes. ${SECONDS} s per measurement after 1 s of warm-up. The install (${MAX_USERS} users with keys and credits) was made on SQLite and moved to PostgreSQL by db:copy's function: ${copiedRows} rows in ${copyS.toFixed(2)} s. Load average at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)} (the machine is shared); one \`select 1\` from the bench process took ${roundTripMs.sqlite.toFixed(3)} ms on SQLite and ${roundTripMs.postgres.toFixed(3)} ms on PostgreSQL (p50).`,
     '',
     `| users | SQLite calls/s | PostgreSQL ×${PG_PROCESSES} calls/s | ratio | SQLite p50 / p99, ms | PostgreSQL p50 / p99, ms | PostgreSQL transactions a call | deadlocks (each retried whole) | client-visible failures SQLite / PostgreSQL |`,
     '|---|---|---|---|---|---|---|---|---|',
@@ -273,7 +293,7 @@ try {
     '',
     `One busy wallet through the ledger (hold of 200 mc, then a settle of 200 input and 100 output tokens), 48 pairs in flight: ${PG_PROCESSES} processes × ${LEDGER_LOOPS.postgres} on PostgreSQL, 1 × ${LEDGER_LOOPS.sqlite} on SQLite. Grouping on PostgreSQL: ${groupedGain.toFixed(2)}× the pairs/s of one transaction each.`,
     '',
-    `| one wallet | SQLite pairs/s | PostgreSQL ×${PG_PROCESSES} pairs/s | ratio | deadlocks (PostgreSQL) | failures SQLite / PostgreSQL |`,
+    `| one wallet | SQLite pairs/s (writes a transaction) | PostgreSQL ×${PG_PROCESSES} pairs/s (writes a transaction) | ratio | deadlocks (PostgreSQL) | failures SQLite / PostgreSQL |`,
     '|---|---|---|---|---|---|',
     ...wallet,
     '',
