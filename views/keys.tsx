@@ -73,7 +73,7 @@ export function KeysPanel(props: KeysPanelProps) {
         <p class="muted">No keys yet. Create one to call the API from your code.</p>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="keys-table stack-on-phone">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -88,13 +88,13 @@ export function KeysPanel(props: KeysPanelProps) {
               {props.keys.map((key) => (
                 <tr data-key-id={key.id}>
                   <th scope="row">{key.name}</th>
-                  <td>
+                  <td data-label="Key">
                     <code>{key.prefix}…</code>
                   </td>
-                  <td>{utcDateTime(key.created_at_ms)}</td>
-                  <td>{key.last_used_at_ms === null ? 'never' : utcDateTime(key.last_used_at_ms)}</td>
-                  <td>{key.revoked_at_ms === null ? <KeyLimitsForm apiKey={key} failed={props.limitErrors} /> : '—'}</td>
-                  <td>
+                  <td data-label="Created (UTC)">{utcDateTime(key.created_at_ms)}</td>
+                  <td data-label="Last used (UTC)">{key.last_used_at_ms === null ? 'never' : utcDateTime(key.last_used_at_ms)}</td>
+                  <td data-label="Limits">{key.revoked_at_ms === null ? <KeyLimitsForm apiKey={key} failed={props.limitErrors} /> : '—'}</td>
+                  <td data-label="Status">
                     {key.revoked_at_ms !== null ? (
                       <span class="status-revoked">Revoked {utcDateTime(key.revoked_at_ms)}</span>
                     ) : (

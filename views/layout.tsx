@@ -51,7 +51,7 @@ export function Layout(props: LayoutProps) {
                 ))}
               </nav>
               <form class="signout" method="post" action="/logout">
-                <span class="muted">{props.userEmail}</span> <button type="submit" class="link">Sign out</button>
+                <span class="muted signed-in-as">{props.userEmail}</span> <button type="submit" class="link">Sign out</button>
               </form>
             </>
           ) : (
@@ -63,7 +63,9 @@ export function Layout(props: LayoutProps) {
         </header>
         {props.demo ? (
           <p class="banner banner-demo" role="note">
-            Demo mode: purchases use a local checkout page (no card is charged) and models are answered by a built-in demo model.
+            {/* One line on a phone, so the page's own content starts above the fold. */}
+            <span class="banner-long">Demo mode: purchases use a local checkout page (no card is charged) and models are answered by a built-in demo model.</span>
+            <span class="banner-short">Demo mode: no card is charged; a demo model answers.</span>
           </p>
         ) : null}
         <main id="main" hx-history={props.noHistory ? 'false' : undefined}>
