@@ -30,7 +30,7 @@ export function Layout(props: LayoutProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="htmx-config" content='{"allowEval":false,"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"429","swap":true},{"code":"402","swap":true},{"code":"413","swap":true},{"code":"[45]..","swap":false,"error":true}]}' />
+        <meta name="htmx-config" content='{"allowEval":false,"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"400","swap":true},{"code":"422","swap":true},{"code":"429","swap":true},{"code":"402","swap":true},{"code":"413","swap":true},{"code":"[45]..","swap":false,"error":true}]}' />
         <title>{`${props.title} · tokentab`}</title>
         <link rel="stylesheet" href="/static/style.css" />
         <link rel="icon" href="data:," />

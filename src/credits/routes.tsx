@@ -20,7 +20,7 @@ import { keyPrefixMap, LEDGER_HEADER, ledgerLine, USAGE_HEADER, usageLine } from
 import { cursorSecret } from '../db/cursor.ts';
 import { dismissNotice } from '../alerts/notices.ts';
 import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
-import { parseLedgerFilters, queryString, type FilterErrors } from './filters.ts';
+import { backToTable, parseLedgerFilters, tableUrl, type FilterErrors } from './filters.ts';
 import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, readUsageFilters } from './page-data.ts';
 import { CreditsPage } from '../../views/credits/credits-page.tsx';
 import { PurchasesList } from '../../views/billing/purchases-list.tsx';
@@ -87,7 +87,7 @@ export function creditsRoutes(ctx: AppContext) {
 
   /**
    * A table at its own URL: the full page, or for htmx the results alone, pushing the canonical URL
-   * (no empty filters) rather than the form's raw query. A bad filter answers 400, and `view` adds
+   * (no empty filters, and the table's anchor so a reload lands at it) rather than the form's raw query. A bad filter answers 400, and `view` adds
    * the filter form out of band to mark the field (only then, so focus stays put otherwise).
    */
   async function tablePart<P extends { raw: Record<string, string>; errors: FilterErrors | null }>(
@@ -100,7 +100,7 @@ export function creditsRoutes(ctx: AppContext) {
     if (!wantsPartial(c)) return fullPage(c, path === '/credits/usage' ? { usageQuery: query } : { ledgerQuery: query });
     const part = await load(c.get('user')!.id, query);
     c.header('Vary', 'HX-Request');
-    c.header('HX-Push-Url', `${path}${queryString(part.raw)}`);
+    c.header('HX-Push-Url', tableUrl(path, part.raw));
     return c.html(<>{view(part)}</>, part.errors ? 400 : 200);
   }
 
@@ -129,7 +129,7 @@ export function creditsRoutes(ctx: AppContext) {
     }
     const rates = await currentRates(db);
     const label = modelLabels(rates).get(detail.usage.model) ?? detail.usage.model;
-    const view = () => <UsageDetailView detail={detail} modelLabel={label} />;
+    const view = () => <UsageDetailView detail={detail} modelLabel={label} back={backToTable(c.req.query('back'))} />;
     return render(c, config, { title: `Call ${detail.usage.request_id}`, current: '/credits', page: view, partial: view });
   });
 
