@@ -278,7 +278,7 @@ page("a table's URL lands at its section; its rows say their filters; a call's '
   const form = first.doc.querySelector('form') ?? (await browser.get('/credits')).doc.querySelector('#usage-filters')!;
   assert.is(form.getAttribute('autocomplete'), 'off', 'the browser does not refill the controls from memory');
   assert.match(form.getAttribute('hx-trigger') ?? '', /^change delay:\d+ms, submit$/, 'a change waits for the next (arrow keys, digits of a date)');
-  assert.is(form.getAttribute('hx-sync'), 'this:replace', 'the newest request replaces one still running');
+  assert.is(form.getAttribute('hx-sync'), 'this:queue last', 'one request at a time, then only the newest: answers arrive in order');
 });
 
 page('ledger table: types, amounts, balance after; the newest row matches the balance card; usage links to its call', async ({ t, browser, userId }) => {

@@ -41,16 +41,17 @@ async function seedBusyAccount(databaseUrl: string): Promise<{ requestIds: strin
   const { apiKey } = await createApiKey(db, clock, user.id, 'backend');
   const { apiKey: longKey } = await createApiKey(db, clock, user.id, LONG_KEY_NAME);
   const { apiKey: oldKey } = await createApiKey(db, clock, user.id, 'old laptop');
-  await grantCredits(db, clock, { userId: user.id, amountMc: 25_000_000, reason: 'welcome' });
+  await grantCredits(db, clock, { userId: user.id, amountMc: 100_000_000, reason: 'welcome' });
   const requestIds: string[] = [];
-  for (let i = 0; i < 40; i++) {
+  // 64 calls: the gpt-4o ones alone fill more than one page of 25.
+  for (let i = 0; i < 64; i++) {
     const requestId = `req_${(clock.now() + i * 3_600_000).toString(16).padStart(12, '0')}${randomBytes(10).toString('hex')}`;
     requestIds.push(requestId);
     await makeCall(db, clock, user.id, {
       model: i % 2 ? 'gpt-4o' : 'gpt-4o-mini',
       apiKeyId: [apiKey.id, longKey.id, null][i % 3],
-      inputTokens: 1_000 + i * 977,
-      outputTokens: 500 + i * 331,
+      inputTokens: 1_000 + i * 377,
+      outputTokens: 500 + i * 131,
       status: i % 7 === 3 ? 'aborted' : 'ok',
       estimated: i % 7 === 3,
       advanceMs: 3_600_000,
@@ -194,6 +195,89 @@ e2e('every page fits 390, 360 and 1280 px wide, signed out, empty and busy, with
   problems.push(...busyProblems);
   await busy.close();
   assert.equal(problems, [], 'nothing wider than the screen, no script errors or CSP violations');
+});
+
+e2e('filter → Older → a call → Back twice: the controls match the rows and the URL; Back to usage keeps the page; typing asks once; errors are shown in place', async ({ server: { url }, browser }) => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const { page, problems } = watch(await context.newPage());
+  await signIn(page, url, BUSY.email, BUSY.password);
+  const tableRequests: string[] = [];
+  page.on('request', (request) => {
+    if (request.headers()['hx-request'] && new URL(request.url()).pathname === '/credits/usage') tableRequests.push(request.url());
+  });
+  const rowsFilteredBy = (query: string) => page.waitForFunction(`document.querySelector('#usage-results')?.getAttribute('data-filters') === ${JSON.stringify(query)}`);
+  const models = () => page.$$eval('#usage-results tbody tr td:nth-child(2)', (cells) => [...new Set(cells.map((cell) => cell.textContent))]);
+
+  await page.selectOption('#usage-model', 'gpt-4o');
+  await page.waitForURL('**/credits/usage?model=gpt-4o#usage');
+  await rowsFilteredBy('model=gpt-4o');
+  assert.equal(await models(), ['Advanced (gpt-4o)']);
+  await page.click('#usage-results a[rel="next"]');
+  await page.waitForURL(/\/credits\/usage\?model=gpt-4o&cursor=.+#usage$/);
+  const olderUrl = page.url();
+  await rowsFilteredBy(new URL(olderUrl).search.slice(1));
+  await page.click('#usage-results tbody tr:first-child a');
+  await page.waitForURL(/\/credits\/usage\/req_/);
+  const detailUrl = page.url();
+  await page.goBack();
+  await page.waitForURL(olderUrl);
+  assert.is(await page.inputValue('#usage-model'), 'gpt-4o', 'back from the call: the model the rows were filtered by');
+  await page.goBack();
+  await page.waitForURL('**/credits/usage?model=gpt-4o#usage');
+  await rowsFilteredBy('model=gpt-4o');
+  assert.equal(await models(), ['Advanced (gpt-4o)']);
+  assert.is(await page.inputValue('#usage-model'), 'gpt-4o', 'back twice: the select says what the rows are');
+  assert.is(await page.$eval('#usage-model option[selected]', (option) => option.getAttribute('value')), 'gpt-4o');
+  // The next filter change keeps the model.
+  await page.selectOption('#usage-key', 'playground');
+  await page.waitForURL('**/credits/usage?model=gpt-4o&key=playground#usage');
+  await rowsFilteredBy('model=gpt-4o&key=playground');
+  await page.goBack();
+  await page.waitForURL('**/credits/usage?model=gpt-4o#usage');
+  await rowsFilteredBy('model=gpt-4o');
+  assert.is(await page.inputValue('#usage-key'), '', 'back: the key filter the rows had (none)');
+  assert.is(await page.inputValue('#usage-model'), 'gpt-4o');
+
+  // "← Back to usage" from a call returns to the filters and page it was opened from.
+  await page.goto(detailUrl);
+  await page.click('.back-link');
+  await page.waitForURL(olderUrl);
+  assert.is(await page.inputValue('#usage-model'), 'gpt-4o');
+  // A filtered URL opened anew lands at its table.
+  const landing = (await page.evaluate(`document.querySelector('#usage').getBoundingClientRect().top`)) as number;
+  assert.ok(Math.abs(landing) < 5, `the usage section at the top of the screen (${landing}px)`);
+
+  // Three arrow keys in the select, and a date typed digit by digit, ask for the table once each.
+  await page.goto(`${url}/credits/usage#usage`);
+  tableRequests.length = 0;
+  await page.focus('#usage-model');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+  await page.waitForTimeout(1_200);
+  assert.is(tableRequests.length, 1, `one request for three arrow keys: ${tableRequests.join(' ')}`);
+  const chosen = await page.inputValue('#usage-model');
+  assert.ok(tableRequests[0]!.includes(`model=${chosen}`), 'the last choice is asked for');
+  await page.focus('#usage-from');
+  await page.keyboard.type('10022026', { delay: 60 });
+  await page.waitForTimeout(1_200);
+  assert.is(tableRequests.length, 2, `one request for a typed date: ${tableRequests.join(' ')}`);
+  assert.ok(tableRequests[1]!.includes('from=2026-10-02'), tableRequests[1]);
+
+  // A bad filter (to before from) under htmx: the message where the rows were, the field marked.
+  await page.focus('#usage-to');
+  await page.keyboard.type('10012026', { delay: 60 });
+  await page.waitForSelector('#usage-results [role="alert"]');
+  assert.match((await page.textContent('#usage-results [role="alert"]')) ?? '', /to must be on or after from/);
+  assert.is(await page.getAttribute('#usage-to', 'aria-invalid'), 'true');
+  await page.screenshot({ path: `${ARTIFACTS}/pages-bad-filter-phone.png` });
+  // An answer that never comes (offline): said at the top of the form.
+  await context.setOffline(true);
+  await page.selectOption('#usage-key', 'playground');
+  await page.waitForSelector('#usage-filters .request-error');
+  assert.match((await page.textContent('#usage-filters .request-error')) ?? '', /could not be reached/);
+  await context.setOffline(false);
+  // The browser reports the 400 asked for above, and htmx the failed send, on the console themselves; nothing else may be there.
+  assert.equal(problems.filter((problem) => !/status of 400 \(Bad Request\)|htmx:sendError|ERR_INTERNET_DISCONNECTED/.test(problem)), [], 'no script errors or CSP violations');
+  await context.close();
 });
 
 e2e('after the flows in the browser, the books balance: audit is clean', async ({ databaseUrl }) => {

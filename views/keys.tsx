@@ -12,6 +12,8 @@ export interface KeysPanelProps {
   newKey?: { key: string; name: string };
   nameValue?: string;
   errors?: Record<string, string>;
+  /** What the last plain form did (after its redirect): "Limits saved for …", "… was revoked". */
+  notice?: string;
   /** A key's limits form that did not save: which key, what was typed, what is wrong. */
   limitErrors?: { keyId: number; errors: Record<string, string>; values: Record<string, string> };
 }
@@ -60,6 +62,11 @@ export function KeysPanel(props: KeysPanelProps) {
   const errors = props.errors ?? {};
   return (
     <div id="keys-panel">
+      {props.notice ? (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
       {props.newKey ? <NewKey keyText={props.newKey.key} name={props.newKey.name} publicUrl={props.publicUrl} /> : null}
       <form class="card form" method="post" action="/keys" hx-post="/keys" hx-target="#keys-panel" hx-swap="outerHTML" hx-disabled-elt="find button">
         <h2>Create a key</h2>
@@ -98,7 +105,8 @@ export function KeysPanel(props: KeysPanelProps) {
                     {key.revoked_at_ms !== null ? (
                       <span class="status-revoked">Revoked {utcDateTime(key.revoked_at_ms)}</span>
                     ) : (
-                      <form method="post" action={`/keys/${key.id}/revoke`} hx-post={`/keys/${key.id}/revoke`} hx-target="#keys-panel" hx-swap="outerHTML" hx-confirm={`Revoke “${key.name}”? Calls with it will fail at once.`}>
+                      // Without JavaScript the button opens a confirmation page (GET); htmx asks in a dialog and posts.
+                      <form method="get" action={`/keys/${key.id}/revoke`} hx-post={`/keys/${key.id}/revoke`} hx-target="#keys-panel" hx-swap="outerHTML" hx-confirm={`Revoke “${key.name}”? Calls with it will fail at once.`}>
                         <button type="submit" class="secondary danger" aria-label={`Revoke ${key.name}`}>
                           Revoke
                         </button>

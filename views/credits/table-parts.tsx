@@ -9,8 +9,9 @@ export const invalid = (errors: Record<string, string>, name: string) => (errors
 /**
  * A GET form that works without JavaScript (landing at its table) and, with htmx, swaps `target`
  * and pushes the URL. A change waits for the next (each arrow key in a select, each digit of a
- * date is one) and the newest request replaces any still running, so only what was chosen last is
- * asked for and shown. The browser is told not to refill it from memory: static/app.js keeps its
+ * date is one), and while one request runs only the newest waits behind it, so answers arrive in
+ * order and what was chosen last is shown (replacing the running one would abort it, which htmx
+ * reports as an error). The browser is told not to refill it from memory: static/app.js keeps its
  * controls equal to the filters of the rows shown (`data-filters` on the results).
  */
 export function FilterForm(props: { id: string; path: TablePath; target: string; oob?: boolean; children?: Child }) {
@@ -27,7 +28,7 @@ export function FilterForm(props: { id: string; path: TablePath; target: string;
       hx-swap="outerHTML"
       hx-push-url="true"
       hx-trigger="change delay:600ms, submit"
-      hx-sync="this:replace"
+      hx-sync="this:queue last"
       hx-swap-oob={props.oob ? 'true' : undefined}
     >
       {props.children}
