@@ -7,7 +7,7 @@ import type { DB } from '../db/connect.ts';
 import type { AppEnv } from '../web/env.ts';
 import { clientIp } from '../web/client-ip.ts';
 import { formFields } from '../web/form-data.ts';
-import { render, redirectTo } from '../web/render.tsx';
+import { render, redirectTo, wantsPartial } from '../web/render.tsx';
 import { clearSessionCookie, writeSessionCookie } from '../web/session-cookie.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { LoginForm, ResetForm, ResetRequestForm, SignupForm } from '../../views/auth/forms.tsx';
@@ -152,7 +152,9 @@ export function authRoutes(ctx: AuthRouteContext) {
   app.use('/account/*', requireUser);
 
   app.get('/account', (c) => {
-    const notice = c.req.query('changed') === 'password' ? 'Your password was changed; other devices were signed out.' : undefined;
+    const changed = c.req.query('changed');
+    const notice =
+      changed === 'password' ? 'Your password was changed; other devices were signed out.' : changed === 'email' ? `Your email is now ${c.get('user')!.email}.` : undefined;
     return render(c, config, { title: 'Account', current: '/account', page: () => <AccountPage user={c.get('user')!} notice={notice} /> });
   });
 
@@ -171,6 +173,8 @@ export function authRoutes(ctx: AuthRouteContext) {
       });
     }
     const changed = { ...user, email: newEmail.trim() };
+    // A plain form goes on by 303 (a refresh posts nothing again); the page then reads the new address.
+    if (!wantsPartial(c)) return c.redirect('/account?changed=email', 303);
     return render(c, config, {
       title: 'Account',
       current: '/account',
