@@ -105,7 +105,8 @@ export function authRoutes(ctx: AuthRouteContext) {
     return redirectTo(c, '/login');
   });
 
-  app.get('/reset', (c) => render(c, config, { title: 'Reset password', page: centered('Reset your password', () => <ResetRequestForm />) }));
+  // `?sent=1`: where a plain form's request goes on (303), so a refresh asks for no second link.
+  app.get('/reset', (c) => render(c, config, { title: 'Reset password', page: centered('Reset your password', () => <ResetRequestForm sent={c.req.query('sent') === '1'} />) }));
 
   app.post('/reset', async (c) => {
     const answerAtMs = performance.now() + RESET_ANSWER_FLOOR_MS;
@@ -113,6 +114,8 @@ export function authRoutes(ctx: AuthRouteContext) {
     const email = field('email');
     const result = await requestPasswordReset(deps, email, ipOf(c));
     await sleep(Math.max(0, answerAtMs - performance.now()));
+    // The same answer whether or not the email has an account; a plain form goes on by 303.
+    if (result.ok && !wantsPartial(c)) return c.redirect('/reset?sent=1', 303);
     const form = () => (result.ok ? <ResetRequestForm sent /> : <ResetRequestForm email={email} errors={result.errors} />);
     return render(c, config, { title: 'Reset password', status: result.ok ? 200 : failureStatus(c, result), page: centered('Reset your password', form), partial: form });
   });
