@@ -111,6 +111,9 @@ async function sweep(context: BrowserContext, url: string, label: string, paths:
       assert.ok(answer && answer.status() < 500, `${path}: answered ${answer?.status()}`);
       const found = await overflow(page);
       if (found.scrollWidth > found.clientWidth || found.wide.length > 0) problemsOut.push(`${label} ${path} at ${size.width}px: ${found.scrollWidth} > ${found.clientWidth}; ${found.wide.join('; ')}`);
+      // On a phone the header and the demo banner take two short lines and one: the page starts above the fold.
+      const mainTop = (await page.evaluate(`document.querySelector('main').getBoundingClientRect().top + window.scrollY`)) as number;
+      if (size.width < 400 && mainTop > 120) problemsOut.push(`${label} ${path} at ${size.width}px: the page's content starts ${Math.round(mainTop)}px down`);
       if (size.name !== 'narrow') {
         const file = `${label}-${path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-').slice(0, 60) || 'home'}-${size.name}.png`;
         // The screen as it opens (what is above the fold), and the whole page when it is not too tall to look at.

@@ -65,7 +65,7 @@ export function Layout(props: LayoutProps) {
           <p class="banner banner-demo" role="note">
             {/* One line on a phone, so the page's own content starts above the fold. */}
             <span class="banner-long">Demo mode: purchases use a local checkout page (no card is charged) and models are answered by a built-in demo model.</span>
-            <span class="banner-short">Demo mode: no card is charged; a demo model answers.</span>
+            <span class="banner-short">Demo mode: no real payments or models.</span>
           </p>
         ) : null}
         <main id="main" hx-history={props.noHistory ? 'false' : undefined}>
