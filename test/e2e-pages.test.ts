@@ -200,7 +200,7 @@ e2e('every page fits 390, 360 and 1280 px wide, signed out, empty and busy, with
   assert.equal(problems, [], 'nothing wider than the screen, no script errors or CSP violations');
 });
 
-e2e('filter → Older → a call → Back twice: the controls match the rows and the URL; Back to usage keeps the page; typing asks once; errors are shown in place', async ({ server: { url }, browser }) => {
+e2e('filter → Older → a call → Back twice: the controls match the rows and the URL; Back to usage keeps the page; typing asks once; errors are shown in place (a bad filter, no connection, a form past 64 KB)', async ({ server: { url }, browser }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const { page, problems } = watch(await context.newPage());
   await signIn(page, url, BUSY.email, BUSY.password);
@@ -280,6 +280,13 @@ e2e('filter → Older → a call → Back twice: the controls match the rows and
   await page.waitForSelector('#usage-filters .request-error');
   assert.match((await page.textContent('#usage-filters .request-error')) ?? '', /could not be reached/);
   await context.setOffline(false);
+  // An answer htmx is told not to swap (a form past 64 KB): its one line at the top of the form, what was typed left alone.
+  await page.goto(`${url}/keys`);
+  await page.fill('input[name="name"]', 'x'.repeat(70_000));
+  await page.click('#keys-panel form.card button[type="submit"]');
+  await page.waitForSelector('#keys-panel form.card .request-error');
+  assert.is((await page.textContent('#keys-panel form.card .request-error'))?.trim(), 'The request body is too large (at most 64 KB).');
+  assert.is((await page.inputValue('input[name="name"]')).length, 70_000, 'the form was not replaced');
   await context.close();
 });
 
