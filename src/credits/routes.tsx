@@ -20,7 +20,7 @@ import { keyPrefixMap, LEDGER_HEADER, ledgerLine, USAGE_HEADER, usageLine } from
 import { cursorSecret } from '../db/cursor.ts';
 import { dismissNotice } from '../alerts/notices.ts';
 import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
-import { backToTable, parseLedgerFilters, tableUrl, type FilterErrors } from './filters.ts';
+import { parseLedgerFilters, queryString, type FilterErrors } from './filters.ts';
 import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels, readUsageFilters } from './page-data.ts';
 import { CreditsPage } from '../../views/credits/credits-page.tsx';
 import { PurchasesList } from '../../views/billing/purchases-list.tsx';
@@ -33,6 +33,7 @@ import { SpendThisMonth } from '../../views/credits/spend.tsx';
 import { PackagesGrid } from '../../views/credits/packages.tsx';
 import { RateCard } from '../../views/credits/rate-card.tsx';
 import { activePackages, packageOffers } from '../pricing/packages.ts';
+import { backToTable, tableUrl } from './table-links.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -100,7 +101,7 @@ export function creditsRoutes(ctx: AppContext) {
     if (!wantsPartial(c)) return fullPage(c, path === '/credits/usage' ? { usageQuery: query } : { ledgerQuery: query });
     const part = await load(c.get('user')!.id, query);
     c.header('Vary', 'HX-Request');
-    c.header('HX-Push-Url', tableUrl(path, part.raw));
+    c.header('HX-Push-Url', tableUrl(path, queryString(part.raw)));
     return c.html(<>{view(part)}</>, part.errors ? 400 : 200);
   }
 

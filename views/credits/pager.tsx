@@ -1,5 +1,5 @@
 // Newer / Older links for a keyset page: plain links that htmx turns into a table swap with a pushed URL.
-import { TABLE_ANCHORS, type TablePath } from '../../src/credits/filters.ts';
+import { TABLE_ANCHORS, type TablePath } from '../../src/credits/table-links.ts';
 
 /** The links carry the table's anchor: without JavaScript the next page opens at the table, and htmx scrolls back to its top. */
 export function Pager(props: { label: string; basePath: TablePath; target: string; newerQuery: string | null; olderQuery: string | null }) {

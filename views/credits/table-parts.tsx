@@ -1,7 +1,7 @@
 // What the usage and ledger tables share: the filter form's frame and date fields, the error block,
 // and the footer with Newer/Older and the CSV link.
 import type { Child } from 'hono/jsx';
-import { TABLE_ANCHORS, type TablePath } from '../../src/credits/filters.ts';
+import { TABLE_ANCHORS, type TablePath } from '../../src/credits/table-links.ts';
 import { Pager } from './pager.tsx';
 
 export const invalid = (errors: Record<string, string>, name: string) => (errors[name] ? ('true' as const) : undefined);
