@@ -1,19 +1,24 @@
-// /keys: list, create (the key shown once) and revoke (confirmed on a page of its own without
-// JavaScript); every query is scoped to the signed-in user. A plain form that worked answers 303 to
-// /keys, so a refresh never posts it again; htmx gets the panel in place.
+// /keys: list, create (the key shown once) and revoke; every query is scoped to the signed-in user.
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
+import { takeFlash, writeFlash } from '../web/flash-cookie.ts';
+import { wantsPartial } from '../web/render.tsx';
+import { cursorSecret } from '../db/cursor.ts';
+import { RevokeKeyConfirm } from '../../views/keys-revoke.tsx';
+
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFields } from '../web/form-data.ts';
-import { render, wantsPartial } from '../web/render.tsx';
-import { takeFlash, writeFlash } from '../web/flash-cookie.ts';
-import { cursorSecret } from '../db/cursor.ts';
+import { render } from '../web/render.tsx';
 import { KeysPanel, type KeysPanelProps } from '../../views/keys.tsx';
-import { RevokeKeyConfirm } from '../../views/keys-revoke.tsx';
 import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyLimits } from './keys.ts';
 import { parseKeyLimits } from './limits-form.ts';
 
+/**
+ * Revoke is confirmed on a page of its own without JavaScript (GET /keys/:id/revoke). A plain form
+ * that worked answers 303 to /keys, so a refresh never posts it again (the new key crosses it in a
+ * sealed cookie); htmx gets the panel in place.
+ */
 export function keysRoutes(ctx: AppContext) {
   const { config, db, clock } = ctx;
   const app = new Hono<AppEnv>();
