@@ -6,7 +6,6 @@ import { takeFlash, writeFlash } from '../web/flash-cookie.ts';
 import { wantsPartial } from '../web/render.tsx';
 import { cursorSecret } from '../db/cursor.ts';
 import { RevokeKeyConfirm } from '../../views/keys-revoke.tsx';
-
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFields } from '../web/form-data.ts';
 import { render } from '../web/render.tsx';
