@@ -1,7 +1,5 @@
 // The usage and ledger tables' own URLs on the Credits tab: the section anchor each lands at, and
 // where a call's "← Back" leads (the table page it was opened from, and only ever a table).
-import { queryString } from './filters.ts';
-
 /** Each table's section on the Credits tab: a table's URL lands there (a reload, a shared link, a plain form). */
 export const TABLE_ANCHORS = { '/credits/usage': '#usage', '/credits/ledger': '#ledger' } as const;
 export type TablePath = keyof typeof TABLE_ANCHORS;
@@ -30,6 +28,12 @@ export function backToTable(back: string | undefined): { href: string; label: st
   }
   const path = url.pathname as TablePath;
   if (url.origin !== 'http://tokentab.invalid' || !Object.hasOwn(TABLE_PARAMS, path)) return fallback;
-  const raw = Object.fromEntries(TABLE_PARAMS[path].map((name) => [name, url.searchParams.get(name) ?? undefined]));
-  return { href: tableUrl(path, queryString(raw)), label: path === '/credits/ledger' ? '← Back to the ledger' : '← Back to usage' };
+  // The table's own parameters only, in its order; anything else the link carried is dropped.
+  const kept = new URLSearchParams();
+  for (const name of TABLE_PARAMS[path]) {
+    const value = url.searchParams.get(name);
+    if (value) kept.set(name, value);
+  }
+  const query = kept.size > 0 ? `?${kept}` : '';
+  return { href: tableUrl(path, query), label: path === '/credits/ledger' ? '← Back to the ledger' : '← Back to usage' };
 }
