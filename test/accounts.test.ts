@@ -220,7 +220,9 @@ accounts('change email: checks the password and uniqueness, then signs in with t
   assert.is(clash.status, 422);
   assert.is(clash.doc.querySelector('form')?.id, 'email-form');
   assert.match(clash.text, /Another account/);
-  const changed = await browser.post('/account/email', { new_email: 'noah@new.example', current_password: 'correct horse battery' });
+  const posted = await browser.post('/account/email', { new_email: 'noah@new.example', current_password: 'correct horse battery' });
+  assert.is(posted.status, 303, 'a plain form goes on by redirect: a refresh posts nothing again');
+  const changed = await browser.follow(posted);
   assert.is(changed.status, 200);
   assert.match(changed.doc.querySelector('[role="status"]')?.textContent ?? '', /noah@new\.example/);
   assert.is((await t.browser().post('/login', { email: 'noah@new.example', password: 'correct horse battery' })).status, 303);

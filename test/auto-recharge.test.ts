@@ -346,7 +346,7 @@ demo('demo mode: save the demo card, recharge without a card being charged', asy
     assert.is(paid.status, 303, paid.text.slice(0, 300));
     await buyer.browser.get(paid.headers.get('location')!);
     const saved = await buyer.browser.post('/settings/billing', { low_balance_threshold: '500', auto_recharge: 'on', auto_recharge_threshold: '5000', auto_recharge_package: 'basic', auto_recharge_monthly_limit: '3', monthly_cap: '' });
-    assert.is(saved.status, 200, [...saved.doc.querySelectorAll('.field-error')].map((e) => e.textContent).join('; '));
+    assert.is(saved.status, 303, [...saved.doc.querySelectorAll('.field-error')].map((e) => e.textContent).join('; '));
     await spend(t, buyer.user.id, 6_000_000, 75_000);
     const deps = billingDeps(t.config, t.db, t.clock, () => {})!;
     assert.equal(await processDueRecharges(deps), ['credited']);

@@ -83,6 +83,9 @@ fulfil('success return before the webhook: a pending card that polls, then credi
   assert.is(card.getAttribute('hx-get'), `/credits/checkout/status/${purchase.public_id}`);
   assert.is(card.getAttribute('hx-trigger'), 'every 2s');
   assert.is(card.getAttribute('hx-swap'), 'outerHTML');
+  // Without scripts the poll never runs: the card says how to check by hand, and links the check.
+  assert.match(card.querySelector('noscript')?.textContent ?? '', /cannot check by itself.*reload it in a few seconds, or use Check again/s);
+  assert.is(card.querySelector(`a[href="/credits/checkout/status/${purchase.public_id}"]`)?.textContent, 'Check again');
   assert.is(back.doc.querySelector('#balance-card .balance-credits')?.getAttribute('data-mc'), '0');
 
   // The checkout.session.completed webhook of an unpaid session credits nothing.

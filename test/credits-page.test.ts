@@ -201,7 +201,7 @@ page('usage table: columns, filters by model, key, playground and dates; Newer/O
   const form = first.doc.querySelector('#usage-filters')!;
   assert.is(form.getAttribute('hx-target'), '#usage-results');
   assert.is(form.getAttribute('hx-push-url'), 'true');
-  assert.is(form.getAttribute('action'), '/credits/usage', 'a plain GET form without JavaScript');
+  assert.is(form.getAttribute('action'), '/credits/usage#usage', 'a plain GET form without JavaScript, landing at the table');
 });
 
 page('the partial-or-full rule: htmx gets a partial, a history restore and a plain request the full page', async ({ t, browser }) => {
@@ -247,6 +247,40 @@ page('a bad filter: 400 with the field marked; htmx gets the message and the mar
   assert.match(text(tampered.doc.querySelector('#usage-results')), /cursor is not valid/);
 });
 
+page("a table's URL lands at its section; its rows say their filters; a call's 'Back' returns to the table page it came from, and only to a table", async ({ t, browser, userId }) => {
+  await grantCredits(t.db, t.clock, { userId, amountMc: 100_000_000, reason: 'r' });
+  for (let i = 0; i < 30; i++) await makeCall(t.db, t.clock, userId, { model: 'gpt-4o', advanceMs: 60_000, requestId: `req_back${String(i).padStart(2, '0')}` });
+  const first = await browser.get('/credits/usage?model=gpt-4o&from=', { htmx: true });
+  assert.is(first.headers.get('hx-push-url'), '/credits/usage?model=gpt-4o#usage', 'the canonical URL, with the anchor a reload lands at');
+  assert.is(first.doc.querySelector('#usage-results')?.getAttribute('data-filters'), 'model=gpt-4o', 'the rows say which filters made them');
+  const older = first.doc.querySelector('#usage-results a[rel="next"]')!.getAttribute('href')!;
+  assert.match(older, /^\/credits\/usage\?model=gpt-4o&cursor=[^#]+#usage$/);
+  const page2 = await browser.get(older.replace('#usage', ''), { htmx: true });
+  const query = page2.doc.querySelector('#usage-results')!.getAttribute('data-filters')!;
+  assert.match(query, /^model=gpt-4o&cursor=/);
+  const link = page2.doc.querySelector('#usage-results tbody tr a')!.getAttribute('href')!;
+  assert.is(link, `/credits/usage/req_back04?back=${encodeURIComponent(`/credits/usage?${query}`)}`);
+  const detail = await browser.get(link);
+  assert.is(detail.status, 200);
+  const back = detail.doc.querySelector('.usage-detail .back-link')!;
+  assert.is(back.getAttribute('href'), `/credits/usage?${query}#usage`, 'back to the same filters and page');
+  assert.is(text(back), '← Back to usage');
+  const fromLedger = await browser.get(`/credits/usage/req_back04?back=${encodeURIComponent('/credits/ledger?type=usage&from=2026-01-01')}`);
+  assert.is(fromLedger.doc.querySelector('.back-link')?.getAttribute('href'), '/credits/ledger?type=usage&from=2026-01-01#ledger');
+  assert.is(text(fromLedger.doc.querySelector('.back-link')), '← Back to the ledger');
+  // Only the table's own parameters, and only to a table on this site.
+  const extra = await browser.get(`/credits/usage/req_back04?back=${encodeURIComponent('/credits/usage?model=gpt-4o&next=https://evil.example&key=<b>')}`);
+  assert.is(extra.doc.querySelector('.back-link')?.getAttribute('href'), '/credits/usage?model=gpt-4o&key=%3Cb%3E#usage');
+  for (const hostile of ['https://evil.example/credits/usage', '//evil.example/credits/usage', '/credits/usage/../../keys', '/keys', '/credits/usagex', 'javascript:alert(1)', `/credits/usage?model=${'a'.repeat(3_000)}`]) {
+    const answer = await browser.get(`/credits/usage/req_back04?back=${encodeURIComponent(hostile)}`);
+    assert.is(answer.doc.querySelector('.back-link')?.getAttribute('href'), '/credits/usage#usage', hostile);
+  }
+  const form = first.doc.querySelector('form') ?? (await browser.get('/credits')).doc.querySelector('#usage-filters')!;
+  assert.is(form.getAttribute('autocomplete'), 'off', 'the browser does not refill the controls from memory');
+  assert.match(form.getAttribute('hx-trigger') ?? '', /^change delay:\d+ms, submit$/, 'a change waits for the next (arrow keys, digits of a date)');
+  assert.is(form.getAttribute('hx-sync'), 'this:queue last', 'one request at a time, then only the newest: answers arrive in order');
+});
+
 page('ledger table: types, amounts, balance after; the newest row matches the balance card; usage links to its call', async ({ t, browser, userId }) => {
   await grantCredits(t.db, t.clock, { userId, amountMc: 50_000, reason: 'welcome' });
   t.clock.advance(1_000);
@@ -259,7 +293,7 @@ page('ledger table: types, amounts, balance after; the newest row matches the ba
   ]);
   const newest = doc.querySelector('#ledger-results tbody tr .balance-after')!.getAttribute('data-mc');
   assert.is(newest, doc.querySelector('#balance-card .balance-credits')!.getAttribute('data-mc'));
-  assert.is(doc.querySelector('#ledger-results tbody tr a')?.getAttribute('href'), '/credits/usage/req_ledger');
+  assert.is(doc.querySelector('#ledger-results tbody tr a')?.getAttribute('href'), '/credits/usage/req_ledger?back=%2Fcredits%2Fledger', 'the call leads back to the ledger');
   const grants = await browser.get('/credits/ledger?type=usage', { htmx: true });
   assert.is(grants.doc.querySelectorAll('tbody tr').length, 1);
 });

@@ -73,14 +73,14 @@ e2e('sign in, filter, page, go back, open a call, download a CSV', async ({ serv
   assert.equal(firstIds.slice(0, 2), ['req_e2e39', 'req_e2e38']);
 
   await page.selectOption('#usage-model', 'gpt-4o');
-  await page.waitForURL('**/credits/usage?model=gpt-4o');
+  await page.waitForURL('**/credits/usage?model=gpt-4o#usage');
   await page.waitForFunction(() => document.querySelector('#usage-results tbody tr')?.getAttribute('data-request-id') === 'req_e2e39');
   const filtered = await page.$$eval('#usage-results tbody tr td:nth-child(2)', (cells) => [...new Set(cells.map((c) => c.textContent))]);
   assert.equal(filtered, ['Advanced (gpt-4o)']);
   assert.is(await page.getAttribute('#balance-card', 'data-mark'), 'kept', 'only the table was replaced');
 
   await page.selectOption('#usage-model', '');
-  await page.waitForURL('**/credits/usage');
+  await page.waitForURL('**/credits/usage#usage');
   await page.waitForFunction(() => document.querySelectorAll('#usage-results tbody tr').length === 25);
   await page.click('#usage-results a[rel="next"]');
   await page.waitForURL(/\/credits\/usage\?cursor=/);
@@ -103,7 +103,7 @@ e2e('sign in, filter, page, go back, open a call, download a CSV', async ({ serv
   await direct.close();
 
   await page.click('#usage-results tbody tr:first-child a');
-  await page.waitForURL('**/credits/usage/req_e2e14');
+  await page.waitForURL(/\/credits\/usage\/req_e2e14\?back=/);
   assert.match((await page.textContent('.usage-detail h1')) ?? '', /req_e2e14/);
   assert.match((await page.textContent('.formula')) ?? '', /microcredits/);
   await page.goBack();

@@ -12,8 +12,10 @@ const keys = signedInSuite('api keys', 'owner@example.com', {
   },
 });
 
+/** A plain form answers 303 and the key is on the page it leads to; htmx gets it in place. */
 async function createKey(browser: Browser, name: string, htmx = false) {
-  const answer = await browser.post('/keys', { name }, { htmx });
+  const posted = await browser.post('/keys', { name }, { htmx });
+  const answer = htmx ? posted : await browser.follow(posted);
   const key = answer.doc.querySelector('#new-key-value')?.textContent ?? '';
   return { answer, key };
 }
@@ -72,9 +74,10 @@ keys('the key authenticates /v1; last used is written at most once a minute', as
 keys('a revoked, unknown or missing key gets 401 in OpenAI\'s error shape', async ({ t, browser }) => {
   const { key } = await createKey(browser, 'old');
   const id = (await t.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;
-  const revoke = await browser.post(`/keys/${id}/revoke`, {});
+  const revoke = await browser.follow(await browser.post(`/keys/${id}/revoke`, {}));
   assert.is(revoke.status, 200);
   assert.match(revoke.doc.querySelector(`tr[data-key-id="${id}"]`)?.textContent ?? '', /Revoked/);
+  assert.match(revoke.doc.querySelector('#keys-panel .notice')?.textContent ?? '', /“old” was revoked/);
   for (const headers of [bearer(key).headers, bearer('tt_unknownunknownunknownunknownunknown1234').headers, {}]) {
     const answer = await t.fetch('/v1/credits', { headers });
     assert.is(answer.status, 401);
@@ -118,18 +121,71 @@ keys('per-key limits: a monthly limit in credits and calls at once; bad values m
   assert.is(bad.status, 422);
   assert.is(bad.doc.querySelector(`tr[data-key-id="${id}"] input[name="monthly_limit"]`)?.getAttribute('aria-invalid'), 'true');
   assert.is(bad.doc.querySelector(`tr[data-key-id="${id}"] input[name="max_in_flight"]`)?.getAttribute('aria-invalid'), 'true');
-  const ok = await browser.post(`/keys/${id}/limits`, { monthly_limit: '250.5', max_in_flight: '3' });
+  const ok = await browser.follow(await browser.post(`/keys/${id}/limits`, { monthly_limit: '250.5', max_in_flight: '3' }));
   assert.is(ok.status, 200);
+  assert.match(ok.doc.querySelector('#keys-panel .notice')?.textContent ?? '', /Limits saved for “worker”/);
   const stored = await t.db.selectFrom('api_keys').select(['monthly_limit_mc', 'max_in_flight']).where('id', '=', id).executeTakeFirstOrThrow();
   assert.equal(stored, { monthly_limit_mc: 250_500, max_in_flight: 3 });
   assert.is(ok.doc.querySelector(`tr[data-key-id="${id}"] input[name="monthly_limit"]`)?.getAttribute('value'), '250.500');
   const none = await browser.post(`/keys/${id}/limits`, { monthly_limit: '', max_in_flight: '3' });
-  assert.is(none.status, 200);
+  assert.is(none.status, 303);
   assert.is((await t.db.selectFrom('api_keys').select('monthly_limit_mc').executeTakeFirstOrThrow()).monthly_limit_mc, null);
   const intruder = t.browser();
   await intruder.signUp('limits-intruder@example.com');
   assert.is((await intruder.post(`/keys/${id}/limits`, { monthly_limit: '1', max_in_flight: '1' })).status, 404);
   assert.is((await t.db.selectFrom('api_keys').select('max_in_flight').executeTakeFirstOrThrow()).max_in_flight, 3);
+});
+
+keys('without JavaScript: Revoke opens a confirmation page, the key is revoked only when confirmed, and every form that worked redirects (303) so a refresh posts nothing again', async ({ t, browser }) => {
+  const { key } = await createKey(browser, 'laptop');
+  const id = (await t.db.selectFrom('api_keys').select('id').executeTakeFirstOrThrow()).id;
+  const list = await browser.get('/keys');
+  const revokeForm = list.doc.querySelector(`tr[data-key-id="${id}"] form[action="/keys/${id}/revoke"]`)!;
+  assert.is(revokeForm.getAttribute('method'), 'get', 'without JavaScript the button opens the confirmation');
+  assert.is(revokeForm.getAttribute('hx-post'), `/keys/${id}/revoke`, 'with htmx it posts after its dialog');
+  assert.match(revokeForm.getAttribute('hx-confirm') ?? '', /Revoke “laptop”/);
+  const confirm = await browser.get(`/keys/${id}/revoke`);
+  assert.is(confirm.status, 200);
+  assert.match(confirm.doc.querySelector('h1')?.textContent ?? '', /Revoke “laptop”\?/);
+  assert.match(confirm.doc.querySelector('main')?.textContent ?? '', /will fail at once/);
+  assert.is(confirm.doc.querySelector(`form[method="post"][action="/keys/${id}/revoke"] button[type="submit"]`)?.textContent?.trim(), 'Revoke the key');
+  assert.is(confirm.doc.querySelector('main a[href="/keys"]')?.textContent, 'Cancel');
+  assert.is((await t.db.selectFrom('api_keys').select('revoked_at_ms').executeTakeFirstOrThrow()).revoked_at_ms, null, 'opening the page revokes nothing');
+  assert.is((await t.fetch('/v1/credits', bearer(key))).status, 200);
+  const revoked = await browser.post(`/keys/${id}/revoke`, {});
+  assert.is(revoked.status, 303);
+  assert.is(revoked.headers.get('location'), `/keys?revoked=${id}`);
+  assert.is((await t.fetch('/v1/credits', bearer(key))).status, 401);
+  assert.is((await browser.get(`/keys/${id}/revoke`)).status, 404, 'a revoked key has nothing to confirm');
+  const intruder = t.browser();
+  await intruder.signUp('confirm-intruder@example.com');
+  const { key: other } = await createKey(browser, 'desktop');
+  const otherId = (await t.db.selectFrom('api_keys').select('id').where('name', '=', 'desktop').executeTakeFirstOrThrow()).id;
+  assert.is((await intruder.get(`/keys/${otherId}/revoke`)).status, 404, "another user's key");
+  assert.not.match((await intruder.get(`/keys/${otherId}/revoke`)).text, /desktop/);
+
+  // A new key crosses its redirect sealed in a cookie for /keys: shown once, to its owner only.
+  const created = await browser.post('/keys', { name: 'phone' });
+  assert.is(created.status, 303);
+  assert.is(created.headers.get('location'), '/keys');
+  assert.not.ok(created.text.includes('tt_'), 'the redirect itself shows nothing');
+  const flash = browser.lastSetCookie.find((line) => line.startsWith('flash_new_key='))!;
+  assert.match(flash, /Path=\/keys/);
+  assert.match(flash, /HttpOnly/);
+  assert.match(flash, /SameSite=Strict/);
+  assert.not.match(flash, /tt_[a-z0-9]{20}/, 'sealed, not the key in clear');
+  const sealed = browser.cookies.get('flash_new_key')!;
+  const shown = await browser.get('/keys');
+  const phoneKey = shown.doc.querySelector('#new-key-value')?.textContent ?? '';
+  assert.match(phoneKey, /^tt_[a-z0-9]{39}$/);
+  assert.is(shown.headers.get('cache-control'), 'no-store');
+  assert.ok((await t.fetch('/v1/credits', bearer(phoneKey))).status === 200 && phoneKey !== other);
+  assert.not.ok((await browser.get('/keys')).text.includes(phoneKey), 'a refresh shows it no more');
+  // The sealed cookie replayed by another user, or tampered with, shows nothing.
+  intruder.cookies.set('flash_new_key', sealed);
+  assert.not.ok((await intruder.get('/keys')).text.includes(phoneKey));
+  browser.cookies.set('flash_new_key', `${sealed.slice(0, -2)}AA`);
+  assert.not.ok((await browser.get('/keys')).doc.querySelector('#new-key-value'));
 });
 
 keys.run();

@@ -42,7 +42,10 @@ playground('the page: the balance card, a model list from the rate card, a promp
 
 playground('a plain form post: the reply, what it cost, a link to its usage detail, and the new balance; the call has no key', async ({ t, browser, userId }) => {
   await grant(t, userId, 5_000_000);
-  const answer = await browser.post('/playground', { model: 'gpt-4o-mini', prompt, max_tokens: '200' });
+  const posted = await browser.post('/playground', { model: 'gpt-4o-mini', prompt, max_tokens: '200' });
+  assert.is(posted.status, 303, 'the call ran: a plain form goes on by redirect, so a refresh never sends it again');
+  assert.match(posted.headers.get('location') ?? '', /^\/playground\?outcome=[\w-]{22}$/);
+  const answer = await browser.follow(posted);
   assert.is(answer.status, 200);
   const doc = answer.doc;
   assert.ok(doc.querySelector('header.top'), 'a full page without htmx');
@@ -61,6 +64,25 @@ playground('a plain form post: the reply, what it cost, a link to its usage deta
   assert.is(doc.querySelector('select[name="model"] option[selected]')?.getAttribute('value'), 'gpt-4o-mini');
   const hold = await t.db.selectFrom('holds').selectAll().executeTakeFirstOrThrow();
   assert.is(hold.api_key_id, null);
+});
+
+playground("a plain form's answer is kept for its redirect: a reload shows it again without a second call, to the user who asked only", async ({ t, browser, userId }) => {
+  await grant(t, userId, 5_000_000);
+  const posted = await browser.post('/playground', { model: 'gpt-4o-mini', prompt, max_tokens: '100' });
+  const location = posted.headers.get('location')!;
+  const first = await browser.get(location);
+  const again = await browser.get(location);
+  const reply = demoReplyText('gpt-4o-mini', [{ role: 'user', content: prompt }]);
+  assert.is(first.doc.querySelector('#playground-result .reply')?.textContent, reply);
+  assert.is(again.doc.querySelector('#playground-result .reply')?.textContent, reply, 'a reload shows the answer again');
+  assert.is((await t.db.selectFrom('usage').select('id').execute()).length, 1, 'one call, however often the page is reloaded');
+  const other = t.browser();
+  await other.signUp('peeker@example.com');
+  const peek = await other.get(location);
+  assert.not.ok(peek.text.includes(reply), 'kept for the user who asked only');
+  assert.match(peek.doc.querySelector('#playground-result')?.textContent ?? '', /no longer kept here/);
+  const gone = await browser.get('/playground?outcome=unknown');
+  assert.match(gone.doc.querySelector('#playground-result')?.textContent ?? '', /listed on the Credits tab/);
 });
 
 playground('with htmx: only the panel comes back, and the balance card is swapped out of band', async ({ t, browser, userId }) => {

@@ -36,7 +36,10 @@ reset('a reset link arrives by SMTP, works once, signs out old sessions and sign
   const old = t.browser();
   await old.signUp('olga@example.com');
   const forgetful = t.browser();
-  const asked = await forgetful.post('/reset', { email: 'OLGA@example.com' });
+  const posted = await forgetful.post('/reset', { email: 'OLGA@example.com' });
+  assert.is(posted.status, 303, 'a plain form goes on by redirect: a refresh asks for no second link');
+  assert.is(posted.headers.get('location'), '/reset?sent=1');
+  const asked = await forgetful.follow(posted);
   assert.is(asked.status, 200);
   assert.match(asked.doc.querySelector('[role="status"]')?.textContent ?? '', /If an account uses that email/);
   await deliver(t, smtp);
@@ -62,8 +65,11 @@ reset('a reset link arrives by SMTP, works once, signs out old sessions and sign
 });
 
 reset('an unknown email gets the same answer and no mail; a link expires after an hour', async ({ t, smtp }) => {
-  const unknown = await t.browser().post('/reset', { email: 'ghost@example.com' });
-  assert.is(unknown.status, 200);
+  const browser = t.browser();
+  const posted = await browser.post('/reset', { email: 'ghost@example.com' });
+  assert.is(posted.status, 303);
+  assert.is(posted.headers.get('location'), '/reset?sent=1', 'the same answer as for a known email');
+  const unknown = await browser.follow(posted);
   assert.match(unknown.text, /If an account uses that email/);
   await t.browser().signUp('pat@example.com');
   await t.browser().post('/reset', { email: 'pat@example.com' });
@@ -116,7 +122,7 @@ reset('a completed reset, a password change and an email change each kill every 
 
   await t.browser('198.51.100.4').post('/reset', { email: 'rosa@example.com' });
   const beforeEmailChange = (await linksTo(t, 'rosa@example.com')).at(-1)!;
-  assert.is((await owner.post('/account/email', { new_email: 'rosa@new.example', current_password: 'changed password' })).status, 200);
+  assert.is((await owner.post('/account/email', { new_email: 'rosa@new.example', current_password: 'changed password' })).status, 303);
   assert.is((await t.browser().get(beforeEmailChange)).status, 404, 'an email change kills links sent to the old address');
   assert.is((await t.browser().post(beforeEmailChange, { password: 'attacker password' })).status, 422);
   assert.is((await t.browser().post('/login', { email: 'rosa@new.example', password: 'changed password' })).status, 303, 'the password is the one the owner chose');
@@ -125,11 +131,11 @@ reset('a completed reset, a password change and an email change each kill every 
 reset('24 requests at once for one email send 3 links, each answered the same; an hour later one more is sent', async ({ t }) => {
   await t.browser().signUp('sol@example.com');
   const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => t.browser(`198.51.100.${i + 1}`).post('/reset', { email: 'SOL@example.com' })));
-  assert.ok(answers.every((a) => a.status === 200 && /If an account uses that email/.test(a.text)), 'every answer is the usual one');
-  assert.is(new Set(answers.map((a) => a.doc.querySelector('#reset-request-form')?.textContent)).size, 1, 'and reads the same');
+  assert.ok(answers.every((a) => a.status === 303 && a.headers.get('location') === '/reset?sent=1' && a.text === ''), 'every answer is the usual one, and reads the same');
+  assert.match((await t.browser().get('/reset?sent=1')).doc.querySelector('[role="status"]')?.textContent ?? '', /If an account uses that email/);
   assert.is((await linksTo(t, 'sol@example.com')).length, MAX_RESET_MAILS_PER_EMAIL);
   t.clock.advance(RESET_REQUEST_WINDOW_MS);
-  assert.is((await t.browser('198.51.100.99').post('/reset', { email: 'sol@example.com' })).status, 200);
+  assert.is((await t.browser('198.51.100.99').post('/reset', { email: 'sol@example.com' })).status, 303);
   assert.is((await linksTo(t, 'sol@example.com')).length, MAX_RESET_MAILS_PER_EMAIL + 1);
 });
 
@@ -137,7 +143,7 @@ reset('15 requests at once from one address: 10 are taken, 5 get 429 with Retry-
   await t.browser().signUp('tess@example.com');
   const answers = await Promise.all(Array.from({ length: 15 }, (_, i) => t.browser('198.51.100.50').post('/reset', { email: `someone${i}@example.com` })));
   const refused = answers.filter((a) => a.status === 429);
-  assert.is(answers.filter((a) => a.status === 200).length, MAX_RESET_REQUESTS_PER_IP);
+  assert.is(answers.filter((a) => a.status === 303).length, MAX_RESET_REQUESTS_PER_IP);
   assert.is(refused.length, 15 - MAX_RESET_REQUESTS_PER_IP);
   for (const answer of refused) {
     assert.is(answer.headers.get('retry-after'), String(RESET_REQUEST_WINDOW_MS / 1000));
@@ -146,7 +152,7 @@ reset('15 requests at once from one address: 10 are taken, 5 get 429 with Retry-
   const blocked = await t.browser('198.51.100.50').post('/reset', { email: 'tess@example.com' });
   assert.is(blocked.status, 429, 'a known email from that address is refused the same way');
   assert.is((await linksTo(t, 'tess@example.com')).length, 0, 'and sends nothing');
-  assert.is((await t.browser('198.51.100.51').post('/reset', { email: 'tess@example.com' })).status, 200);
+  assert.is((await t.browser('198.51.100.51').post('/reset', { email: 'tess@example.com' })).status, 303);
   assert.is((await linksTo(t, 'tess@example.com')).length, 1);
 });
 
@@ -161,7 +167,7 @@ reset('the answer takes the same time whether or not the email has an account', 
     const startMs = performance.now();
     const answer = await t.fetch('/reset', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:3000' }, body: new URLSearchParams({ email }).toString() }, ip);
     await answer.text();
-    assert.is(answer.status, 200);
+    assert.is(answer.status, 303);
     return performance.now() - startMs;
   };
   for (let i = 0; i < ROUNDS; i++) {
@@ -186,17 +192,17 @@ reset('through real HTTP behind one proxy (TRUST_PROXY=1): 15 requests at once f
       body: new URLSearchParams({ email }).toString(),
       redirect: 'manual',
     });
-    return { status: answer.status, retryAfter: answer.headers.get('retry-after'), text: await answer.text(), tookMs: performance.now() - startMs };
+    return { status: answer.status, retryAfter: answer.headers.get('retry-after'), location: answer.headers.get('location'), text: await answer.text(), tookMs: performance.now() - startMs };
   };
   try {
     // Every request comes from the same socket address (127.0.0.1): only the forwarded one tells them apart.
     const answers = await Promise.all(Array.from({ length: 15 }, (_, i) => post(`someone${i}@example.com`, '198.51.100.50')));
-    const taken = answers.filter((a) => a.status === 200);
+    const taken = answers.filter((a) => a.status === 303);
     const refused = answers.filter((a) => a.status === 429);
     assert.is(taken.length, MAX_RESET_REQUESTS_PER_IP);
     assert.is(refused.length, 15 - MAX_RESET_REQUESTS_PER_IP);
     for (const answer of taken) {
-      assert.match(answer.text, /If an account uses that email/);
+      assert.is(answer.location, '/reset?sent=1', 'the usual answer');
       assert.ok(answer.tookMs >= 195, `the answer was held until 200 ms after the request arrived (${answer.tookMs.toFixed(0)} ms)`);
     }
     for (const answer of refused) {
@@ -205,7 +211,7 @@ reset('through real HTTP behind one proxy (TRUST_PROXY=1): 15 requests at once f
     }
     // A client that writes its own X-Forwarded-For in front gets nothing from it: the proxy's hop is the one read.
     assert.is((await post('tess@example.com', '203.0.113.9, 198.51.100.50')).status, 429);
-    assert.is((await post('tess@example.com', '198.51.100.51')).status, 200);
+    assert.is((await post('tess@example.com', '198.51.100.51')).status, 303);
   } finally {
     await server.stop('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

@@ -16,6 +16,8 @@ export interface KeysPanelProps {
   newKey?: { key: string; name: string };
   nameValue?: string;
   errors?: Record<string, string>;
+  /** What the last plain form did (after its redirect): "Limits saved for …", "… was revoked". */
+  notice?: string;
   /** A key's limits form that did not save: which key, what was typed, what is wrong. */
   limitErrors?: { keyId: number; errors: Record<string, string>; values: Record<string, string> };
   /** The rate card's models, the choices of a key's allowed models. */
@@ -172,6 +174,11 @@ export function KeysPanel(props: KeysPanelProps) {
   const activeKeys = props.keys.filter((key) => key.revoked_at_ms === null);
   return (
     <div id="keys-panel">
+      {props.notice ? (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
       {props.newKey ? <NewKey keyText={props.newKey.key} name={props.newKey.name} publicUrl={props.publicUrl} /> : null}
       <form class="card form" method="post" action="/keys" hx-post="/keys" hx-target="#keys-panel" hx-swap="outerHTML" hx-disabled-elt="find button">
         <h2>Create a key</h2>
@@ -185,7 +192,7 @@ export function KeysPanel(props: KeysPanelProps) {
         <p class="muted">No keys yet. Create one to call the API from your code.</p>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="keys-table stack-on-phone">
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -201,13 +208,13 @@ export function KeysPanel(props: KeysPanelProps) {
               {props.keys.map((key) => (
                 <tr data-key-id={key.id}>
                   <th scope="row">{key.name}</th>
-                  <td>
+                  <td data-label="Key">
                     <code>{key.prefix}…</code>
                   </td>
-                  <td>{utcDateTime(key.created_at_ms)}</td>
-                  <td>{key.last_used_at_ms === null ? 'never' : utcDateTime(key.last_used_at_ms)}</td>
-                  <td>{key.revoked_at_ms === null ? <KeyLimitsForm apiKey={key} failed={props.limitErrors} /> : '—'}</td>
-                  <td class="key-controls-summary">
+                  <td data-label="Created (UTC)">{utcDateTime(key.created_at_ms)}</td>
+                  <td data-label="Last used (UTC)">{key.last_used_at_ms === null ? 'never' : utcDateTime(key.last_used_at_ms)}</td>
+                  <td data-label="Limits">{key.revoked_at_ms === null ? <KeyLimitsForm apiKey={key} failed={props.limitErrors} /> : '—'}</td>
+                  <td class="key-controls-summary" data-label="Controls">
                     {key.revoked_at_ms === null ? (
                       <>
                         {controlsSummary(keyControlsOf(key), props.nowMs).map((line) => (
@@ -219,13 +226,14 @@ export function KeysPanel(props: KeysPanelProps) {
                       '—'
                     )}
                   </td>
-                  <td>
+                  <td data-label="Status">
                     {key.revoked_at_ms !== null ? (
                       <span class="status-revoked">Revoked {utcDateTime(key.revoked_at_ms)}</span>
                     ) : (
                       <>
                         {expired(keyControlsOf(key), props.nowMs) ? <p class="status-revoked">Expired</p> : null}
-                        <form method="post" action={`/keys/${key.id}/revoke`} hx-post={`/keys/${key.id}/revoke`} hx-target="#keys-panel" hx-swap="outerHTML" hx-confirm={`Revoke “${key.name}”? Calls with it will fail at once.`}>
+                        {/* Without JavaScript the button opens a confirmation page (GET); htmx asks in a dialog and posts. */}
+                        <form method="get" action={`/keys/${key.id}/revoke`} hx-post={`/keys/${key.id}/revoke`} hx-target="#keys-panel" hx-swap="outerHTML" hx-confirm={`Revoke “${key.name}”? Calls with it will fail at once.`}>
                           <button type="submit" class="secondary danger" aria-label={`Revoke ${key.name}`}>
                             Revoke
                           </button>

@@ -30,7 +30,7 @@ export function Layout(props: LayoutProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="htmx-config" content='{"allowEval":false,"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"429","swap":true},{"code":"402","swap":true},{"code":"413","swap":true},{"code":"[45]..","swap":false,"error":true}]}' />
+        <meta name="htmx-config" content='{"allowEval":false,"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"400","swap":true},{"code":"422","swap":true},{"code":"429","swap":true},{"code":"402","swap":true},{"code":"413","swap":true},{"code":"[45]..","swap":false,"error":true}]}' />
         <title>{`${props.title} · tokentab`}</title>
         <link rel="stylesheet" href="/static/style.css" />
         <link rel="icon" href="data:," />
@@ -51,7 +51,7 @@ export function Layout(props: LayoutProps) {
                 ))}
               </nav>
               <form class="signout" method="post" action="/logout">
-                <span class="muted">{props.userEmail}</span> <button type="submit" class="link">Sign out</button>
+                <span class="muted signed-in-as">{props.userEmail}</span> <button type="submit" class="link">Sign out</button>
               </form>
             </>
           ) : (
@@ -63,7 +63,9 @@ export function Layout(props: LayoutProps) {
         </header>
         {props.demo ? (
           <p class="banner banner-demo" role="note">
-            Demo mode: purchases use a local checkout page (no card is charged) and models are answered by a built-in demo model.
+            {/* One line on a phone, so the page's own content starts above the fold. */}
+            <span class="banner-long">Demo mode: purchases use a local checkout page (no card is charged) and models are answered by a built-in demo model.</span>
+            <span class="banner-short">Demo mode: no real payments or models.</span>
           </p>
         ) : null}
         <main id="main" hx-history={props.noHistory ? 'false' : undefined}>

@@ -7,7 +7,7 @@ import type { DB } from '../db/connect.ts';
 import type { AppEnv } from '../web/env.ts';
 import { clientIp } from '../web/client-ip.ts';
 import { formFields } from '../web/form-data.ts';
-import { render, redirectTo } from '../web/render.tsx';
+import { render, redirectTo, wantsPartial } from '../web/render.tsx';
 import { clearSessionCookie, writeSessionCookie } from '../web/session-cookie.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { LoginForm, ResetForm, ResetRequestForm, SignupForm } from '../../views/auth/forms.tsx';
@@ -105,7 +105,8 @@ export function authRoutes(ctx: AuthRouteContext) {
     return redirectTo(c, '/login');
   });
 
-  app.get('/reset', (c) => render(c, config, { title: 'Reset password', page: centered('Reset your password', () => <ResetRequestForm />) }));
+  // `?sent=1`: where a plain form's request goes on (303), so a refresh asks for no second link.
+  app.get('/reset', (c) => render(c, config, { title: 'Reset password', page: centered('Reset your password', () => <ResetRequestForm sent={c.req.query('sent') === '1'} />) }));
 
   app.post('/reset', async (c) => {
     const answerAtMs = performance.now() + RESET_ANSWER_FLOOR_MS;
@@ -113,6 +114,8 @@ export function authRoutes(ctx: AuthRouteContext) {
     const email = field('email');
     const result = await requestPasswordReset(deps, email, ipOf(c));
     await sleep(Math.max(0, answerAtMs - performance.now()));
+    // The same answer whether or not the email has an account; a plain form goes on by 303.
+    if (result.ok && !wantsPartial(c)) return c.redirect('/reset?sent=1', 303);
     const form = () => (result.ok ? <ResetRequestForm sent /> : <ResetRequestForm email={email} errors={result.errors} />);
     return render(c, config, { title: 'Reset password', status: result.ok ? 200 : failureStatus(c, result), page: centered('Reset your password', form), partial: form });
   });
@@ -152,7 +155,9 @@ export function authRoutes(ctx: AuthRouteContext) {
   app.use('/account/*', requireUser);
 
   app.get('/account', (c) => {
-    const notice = c.req.query('changed') === 'password' ? 'Your password was changed; other devices were signed out.' : undefined;
+    const changed = c.req.query('changed');
+    const notice =
+      changed === 'password' ? 'Your password was changed; other devices were signed out.' : changed === 'email' ? `Your email is now ${c.get('user')!.email}.` : undefined;
     return render(c, config, { title: 'Account', current: '/account', page: () => <AccountPage user={c.get('user')!} notice={notice} /> });
   });
 
@@ -171,6 +176,8 @@ export function authRoutes(ctx: AuthRouteContext) {
       });
     }
     const changed = { ...user, email: newEmail.trim() };
+    // A plain form goes on by 303 (a refresh posts nothing again); the page then reads the new address.
+    if (!wantsPartial(c)) return c.redirect('/account?changed=email', 303);
     return render(c, config, {
       title: 'Account',
       current: '/account',

@@ -56,7 +56,7 @@ export async function loadUsagePart(ctx: CreditsContext, userId: number, query: 
   const { parsed, secret, keys, rates } = await readUsageFilters(ctx.db, userId, query);
   const common = { modelLabels: modelLabels(rates), publicUrl: ctx.config.publicUrl };
   if (!parsed.ok) {
-    return { raw: parsed.raw, errors: parsed.errors, rates, keys, results: { ...common, rows: [], newerQuery: null, olderQuery: null, csvHref: '/credits/usage.csv', noUsageYet: false, errors: parsed.errors } };
+    return { raw: parsed.raw, errors: parsed.errors, rates, keys, results: { ...common, rows: [], listQuery: queryString(parsed.raw), newerQuery: null, olderQuery: null, csvHref: '/credits/usage.csv', noUsageYet: false, errors: parsed.errors } };
   }
   const page = await usagePage(ctx.db, userId, parsed.filters);
   const noUsageYet = page.rows.length === 0 && !(await hasAnyUsage(ctx.db, userId));
@@ -65,7 +65,7 @@ export async function loadUsagePart(ctx: CreditsContext, userId: number, query: 
     errors: null,
     rates,
     keys,
-    results: { ...common, rows: page.rows, ...pagerQueries(secret, parsed.filters.raw, page), csvHref: `/credits/usage.csv${queryString(withoutCursor(parsed.filters.raw))}`, noUsageYet },
+    results: { ...common, rows: page.rows, listQuery: queryString(parsed.filters.raw), ...pagerQueries(secret, parsed.filters.raw, page), csvHref: `/credits/usage.csv${queryString(withoutCursor(parsed.filters.raw))}`, noUsageYet },
   };
 }
 
@@ -78,12 +78,12 @@ export interface LedgerPart {
 export async function loadLedgerPart(ctx: CreditsContext, userId: number, query: Query): Promise<LedgerPart> {
   const secret = await cursorSecret(ctx.db);
   const parsed = parseLedgerFilters(query, secret);
-  if (!parsed.ok) return { raw: parsed.raw, errors: parsed.errors, results: { rows: [], newerQuery: null, olderQuery: null, csvHref: '/credits/ledger.csv', errors: parsed.errors } };
+  if (!parsed.ok) return { raw: parsed.raw, errors: parsed.errors, results: { rows: [], listQuery: queryString(parsed.raw), newerQuery: null, olderQuery: null, csvHref: '/credits/ledger.csv', errors: parsed.errors } };
   const page = await ledgerPage(ctx.db, userId, parsed.filters);
   return {
     raw: parsed.filters.raw,
     errors: null,
-    results: { rows: page.rows, ...pagerQueries(secret, parsed.filters.raw, page), csvHref: `/credits/ledger.csv${queryString(withoutCursor(parsed.filters.raw))}` },
+    results: { rows: page.rows, listQuery: queryString(parsed.filters.raw), ...pagerQueries(secret, parsed.filters.raw, page), csvHref: `/credits/ledger.csv${queryString(withoutCursor(parsed.filters.raw))}` },
   };
 }
 

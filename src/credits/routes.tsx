@@ -33,6 +33,7 @@ import { SpendThisMonth } from '../../views/credits/spend.tsx';
 import { PackagesGrid } from '../../views/credits/packages.tsx';
 import { RateCard } from '../../views/credits/rate-card.tsx';
 import { activePackages, packageOffers } from '../pricing/packages.ts';
+import { backToTable, tableUrl } from './table-links.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -87,7 +88,7 @@ export function creditsRoutes(ctx: AppContext) {
 
   /**
    * A table at its own URL: the full page, or for htmx the results alone, pushing the canonical URL
-   * (no empty filters) rather than the form's raw query. A bad filter answers 400, and `view` adds
+   * (no empty filters, and the table's anchor so a reload lands at it) rather than the form's raw query. A bad filter answers 400, and `view` adds
    * the filter form out of band to mark the field (only then, so focus stays put otherwise).
    */
   async function tablePart<P extends { raw: Record<string, string>; errors: FilterErrors | null }>(
@@ -100,7 +101,7 @@ export function creditsRoutes(ctx: AppContext) {
     if (!wantsPartial(c)) return fullPage(c, path === '/credits/usage' ? { usageQuery: query } : { ledgerQuery: query });
     const part = await load(c.get('user')!.id, query);
     c.header('Vary', 'HX-Request');
-    c.header('HX-Push-Url', `${path}${queryString(part.raw)}`);
+    c.header('HX-Push-Url', tableUrl(path, queryString(part.raw)));
     return c.html(<>{view(part)}</>, part.errors ? 400 : 200);
   }
 
@@ -129,7 +130,7 @@ export function creditsRoutes(ctx: AppContext) {
     }
     const rates = await currentRates(db);
     const label = modelLabels(rates).get(detail.usage.model) ?? detail.usage.model;
-    const view = () => <UsageDetailView detail={detail} modelLabel={label} />;
+    const view = () => <UsageDetailView detail={detail} modelLabel={label} back={backToTable(c.req.query('back'))} />;
     return render(c, config, { title: `Call ${detail.usage.request_id}`, current: '/credits', page: view, partial: view });
   });
 

@@ -3,6 +3,10 @@
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
+import { takeFlash, writeFlash } from '../web/flash-cookie.ts';
+import { wantsPartial } from '../web/render.tsx';
+import { cursorSecret } from '../db/cursor.ts';
+import { RevokeKeyConfirm } from '../../views/keys-revoke.tsx';
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFieldLists, formFields } from '../web/form-data.ts';
 import { currentRates } from '../pricing/rates.ts';
@@ -12,6 +16,11 @@ import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyControls
 import { parseKeyLimits } from './limits-form.ts';
 import { parseKeyControls, type KeyControlsValues } from './controls-form.ts';
 
+/**
+ * Revoke is confirmed on a page of its own without JavaScript (GET /keys/:id/revoke). A plain form
+ * that worked answers 303 to /keys, so a refresh never posts it again (the new key crosses it in a
+ * sealed cookie); htmx gets the panel in place.
+ */
 export function keysRoutes(ctx: AppContext) {
   const { config, db, clock } = ctx;
   const app = new Hono<AppEnv>();
@@ -41,15 +50,37 @@ export function keysRoutes(ctx: AppContext) {
     });
   }
 
-  app.get('/keys', (c) => panel(c));
+  /** The new key crosses the plain form's redirect sealed in a cookie for /keys, read once. */
+  type NewKey = NonNullable<KeysPanelProps['newKey']>;
+  const NEW_KEY_FLASH = 'new_key';
+
+  /** After a plain form: which key the notice names (the query carries only its id). */
+  async function notice(c: Context<AppEnv>, keys: { id: number; name: string }[]): Promise<string | undefined> {
+    const named = (param: string) => keys.find((key) => String(key.id) === c.req.query(param))?.name;
+    const saved = named('saved');
+    if (saved !== undefined) return `Limits saved for “${saved}”.`;
+    const revoked = named('revoked');
+    return revoked === undefined ? undefined : `“${revoked}” was revoked: calls with it now fail.`;
+  }
+
+  app.get('/keys', async (c) => {
+    const userId = c.get('user')!.id;
+    const newKey = takeFlash<NewKey>(c, config, await cursorSecret(db), NEW_KEY_FLASH, '/keys', userId, clock.now());
+    if (newKey) return panel(c, { newKey });
+    return panel(c, { notice: await notice(c, await listApiKeys(db, userId)) });
+  });
 
   app.post('/keys', async (c) => {
     const field = await formFields(c);
     const name = field('name');
     const problem = keyNameProblem(name);
     if (problem) return panel(c, { nameValue: name, errors: { name: problem } }, 422);
-    const { key, apiKey } = await createApiKey(db, clock, c.get('user')!.id, name);
-    return panel(c, { newKey: { key, name: apiKey.name } });
+    const userId = c.get('user')!.id;
+    const { key, apiKey } = await createApiKey(db, clock, userId, name);
+    if (wantsPartial(c)) return panel(c, { newKey: { key, name: apiKey.name } });
+    writeFlash<NewKey>(c, config, await cursorSecret(db), NEW_KEY_FLASH, '/keys', userId, clock.now(), { key, name: apiKey.name });
+    c.header('Cache-Control', 'no-store');
+    return c.redirect('/keys', 303);
   });
 
   app.post('/keys/:id/limits', async (c) => {
@@ -59,7 +90,14 @@ export function keysRoutes(ctx: AppContext) {
     if (!parsed.ok) return panel(c, { limitErrors: { keyId, errors: parsed.errors, values: { monthly_limit: field('monthly_limit'), max_in_flight: field('max_in_flight') } } }, 422);
     const saved = Number.isSafeInteger(keyId) && (await setKeyLimits(db, c.get('user')!.id, keyId, parsed.limits));
     if (!saved) return panel(c, {}, 404);
-    return panel(c);
+    return wantsPartial(c) ? panel(c) : c.redirect(`/keys?saved=${keyId}`, 303);
+  });
+
+  app.get('/keys/:id/revoke', async (c) => {
+    const keyId = Number(c.req.param('id'));
+    const apiKey = (await listApiKeys(db, c.get('user')!.id)).find((key) => key.id === keyId && key.revoked_at_ms === null);
+    if (!apiKey) return panel(c, {}, 404);
+    return render(c, config, { title: `Revoke ${apiKey.name}`, current: '/keys', page: () => <RevokeKeyConfirm apiKey={apiKey} /> });
   });
 
   app.post('/keys/:id/controls', async (c) => {
@@ -78,7 +116,7 @@ export function keysRoutes(ctx: AppContext) {
     const keyId = Number(c.req.param('id'));
     const revoked = Number.isSafeInteger(keyId) && (await revokeApiKey(db, clock, c.get('user')!.id, keyId));
     if (!revoked) return panel(c, {}, 404);
-    return panel(c);
+    return wantsPartial(c) ? panel(c) : c.redirect(`/keys?revoked=${keyId}`, 303);
   });
 
   return app;

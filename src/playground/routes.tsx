@@ -1,4 +1,5 @@
 // /playground: one prompt through the same metering path as the API (no key), the reply with its cost, the balance card updated.
+// A plain form whose call ran answers 303 to the page showing its answer (kept-outcomes.ts), so a refresh never sends it again.
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -17,6 +18,7 @@ import { formFields } from '../web/form-data.ts';
 import { render, wantsPartial } from '../web/render.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
 import { groupedCountText } from '../money-text.ts';
+import { keptOutcomes } from './kept-outcomes.ts';
 import { PlaygroundOutcome, PlaygroundPanel, type PlaygroundPanelProps, type PlaygroundResult, type PlaygroundValues } from '../../views/playground.tsx';
 
 /** The words for a form past the limit: the form was not read, so they cannot be shown beside it. */
@@ -79,7 +81,24 @@ export function playgroundRoutes(ctx: AppContext) {
     });
   }
 
-  app.get('/playground', (c) => page(c, null));
+  const kept = keptOutcomes();
+  const OUTCOME_GONE: PlaygroundResult = {
+    kind: 'failed',
+    message: 'That answer is no longer kept here (answers are kept for 10 minutes). Its call, and what it cost, are listed on the Credits tab.',
+  };
+
+  app.get('/playground', (c) => {
+    const token = c.req.query('outcome');
+    if (token === undefined) return page(c, null);
+    const outcome = kept.find(token, c.get('user')!.id);
+    return outcome ? page(c, outcome.values, { result: outcome.result }) : page(c, null, { result: OUTCOME_GONE });
+  });
+
+  /** The call ran (answered or failed upstream): htmx gets the panel; a plain form goes on by 303 to it. */
+  function ranOutcome(c: Context<AppEnv>, values: PlaygroundValues, result: PlaygroundResult) {
+    if (wantsPartial(c)) return page(c, values, { result });
+    return c.redirect(`/playground?outcome=${kept.keep({ userId: c.get('user')!.id, values, result })}`, 303);
+  }
 
   // A prompt as large as the API takes. Past it, htmx shows the words in place of the result and
   // leaves the form (and the prompt typed in it) alone; a plain post gets the page with them.
@@ -124,7 +143,7 @@ export function playgroundRoutes(ctx: AppContext) {
         estimated: result.estimated,
         cappedOutputTokens: result.cappedOutputTokens,
       };
-      return page(c, values, { result: reply });
+      return ranOutcome(c, values, reply);
     } catch (error) {
       const described = describeError(error, config);
       if (!described) throw error;
@@ -135,8 +154,12 @@ export function playgroundRoutes(ctx: AppContext) {
         return page(c, values, { errors: { prompt: described.message } }, 422);
       }
       const { result, status } = failedResult(error, described);
-      // The user's calls through their keys count against the same limit (htmx swaps a 429 too).
-      if (status !== 200) for (const [name, value] of Object.entries(described.headers)) c.header(name, value);
+      // The upstream failed or the server restarted: the call ran (and was settled), shown like an answer.
+      if (status === 200) return ranOutcome(c, values, result);
+      // Refused before any call (out of credits, over a cap, too many at once): the form again with
+      // why, in place; nothing was done, so sending it again is safe. The user's calls through their
+      // keys count against the same limit (htmx swaps a 429 too).
+      for (const [name, value] of Object.entries(described.headers)) c.header(name, value);
       return page(c, values, { result }, status);
     }
   });

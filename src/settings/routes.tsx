@@ -1,9 +1,10 @@
-// /settings/billing: read and save the billing settings form (a 422 re-renders it with fields marked).
+// /settings/billing: read and save the billing settings form (a 422 re-renders it with fields marked;
+// a plain form that saved answers 303 to the page saying so).
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
-import { render } from '../web/render.tsx';
+import { render, wantsPartial } from '../web/render.tsx';
 import { activePackages } from '../pricing/packages.ts';
 import { currentRates } from '../pricing/rates.ts';
 import { BillingForm, formValuesFrom, type BillingFormValues } from '../../views/settings/billing.tsx';
@@ -34,7 +35,7 @@ export function settingsRoutes({ config, db, clock }: AppContext) {
     });
   }
 
-  app.get('/settings/billing', (c) => page(c, null, undefined, false));
+  app.get('/settings/billing', (c) => page(c, null, undefined, c.req.query('saved') === '1'));
 
   app.post('/settings/billing', async (c) => {
     const body = await c.req.parseBody();
@@ -63,7 +64,8 @@ export function settingsRoutes({ config, db, clock }: AppContext) {
     });
     if (!parsed.ok) return page(c, values, parsed.errors, false);
     await saveBillingSettings(db, clock, userId, parsed.settings);
-    return page(c, null, undefined, true);
+    // A plain form goes on by 303, so a refresh posts nothing again; htmx gets the form in place.
+    return wantsPartial(c) ? page(c, null, undefined, true) : c.redirect('/settings/billing?saved=1', 303);
   });
 
   return app;

@@ -111,6 +111,13 @@ export class Browser {
     return this.request('GET', path, options);
   }
 
+  /** A plain form's redirect (303) followed, as a browser does: the page it leads to. */
+  follow(answer: Answer): Promise<Answer> {
+    const location = answer.headers.get('location');
+    if (answer.status !== 303 || !location) throw new Error(`expected a 303 with a Location, got ${answer.status}`);
+    return this.get(location);
+  }
+
   post(path: string, form: Record<string, string>, options: { htmx?: boolean; headers?: Record<string, string> } = {}) {
     return this.request('POST', path, { ...options, form });
   }

@@ -119,6 +119,6 @@ export async function withSavedCard(t: StripeWorld, buyer: Buyer, limit = 3): Pr
     auto_recharge_monthly_limit: String(limit),
     monthly_cap: '',
   });
-  assert.is(saved.status, 200, saved.text.slice(0, 500));
+  assert.is(saved.status, 303, saved.text.slice(0, 500));
 }
 

@@ -56,7 +56,16 @@ const VIEWS: Record<PurchaseStatusView, ViewParts> = {
     title: () => 'Purchase pending',
     role: 'status',
     body: (_, what) => (
-      <p>Your payment for {what} is being confirmed. The credits appear here as soon as it goes through; this page checks by itself.</p>
+      <>
+        <p>Your payment for {what} is being confirmed. The credits appear here as soon as it goes through; this page checks by itself.</p>
+        {/* The check is htmx's poll: without scripts the page must be asked again by hand. */}
+        <noscript>
+          <p class="no-script-refresh">
+            <strong>This browser is not running scripts, so the page cannot check by itself:</strong> reload it in a few seconds, or use Check again
+            below.
+          </p>
+        </noscript>
+      </>
     ),
     links: (purchase) => [{ href: statusUrl(purchase), text: 'Check again' }],
   },

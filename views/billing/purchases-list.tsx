@@ -11,7 +11,7 @@ export function PurchasesList(props: { purchases: PurchaseRow[] }) {
         <p class="muted">No purchases yet.</p>
       ) : (
         <div class="table-wrap">
-          <table class="purchases-table">
+          <table class="purchases-table stack-on-phone">
             <thead>
               <tr>
                 <th scope="col">Date (UTC)</th>
@@ -25,16 +25,16 @@ export function PurchasesList(props: { purchases: PurchaseRow[] }) {
             <tbody>
               {props.purchases.map((p) => (
                 <tr data-purchase={p.publicId} data-status={p.status}>
-                  <td>{utcDateTime(p.createdAtMs)}</td>
-                  <td>{p.packageName}</td>
-                  <td class="num" data-cents={p.priceCents}>
+                  <td data-label="Date (UTC)">{utcDateTime(p.createdAtMs)}</td>
+                  <td data-label="Package">{p.packageName}</td>
+                  <td class="num" data-label="Amount" data-cents={p.priceCents}>
                     {priceText(p.priceCents, p.currency)}
                   </td>
-                  <td class="num" data-mc={p.creditsMc}>
+                  <td class="num" data-label="Credits" data-mc={p.creditsMc}>
                     {creditsProseText(p.creditsMc)}
                   </td>
-                  <td class="purchase-status">{p.status}</td>
-                  <td>{p.receiptHref ? <a href={p.receiptHref}>Receipt</a> : <span class="muted">—</span>}</td>
+                  <td class="purchase-status" data-label="Status">{p.status}</td>
+                  <td data-label="Receipt">{p.receiptHref ? <a href={p.receiptHref}>Receipt</a> : <span class="muted">—</span>}</td>
                 </tr>
               ))}
             </tbody>

@@ -3,7 +3,7 @@ import type { LedgerEntry, LedgerEntryType } from '../../src/db/schema.ts';
 import { LEDGER_TYPES } from '../../src/filters.ts';
 import { creditsExactGroupedText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
-import { DateFilters, FilterErrorList, FilterForm, invalid, TableFooter } from './table-parts.tsx';
+import { DateFilters, detailHref, FilterErrorList, FilterForm, filtersData, invalid, TableFooter } from './table-parts.tsx';
 
 export const LEDGER_TYPE_TEXT: Record<LedgerEntryType, string> = {
   purchase: 'Purchase',
@@ -14,16 +14,18 @@ export const LEDGER_TYPE_TEXT: Record<LedgerEntryType, string> = {
   adjustment: 'Adjustment',
 };
 
-/** Usage entries link to their call; purchases and recharges (Stripe ids) to their receipt. */
-function Reference(props: { entry: LedgerEntry }) {
+/** Usage entries link to their call (which leads back to this page); purchases and recharges (Stripe ids) to their receipt. */
+function Reference(props: { entry: LedgerEntry; listQuery: string }) {
   const { entry } = props;
-  if (entry.type === 'usage') return <a href={`/credits/usage/${encodeURIComponent(entry.reference)}`}><code>{entry.reference}</code></a>;
+  if (entry.type === 'usage') return <a href={detailHref(entry.reference, '/credits/ledger', props.listQuery)} title={entry.reference}><code>{entry.reference}</code></a>;
   if (/^(cs|pi)_/.test(entry.reference)) return <a href={`/credits/receipts/${encodeURIComponent(entry.reference)}`}>Receipt</a>;
   return <span>{entry.reference}</span>;
 }
 
 export interface LedgerResultsProps {
   rows: LedgerEntry[];
+  /** The query of the page shown (filters and cursor): the rows' links remember it. */
+  listQuery: string;
   newerQuery: string | null;
   olderQuery: string | null;
   csvHref: string;
@@ -32,9 +34,9 @@ export interface LedgerResultsProps {
 
 export function LedgerResults(props: LedgerResultsProps) {
   const errors = props.errors ?? {};
-  if (Object.keys(errors).length > 0) return <FilterErrorList id="ledger-results" errors={errors} />;
+  if (Object.keys(errors).length > 0) return <FilterErrorList id="ledger-results" errors={errors} listQuery={props.listQuery} />;
   return (
-    <div id="ledger-results">
+    <div id="ledger-results" data-filters={filtersData(props.listQuery)}>
       {props.rows.length === 0 ? (
         <p class="muted">No ledger entries match these filters.</p>
       ) : (
@@ -62,7 +64,7 @@ export function LedgerResults(props: LedgerResultsProps) {
                     {creditsExactGroupedText(entry.balance_after_mc)}
                   </td>
                   <td data-label="Reference">
-                    <Reference entry={entry} />
+                    <Reference entry={entry} listQuery={props.listQuery} />
                   </td>
                 </tr>
               ))}

@@ -1,12 +1,15 @@
 // Newer / Older links for a keyset page: plain links that htmx turns into a table swap with a pushed URL.
-export function Pager(props: { label: string; basePath: string; target: string; newerQuery: string | null; olderQuery: string | null }) {
+import { TABLE_ANCHORS, type TablePath } from '../../src/credits/table-links.ts';
+
+/** The links carry the table's anchor: without JavaScript the next page opens at the table, and htmx scrolls back to its top. */
+export function Pager(props: { label: string; basePath: TablePath; target: string; newerQuery: string | null; olderQuery: string | null }) {
   const link = (query: string | null, text: string, rel: string) =>
     query === null ? (
       <span class="pager-off" aria-disabled="true">
         {text}
       </span>
     ) : (
-      <a href={`${props.basePath}${query}`} hx-get={`${props.basePath}${query}`} hx-target={props.target} hx-swap="outerHTML" hx-push-url="true" rel={rel}>
+      <a href={`${props.basePath}${query}${TABLE_ANCHORS[props.basePath]}`} hx-get={`${props.basePath}${query}${TABLE_ANCHORS[props.basePath]}`} hx-target={props.target} hx-swap="outerHTML" hx-push-url="true" rel={rel}>
         {text}
       </a>
     );

@@ -10,7 +10,7 @@ export function RateCard(props: { rates: Rate[] }) {
     <section id="rate-card" class="card" aria-labelledby="rates-title">
       <h2 id="rates-title">Rate card</h2>
       <div class="table-wrap">
-        <table>
+        <table class="rate-table stack-on-phone">
           <caption>Credits per 1,000 tokens</caption>
           <thead>
             <tr>
@@ -24,12 +24,12 @@ export function RateCard(props: { rates: Rate[] }) {
             {props.rates.map((r) => (
               <tr data-model={r.model}>
                 <th scope="row">{modelLabel(r)}</th>
-                <td class="num" data-mc={r.input_mc_per_1k}>{creditsExactGroupedText(r.input_mc_per_1k)}</td>
-                <td class="num" data-mc={r.cached_input_mc_per_1k}>{creditsExactGroupedText(r.cached_input_mc_per_1k)}</td>
+                <td class="num" data-label="Input" data-mc={r.input_mc_per_1k}>{creditsExactGroupedText(r.input_mc_per_1k)}</td>
+                <td class="num" data-label="Cached input" data-mc={r.cached_input_mc_per_1k}>{creditsExactGroupedText(r.cached_input_mc_per_1k)}</td>
                 {r.kind === 'embeddings' ? (
-                  <td class="num">— (embeddings)</td>
+                  <td class="num" data-label="Output">— (embeddings)</td>
                 ) : (
-                  <td class="num" data-mc={r.output_mc_per_1k}>{creditsExactGroupedText(r.output_mc_per_1k)}</td>
+                  <td class="num" data-label="Output" data-mc={r.output_mc_per_1k}>{creditsExactGroupedText(r.output_mc_per_1k)}</td>
                 )}
               </tr>
             ))}

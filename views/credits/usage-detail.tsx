@@ -10,7 +10,8 @@ import { utcDateTime } from '../time.ts';
 
 const STATUS_TEXT = { ok: 'Completed', aborted: 'Aborted', upstream_error: 'Upstream error' } as const;
 
-export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string }) {
+/** `back`: the table page (filters and page) the call was opened from. */
+export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string; back: { href: string; label: string } }) {
   const u = props.detail.usage;
   const tokens = { inputTokens: u.input_tokens, cachedInputTokens: u.cached_input_tokens, outputTokens: u.output_tokens };
   const micro = groupedCountText(costMicrocredits(tokens, u));
@@ -25,7 +26,7 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         Call <code>{u.request_id}</code>
       </h1>
       <p>
-        <a href="/credits#usage">← Back to usage</a>
+        <a class="back-link" href={props.back.href}>{props.back.label}</a>
       </p>
       <dl class="facts">
         <dt>Date (UTC)</dt>

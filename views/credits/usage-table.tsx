@@ -4,12 +4,14 @@ import type { ApiKey, Rate, Usage } from '../../src/db/schema.ts';
 import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
 import { FirstCall } from './first-call.tsx';
-import { DateFilters, FilterErrorList, FilterForm, invalid, TableFooter } from './table-parts.tsx';
+import { DateFilters, detailHref, FilterErrorList, FilterForm, filtersData, invalid, TableFooter } from './table-parts.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
 import { keyLabel } from '../labels.ts';
 
 export interface UsageResultsProps {
   rows: Usage[];
+  /** The query of the page shown (filters and cursor): the rows' links remember it. */
+  listQuery: string;
   modelLabels: Map<string, string>;
   newerQuery: string | null;
   olderQuery: string | null;
@@ -24,16 +26,16 @@ const STATUS_TEXT: Record<Usage['status'], string> = { ok: 'OK', aborted: 'Abort
 
 export function UsageResults(props: UsageResultsProps) {
   const errors = props.errors ?? {};
-  if (Object.keys(errors).length > 0) return <FilterErrorList id="usage-results" errors={errors} />;
+  if (Object.keys(errors).length > 0) return <FilterErrorList id="usage-results" errors={errors} listQuery={props.listQuery} />;
   if (props.noUsageYet) {
     return (
-      <div id="usage-results">
+      <div id="usage-results" data-filters={filtersData(props.listQuery)}>
         <FirstCall publicUrl={props.publicUrl} />
       </div>
     );
   }
   return (
-    <div id="usage-results">
+    <div id="usage-results" data-filters={filtersData(props.listQuery)}>
       {props.rows.length === 0 ? (
         <p class="muted">No calls match these filters.</p>
       ) : (
@@ -67,7 +69,7 @@ export function UsageResults(props: UsageResultsProps) {
                     </span>
                   </td>
                   <td data-label="Request ID">
-                    <a href={`/credits/usage/${encodeURIComponent(row.request_id)}`}>
+                    <a href={detailHref(row.request_id, '/credits/usage', props.listQuery)} title={row.request_id}>
                       <code>{row.request_id}</code>
                     </a>
                   </td>
