@@ -24,7 +24,11 @@ import { DEMO_ENV, startServer, type RunningServer } from './helpers/server.ts';
 import { prose, randomBase64, run } from './helpers/texts.ts';
 
 const API_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+// 19 answers in 20 within 100 ms, and none past 1 s: before the counting was paced, one 4 MB prompt held
+// the event loop for tens of seconds. The slowest single answer on a machine shared with other work
+// (a GC pause, a descheduled core) can pass 100 ms without the server being at fault.
 const HEALTH_WITHIN_MS = 100;
+const HEALTH_SLOWEST_MS = 1_000;
 const OUTPUT_TOKENS = 16;
 const EMAIL = 'load@example.com';
 const PASSWORD = 'a long load password';
@@ -111,8 +115,11 @@ async function pollHealth(url: string): Promise<{ stop(): Promise<number[]> }> {
 
 function assertHealthy(roundTrips: number[]): void {
   assert.ok(roundTrips.length >= 5, `/healthz was asked while the work went on (${roundTrips.length} times)`);
-  const slowest = Math.max(...roundTrips);
-  assert.ok(slowest < HEALTH_WITHIN_MS, `every /healthz answered within ${HEALTH_WITHIN_MS} ms (slowest ${slowest.toFixed(1)} ms)`);
+  const sorted = [...roundTrips].sort((a, b) => a - b);
+  const p95 = sorted[Math.ceil(sorted.length * 0.95) - 1]!;
+  const slowest = sorted[sorted.length - 1]!;
+  assert.ok(p95 < HEALTH_WITHIN_MS, `95% of /healthz answered within ${HEALTH_WITHIN_MS} ms (p95 ${p95.toFixed(1)} ms)`);
+  assert.ok(slowest < HEALTH_SLOWEST_MS, `every /healthz answered within ${HEALTH_SLOWEST_MS} ms (slowest ${slowest.toFixed(1)} ms)`);
 }
 
 /** The tokenizer's own count, special tokens as plain text. */
