@@ -89,8 +89,8 @@ export function makeSchedule(seed: number, size: TrialSize): Schedule {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const chance = (p: number) => random() < p;
 
-  // Small grants, so balances run out within a trial: a call costs about 100–10,000 mc.
-  const grantsMc = Array.from({ length: size.users }, () => int(0, 40) * 1_000);
+  // Small grants (0–150 credits), so balances run out within a trial: a call holds up to about 10,000 mc.
+  const grantsMc = Array.from({ length: size.users }, () => int(0, 150) * 1_000);
   const operations: Operation[] = [];
   let killed = false;
   for (let i = 0; i < size.operations; i++) {
