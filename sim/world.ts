@@ -2,7 +2,6 @@
 // fake OpenAI upstream and the Stripe fake in this process, the app as real OS processes (src/server.ts)
 // that can be killed and restarted, and the users with their keys and signed-in sessions.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { systemClock } from '../src/clock.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createContext } from '../src/context.ts';
@@ -10,6 +9,7 @@ import type { BillingDeps } from '../src/billing/deps.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { freshDb, makeUser, type TestDb } from '../test/helpers/db.ts';
+import { freePort } from '../test/helpers/postgres.ts';
 import { sessionCookie } from '../test/helpers/signed-in.ts';
 import { WEBHOOK_SECRET } from '../test/helpers/billing.ts';
 import { startFakeOpenAIUpstream, type FakeOpenAIUpstream } from '../test/fakes/openai-upstream.ts';
@@ -53,17 +53,6 @@ export interface World {
 
 const STRIPE_SECRET_KEY = 'sk_test_tokentab_sim';
 const OPERATOR_KEY = 'sk-sim-operator-key-0123456789abcdef';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startWorld(processCount: number, grantsMc: number[]): Promise<World> {
   const t = await freshDb();
