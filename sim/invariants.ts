@@ -48,6 +48,18 @@ export async function checkInvariants(db: DB, users: SimUser[], seen: Observatio
     const entries = await db.selectFrom('ledger_entries').select(['id']).where('idempotency_key', '=', checkoutEntryKey(purchase.sessionId)).execute();
     const expected = purchase.paid ? 1 : 0;
     if (entries.length !== expected) fail('purchase credited once', `session ${purchase.sessionId} (${purchase.paid ? 'paid' : 'not paid'}) credited ${entries.length} times`);
+    // The purchase ends where Stripe ended (audit checks that the ledger took back what the purchase
+    // row calls for; this checks the row against Stripe's last word, whatever order the events came in).
+    const row = await db.selectFrom('purchases').selectAll().where('checkout_session_id', '=', purchase.sessionId).executeTakeFirst();
+    if (!row) {
+      fail('purchase recorded', `session ${purchase.sessionId} has no purchase`);
+      continue;
+    }
+    const truth = `refunded ${purchase.refundedCents} cents, dispute ${purchase.disputeStatus ?? 'none'}`;
+    const recorded = `refunded ${row.amount_refunded_cents} cents, dispute ${row.dispute_status ?? 'none'}`;
+    if (truth !== recorded) fail('purchase follows Stripe', `session ${purchase.sessionId}: Stripe says ${truth}, the purchase ${recorded}`);
+    const expectedStatus = purchase.paid ? 'paid' : 'expired';
+    if (row.status !== expectedStatus) fail('purchase follows Stripe', `session ${purchase.sessionId}: purchase ${row.status}, expected ${expectedStatus}`);
   }
 
   // Σ charges ≤ Σ credits in, per user: what the balance could pay.

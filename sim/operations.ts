@@ -24,6 +24,9 @@ export interface PurchaseSeen {
   user: number;
   sessionId: string;
   paid: boolean;
+  /** Stripe's final word on the charge, which the purchase must end up agreeing with whatever order its events came in. */
+  refundedCents: number;
+  disputeStatus: string | null;
 }
 
 export interface Observations {
@@ -185,21 +188,26 @@ async function purchase(world: World, op: PurchaseOp, index: number, seen: Obser
   }
   const { stripe } = world;
   const events: Stripe.Event[] = [];
+  let refundedCents = 0;
+  let disputeStatus: string | null = null;
   if (op.paid) {
     const session = stripe.paySession(sessionId);
     events.push(stripe.event('checkout.session.completed', session));
     const chargeId = stripe.paymentIntent(session.payment_intent as string).latest_charge as string;
     if (op.after.kind === 'refund') {
       const amount = Math.max(1, Math.round(session.amount_total! * op.after.fraction));
-      events.push(stripe.event('charge.refunded', stripe.refund(chargeId, amount).charge));
+      const refunded = stripe.refund(chargeId, amount).charge;
+      refundedCents = refunded.amount_refunded;
+      events.push(stripe.event('charge.refunded', refunded));
     } else if (op.after.kind === 'dispute') {
       events.push(stripe.event('charge.dispute.created', stripe.dispute(chargeId, { status: 'needs_response' })));
       events.push(stripe.event('charge.dispute.closed', stripe.dispute(chargeId, { status: op.after.outcome })));
+      disputeStatus = op.after.outcome;
     }
   } else {
     events.push(stripe.event('checkout.session.expired', stripe.expireSession(sessionId)));
   }
-  seen.purchases.push({ op: index, user: op.user, sessionId, paid: op.paid });
+  seen.purchases.push({ op: index, user: op.user, sessionId, paid: op.paid, refundedCents, disputeStatus });
 
   // Every delivery of every event, shuffled: Stripe retries and reorders; each goes to some process.
   const random = seededRandom(op.orderSeed);

@@ -38,13 +38,13 @@ sim('the checker reports a success never charged, a paid purchase not credited a
     const users = [{ userId: user.id, apiKeyId: 0, key: '', cookie: '' }];
     const seen = {
       calls: [{ op: 0, user: 0, requestId: 'req_never_settled', outcome: 'success' as const, status: 200 }],
-      purchases: [{ op: 1, user: 0, sessionId: 'cs_never_credited', paid: true }],
+      purchases: [{ op: 1, user: 0, sessionId: 'cs_never_credited', paid: true, refundedCents: 0, disputeStatus: null }],
       problems: [],
       killed: false,
     };
     const violations = await checkInvariants(t.db, users, seen, { leftPending: 1, expired: 0 });
     const invariants = violations.map((v) => v.slice(0, v.indexOf(':')));
-    assert.equal(invariants, ['holds leaked', 'holds ended', 'nothing held', 'purchase credited once', 'success charged'], violations.join('\n'));
+    assert.equal(invariants, ['holds leaked', 'holds ended', 'nothing held', 'purchase credited once', 'purchase recorded', 'success charged'], violations.join('\n'));
   } finally {
     await t.close();
   }
