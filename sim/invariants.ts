@@ -1,7 +1,7 @@
 // What must hold once a trial's holds have ended: `audit` (src/audit.ts) clean, nothing held, each
 // purchase credited exactly as often as it was paid (once or never), no user charged more than the
 // credits they were given, every call the client saw succeed charged on a settled hold, every refused
-// call charged nothing, and no hold left pending by a process that was never killed.
+// call (4xx) charged nothing and none answered 500, and no hold left pending by a process that was never killed.
 import { sql } from 'kysely';
 import { audit } from '../src/audit.ts';
 import { ManualClock } from '../src/clock.ts';
@@ -98,7 +98,11 @@ export async function checkInvariants(db: DB, users: SimUser[], seen: Observatio
       tally.count++;
       tally.chargedMc += Number(row.charged_mc);
       successes.set(callSeen.user, tally);
-    } else if (callSeen.status !== null && callSeen.status >= 400 && row && Number(row.charged_mc) !== 0) {
+    } else if (callSeen.status === 500) {
+      // tokentab's own failure (a call it could not record), never an upstream's: those are 502/504.
+      fail('no internal error', `op ${callSeen.op} (${callSeen.requestId}) answered 500`);
+    } else if (callSeen.status !== null && callSeen.status >= 400 && callSeen.status < 500 && row && Number(row.charged_mc) !== 0) {
+      // A 5xx may charge the part of an answer that arrived (docs: upstream_connection_lost, upstream_timeout); a 4xx never charges.
       fail('refusals free', `op ${callSeen.op} (${callSeen.requestId}) answered ${callSeen.status} but was charged ${row.charged_mc} mc`);
     }
   }
