@@ -101,7 +101,9 @@ export async function startWorld(processCount: number, grantsMc: number[]): Prom
     child.stdout!.on('data', (chunk) => (slot.output = (slot.output + chunk).slice(-4_000)));
     child.stderr!.on('data', (chunk) => (slot.output = (slot.output + chunk).slice(-4_000)));
     slot.ready = (async () => {
-      for (let i = 0; i < 300; i++) {
+      // Generous: on a loaded machine a process takes seconds to load the app.
+      const deadlineMs = Date.now() + 60_000;
+      while (Date.now() < deadlineMs) {
         if (child.exitCode !== null) break;
         try {
           if ((await fetch(`${slot.url}/healthz`)).ok) return;
