@@ -23,14 +23,13 @@ export interface SimUser {
   cookie: string;
 }
 
-/** One app process slot: the port stays, the OS process comes and goes (kill, restart). */
+/** One app process slot: the OS process comes and goes (kill, restart), each time on a port of its own. */
 export interface AppProcess {
   index: number;
   port: number;
   url: string;
   child: ChildProcess | null;
-  /** Resolves once the current child answers /healthz. */
-  ready: Promise<void>;
+  /** The end of what the current process printed. */
   output: string;
 }
 
@@ -86,32 +85,45 @@ export async function startWorld(processCount: number, grantsMc: number[]): Prom
     users.push({ userId: user.id, apiKeyId: apiKey.id, key, cookie });
   }
 
-  const processes: AppProcess[] = [];
-  for (let index = 0; index < processCount; index++) {
-    const port = await freePort();
-    processes.push({ index, port, url: `http://127.0.0.1:${port}`, child: null, ready: Promise.resolve(), output: '' });
-  }
+  const processes: AppProcess[] = Array.from({ length: processCount }, (_, index) => ({ index, port: 0, url: '', child: null, output: '' }));
 
-  function launch(slot: AppProcess): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: { ...process.env, ...baseEnv, PORT: String(slot.port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    slot.child = child;
-    child.stdout!.on('data', (chunk) => (slot.output = (slot.output + chunk).slice(-4_000)));
-    child.stderr!.on('data', (chunk) => (slot.output = (slot.output + chunk).slice(-4_000)));
-    slot.ready = (async () => {
-      // Generous: on a loaded machine a process takes seconds to load the app.
-      const deadlineMs = Date.now() + 60_000;
-      while (Date.now() < deadlineMs) {
-        if (child.exitCode !== null) break;
-        try {
-          if ((await fetch(`${slot.url}/healthz`)).ok) return;
-        } catch {}
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`process ${slot.index} did not answer /healthz: ${slot.output.slice(-800)}`);
-    })();
+  /**
+   * Starts the slot's process on a free port and resolves once it says it listens (its own line, so
+   * no other server that took the port can answer for it); a port taken between the pick and the
+   * listen (other programs share the machine) is picked again.
+   */
+  async function launch(slot: AppProcess): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      slot.port = await freePort();
+      slot.url = `http://127.0.0.1:${slot.port}`;
+      slot.output = '';
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        env: { ...process.env, ...baseEnv, PORT: String(slot.port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      slot.child = child;
+      const listening = await new Promise<boolean>((resolve) => {
+        // Generous: on a loaded machine a process takes seconds to load the app.
+        const timer = setTimeout(() => resolve(false), 60_000);
+        const keep = (chunk: Buffer) => {
+          slot.output = (slot.output + chunk).slice(-4_000);
+          if (slot.output.includes('tokentab listening on')) {
+            clearTimeout(timer);
+            resolve(true);
+          }
+        };
+        child.stdout!.on('data', keep);
+        child.stderr!.on('data', keep);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve(false);
+        });
+      });
+      if (listening) return;
+      if (child.exitCode === null) child.kill('SIGKILL');
+      if (!slot.output.includes('EADDRINUSE')) break;
+    }
+    throw new Error(`process ${slot.index} did not start: ${slot.output.slice(-800)}`);
   }
 
   async function stopChild(slot: AppProcess, signal: NodeJS.Signals): Promise<void> {
@@ -123,8 +135,7 @@ export async function startWorld(processCount: number, grantsMc: number[]): Prom
     await exited;
   }
 
-  for (const slot of processes) launch(slot);
-  await Promise.all(processes.map((slot) => slot.ready));
+  await Promise.all(processes.map((slot) => launch(slot)));
 
   let stopped = false;
   const live = new Set<number>(processes.map((slot) => slot.index));
@@ -148,9 +159,7 @@ export async function startWorld(processCount: number, grantsMc: number[]): Prom
     },
     async restart(index) {
       if (stopped) return;
-      const slot = processes[index]!;
-      launch(slot);
-      await slot.ready;
+      await launch(processes[index]!);
       live.add(index);
     },
     async stopProcesses() {
