@@ -101,6 +101,7 @@ export class FakeOpenAIUpstream {
   aborted = 0;
   private defaultBehaviour: UpstreamBehaviour = { kind: 'ok' };
   private queued: UpstreamBehaviour[] = [];
+  private chooser: ((body: any) => UpstreamBehaviour | undefined) | null = null;
   private closing = false;
   private abortWaiters: (() => void)[] = [];
   private heldRequests = new Set<() => void>();
@@ -122,6 +123,14 @@ export class FakeOpenAIUpstream {
   /** The behaviour of every request that finds the queue empty. */
   setBehaviour(behaviour: UpstreamBehaviour): void {
     this.defaultBehaviour = behaviour;
+  }
+
+  /**
+   * Picks each request's behaviour from its parsed body (after the queue, before the default): for
+   * callers from several processes at once, whose order the queue cannot follow (sim/).
+   */
+  chooseBehaviour(chooser: ((body: any) => UpstreamBehaviour | undefined) | null): void {
+    this.chooser = chooser;
   }
 
   /** Behaviours for the next requests, one each, before the default applies again. */
@@ -157,6 +166,7 @@ export class FakeOpenAIUpstream {
     this.requests.length = 0;
     this.aborted = 0;
     this.queued = [];
+    this.chooser = null;
     this.defaultBehaviour = { kind: 'ok' };
   }
 
@@ -186,12 +196,13 @@ export class FakeOpenAIUpstream {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const bodyText = await readBody(request);
-    const behaviour = this.queued.shift() ?? this.defaultBehaviour;
+    const parsed = parseJson(bodyText);
+    const behaviour = this.queued.shift() ?? this.chooser?.(parsed) ?? this.defaultBehaviour;
     const recorded: RecordedRequest = {
       method: request.method ?? '',
       path: request.url ?? '',
       headers: request.headers,
-      body: parseJson(bodyText),
+      body: parsed,
       behaviour,
       abortedByClient: false,
       sent: [],

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../../src/clock.ts';
+import { ManualClock, type Clock } from '../../src/clock.ts';
 import { openDatabase, type DB } from '../../src/db/connect.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { audit } from '../../src/audit.ts';
@@ -100,7 +100,7 @@ export async function freshDb(synchronous: SqliteSynchronous = 'normal'): Promis
 export const cheapCost = { ln: 4, r: 8, p: 1 };
 
 let counter = 0;
-export async function makeUser(db: DB, clock: ManualClock, email = `user${++counter}@example.com`) {
+export async function makeUser(db: DB, clock: Clock, email = `user${++counter}@example.com`) {
   return createUser(db, clock, { email, passwordHash: await hashPassword('correct horse', cheapCost) });
 }
 

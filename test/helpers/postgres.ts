@@ -66,7 +66,8 @@ function serverUser(): { uid: number; gid: number } | null {
   }
 }
 
-function freePort(): Promise<number> {
+/** A free loopback port (the OS's pick, released for the caller to listen on). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSession, generateSessionToken } from '../../src/auth/sessions.ts';
 import type { Config } from '../../src/config.ts';
+import type { Clock } from '../../src/clock.ts';
 import type { User } from '../../src/db/schema.ts';
 import { findUserByEmail } from '../../src/users/users.ts';
 import { sessionCookieName } from '../../src/web/session-cookie.ts';
@@ -26,7 +27,7 @@ export async function signedIn(t: TestApp, email: string): Promise<SignedIn> {
 }
 
 /** A session made directly for `userId`, as its Cookie header: for a server under test whose users were made without the form. */
-export async function sessionCookie(t: TestDb & { config: Config }, userId: number): Promise<string> {
+export async function sessionCookie(t: Pick<TestDb, 'db'> & { clock: Clock; config: Config }, userId: number): Promise<string> {
   const token = generateSessionToken();
   await createSession(t.db, t.clock, token, userId);
   return `${sessionCookieName(t.config)}=${token}`;
