@@ -157,7 +157,8 @@ async function settings(world: World, op: SettingsOp, seen: Observations): Promi
     monthly_cap: op.monthlyCap, 'model_cap[gpt-4o-mini]': op.modelCap,
   };
   const answer = await toLiveProcess(world, op.process, (slot) => form(slot, user.cookie, '/settings/billing', fields));
-  if (answer && answer.status !== 200) seen.problems.push(`settings ${JSON.stringify(fields)} answered ${answer.status}`);
+  // A saved form answers 303 (Post/Redirect/Get); anything else means it was not saved.
+  if (answer && answer.status !== 303) seen.problems.push(`settings ${JSON.stringify(fields)} answered ${answer.status}`);
   await answer?.text();
 }
 
@@ -165,7 +166,7 @@ async function keyLimits(world: World, op: KeyLimitsOp, seen: Observations): Pro
   const user = world.users[op.user]!;
   const fields = { monthly_limit: op.monthlyLimit, max_in_flight: op.maxInFlight };
   const answer = await toLiveProcess(world, op.process, (slot) => form(slot, user.cookie, `/keys/${user.apiKeyId}/limits`, fields));
-  if (answer && answer.status !== 200) seen.problems.push(`key limits ${JSON.stringify(fields)} answered ${answer.status}`);
+  if (answer && answer.status !== 303) seen.problems.push(`key limits ${JSON.stringify(fields)} answered ${answer.status}`);
   await answer?.text();
 }
 

@@ -3,6 +3,7 @@
 import { describeSchedule, makeSchedule, type TrialSize } from './schedule.ts';
 import { runOperations } from './operations.ts';
 import { checkInvariants, endHolds } from './invariants.ts';
+import { loadConfig } from '../src/config.ts';
 import { startWorld } from './world.ts';
 
 export interface TrialResult {
@@ -27,11 +28,11 @@ export async function runTrial(seed: number, size: TrialSize): Promise<TrialResu
   try {
     const seen = await runOperations(world, schedule);
     await world.stopProcesses();
-    const holds = await endHolds(world.t.db, HOLD_TTL_SECONDS);
+    const holds = await endHolds(world.t.db, HOLD_TTL_SECONDS, loadConfig({}).processLeaseSeconds);
     const violations = await checkInvariants(world.t.db, world.users, seen, holds);
     const outcomes: Record<string, number> = {};
     for (const call of seen.calls) outcomes[call.outcome] = (outcomes[call.outcome] ?? 0) + 1;
-    return { seed, mix: describeSchedule(schedule), operations: schedule.operations.length, outcomes, holdsLeft: holds.leftPending, violations, ms: Date.now() - startedMs };
+    return { seed, mix: describeSchedule(schedule), operations: schedule.operations.length, outcomes, holdsLeft: holds.pendingAtStop, violations, ms: Date.now() - startedMs };
   } finally {
     await world.close();
   }

@@ -42,7 +42,7 @@ sim('the checker reports a success never charged, a paid purchase not credited a
       problems: [],
       killed: false,
     };
-    const violations = await checkInvariants(t.db, users, seen, { leftPending: 1, expired: 0 });
+    const violations = await checkInvariants(t.db, users, seen, { pendingAtStop: 1, leftPending: 1, expired: 0 });
     const invariants = violations.map((v) => v.slice(0, v.indexOf(':')));
     assert.equal(invariants, ['holds leaked', 'holds ended', 'nothing held', 'purchase credited once', 'purchase recorded', 'success charged'], violations.join('\n'));
   } finally {
