@@ -20,8 +20,6 @@ export interface Metrics {
   requestServed(method: string, route: string, status: number): void;
   /** A 402 or 429 answer, by the error code that says why (insufficient_credits, too_many_calls_in_flight…). */
   refused(status: number, reason: string): void;
-  /** Credits added to a wallet (a purchase, a recharge, a grant), in millicredits. */
-  creditsGranted(kind: string, amountMc: number): void;
 }
 
 export interface MetricsOptions {
@@ -66,12 +64,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['endpoint'] as const,
     registers,
   });
-  const granted = new Counter({
-    name: 'tokentab_credits_granted_mc_total',
-    help: 'Millicredits added to wallets, by kind (purchase, recharge, grant)',
-    labelNames: ['kind'] as const,
-    registers,
-  });
   const upstreamFailures = new Counter({
     name: 'tokentab_upstream_failures_total',
     help: 'Failed upstream attempts, by kind (server, timeout, unreachable, rate_limited, rejected, auth, broken, failed)',
@@ -112,9 +104,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     refused(status, reason) {
       refusals.inc({ status: String(status), reason });
-    },
-    creditsGranted(kind, amountMc) {
-      granted.inc({ kind }, amountMc);
     },
   };
 }
