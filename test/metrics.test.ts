@@ -7,6 +7,8 @@ import { createApp } from '../src/app.tsx';
 import { loadConfig } from '../src/config.ts';
 import { createContext } from '../src/context.ts';
 import { gatewaySuite } from './helpers/gateway.ts';
+import { DEMO_ENV, startServer } from './helpers/server.ts';
+import { closedPortUrl } from './fakes/openai-upstream.ts';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const metrics = gatewaySuite('metrics', { env: { METRICS_TOKEN: TOKEN } });
@@ -117,6 +119,26 @@ metrics('METRICS_TOKEN and METRICS_LISTEN are checked at start', () => {
   assert.throws(() => loadConfig({ METRICS_LISTEN: '9464' }), /METRICS_LISTEN must be HOST:PORT/);
   assert.equal(loadConfig({ METRICS_LISTEN: '127.0.0.1:9464' }).metricsListen, { host: '127.0.0.1', port: 9464 });
   assert.equal(loadConfig({ METRICS_LISTEN: '[::1]:9464' }).metricsListen, { host: '::1', port: 9464 });
+});
+
+metrics('METRICS_LISTEN: the real server serves /metrics alone on its own address, with process metrics and the jobs read from their leases', async ({ h }) => {
+  const metricsPort = Number(new URL(await closedPortUrl()).port);
+  const server = await startServer({ ...DEMO_ENV, DATABASE_URL: h.databaseUrl, METRICS_LISTEN: `127.0.0.1:${metricsPort}`, METRICS_TOKEN: '' });
+  try {
+    const metricsUrl = `http://127.0.0.1:${metricsPort}`;
+    const response = await fetch(`${metricsUrl}/metrics`);
+    assert.is(response.status, 200);
+    const text = await response.text();
+    assert.ok(sample(text, 'process_cpu_user_seconds_total')! > 0, 'process metrics');
+    assert.is(sample(text, 'tokentab_holds_pending'), 0);
+    // Reconcile runs at start (demo payments), so its lease says it ran moments ago.
+    assert.ok(sample(text, 'tokentab_job_last_run_age_seconds', { job: 'reconcile' })! < 60, 'reconcile ran at start');
+    assert.is((await fetch(`${metricsUrl}/healthz`)).status, 404);
+    // Without METRICS_TOKEN the app's own port has no /metrics.
+    assert.is((await fetch(`${server.url}/metrics`)).status, 404);
+  } finally {
+    await server.stop();
+  }
 });
 
 metrics.run();
