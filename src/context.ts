@@ -63,7 +63,7 @@ export function createContext(config: Config, options: ContextOptions): AppConte
     hasher: options.hasher ?? createHasher(),
     gateway: createGateway(config, { db, clock, log, lease, events: metrics.gateway }),
     lease,
-    billing: billingDeps(config, db, clock, log),
+    billing: billingDeps(config, db, clock, log, metrics.creditsGranted),
     metrics,
     metricsGauges: databaseGauges(metrics.registry, db, clock, jobs),
   };

@@ -9,6 +9,9 @@ import { createContext } from '../src/context.ts';
 import { gatewaySuite } from './helpers/gateway.ts';
 import { DEMO_ENV, startServer } from './helpers/server.ts';
 import { closedPortUrl } from './fakes/openai-upstream.ts';
+import { suite } from 'uvu';
+import { testApp, type TestApp } from './helpers/app.ts';
+import { assertAuditClean, balanceMc, signedInBuyer, STARTER_MC } from './helpers/billing.ts';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const metrics = gatewaySuite('metrics', { env: { METRICS_TOKEN: TOKEN } });
@@ -142,3 +145,26 @@ metrics('METRICS_LISTEN: the real server serves /metrics alone on its own addres
 });
 
 metrics.run();
+
+const credits = suite<{ t: TestApp }>('metrics: credits granted');
+credits.before(async (context) => {
+  context.t = await testApp({ PAYMENTS: 'demo', METRICS_TOKEN: TOKEN });
+});
+credits.after(async ({ t }) => t.close());
+
+credits('a purchase counts its credits once, after they commit: Pay twice and the success page again add nothing', async ({ t }) => {
+  const buyer = await signedInBuyer(t);
+  const started = await buyer.browser.post('/credits/checkout', { package: 'starter' });
+  const path = new URL(started.headers.get('location')!, 'http://localhost:3000').pathname;
+  const sessionId = path.split('/').at(-1)!;
+  await buyer.browser.post(`${path}/pay`, {});
+  await buyer.browser.post(`${path}/pay`, {});
+  await buyer.browser.get(`/credits/checkout/success?session_id=${sessionId}`);
+  assert.is(await balanceMc(t, buyer.user.id), STARTER_MC);
+  const response = await t.app.request('/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
+  const text = await response.text();
+  assert.is(sample(text, 'tokentab_credits_granted_mc_total', { kind: 'purchase' }), STARTER_MC);
+  await assertAuditClean(t);
+});
+
+credits.run();

@@ -20,6 +20,8 @@ export interface Metrics {
   requestServed(method: string, route: string, status: number): void;
   /** A 402 or 429 answer, by the error code that says why (insufficient_credits, too_many_calls_in_flight…). */
   refused(status: number, reason: string): void;
+  /** A purchase's or an auto-recharge's credits, committed (src/billing/deps.ts's `credited`). */
+  creditsGranted(kind: string, amountMc: number): void;
 }
 
 export interface MetricsOptions {
@@ -64,6 +66,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['endpoint'] as const,
     registers,
   });
+  const granted = new Counter({
+    name: 'tokentab_credits_granted_mc_total',
+    help: 'Millicredits credited for purchases and auto-recharges, by kind',
+    labelNames: ['kind'] as const,
+    registers,
+  });
   const upstreamFailures = new Counter({
     name: 'tokentab_upstream_failures_total',
     help: 'Failed upstream attempts, by kind (server, timeout, unreachable, rate_limited, rejected, auth, broken, failed)',
@@ -104,6 +112,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     refused(status, reason) {
       refusals.inc({ status: String(status), reason });
+    },
+    creditsGranted(kind, amountMc) {
+      granted.inc({ kind }, amountMc);
     },
   };
 }
