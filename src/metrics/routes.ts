@@ -8,6 +8,9 @@ import type { Metrics } from './metrics.ts';
 
 export const METRICS_PATH = '/metrics';
 
+/** The methods labelled as themselves; Node parses a few dozen more, all counted as "other". */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 /**
  * Counts each request once its answer is ready. The route is Hono's matched pattern ("/v1/usage/:requestId",
  * "/*" for nothing matched), never the raw path, so the labels stay bounded whatever is asked for.
@@ -18,8 +21,12 @@ export function countRequests(metrics: Metrics): MiddlewareHandler<AppEnv> {
     await next();
     if (c.req.path === METRICS_PATH) return;
     const status = c.res.status;
-    metrics.requestServed(c.req.method, c.req.routePath, status);
-    if (status === 402 || status === 429) metrics.refused(status, c.get('errorCode') ?? 'other');
+    const method = METHODS.has(c.req.method) ? c.req.method : 'other';
+    metrics.requestServed(method, c.req.routePath, status);
+    if (status !== 402 && status !== 429) return;
+    // Codes come from src/errors/descriptions.ts; anything else (or none) is one label, not a new series.
+    const code = c.get('errorCode');
+    metrics.refused(status, code && /^[a-z_]{1,64}$/.test(code) ? code : 'other');
   };
 }
 
