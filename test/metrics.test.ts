@@ -6,9 +6,12 @@ import type { APIError } from 'openai';
 import { createApp } from '../src/app.tsx';
 import { loadConfig } from '../src/config.ts';
 import { createContext } from '../src/context.ts';
-import { gatewaySuite } from './helpers/gateway.ts';
+import { assertBooksClean, gatewaySuite, startGatewayHarness } from './helpers/gateway.ts';
 import { DEMO_ENV, startServer } from './helpers/server.ts';
-import { closedPortUrl } from './fakes/openai-upstream.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closedPortUrl, startFakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 import { suite } from 'uvu';
 import { testApp, type TestApp } from './helpers/app.ts';
 import { assertAuditClean, balanceMc, signedInBuyer, STARTER_MC } from './helpers/billing.ts';
@@ -168,3 +171,32 @@ credits('a purchase counts its credits once, after they commit: Pay twice and th
 });
 
 credits.run();
+
+const failovers = suite('metrics: failover');
+
+failovers('an upstream 500 the next upstream answers: one failure of kind server, one failover, one 200 charged its usage', async () => {
+  const primary = await startFakeOpenAIUpstream();
+  const secondary = await startFakeOpenAIUpstream();
+  const file = join(mkdtempSync(join(tmpdir(), 'tokentab-metrics-')), 'upstreams.json');
+  const routes = { 'gpt-4o-mini': ['primary', 'secondary'] };
+  writeFileSync(file, JSON.stringify({ upstreams: [{ name: 'primary', base_url: `${primary.url}/v1`, models: ['gpt-4o-mini'] }, { name: 'secondary', base_url: `${secondary.url}/v1`, models: ['gpt-4o-mini'] }], routes }));
+  const h = await startGatewayHarness({ fake: primary, env: { UPSTREAMS_FILE: file, OPENAI_BASE_URL: '', METRICS_TOKEN: TOKEN } });
+  try {
+    const account = await h.account(1_000_000_000);
+    primary.setBehaviour({ kind: 'error', status: 500 });
+    secondary.setBehaviour({ kind: 'ok', usage: USAGE });
+    await account.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 600 });
+    const text = await scrape(h.url);
+    assert.is(sample(text, 'tokentab_upstream_failures_total', { kind: 'server' }), 1);
+    assert.is(sample(text, 'tokentab_upstream_failovers_total'), 1);
+    assert.is(sample(text, 'tokentab_http_requests_total', { method: 'POST', route: '/v1/chat/completions', status: '200' }), 1);
+    assert.is(sample(text, 'tokentab_charged_mc_total', { endpoint: 'chat' }), CHARGE_MC);
+    await assertBooksClean(h);
+  } finally {
+    await h.closeAll();
+    await primary.close();
+    await secondary.close();
+  }
+});
+
+failovers.run();
