@@ -8,6 +8,7 @@ import type { AppContext } from './context.ts';
 import { apiApp } from './api/app.ts';
 import { describeError, INTERNAL_ERROR } from './errors/descriptions.ts';
 import { notFoundPage, pagesApp } from './pages/app.tsx';
+import { countRequests, metricsRoutes } from './metrics/routes.ts';
 import { webhooksApp } from './webhooks/app.ts';
 import type { AppEnv } from './web/env.ts';
 
@@ -15,6 +16,8 @@ export function createApp(ctx: AppContext) {
   const { config, db, log } = ctx;
   const app = new Hono<AppEnv>();
 
+  // First, so it sees every answer, the refusals of the middleware below included.
+  app.use('*', countRequests(ctx.metrics));
   app.use(
     '*',
     secureHeaders({
@@ -41,6 +44,9 @@ export function createApp(ctx: AppContext) {
     return c.text('ok');
   });
 
+  // With METRICS_TOKEN, /metrics behind it; without, the pages' 404 (README, Metrics).
+  if (config.metricsToken !== null) app.route('/', metricsRoutes(ctx.metrics, ctx.metricsGauges, config.metricsToken));
+
   // In this order: each sub-app answers every path under it, and the pages take the rest.
   app.route('/v1', apiApp(ctx));
   app.route('/webhooks', webhooksApp(ctx));
@@ -51,11 +57,21 @@ export function createApp(ctx: AppContext) {
   app.onError((error, c) => {
     if (error instanceof HTTPException && error.status !== 403) return error.getResponse();
     const described = describeError(error, config);
-    if (described) return c.text(described.message, described.status, described.headers);
+    if (described) {
+      c.set('errorCode', described.code);
+      return c.text(described.message, described.status, described.headers);
+    }
     // Only the error's name and message: no headers, bodies or keys reach the log.
     log(`error ${c.req.method} ${c.req.path}: ${error.name}: ${error.message}`);
     return c.text(INTERNAL_ERROR.message, INTERNAL_ERROR.status);
   });
 
+  return app;
+}
+
+/** METRICS_LISTEN's server: GET /metrics (with METRICS_TOKEN when it is set) and nothing else. */
+export function metricsApp(ctx: AppContext) {
+  const app = new Hono<AppEnv>();
+  app.route('/', metricsRoutes(ctx.metrics, ctx.metricsGauges, ctx.config.metricsToken));
   return app;
 }

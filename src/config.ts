@@ -64,6 +64,10 @@ export interface Config {
   readonly mailFrom: string;
   readonly signup: 'open' | 'closed';
   readonly adminEmails: readonly string[];
+  /** The Bearer token GET /metrics asks for; null: /metrics is not served on the app's port (404). */
+  readonly metricsToken: string | null;
+  /** A second listen address serving /metrics only (e.g. 127.0.0.1:9464); null: none. */
+  readonly metricsListen: { host: string; port: number } | null;
 }
 
 /** A configuration value that stops the start; the message is one line naming the variable. */
@@ -173,6 +177,12 @@ export function loadConfig(env: Env = process.env): Config {
     .map((e) => e.trim().toLowerCase())
     .filter((e) => e !== '');
 
+  const metricsToken = text(env, 'METRICS_TOKEN');
+  // A guessable token would open the counters to anyone; its bytes go into a header, so printable ASCII.
+  if (metricsToken !== null && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigError('METRICS_TOKEN must be 16 to 256 printable characters without spaces');
+  }
+
   return Object.freeze({
     port,
     host,
@@ -201,7 +211,19 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom,
     signup: oneOf(env, 'SIGNUP', ['open', 'closed'] as const, 'open'),
     adminEmails: Object.freeze(adminEmails),
+    metricsToken,
+    metricsListen: listenAddress(env, 'METRICS_LISTEN'),
   });
+}
+
+/** HOST:PORT (an IPv6 host in brackets: [::1]:9464), or null when unset. */
+function listenAddress(env: Env, name: string): { host: string; port: number } | null {
+  const value = text(env, name);
+  if (value === null) return null;
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[3]) : 0;
+  if (!match || port < 1 || port > 65535) throw new ConfigError(`${name} must be HOST:PORT (e.g. 127.0.0.1:9464), got "${value}"`);
+  return { host: match[1] ?? match[2]!, port };
 }
 
 /** Demo mode: no real upstream or no real payments; shown as a banner on every page. */

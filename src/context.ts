@@ -8,7 +8,10 @@ import { createHasher, type Hasher } from './auth/hasher.ts';
 import { billingDeps, type BillingDeps } from './billing/deps.ts';
 import { createGateway } from './gateway/create.ts';
 import type { Gateway } from './gateway/gateway.ts';
+import { JOB_NAMES } from './jobs/singleton.ts';
 import { installLedgerPolicy } from './ledger/policy.ts';
+import { databaseGauges, type DatabaseGauges } from './metrics/database-gauges.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { spendingPolicy } from './spending-policy/policy.ts';
 
 export interface AppContext {
@@ -24,6 +27,10 @@ export interface AppContext {
   lease: LeaseRef;
   /** null with PAYMENTS=off: nothing can be bought. */
   billing: BillingDeps | null;
+  /** This process's Prometheus metrics: the HTTP layer and the gateway record through it. */
+  metrics: Metrics;
+  /** The metrics read from the database at each scrape. */
+  metricsGauges: DatabaseGauges;
 }
 
 export interface ContextOptions {
@@ -33,6 +40,8 @@ export interface ContextOptions {
   hasher?: Hasher;
   /** Default: standard error. */
   log?: (line: string) => void;
+  /** Node's process metrics in /metrics: the server's context only. */
+  processMetrics?: boolean;
 }
 
 export function createContext(config: Config, options: ContextOptions): AppContext {
@@ -41,14 +50,21 @@ export function createContext(config: Config, options: ContextOptions): AppConte
   const { db, clock } = options;
   const log = options.log ?? ((line: string) => console.error(line));
   const lease: LeaseRef = { id: null };
+  const metrics = createMetrics({ processMetrics: options.processMetrics });
+  const jobs = [
+    { name: JOB_NAMES.sweeper, everyMs: config.sweepEverySeconds * 1000 },
+    { name: JOB_NAMES.reconcile, everyMs: config.reconcileEverySeconds * 1000 },
+  ];
   return {
     config,
     db,
     clock,
     log,
     hasher: options.hasher ?? createHasher(),
-    gateway: createGateway(config, { db, clock, log, lease }),
+    gateway: createGateway(config, { db, clock, log, lease, events: metrics.gateway }),
     lease,
-    billing: billingDeps(config, db, clock, log),
+    billing: billingDeps(config, db, clock, log, metrics.creditsGranted),
+    metrics,
+    metricsGauges: databaseGauges(metrics.registry, db, clock, jobs),
   };
 }

@@ -5,7 +5,7 @@ import type { DB } from './db/connect.ts';
 import type { ApiKey, LedgerEntryType } from './db/schema.ts';
 import { cursorSecret, decodeCursor, type Cursor } from './db/cursor.ts';
 import { listApiKeys } from './keys/keys.ts';
-import { DAY_MS, utcDay } from './month.ts';
+import { DAY_MS, utcDay, utcMonthBounds } from './month.ts';
 import { currentRates } from './pricing/rates.ts';
 import type { KeyFilter } from './usage/usage-queries.ts';
 import type { SummaryGroup, SummarySelection } from './usage/usage-summary.ts';
@@ -181,4 +181,26 @@ export function parseUsageSummary(
   else if ((toMs - fromMs) / DAY_MS + 1 > SUMMARY_MAX_DAYS) errors.from = `the range from ${utcDay(fromMs)} to ${utcDay(toMs)} is ${(toMs - fromMs) / DAY_MS + 1} days: a summary covers at most ${SUMMARY_MAX_DAYS}`;
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, summary: { fromDay: utcDay(fromMs), toDay: utcDay(toMs), model: parsed.filters.model, key: parsed.filters.key, groupBy } };
+}
+
+/**
+ * GET /v1/dashboard/billing/usage's start_date and end_date, as OpenAI took them: UTC days, the end
+ * exclusive (NextChat asks from the 1st of the month to tomorrow). Not given: the 1st of this UTC month
+ * and tomorrow. At most SUMMARY_MAX_DAYS days. Returned as the inclusive days the rollup is read by.
+ */
+export function parseBillingUsageRange(query: Query, nowMs: number): { ok: true; fromDay: string; toDay: string } | { ok: false; errors: FilterErrors } {
+  const errors: FilterErrors = {};
+  const day = (name: string, fallbackMs: number): number => {
+    const value = text(query, name);
+    if (value === '') return fallbackMs;
+    const ms = parseUtcDay(value);
+    if (ms === null) errors[name] = `${name} must be a date as YYYY-MM-DD, got "${value.slice(0, 40)}"`;
+    return ms ?? fallbackMs;
+  };
+  const startMs = day('start_date', utcMonthBounds(nowMs).startMs);
+  const endMs = day('end_date', nowMs - (nowMs % DAY_MS) + DAY_MS);
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  if (endMs <= startMs) return { ok: false, errors: { end_date: `end_date must be after start_date (${utcDay(startMs)}): the end day is not included` } };
+  if ((endMs - startMs) / DAY_MS > SUMMARY_MAX_DAYS) return { ok: false, errors: { end_date: `the range from ${utcDay(startMs)} to ${utcDay(endMs)} is ${(endMs - startMs) / DAY_MS} days: at most ${SUMMARY_MAX_DAYS}` } };
+  return { ok: true, fromDay: utcDay(startMs), toDay: utcDay(endMs - DAY_MS) };
 }

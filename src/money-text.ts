@@ -47,6 +47,16 @@ export function creditsJsonNumber(amountMc: number): number {
   return amountMc / 1000;
 }
 
+/** Dollars as a JSON number (credits ÷ 1,000 = USD, so 1,000,000 mc = $1): exact to the millicredit, not rounded. */
+export function usdJsonNumber(amountMc: number): number {
+  return amountMc / 1_000_000;
+}
+
+/** Cents as a JSON number (1 cent = 10,000 mc): OpenAI's legacy `total_usage` unit, exact to the millicredit. */
+export function centsJsonNumber(amountMc: number): number {
+  return amountMc / 10_000;
+}
+
 /**
  * Dollars per million tokens as a JSON number, from a rate in millicredits per 1k tokens (API
  * bodies: /v1/models' prices): 1 mc per 1k tokens = 1,000 mc per 1M tokens = $0.001 per 1M, so

@@ -6,7 +6,7 @@ import { systemClock } from './clock.ts';
 import { openDatabase } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { seedDefaults } from './seed.ts';
-import { createApp } from './app.tsx';
+import { createApp, metricsApp } from './app.tsx';
 import { createContext } from './context.ts';
 import { checkUpstreamModels, describeUpstreamModelCheck } from './gateway/upstream-check.ts';
 import { httpServerOptions } from './web/server-options.ts';
@@ -14,7 +14,7 @@ import { expireHolds } from './ledger/holds.ts';
 import { startMailWorker } from './mail/worker.ts';
 import { reconcileRecent } from './billing/reconcile.ts';
 import { startRechargeWorker } from './billing/auto-recharge.ts';
-import { startSingletonJob } from './jobs/singleton.ts';
+import { JOB_NAMES, startSingletonJob } from './jobs/singleton.ts';
 import { startProcessLease } from './jobs/process-lease.ts';
 import { processHolder } from './jobs/holder.ts';
 import { createTransport } from 'nodemailer';
@@ -48,7 +48,7 @@ if (upstreamCheck.error) {
 
 // One context for the app and the workers: one gateway, one payment provider, one log. Building it
 // installs the ledger's policy, before any ledger write (src/ledger/policy.ts).
-const ctx = createContext(config, { db, clock: systemClock });
+const ctx = createContext(config, { db, clock: systemClock, processMetrics: true });
 const { clock, gateway, billing, log } = ctx;
 const app = createApp(ctx);
 const holder = processHolder();
@@ -61,6 +61,13 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
   console.log(`tokentab listening on http://${info.address}:${info.port} (public URL ${config.publicUrl})`);
 });
 
+// METRICS_LISTEN: /metrics alone on an address of its own (a private interface), with METRICS_TOKEN if set.
+const metricsServer = config.metricsListen
+  ? serve({ fetch: metricsApp(ctx).fetch, port: config.metricsListen.port, hostname: config.metricsListen.host }, (info) => {
+      console.log(`metrics on http://${info.address}:${info.port}/metrics`);
+    })
+  : null;
+
 const mailWorker = startMailWorker(db, clock, {
   transport: config.smtpUrl ? createTransport(config.smtpUrl) : null,
   from: config.mailFrom,
@@ -71,9 +78,9 @@ const mailWorker = startMailWorker(db, clock, {
 // Workers): the sweeper, the last resort for a hold no lease gave back, and reconcile, for purchases a
 // missed webhook left uncredited (at start too; none with PAYMENTS=off). Mail and recharges are
 // claimed row by row instead.
-const sweeper = startSingletonJob(db, clock, { name: 'hold-sweeper', holder, everyMs: config.sweepEverySeconds * 1000, log }, () => expireHolds(db, clock));
+const sweeper = startSingletonJob(db, clock, { name: JOB_NAMES.sweeper, holder, everyMs: config.sweepEverySeconds * 1000, log }, () => expireHolds(db, clock));
 const reconciler = billing
-  ? startSingletonJob(db, clock, { name: 'reconcile', holder, everyMs: config.reconcileEverySeconds * 1000, atStart: true, log }, () => reconcileRecent(billing))
+  ? startSingletonJob(db, clock, { name: JOB_NAMES.reconcile, holder, everyMs: config.reconcileEverySeconds * 1000, atStart: true, log }, () => reconcileRecent(billing))
   : null;
 const recharger = billing ? startRechargeWorker(billing) : null;
 
@@ -86,6 +93,7 @@ async function stop(signal: string) {
   // A last resort only: the drain below ends every call well within it.
   setTimeout(() => process.exit(1), DRAIN_GRACE_MS + 10_000).unref();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  metricsServer?.close();
   // Calls in flight finish, or after 10 s are stopped and settled as aborted: no hold is left for the sweeper.
   const drained = await gateway.inFlight.drain(DRAIN_GRACE_MS);
   console.log(`drained: ${drained.finished} calls finished, ${drained.stopped} stopped and settled as aborted`);

@@ -9,6 +9,7 @@ import { API_BODY_LIMIT_BYTES, bytesText, closeAfterTooLarge } from '../web/body
 import type { AppEnv } from '../web/env.ts';
 import { chatCompletionsRoutes } from './chat-completions.ts';
 import { apiCreditsRoutes } from './credits.ts';
+import { dashboardBillingRoutes } from './dashboard-billing.ts';
 import { embeddingsRoutes } from './embeddings.ts';
 import { errorJson } from './error-json.ts';
 import { modelsRoutes } from './models.ts';
@@ -37,6 +38,7 @@ export function apiApp(ctx: AppContext) {
   app.route('/', usageRoutes(ctx));
   app.route('/', modelsRoutes(ctx));
   app.route('/', apiCreditsRoutes(ctx));
+  app.route('/', dashboardBillingRoutes(ctx));
   // Every path under /v1 is the API's: an unknown one answers in JSON too. ('*', not a pattern such
   // as '/:path{.+}', which would make Hono fall back from its RegExpRouter to a slower router.)
   app.all('*', (c) => errorJson(c, unknownRoute(c.req.method, c.req.path)));

@@ -10,5 +10,7 @@ export function errorBodyOf(description: ErrorDescription): OpenAIErrorBody {
 }
 
 export function errorJson(c: Context, description: ErrorDescription): Response {
+  // For the request metrics' refusal reasons (src/metrics/routes.ts).
+  c.set('errorCode', description.code);
   return c.json(errorBodyOf(description), description.status, description.headers);
 }

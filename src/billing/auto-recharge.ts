@@ -113,8 +113,10 @@ async function customerIdOf(deps: BillingDeps, userId: number): Promise<string |
 
 /** Applies what the provider says of a recharge's PaymentIntent, in one transaction. */
 export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: number, intent: PaymentIntentView): Promise<RechargeOutcome> {
-  return writeTransaction(deps.db, async (trx) => {
+  let creditsMc = 0;
+  const outcome = await writeTransaction(deps.db, async (trx) => {
     const recharge = await rechargeIn(trx, rechargeId);
+    creditsMc = recharge.credits_mc;
     if (intent.status === 'succeeded') return creditRechargeIn(trx, deps, rechargeId, intent);
     if (recharge.status !== 'pending') return 'not_pending';
     if (intent.status === 'processing') {
@@ -128,6 +130,8 @@ export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: numbe
     await failRechargeIn(trx, deps, rechargeId, intent.failureCode ?? 'card_declined', intent.id);
     return 'failed';
   });
+  if (outcome === 'credited') deps.credited?.('auto_recharge', creditsMc);
+  return outcome;
 }
 
 /**

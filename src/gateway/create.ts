@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { DB } from '../db/connect.ts';
 import type { LeaseRef } from '../db/leases.ts';
+import type { GatewayEvents } from './events.ts';
 import { Gateway } from './gateway.ts';
 import { createImageSizer } from './image-source.ts';
 import { UpstreamPool } from './upstream-pool.ts';
@@ -12,6 +13,7 @@ export interface GatewayDeps {
   clock: Clock;
   lease?: LeaseRef;
   log?: (line: string) => void;
+  events?: GatewayEvents;
 }
 
 export function createGateway(config: Config, deps: GatewayDeps): Gateway {
@@ -29,5 +31,6 @@ export function createGateway(config: Config, deps: GatewayDeps): Gateway {
     maxInFlightPerUser: config.maxInFlightPerUser,
     lease: deps.lease,
     log: deps.log,
+    events: deps.events,
   });
 }

@@ -47,6 +47,7 @@ export async function firstAnswer<T>(
       const failure = classifyUpstreamError(error, metering.secrets);
       if (!failsOver(failure)) throw error;
       call.attempts.failed(failure);
+      metering.events.upstreamFailed(failure.kind, true);
       metering.log(`upstream ${target.name} ${failure.kind}${failure.upstreamStatus ? ` ${failure.upstreamStatus}` : ''} on ${call.requestId}; trying ${targets[index + 1]!.name}`);
     }
   }

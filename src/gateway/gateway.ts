@@ -15,6 +15,7 @@ import { chatSurface } from './chat-surface.ts';
 import { runCompletion, type CompletedCall } from './complete.ts';
 import { embeddingSurface } from './embedding-surface.ts';
 import { ShuttingDownError } from './errors.ts';
+import { NO_GATEWAY_EVENTS, type GatewayEvents } from './events.ts';
 import type { ImageSizer } from './image-source.ts';
 import { InFlightCalls } from './in-flight.ts';
 import { MeteredCall, type Caller } from './metered-call.ts';
@@ -46,6 +47,8 @@ export interface GatewayOptions {
   /** The process lease its holds are placed under (src/jobs/process-lease.ts). */
   lease?: LeaseRef;
   log?: (line: string) => void;
+  /** Who is told of charges, upstream failures and commits; nobody by default. */
+  events?: GatewayEvents;
 }
 
 export interface CallOptions {
@@ -68,10 +71,10 @@ export class Gateway {
   constructor(options: GatewayOptions) {
     // A call alone in flight has no one to share a commit with: its writes go at once.
     const alone = () => this.inFlight.size <= 1;
-    this.holds = createHoldBatcher(options.db, options.clock, { alone });
-    this.settler = createSettleBatcher(options.db, options.clock, { alone });
-    const { log = (line: string) => console.error(line), ...rest } = options;
-    this.metering = { ...rest, secrets: rest.upstreams.secrets, holds: this.holds, settler: this.settler, log };
+    const { log = (line: string) => console.error(line), events = NO_GATEWAY_EVENTS, ...rest } = options;
+    this.holds = createHoldBatcher(options.db, options.clock, { alone, onCommitted: (writes) => events.groupCommitted('hold', writes) });
+    this.settler = createSettleBatcher(options.db, options.clock, { alone, onCommitted: (writes) => events.groupCommitted('settle', writes) });
+    this.metering = { ...rest, secrets: rest.upstreams.secrets, holds: this.holds, settler: this.settler, log, events };
   }
 
   /**

@@ -6,6 +6,7 @@ import type { DB } from '../db/connect.ts';
 import type { LeaseRef } from '../db/leases.ts';
 import type { HoldBatcher } from '../ledger/hold-batch.ts';
 import type { SettleBatcher } from '../ledger/settle-batch.ts';
+import type { GatewayEvents } from './events.ts';
 import type { ImageSizer } from './image-source.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
@@ -29,4 +30,6 @@ export interface Metering {
   /** The process lease this process's holds are placed under; none in tools and most tests. */
   lease?: LeaseRef;
   log: (line: string) => void;
+  /** Told of charges, upstream failures and commits (the app's metrics). */
+  events: GatewayEvents;
 }

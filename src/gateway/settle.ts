@@ -39,9 +39,11 @@ export async function estimatedTokens(call: Call, output: ReceivedOutput): Promi
 }
 
 /** Charges the call in the next grouped, durable commit (src/ledger/settle-batch.ts). */
-export function settle(metering: Metering, call: Call, outcome: CallOutcome): Promise<SettleResult> {
+export async function settle(metering: Metering, call: Call, outcome: CallOutcome): Promise<SettleResult> {
   const { hold } = call.held;
-  return metering.settler.settle(hold.id, outcome, hold);
+  const settled = await metering.settler.settle(hold.id, outcome, hold);
+  metering.events.callSettled({ endpoint: call.held.endpoint, status: outcome.status, latencyMs: outcome.latencyMs, chargedMc: settled.chargedMc });
+  return settled;
 }
 
 /** An upstream failure before any output: nothing is charged; the call is still listed, at 0. */
@@ -71,6 +73,7 @@ export async function endWithoutAnswer(
   }
   const failure = stopped === 'timeout' ? new UpstreamFailure('timeout') : classifyUpstreamError(error, metering.secrets);
   call.attempts.failed(failure);
+  metering.events.upstreamFailed(failure.kind, false);
   if (output.any) await settle(metering, call, callOutcome(call, 'upstream_error', await estimatedTokens(call, output), true, upstreamResponseId));
   else await voidFailed(metering, call, upstreamResponseId);
   if (failure.kind !== 'rejected' && failure.kind !== 'rate_limited') metering.log(`upstream ${failure.kind}${failure.upstreamStatus ? ` ${failure.upstreamStatus}` : ''} on ${call.requestId}`);

@@ -6,6 +6,9 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import { dropJobLease, takeJobLease } from '../db/leases.ts';
 
+/** The singleton jobs' lease names: the server starts them, the metrics read their leases. */
+export const JOB_NAMES = { sweeper: 'hold-sweeper', reconcile: 'reconcile' } as const;
+
 export interface SingletonJobOptions {
   /** The lease's name, one per job. */
   name: string;

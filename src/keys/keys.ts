@@ -58,6 +58,8 @@ export interface CallingKey {
   id: number;
   /** null: every model on the rate card. */
   allowedModels: readonly string[] | null;
+  /** The key's last moment (its last day's end, UTC); null: it never expires. */
+  expiresAtMs: number | null;
 }
 
 export interface KeyCaller {
@@ -98,7 +100,7 @@ export async function authenticateApiKey(db: DB, clock: Clock, key: string, clie
   if (lastUsedAtMs === null || nowMs - lastUsedAtMs >= LAST_USED_RESOLUTION_MS) {
     await db.updateTable('api_keys').set({ last_used_at_ms: nowMs }).where('id', '=', apiKeyId).execute();
   }
-  return { apiKey: { id: apiKeyId, allowedModels: controls.allowedModels }, user };
+  return { apiKey: { id: apiKeyId, allowedModels: controls.allowedModels, expiresAtMs: controls.expiresAtMs }, user };
 }
 
 export const MAX_MAX_IN_FLIGHT = 1_000;

@@ -46,10 +46,12 @@ export interface GroupCommitOptions {
    * group rather than once per write (the settles' daily rollup). Runs again with the group.
    */
   afterWrites?: (trx: Trx, results: readonly unknown[]) => Promise<void>;
+  /** After each committed group, with its number of writes: what the app's metrics read (the ledger keeps none). */
+  onCommitted?: (writes: number) => void;
 }
 
 /** What a batcher built on a group commit lets its caller set. */
-export type BatcherOptions = Pick<GroupCommitOptions, 'alone'>;
+export type BatcherOptions = Pick<GroupCommitOptions, 'alone' | 'onCommitted'>;
 
 /** At most this many writes per transaction, so one commit never holds the write lock long. */
 const MAX_GROUP = 256;
@@ -149,6 +151,7 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
       stats.commits++;
       stats.writes += remaining.length;
       stats.largestGroup = Math.max(stats.largestGroup, remaining.length);
+      options.onCommitted?.(remaining.length);
       remaining.forEach((item, index) => item.resolve(results[index]));
       return;
     }

@@ -1,0 +1,70 @@
+// Gauges read from the database when /metrics is scraped, so every process shows the same numbers:
+// pending holds and the oldest's age, mail due and the oldest due mail's age, the oldest due recharge,
+// and how long ago each singleton job last ran. Each is one aggregate over an index (pending holds,
+// mail_outbox_due) or a table of a few rows (job_leases, pending recharges: one a user at most).
+import { Gauge, type Registry } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import type { DB } from '../db/connect.ts';
+
+/** A singleton job and its interval: its lease is taken for one interval at the start of each run (src/jobs/singleton.ts). */
+export interface JobInterval {
+  name: string;
+  everyMs: number;
+}
+
+export interface DatabaseGauges {
+  /** Reads them all; call before rendering the registry. */
+  refresh(): Promise<void>;
+}
+
+function ageSeconds(nowMs: number, sinceMs: unknown): number {
+  return sinceMs === null || sinceMs === undefined ? 0 : Math.max(0, (nowMs - Number(sinceMs)) / 1000);
+}
+
+export function databaseGauges(registry: Registry, db: DB, clock: Clock, jobs: readonly JobInterval[]): DatabaseGauges {
+  const registers = [registry];
+  const holdsPending = new Gauge({ name: 'tokentab_holds_pending', help: 'Holds not yet settled, voided or expired (all processes)', registers });
+  const oldestHold = new Gauge({ name: 'tokentab_oldest_pending_hold_age_seconds', help: 'Age of the oldest pending hold (0 when none)', registers });
+  const mailDue = new Gauge({ name: 'tokentab_mail_due', help: 'Mails due to be sent now (pending, their next attempt reached)', registers });
+  const oldestMail = new Gauge({ name: 'tokentab_mail_oldest_due_age_seconds', help: 'How long the longest-waiting due mail has been due (0 when none)', registers });
+  const oldestRecharge = new Gauge({ name: 'tokentab_recharge_oldest_due_age_seconds', help: 'How long the longest-waiting pending auto-recharge has been due (0 when none)', registers });
+  const jobAge = new Gauge({
+    name: 'tokentab_job_last_run_age_seconds',
+    help: 'Seconds since a singleton job (hold-sweeper, reconcile) last ran in any process; absent when no process holds its lease',
+    labelNames: ['job'] as const,
+    registers,
+  });
+
+  return {
+    async refresh() {
+      const nowMs = clock.now();
+      const [holds, mail, recharge, leases] = await Promise.all([
+        db.selectFrom('holds').select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('created_at_ms').as('oldest')]).where('status', '=', 'pending').executeTakeFirstOrThrow(),
+        db
+          .selectFrom('mail_outbox')
+          .select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('next_attempt_at_ms').as('oldest')])
+          .where('status', '=', 'pending')
+          .where('next_attempt_at_ms', '<=', nowMs)
+          .executeTakeFirstOrThrow(),
+        db
+          .selectFrom('auto_recharges')
+          .select((eb) => eb.fn.min('next_attempt_at_ms').as('oldest'))
+          .where('status', '=', 'pending')
+          .where('next_attempt_at_ms', '<=', nowMs)
+          .executeTakeFirstOrThrow(),
+        db.selectFrom('job_leases').select(['name', 'expires_at_ms']).execute(),
+      ]);
+      holdsPending.set(Number(holds.count));
+      oldestHold.set(ageSeconds(nowMs, holds.oldest));
+      mailDue.set(Number(mail.count));
+      oldestMail.set(ageSeconds(nowMs, mail.oldest));
+      oldestRecharge.set(ageSeconds(nowMs, recharge.oldest));
+      jobAge.reset();
+      for (const job of jobs) {
+        const lease = leases.find((row) => row.name === job.name);
+        // The lease runs one interval from the start of the run that took or renewed it.
+        if (lease) jobAge.set({ job: job.name }, ageSeconds(nowMs, Number(lease.expires_at_ms) - job.everyMs));
+      }
+    },
+  };
+}
