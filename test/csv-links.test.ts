@@ -67,7 +67,7 @@ async function copyLinkFields(browser: Browser, tablePath: string, days = '30'):
 
 /** "Copy link" with JavaScript (htmx): the link shown under the form. */
 async function makeLink(browser: Browser, tablePath: string, days = '30'): Promise<string> {
-  const answer = await browser.post('/keys/csv-links', await copyLinkFields(browser, tablePath, days), { htmx: true });
+  const answer = await browser.post('/credits/csv-links', await copyLinkFields(browser, tablePath, days), { htmx: true });
   assert.is(answer.status, 200, answer.text);
   assert.is(answer.headers.get('cache-control'), 'no-store');
   const url = answer.doc.querySelector('#new-csv-link-url')?.textContent?.trim() ?? '';
@@ -106,7 +106,7 @@ links('a link for a filtered usage export gives, with no cookie or key, the same
 links('without JavaScript: Copy link posts, 303 to the keys page which shows the link once', async ({ t, browser, userId }) => {
   await history(t, userId);
   const fields = await copyLinkFields(browser, '/credits/ledger?type=usage', '7');
-  const answer = await browser.post('/keys/csv-links', fields);
+  const answer = await browser.post('/credits/csv-links', fields);
   assert.is(answer.status, 303);
   assert.is(answer.headers.get('location'), '/keys#csv-links');
   const page = await browser.follow(answer);
@@ -176,11 +176,11 @@ links('revoked on the keys page: 410 with one line; another user can neither see
   const otherKeys = await other.browser.get('/keys');
   assert.is(otherKeys.doc.querySelectorAll('#csv-links tr[data-csv-link-id]').length, 0, 'not listed for another user');
   const linkId = (await browser.get('/keys')).doc.querySelector('#csv-links tr[data-csv-link-id]')!.getAttribute('data-csv-link-id');
-  assert.is((await other.browser.post(`/keys/csv-links/${linkId}/revoke`, {})).status, 404);
+  assert.is((await other.browser.post(`/credits/csv-links/${linkId}/revoke`, {})).status, 404);
   const server = await onRealPort(t);
   try {
     assert.is((await server.get(url)).status, 200, 'still works after the other user tried');
-    const revoke = await browser.post(`/keys/csv-links/${linkId}/revoke`, {});
+    const revoke = await browser.post(`/credits/csv-links/${linkId}/revoke`, {});
     assert.is(revoke.status, 303);
     const page = await browser.follow(revoke);
     assert.match(page.doc.querySelector('.notice')?.textContent ?? '', /CSV link was revoked/);
@@ -188,7 +188,7 @@ links('revoked on the keys page: 410 with one line; another user can neither see
     const gone = await server.get(url);
     assert.is(gone.status, 410);
     assert.is(await gone.text(), 'This CSV link was revoked.\n');
-    assert.is((await browser.post(`/keys/csv-links/${linkId}/revoke`, {})).status, 404, 'revoked once');
+    assert.is((await browser.post(`/credits/csv-links/${linkId}/revoke`, {})).status, 404, 'revoked once');
   } finally {
     await server.close();
   }
@@ -221,14 +221,14 @@ links(`bad fields are refused naming them; at most ${MAX_LIVE_CSV_LINKS} live li
     [{ export: 'usage', query: 'x'.repeat(1_001), days: '30' }, /^query must be at most 1000 characters/],
   ];
   for (const [form, message] of bad) {
-    const answer = await browser.post('/keys/csv-links', form, { htmx: true });
+    const answer = await browser.post('/credits/csv-links', form, { htmx: true });
     assert.is(answer.status, 400, JSON.stringify(form));
     assert.match(answer.text, message);
   }
   const count = async () => Number((await t.db.selectFrom('csv_links').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   assert.is(await count(), 0, 'nothing stored for a bad form');
   // A cursor is the page's, not the export's: the link covers the filters alone.
-  const answers = await Promise.all(Array.from({ length: MAX_LIVE_CSV_LINKS + 8 }, () => browser.post('/keys/csv-links', { export: 'usage', query: 'model=gpt-4o', days: '30' }, { htmx: true })));
+  const answers = await Promise.all(Array.from({ length: MAX_LIVE_CSV_LINKS + 8 }, () => browser.post('/credits/csv-links', { export: 'usage', query: 'model=gpt-4o', days: '30' }, { htmx: true })));
   assert.is(answers.filter((a) => a.status === 200).length, MAX_LIVE_CSV_LINKS);
   const refused = answers.filter((a) => a.status !== 200);
   assert.is(refused.length, 8);
@@ -237,18 +237,18 @@ links(`bad fields are refused naming them; at most ${MAX_LIVE_CSV_LINKS} live li
   for (const answer of answers) if (answer.status === 200) made.push(answer.doc.querySelector('#new-csv-link-url')!.textContent!.trim());
   assert.is(await count(), MAX_LIVE_CSV_LINKS);
   // Without JavaScript the refusal is a page that says so.
-  const plain = await browser.post('/keys/csv-links', { export: 'usage', query: '', days: '30' });
+  const plain = await browser.post('/credits/csv-links', { export: 'usage', query: '', days: '30' });
   assert.is(plain.status, 409);
   assert.match(plain.doc.querySelector('.form-error')?.textContent ?? '', /50 CSV links/);
   // Revoking one, or one expiring, makes room.
   const linkId = (await browser.get('/keys')).doc.querySelector('#csv-links tr[data-csv-link-id]')!.getAttribute('data-csv-link-id');
-  assert.is((await browser.post(`/keys/csv-links/${linkId}/revoke`, {}, { htmx: true })).status, 200);
-  assert.is((await browser.post('/keys/csv-links', { export: 'ledger', query: '', days: '1' }, { htmx: true })).status, 200);
-  assert.is((await browser.post('/keys/csv-links', { export: 'ledger', query: '', days: '1' }, { htmx: true })).status, 409);
+  assert.is((await browser.post(`/credits/csv-links/${linkId}/revoke`, {}, { htmx: true })).status, 200);
+  assert.is((await browser.post('/credits/csv-links', { export: 'ledger', query: '', days: '1' }, { htmx: true })).status, 200);
+  assert.is((await browser.post('/credits/csv-links', { export: 'ledger', query: '', days: '1' }, { htmx: true })).status, 409);
   t.clock.advance(DAY_MS);
-  const afterExpiry = await browser.post('/keys/csv-links', { export: 'ledger', query: 'cursor=abc', days: '30' }, { htmx: true });
+  const afterExpiry = await browser.post('/credits/csv-links', { export: 'ledger', query: 'cursor=abc', days: '30' }, { htmx: true });
   assert.is(afterExpiry.status, 400, 'a bad cursor is still a bad filter');
-  assert.is((await browser.post('/keys/csv-links', { export: 'ledger', query: '', days: '30' }, { htmx: true })).status, 200);
+  assert.is((await browser.post('/credits/csv-links', { export: 'ledger', query: '', days: '30' }, { htmx: true })).status, 200);
 });
 
 links.run();

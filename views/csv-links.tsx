@@ -13,7 +13,7 @@ const EXPORT_NAMES: Record<CsvExportKind, string> = { usage: 'Usage', ledger: 'L
 export function CopyCsvLinkForm(props: { kind: CsvExportKind; query: string }) {
   const id = `csv-link-days-${props.kind}`;
   return (
-    <form class="csv-link-form" method="post" action="/keys/csv-links" hx-post="/keys/csv-links" hx-target="find .csv-link-made" hx-swap="innerHTML" hx-disabled-elt="find button">
+    <form class="csv-link-form" method="post" action="/credits/csv-links" hx-post="/credits/csv-links" hx-target="find .csv-link-made" hx-swap="innerHTML" hx-disabled-elt="find button">
       <input type="hidden" name="export" value={props.kind} />
       <input type="hidden" name="query" value={props.query} />
       <label for={id}>Link works for</label>
@@ -94,7 +94,7 @@ export function CsvLinksSection(props: CsvLinksSectionProps) {
                   <td data-label="Expires (UTC)">{utcDateTime(link.expires_at_ms)}</td>
                   <td data-label="Last used (UTC)">{link.last_used_at_ms === null ? 'never' : utcDateTime(link.last_used_at_ms)}</td>
                   <td data-label="Revoke">
-                    <form method="post" action={`/keys/csv-links/${link.id}/revoke`} hx-post={`/keys/csv-links/${link.id}/revoke`} hx-target="#keys-panel" hx-swap="outerHTML" hx-confirm="Revoke this CSV link? Tools using it will get 410 Gone.">
+                    <form method="post" action={`/credits/csv-links/${link.id}/revoke`} hx-post={`/credits/csv-links/${link.id}/revoke`} hx-target="closest tr" hx-swap="outerHTML" hx-confirm="Revoke this CSV link? Tools using it will get 410 Gone.">
                       <button type="submit" class="secondary danger" aria-label={`Revoke the ${EXPORT_NAMES[link.export_kind].toLowerCase()} CSV link made ${utcDateTime(link.created_at_ms)}`}>
                         Revoke
                       </button>

@@ -9,6 +9,7 @@ import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { requireUserOrApiKey } from '../api/key-auth.ts';
 import { csvLinkAuth } from './csv-link-auth.ts';
+import { csvLinkRoutes } from './csv-link-routes.tsx';
 import { CSV_LINK_PARAM } from '../exports/csv-links.ts';
 import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
@@ -190,6 +191,8 @@ export function creditsRoutes(ctx: AppContext) {
     const spend = () => <SpendThisMonth spend={monthSpend} modelLabels={modelLabels(rates)} />;
     return render(c, config, { title: 'Spend this month', current: '/credits', page: spend, partial: spend });
   });
+
+  app.route('/', csvLinkRoutes(ctx));
 
   app.post('/notices/:id/dismiss', async (c) => {
     const id = Number(c.req.param('id'));

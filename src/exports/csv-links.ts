@@ -123,3 +123,6 @@ export async function checkCsvLink(db: DB, clock: Clock, path: string, params: U
   await db.updateTable('csv_links').set({ last_used_at_ms: nowMs }).where('id', '=', link.id).execute();
   return { ok: true, userId: Number(link.user_id), linkId: Number(link.id) };
 }
+
+/** The sealed cookie a new link crosses a plain form's 303 to the keys page in (src/web/flash-cookie.ts). */
+export const NEW_CSV_LINK_FLASH = 'new_csv_link';

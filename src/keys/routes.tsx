@@ -1,5 +1,5 @@
-// /keys: list, create (the key shown once), limits and controls, and revoke; the CSV links made beside
-// the Credits tab's exports, and their revoke. Every query is scoped to the signed-in user.
+// /keys: list, create (the key shown once), limits and controls, and revoke; the list of CSV links
+// (made and revoked by src/credits/csv-link-routes.tsx). Every query is scoped to the signed-in user.
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
@@ -15,9 +15,7 @@ import { KeysPanel, type KeysPanelProps } from '../../views/keys.tsx';
 import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyControls, setKeyLimits } from './keys.ts';
 import { parseKeyLimits } from './limits-form.ts';
 import { parseKeyControls, type KeyControlsValues } from './controls-form.ts';
-import { parseCsvLinkForm } from './csv-link-form.ts';
-import { createCsvLink, CSV_LINK_PARAM, csvExportPath, CsvLinkLimitError, listCsvLinks, revokeCsvLink } from '../exports/csv-links.ts';
-import { NewCsvLink } from '../../views/csv-links.tsx';
+import { listCsvLinks, NEW_CSV_LINK_FLASH } from '../exports/csv-links.ts';
 
 /**
  * Revoke is confirmed on a page of its own without JavaScript (GET /keys/:id/revoke). A plain form
@@ -92,42 +90,9 @@ export function keysRoutes(ctx: AppContext) {
     return c.redirect('/keys', 303);
   });
 
-  // "Copy link" beside a Download CSV: a plain form lands on this page with the link (sealed in a
-  // cookie across the 303, as a new key is); htmx gets the link alone, under the form.
+  // A CSV link made by a plain form crosses its 303 to this page sealed in a cookie, as a new key does
+  // (src/credits/csv-link-routes.tsx makes it).
   type NewLink = NonNullable<KeysPanelProps['csvLinks']['newLink']>;
-  const NEW_CSV_LINK_FLASH = 'new_csv_link';
-
-  app.post('/keys/csv-links', async (c) => {
-    const field = await formFields(c);
-    const userId = c.get('user')!.id;
-    const form = await parseCsvLinkForm(db, userId, { export: field('export'), query: field('query'), days: field('days') });
-    let made: Awaited<ReturnType<typeof createCsvLink>> | null = null;
-    let refusal: { status: 400 | 409; message: string } | null = form.ok ? null : { status: 400, message: form.message };
-    if (form.ok) {
-      try {
-        made = await createCsvLink(db, clock, { userId, kind: form.kind, query: form.query, days: form.days });
-      } catch (error) {
-        if (!(error instanceof CsvLinkLimitError)) throw error;
-        refusal = { status: 409, message: error.message };
-      }
-    }
-    if (!form.ok || !made) {
-      // A plain line: htmx shows it above the form (static/app.js); without JavaScript it is the page.
-      return wantsPartial(c) ? c.text(`${refusal!.message}\n`, refusal!.status) : render(c, config, { title: 'CSV link', current: '/credits', status: refusal!.status, page: () => <p class="form-error">{refusal!.message}</p> });
-    }
-    const link: NewLink = { url: `${config.publicUrl}${csvExportPath(form.kind)}?${form.query === '' ? '' : `${form.query}&`}${CSV_LINK_PARAM}=${made.token}`, expiresAtMs: made.expiresAtMs };
-    c.header('Cache-Control', 'no-store');
-    if (wantsPartial(c)) return c.html(<NewCsvLink url={link.url} expiresAtMs={link.expiresAtMs} copyNow />);
-    writeFlash<NewLink>(c, config, await cursorSecret(db), NEW_CSV_LINK_FLASH, '/keys', userId, clock.now(), link);
-    return c.redirect('/keys#csv-links', 303);
-  });
-
-  app.post('/keys/csv-links/:id/revoke', async (c) => {
-    const linkId = Number(c.req.param('id'));
-    const revoked = Number.isSafeInteger(linkId) && (await revokeCsvLink(db, clock, c.get('user')!.id, linkId));
-    if (!revoked) return panel(c, {}, 404);
-    return wantsPartial(c) ? panel(c) : c.redirect('/keys?link_revoked=1#csv-links', 303);
-  });
 
   app.post('/keys/:id/limits', async (c) => {
     const keyId = Number(c.req.param('id'));
