@@ -134,8 +134,11 @@ e2e('sign in, filter, page, go back, open a call, download a CSV', async ({ serv
   await page.screenshot({ path: `${ARTIFACTS}/credits-phone.png`, fullPage: false });
   await page.locator('#usage').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${ARTIFACTS}/credits-phone-usage.png` });
+  await page.click('#usage-results .csv-link-form button[type="submit"]');
+  await page.waitForSelector('#usage-results #new-csv-link-url');
   await page.locator('#usage-results .table-footer').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${ARTIFACTS}/credits-phone-csv-link.png` });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'the new link wraps on a phone');
   assert.equal(errors, [], 'no script errors (CSP included)');
   await context.close();
 });
