@@ -217,13 +217,15 @@ links(`bad fields are refused naming them; at most ${MAX_LIVE_CSV_LINKS} live li
     [{ export: 'users', query: '', days: '30' }, /^export must be usage or ledger/],
     [{ export: 'usage', query: '', days: '365' }, /^days must be one of 1, 7, 30, 90/],
     [{ export: 'usage', query: 'model=nope', days: '30' }, /^model must be one of/],
+    [{ export: 'usage', query: 'model=<img src=x>', days: '30' }, /got "<img src=x>"$/],
     [{ export: 'ledger', query: 'from=2026-13-01', days: '30' }, /^from must be a date/],
     [{ export: 'usage', query: 'x'.repeat(1_001), days: '30' }, /^query must be at most 1000 characters/],
   ];
   for (const [form, message] of bad) {
     const answer = await browser.post('/credits/csv-links', form, { htmx: true });
+    assert.not.ok(answer.doc.querySelector('img'), 'what was sent is shown as text');
     assert.is(answer.status, 400, JSON.stringify(form));
-    assert.match(answer.text, message);
+    assert.match(answer.doc.querySelector('.form-error[role="alert"]')?.textContent ?? '', message);
   }
   const count = async () => Number((await t.db.selectFrom('csv_links').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   assert.is(await count(), 0, 'nothing stored for a bad form');

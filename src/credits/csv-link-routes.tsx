@@ -33,9 +33,17 @@ export function csvLinkRoutes(ctx: AppContext) {
       }
     }
     if (!form.ok || !made) {
-      // One line: htmx shows it above the form (static/app.js); without JavaScript it is the page.
+      // htmx swaps a 400 under the form (escaped: the message may quote what was sent) and leaves a 409
+      // unswapped, which static/app.js says above the form from its one line of text. Without
+      // JavaScript the message is the page.
       const { status, message } = refusal!;
-      return wantsPartial(c) ? c.text(`${message}\n`, status) : render(c, config, { title: 'CSV link', current: '/credits', status, page: () => <p class="form-error">{message}</p> });
+      const shown = () => (
+        <p class="form-error" role="alert">
+          {message}
+        </p>
+      );
+      if (!wantsPartial(c)) return render(c, config, { title: 'CSV link', current: '/credits', status, page: shown });
+      return status === 400 ? c.html(shown(), 400) : c.text(`${message}\n`, status);
     }
     const link = { url: `${config.publicUrl}${csvExportPath(form.kind)}?${form.query === '' ? '' : `${form.query}&`}${CSV_LINK_PARAM}=${made.token}`, expiresAtMs: made.expiresAtMs };
     c.header('Cache-Control', 'no-store');
