@@ -123,6 +123,12 @@ export function queryString(values: Record<string, string | undefined>): string 
   return text === '' ? '' : `?${text}`;
 }
 
+/** The filters without the page's position: what an export (its Download CSV link, a CSV link) covers. */
+export function withoutCursor(raw: Record<string, string>): Record<string, string> {
+  const { cursor: _cursor, ...rest } = raw;
+  return rest;
+}
+
 /** GET /v1/usage's page size: default and most. */
 export const USAGE_API_DEFAULT_LIMIT = 100;
 export const USAGE_API_MAX_LIMIT = 1_000;

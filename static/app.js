@@ -1,16 +1,27 @@
 // The page's few behaviours (no inline script: the CSP forbids it).
 
-// Copy buttons: <button data-copy-target="ID"> copies the text of element ID.
-document.addEventListener('click', (event) => {
-  const button = event.target instanceof Element ? event.target.closest('[data-copy-target]') : null;
-  if (!button) return;
+// Copy buttons: <button data-copy-target="ID"> copies the text of element ID; one marked data-copy-now
+// copies as soon as htmx brings it in (a new CSV link: "Copy link" was the click). If the browser
+// refuses (no clipboard, the click too long ago), the button stays there to press.
+function copyFrom(button) {
   const source = document.getElementById(button.getAttribute('data-copy-target'));
   if (!source || !navigator.clipboard) return;
-  navigator.clipboard.writeText(source.textContent.trim()).then(() => {
-    const label = button.textContent;
-    button.textContent = 'Copied';
-    setTimeout(() => (button.textContent = label), 1500);
-  });
+  navigator.clipboard.writeText(source.textContent.trim()).then(
+    () => {
+      const label = button.textContent;
+      button.textContent = 'Copied';
+      setTimeout(() => (button.textContent = label), 1500);
+    },
+    () => {},
+  );
+}
+document.addEventListener('click', (event) => {
+  const button = event.target instanceof Element ? event.target.closest('[data-copy-target]') : null;
+  if (button) copyFrom(button);
+});
+document.addEventListener('htmx:afterSwap', (event) => {
+  const button = event.detail.target && event.detail.target.querySelector('[data-copy-now]');
+  if (button) copyFrom(button);
 });
 
 // The browser's autofill leaves empty style="" attributes on inputs; htmx's history snapshot would

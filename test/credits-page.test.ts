@@ -275,7 +275,7 @@ page("a table's URL lands at its section; its rows say their filters; a call's '
     const answer = await browser.get(`/credits/usage/req_back04?back=${encodeURIComponent(hostile)}`);
     assert.is(answer.doc.querySelector('.back-link')?.getAttribute('href'), '/credits/usage#usage', hostile);
   }
-  const form = first.doc.querySelector('form') ?? (await browser.get('/credits')).doc.querySelector('#usage-filters')!;
+  const form = first.doc.querySelector('form[data-results]') ?? (await browser.get('/credits')).doc.querySelector('#usage-filters')!;
   assert.is(form.getAttribute('autocomplete'), 'off', 'the browser does not refill the controls from memory');
   assert.match(form.getAttribute('hx-trigger') ?? '', /^change delay:\d+ms, submit$/, 'a change waits for the next (arrow keys, digits of a date)');
   assert.is(form.getAttribute('hx-sync'), 'this:queue last', 'one request at a time, then only the newest: answers arrive in order');

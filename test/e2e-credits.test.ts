@@ -53,6 +53,7 @@ e2e.after(async ({ browser, server, dir }) => {
 
 e2e('sign in, filter, page, go back, open a call, download a CSV', async ({ server, browser, balanceMc }) => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -116,11 +117,28 @@ e2e('sign in, filter, page, go back, open a call, download a CSV', async ({ serv
   assert.is(csv[0], 'date,request_id,model,input_tokens,cached_input_tokens,output_tokens,input_rate,cached_input_rate,output_rate,charged_credits,status,estimated,api_key');
   assert.is(csv.length - 2, 40, 'every call, not just the page shown');
 
+  // "Copy link": the link appears under the form and app.js puts it on the clipboard; fetched with
+  // no cookie it is the same CSV (the link covers the filters, not the page's cursor).
+  await page.click('#usage-results .csv-link-form button[type="submit"]');
+  await page.waitForSelector('#usage-results #new-csv-link-url');
+  const shown = ((await page.textContent('#usage-results #new-csv-link-url')) ?? '').trim();
+  assert.match(shown, /\/credits\/usage\.csv\?link=\d+\.[a-z2-7]{32}$/);
+  await page.waitForFunction(() => document.querySelector('#usage-results [data-copy-now]')?.textContent?.trim() === 'Copied');
+  assert.is(await page.evaluate(() => navigator.clipboard.readText()), shown, 'copied to the clipboard');
+  const linked = await fetch(`${server.url}${new URL(shown).pathname}${new URL(shown).search}`);
+  assert.is(linked.status, 200);
+  assert.is(await linked.text(), readFileSync(csvPath, 'utf8'));
+
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${server.url}/credits`);
   await page.screenshot({ path: `${ARTIFACTS}/credits-phone.png`, fullPage: false });
   await page.locator('#usage').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${ARTIFACTS}/credits-phone-usage.png` });
+  await page.click('#usage-results .csv-link-form button[type="submit"]');
+  await page.waitForSelector('#usage-results #new-csv-link-url');
+  await page.locator('#usage-results .table-footer').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${ARTIFACTS}/credits-phone-csv-link.png` });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'the new link wraps on a phone');
   assert.equal(errors, [], 'no script errors (CSP included)');
   await context.close();
 });

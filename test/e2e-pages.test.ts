@@ -6,7 +6,8 @@
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
-import { ManualClock } from '../src/clock.ts';
+import { ManualClock, systemClock } from '../src/clock.ts';
+import { createCsvLink } from '../src/exports/csv-links.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { createUser } from '../src/users/users.ts';
@@ -59,6 +60,8 @@ async function seedBusyAccount(databaseUrl: string): Promise<{ requestIds: strin
     });
   }
   await revokeApiKey(db, clock, user.id, oldKey.id);
+  // A CSV link with long filters, made now (the server's clock) so the keys page lists it.
+  await createCsvLink(db, systemClock, { userId: user.id, kind: 'usage', query: `model=gpt-4o-mini&key=${longKey.id}&from=2026-10-01&to=2026-10-31`, days: 90 });
   await db.destroy();
   return { requestIds, keyId: apiKey.id };
 }

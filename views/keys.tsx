@@ -8,6 +8,7 @@ import { Field } from './form.tsx';
 import { utcDateTime } from './time.ts';
 import { creditsFieldText } from '../src/money-text.ts';
 import { CurlExample } from './credits/first-call.tsx';
+import { CsvLinksSection, type CsvLinksSectionProps } from './csv-links.tsx';
 
 export interface KeysPanelProps {
   keys: ApiKey[];
@@ -28,6 +29,8 @@ export interface KeysPanelProps {
   controlErrors?: { keyId: number; errors: KeyControlsErrors; values: KeyControlsValues };
   /** The key whose controls were just saved: its form stays open and says so. */
   savedControlsOf?: number;
+  /** The user's CSV links that still work, and one just made by a plain form. */
+  csvLinks: CsvLinksSectionProps;
 }
 
 function expired(controls: KeyControls, nowMs: number): boolean {
@@ -256,6 +259,7 @@ export function KeysPanel(props: KeysPanelProps) {
           ))}
         </section>
       ) : null}
+      <CsvLinksSection {...props.csvLinks} />
     </div>
   );
 }

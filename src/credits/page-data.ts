@@ -12,7 +12,7 @@ import { currentRates, modelLabel } from '../pricing/rates.ts';
 import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
 import { listRecentPurchases } from '../billing/purchases.ts';
 import { cursorSecret, encodeCursor } from '../db/cursor.ts';
-import { parseLedgerFilters, queryString, readUsageFilters, type FilterErrors } from '../filters.ts';
+import { parseLedgerFilters, queryString, readUsageFilters, withoutCursor, type FilterErrors } from '../filters.ts';
 import { activePackages, packageOffers } from '../pricing/packages.ts';
 import type { Page } from '../db/keyset.ts';
 import type { UsageResultsProps } from '../../views/credits/usage-table.tsx';
@@ -38,11 +38,6 @@ function pagerQueries(secret: Buffer, raw: Record<string, string>, page: Page<un
     olderQuery: page.older ? withCursor(encodeCursor(secret, page.older)) : null,
   };
 }
-
-const withoutCursor = (raw: Record<string, string>) => {
-  const { cursor: _cursor, ...rest } = raw;
-  return rest;
-};
 
 export interface UsagePart {
   raw: Record<string, string>;

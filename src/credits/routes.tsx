@@ -1,5 +1,5 @@
 // /credits: the Credits tab and each of its parts at its own URL (a partial for htmx, the full page
-// otherwise), the usage detail, the estimator, and the CSV exports (session or Bearer key).
+// otherwise), the usage detail, the estimator, and the CSV exports (session, Bearer key or CSV link).
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Child } from 'hono/jsx';
@@ -8,6 +8,9 @@ import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { requireUserOrApiKey } from '../api/key-auth.ts';
+import { csvLinkAuth } from './csv-link-auth.ts';
+import { csvLinkRoutes } from './csv-link-routes.tsx';
+import { CSV_LINK_PARAM } from '../exports/csv-links.ts';
 import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
 import { render, wantsPartial } from '../web/render.tsx';
@@ -43,7 +46,12 @@ export function creditsRoutes(ctx: AppContext) {
   const csvAuth = requireUserOrApiKey(ctx);
   app.use('/credits', requireUser);
   app.use('/notices/*', requireUser);
-  app.use('/credits/*', (c, next) => (c.req.path.endsWith('.csv') ? csvAuth(c, next) : requireUser(c, next)));
+  const linkAuth = csvLinkAuth(ctx);
+  // An export is fetched with a CSV link (a tool that cannot send a header), a Bearer key or a session.
+  app.use('/credits/*', (c, next) => {
+    if (!c.req.path.endsWith('.csv')) return requireUser(c, next);
+    return c.req.query(CSV_LINK_PARAM) === undefined ? csvAuth(c, next) : linkAuth(c, next);
+  });
 
   /** The whole tab, with the usage and ledger tables in the state the query asks for. */
   async function fullPage(
@@ -183,6 +191,8 @@ export function creditsRoutes(ctx: AppContext) {
     const spend = () => <SpendThisMonth spend={monthSpend} modelLabels={modelLabels(rates)} />;
     return render(c, config, { title: 'Spend this month', current: '/credits', page: spend, partial: spend });
   });
+
+  app.route('/', csvLinkRoutes(ctx));
 
   app.post('/notices/:id/dismiss', async (c) => {
     const id = Number(c.req.param('id'));

@@ -358,6 +358,21 @@ export interface NoticesTable {
   created_at_ms: number;
 }
 
+/** A signed CSV link (src/exports/csv-links.ts): one export with its exact filters, for one user. */
+export interface CsvLinksTable {
+  id: Generated<number>;
+  user_id: number;
+  export_kind: 'usage' | 'ledger';
+  /** The canonical query string (no "?"), as the Download CSV link writes it; "" for no filters. */
+  query: string;
+  /** SHA-256 hex of the link's secret; the secret itself is only ever in the URL. */
+  secret_hash: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  revoked_at_ms: number | null;
+  last_used_at_ms: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   wallets: WalletsTable;
@@ -385,6 +400,7 @@ export interface Database {
   demo_checkout_sessions: DemoCheckoutSessionsTable;
   job_leases: JobLeasesTable;
   process_leases: ProcessLeasesTable;
+  csv_links: CsvLinksTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -393,6 +409,7 @@ export type LedgerEntry = Selectable<LedgerEntriesTable>;
 export type Hold = Selectable<HoldsTable>;
 export type Usage = Selectable<UsageTable>;
 export type Rate = Selectable<RatesTable>;
+export type CsvLink = Selectable<CsvLinksTable>;
 export type Package = Selectable<PackagesTable>;
 export type NewUsage = Insertable<UsageTable>;
 export type Session = Selectable<SessionsTable>;

@@ -1,5 +1,5 @@
-// /keys: list, create (the key shown once), limits and controls, and revoke; every query is scoped to
-// the signed-in user.
+// /keys: list, create (the key shown once), limits and controls, and revoke; the list of CSV links
+// (made and revoked by src/credits/csv-link-routes.tsx). Every query is scoped to the signed-in user.
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
 import type { AppEnv } from '../web/env.ts';
@@ -15,6 +15,7 @@ import { KeysPanel, type KeysPanelProps } from '../../views/keys.tsx';
 import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyControls, setKeyLimits } from './keys.ts';
 import { parseKeyLimits } from './limits-form.ts';
 import { parseKeyControls, type KeyControlsValues } from './controls-form.ts';
+import { listCsvLinks, NEW_CSV_LINK_FLASH } from '../exports/csv-links.ts';
 
 /**
  * Revoke is confirmed on a page of its own without JavaScript (GET /keys/:id/revoke). A plain form
@@ -28,15 +29,17 @@ export function keysRoutes(ctx: AppContext) {
   app.use('/keys/*', requireUser);
 
   async function panel(c: Context<AppEnv>, extra: Partial<KeysPanelProps> = {}, status: 200 | 404 | 422 = 200) {
-    const [keys, rates] = await Promise.all([listApiKeys(db, c.get('user')!.id), currentRates(db)]);
-    const props: KeysPanelProps = { keys, publicUrl: config.publicUrl, rateCard: rates.map((rate) => ({ model: rate.model, label: rate.label })), nowMs: clock.now(), ...extra };
-    // A page with a new key on it must not be cached anywhere.
-    if (props.newKey) c.header('Cache-Control', 'no-store');
+    const userId = c.get('user')!.id;
+    const [keys, rates, links] = await Promise.all([listApiKeys(db, userId), currentRates(db), listCsvLinks(db, clock, userId)]);
+    const props: KeysPanelProps = { keys, publicUrl: config.publicUrl, rateCard: rates.map((rate) => ({ model: rate.model, label: rate.label })), nowMs: clock.now(), csvLinks: { links }, ...extra };
+    // A page with a new key or CSV link on it must not be cached anywhere.
+    const secretShown = Boolean(props.newKey || props.csvLinks.newLink);
+    if (secretShown) c.header('Cache-Control', 'no-store');
     return render(c, config, {
       title: 'API keys',
       current: '/keys',
       status,
-      noHistory: Boolean(props.newKey),
+      noHistory: secretShown,
       page: () => (
         <>
           <h1>API keys</h1>
@@ -60,13 +63,17 @@ export function keysRoutes(ctx: AppContext) {
     const saved = named('saved');
     if (saved !== undefined) return `Limits saved for “${saved}”.`;
     const revoked = named('revoked');
-    return revoked === undefined ? undefined : `“${revoked}” was revoked: calls with it now fail.`;
+    if (revoked !== undefined) return `“${revoked}” was revoked: calls with it now fail.`;
+    return c.req.query('link_revoked') === undefined ? undefined : 'The CSV link was revoked: tools using it now get 410 Gone.';
   }
 
   app.get('/keys', async (c) => {
     const userId = c.get('user')!.id;
-    const newKey = takeFlash<NewKey>(c, config, await cursorSecret(db), NEW_KEY_FLASH, '/keys', userId, clock.now());
+    const secret = await cursorSecret(db);
+    const newKey = takeFlash<NewKey>(c, config, secret, NEW_KEY_FLASH, '/keys', userId, clock.now());
     if (newKey) return panel(c, { newKey });
+    const newLink = takeFlash<NewLink>(c, config, secret, NEW_CSV_LINK_FLASH, '/keys', userId, clock.now());
+    if (newLink) return panel(c, { csvLinks: { links: await listCsvLinks(db, clock, userId), newLink } });
     return panel(c, { notice: await notice(c, await listApiKeys(db, userId)) });
   });
 
@@ -82,6 +89,10 @@ export function keysRoutes(ctx: AppContext) {
     c.header('Cache-Control', 'no-store');
     return c.redirect('/keys', 303);
   });
+
+  // A CSV link made by a plain form crosses its 303 to this page sealed in a cookie, as a new key does
+  // (src/credits/csv-link-routes.tsx makes it).
+  type NewLink = NonNullable<KeysPanelProps['csvLinks']['newLink']>;
 
   app.post('/keys/:id/limits', async (c) => {
     const keyId = Number(c.req.param('id'));

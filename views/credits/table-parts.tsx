@@ -1,8 +1,9 @@
 // What the usage and ledger tables share: the filter form's frame and date fields, the error block,
-// and the footer with Newer/Older and the CSV link.
+// and the footer with Newer/Older the CSV download and its "Copy link".
 import type { Child } from 'hono/jsx';
 import { TABLE_ANCHORS, type TablePath } from '../../src/credits/table-links.ts';
 import { Pager } from './pager.tsx';
+import { CopyCsvLinkForm } from '../csv-links.tsx';
 
 export const invalid = (errors: Record<string, string>, name: string) => (errors[name] ? ('true' as const) : undefined);
 
@@ -87,6 +88,7 @@ export function TableFooter(props: { label: string; basePath: TablePath; target:
       <a class="csv-link" href={props.csvHref} download>
         Download CSV
       </a>
+      <CopyCsvLinkForm kind={props.basePath === '/credits/usage' ? 'usage' : 'ledger'} query={props.csvHref.split('?')[1] ?? ''} />
     </div>
   );
 }
