@@ -10,7 +10,11 @@ import { requireUser } from '../web/auth-middleware.ts';
 import { requireUserOrApiKey } from '../api/key-auth.ts';
 import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
-import { render, wantsPartial } from '../web/render.tsx';
+import { redirectTo, render, wantsPartial } from '../web/render.tsx';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { describeError } from '../errors/descriptions.ts';
+import { MAX_CODE_INPUT_LENGTH, redeemPromoCode } from '../promo/codes.ts';
+import { RedeemForm, type RedeemFormProps } from '../../views/credits/redeem-form.tsx';
 import { currentRates } from '../pricing/rates.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { ledgerQuery } from '../ledger/ledger-queries.ts';
@@ -48,7 +52,13 @@ export function creditsRoutes(ctx: AppContext) {
   /** The whole tab, with the usage and ledger tables in the state the query asks for. */
   async function fullPage(
     c: Context<AppEnv>,
-    parts: { usageQuery?: Query; ledgerQuery?: Query; estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> }; status?: 413 } = {},
+    parts: {
+      usageQuery?: Query;
+      ledgerQuery?: Query;
+      estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> };
+      redeem?: RedeemFormProps;
+      status?: ContentfulStatusCode;
+    } = {},
   ) {
     const user = c.get('user')!;
     const [overview, extras, usage, ledger] = await Promise.all([
@@ -78,6 +88,7 @@ export function creditsRoutes(ctx: AppContext) {
           usage={{ filters: { raw: usage.raw, rates: usage.rates, keys: usage.keys, errors: usage.errors ?? undefined }, results: usage.results }}
           ledger={{ raw: ledger.raw, filterErrors: ledger.errors ?? undefined, results: ledger.results }}
           estimator={estimator}
+          redeem={parts.redeem}
           purchases={<PurchasesList purchases={extras.purchases} />}
         />
       ),
@@ -122,6 +133,23 @@ export function creditsRoutes(ctx: AppContext) {
       </>
     )),
   );
+
+  // A promo code: 303 back to the tab (HX-Redirect under htmx), whose balance card and ledger show the
+  // credit; a refused one re-renders the form (alone under htmx) with the field marked, nothing credited.
+  app.post('/credits/redeem', async (c) => {
+    const typed = (await formFields(c))('code');
+    try {
+      await redeemPromoCode(db, clock, c.get('user')!.id, typed);
+    } catch (error) {
+      const described = describeError(error, config);
+      if (!described) throw error;
+      // Echo back at most what a code can be, so a huge field is never written into the page.
+      const redeem = { value: typed.slice(0, MAX_CODE_INPUT_LENGTH), error: described.message };
+      if (wantsPartial(c)) return c.html(<RedeemForm {...redeem} />, described.status);
+      return fullPage(c, { redeem, status: described.status });
+    }
+    return redirectTo(c, '/credits#balance-card');
+  });
 
   app.get('/credits/usage/:requestId', async (c) => {
     const detail = await usageDetail(db, c.get('user')!.id, c.req.param('requestId'));

@@ -4,6 +4,7 @@ import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import type { LimitsSummary } from '../../src/settings/summary.ts';
 import { creditsExactGroupedText, creditsRoundedDownText, usdRoundedDownText } from '../../src/money-text.ts';
 import { LimitsSummaryView } from './limits-summary.tsx';
+import { utcDateTime } from '../time.ts';
 
 export interface BalanceCardProps {
   wallet: WalletSummary;
@@ -36,6 +37,15 @@ export function BalanceCard(props: BalanceCardProps) {
         available <span data-mc={wallet.availableMc}>{creditsExactGroupedText(wallet.availableMc)}</span> · held{' '}
         <span data-mc={wallet.heldMc}>{creditsExactGroupedText(wallet.heldMc)}</span> by {wallet.heldCalls} {wallet.heldCalls === 1 ? 'call' : 'calls'}
       </p>
+      {wallet.promoExpiring.length > 0 ? (
+        <ul class="promo-expiring muted">
+          {wallet.promoExpiring.map((grant) => (
+            <li>
+              <span data-mc={grant.amountMc}>{creditsExactGroupedText(grant.amountMc)}</span> credits expire on {utcDateTime(grant.expiresAtMs)} UTC
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {props.outOfCredits ? (
         <div class="out-of-credits" role="alert">
           <p>

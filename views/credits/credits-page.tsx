@@ -7,6 +7,7 @@ import { NoticesList } from './notices.tsx';
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import type { MonthSpend } from '../../src/usage/usage-queries.ts';
 import { BalanceCard } from './balance-card.tsx';
+import { RedeemForm, type RedeemFormProps } from './redeem-form.tsx';
 import { LowBalanceBanner } from './banners.tsx';
 import { Estimator, type EstimatorValues } from './estimator.tsx';
 import type { Estimate } from '../../src/credits/estimate.ts';
@@ -30,6 +31,8 @@ export interface CreditsPageProps {
   usage: { filters: UsageFiltersProps; results: UsageResultsProps };
   ledger: { raw: Record<string, string>; filterErrors?: Record<string, string>; results: LedgerResultsProps };
   estimator: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> };
+  /** The promo code form as last submitted (a refused code and why), or empty. */
+  redeem?: RedeemFormProps;
   /** The purchases list (the billing feature's component), when there is one. */
   purchases?: Child;
 }
@@ -44,6 +47,7 @@ export function CreditsPage(props: CreditsPageProps) {
         <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} />
         <SpendThisMonth spend={props.spend} modelLabels={props.modelLabels} />
       </div>
+      <RedeemForm {...(props.redeem ?? {})} />
       <PackagesGrid offers={props.offers} canBuy={props.canBuy} />
       <UsageSection filters={props.usage.filters} results={props.usage.results} />
       <LedgerSection raw={props.ledger.raw} filterErrors={props.ledger.filterErrors} results={props.ledger.results} />
