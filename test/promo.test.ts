@@ -6,7 +6,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from '../src/cli/run.ts';
 import { audit } from '../src/audit.ts';
-import { walletSummary } from '../src/ledger/wallet.ts';
 import { expirePromoGrants } from '../src/ledger/promo-grants.ts';
 import { startSingletonJob } from '../src/jobs/singleton.ts';
 import { placeHold, settleHold } from '../src/ledger/holds.ts';
@@ -47,6 +46,12 @@ async function browserOf(h: GatewayHarness, userId: number): Promise<Browser> {
 
 async function promoEntries(h: GatewayHarness, userId: number) {
   return h.db.selectFrom('ledger_entries').select(['type', 'amount_mc']).where('user_id', '=', userId).where('type', 'in', ['promo', 'expiry']).orderBy('id').execute();
+}
+
+/** The wallet's balance and its live promo credit (wallets.promo_mc), as stored. */
+async function walletOf(t: { db: GatewayHarness['db'] }, userId: number) {
+  const row = await t.db.selectFrom('wallets').select(['balance_mc', 'promo_mc']).where('user_id', '=', userId).executeTakeFirstOrThrow();
+  return { balanceMc: Number(row.balance_mc), promoMc: Number(row.promo_mc) };
 }
 
 const balanceCardText = async (browser: Browser) => (await browser.get('/credits/balance', { htmx: true })).doc.querySelector('#balance-card')?.textContent?.replace(/\s+/g, ' ') ?? '';
@@ -153,11 +158,11 @@ promo('calls through the official SDK spend promo credit first, then paid credit
   // gpt-4o: 20 mc an input token, 80 an output token.
   h.fake.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 100, completion_tokens: 25 } });
   await account.client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 });
-  let wallet = await walletSummary(h.db, account.userId);
+  let wallet = await walletOf(h, account.userId);
   assert.equal([wallet.balanceMc, wallet.promoMc], [15_000 - 4_000, 1_000], '4,000 mc, all from promo');
   h.fake.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 100, completion_tokens: 50 } });
   await account.client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 });
-  wallet = await walletSummary(h.db, account.userId);
+  wallet = await walletOf(h, account.userId);
   assert.equal([wallet.balanceMc, wallet.promoMc], [11_000 - 6_000, 0], '6,000 mc: the last 1,000 of promo, then 5,000 paid');
   const grant = await h.db.selectFrom('promo_grants').selectAll().where('user_id', '=', account.userId).executeTakeFirstOrThrow();
   assert.equal([Number(grant.amount_mc), Number(grant.remaining_mc)], [5_000, 0]);
@@ -178,14 +183,14 @@ promo('expiry: the job, run by one of two processes when the clock passes the en
   try {
     h.clock.advance(3 * DAY_MS - 1);
     assert.equal(await Promise.all([first.tick(), second.tick()]).then((ran) => ran.filter(Boolean).length), 1, 'one process runs the job');
-    assert.is((await walletSummary(h.db, account.userId)).promoMc, 2_400, 'not yet: one millisecond early');
+    assert.is((await walletOf(h, account.userId)).promoMc, 2_400, 'not yet: one millisecond early');
     h.clock.advance(61_000);
     assert.equal((await Promise.all([first.tick(), second.tick()])).filter(Boolean).length, 1);
   } finally {
     await Promise.all([first.stop(), second.stop()]);
   }
   assert.equal(await promoEntries(h, account.userId), [{ type: 'promo', amount_mc: 5_000 }, { type: 'expiry', amount_mc: -2_400 }]);
-  const wallet = await walletSummary(h.db, account.userId);
+  const wallet = await walletOf(h, account.userId);
   assert.equal([wallet.balanceMc, wallet.promoMc], [10_000, 0], 'the paid credit stays');
   assert.not.match(await balanceCardText(browser), 'expire on');
   assert.is(await expirePromoGrants(h.db, h.clock), 0, 'a second run finds nothing');
@@ -253,15 +258,15 @@ refunds('a refund after promo spending claws back only the paid credit; the prom
     const rate = await rateOf(t.db, 'gpt-4o');
     const hold = await placeHold(t.db, t.clock, { userId: buyer.user.id, apiKeyId: null, requestId: 'req_promo_refund', rate, roundingMode: 'exact', amountMc: 2_400, ttlMs: 600_000 });
     await settleHold(t.db, t.clock, hold.id, { tokens: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 30 }, status: 'ok', estimated: false, latencyMs: 5 });
-    assert.equal(await walletSummary(t.db, buyer.user.id).then((w) => [w.balanceMc, w.promoMc]), [STARTER_MC + 2_600, 2_600]);
+    assert.equal(await walletOf(t, buyer.user.id).then((w) => [w.balanceMc, w.promoMc]), [STARTER_MC + 2_600, 2_600]);
     await assertAuditClean(t);
     const chargeId = chargeIdOf(t, sessionId);
     // A quarter refunded, then the rest: each takes its share of the paid credit, never the promo credit.
     assert.is((await deliver(t, t.fake.event('charge.refunded', t.fake.refund(chargeId, 250).charge))).status, 200);
-    assert.equal(await walletSummary(t.db, buyer.user.id).then((w) => [w.balanceMc, w.promoMc]), [STARTER_MC * 0.75 + 2_600, 2_600]);
+    assert.equal(await walletOf(t, buyer.user.id).then((w) => [w.balanceMc, w.promoMc]), [STARTER_MC * 0.75 + 2_600, 2_600]);
     await assertAuditClean(t);
     assert.is((await deliver(t, t.fake.event('charge.refunded', t.fake.refund(chargeId, 750).charge))).status, 200);
-    assert.equal(await walletSummary(t.db, buyer.user.id).then((w) => [w.balanceMc, w.promoMc]), [2_600, 2_600], 'only the promo credit is left');
+    assert.equal(await walletOf(t, buyer.user.id).then((w) => [w.balanceMc, w.promoMc]), [2_600, 2_600], 'only the promo credit is left');
     const purchase = await purchaseOf(t, sessionId);
     assert.equal([purchase.clawed_back_mc, purchase.shortfall_mc], [STARTER_MC, 0], 'exactly the paid credit clawed back');
     const entries = await entriesOf(t, buyer.user.id);

@@ -76,6 +76,7 @@ export function creditsRoutes(ctx: AppContext) {
       page: () => (
         <CreditsPage
           wallet={overview.wallet}
+          promo={overview.promo}
           limits={overview.limits}
           notices={extras.notices}
           outOfCredits={overview.outOfCredits}
@@ -193,7 +194,7 @@ export function creditsRoutes(ctx: AppContext) {
   // frame around it otherwise. Each loads only what it shows.
   app.get('/credits/balance', async (c) => {
     const overview = await loadOverview(ctx, c.get('user')!.id);
-    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} />;
+    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} promo={overview.promo} />;
     return render(c, config, { title: 'Balance', current: '/credits', page: card, partial: card });
   });
   app.get('/credits/packages', async (c) => {

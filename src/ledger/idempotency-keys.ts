@@ -60,11 +60,11 @@ export function customerCreateKey(userId: number, userCreatedAtMs: number): stri
 }
 
 /** Prefix of a promo code's credit. */
-export const PROMO_KEY_PREFIX = 'promo:';
+export const PROMO_KEY_PREFIX = 'promo-grant:';
 /** Prefix of what expiry took from a promo grant. */
 export const PROMO_EXPIRY_KEY_PREFIX = 'promo-expiry:';
 
-/** A redeemed code's credit, one per grant (a user's redemption of a code): promo:{grant}. */
+/** A redeemed code's credit, one per grant (a user's redemption of a code): promo-grant:{grant}. */
 export function promoEntryKey(grantId: number): string {
   return `${PROMO_KEY_PREFIX}${grantId}`;
 }

@@ -130,3 +130,27 @@ export async function expirePromoGrants(db: DB, clock: Clock, batchSize = 500): 
     if (batch.due < batchSize || batch.ended < batch.due) return totalMc;
   }
 }
+
+/** What is left of a live promo grant, and when it expires. */
+export interface LivePromo {
+  amountMc: number;
+  expiresAtMs: number;
+}
+
+/** The balance card lists this many grants at most; a user rarely has more than one or two. */
+const LIVE_PROMO_LINES = 5;
+
+/** The user's live promo grants with credit left, soonest ending first (through the live grants' partial index). */
+export async function livePromoGrants(db: DB, userId: number): Promise<LivePromo[]> {
+  const rows = await db
+    .selectFrom('promo_grants')
+    .select(['remaining_mc', 'expires_at_ms'])
+    .where('user_id', '=', userId)
+    .where('ended_at_ms', 'is', null)
+    .where('remaining_mc', '>', 0)
+    .orderBy('expires_at_ms')
+    .orderBy('id')
+    .limit(LIVE_PROMO_LINES)
+    .execute();
+  return rows.map((row) => ({ amountMc: Number(row.remaining_mc), expiresAtMs: Number(row.expires_at_ms) }));
+}

@@ -7,6 +7,7 @@ import { NoticesList } from './notices.tsx';
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import type { MonthSpend } from '../../src/usage/usage-queries.ts';
 import { BalanceCard } from './balance-card.tsx';
+import type { LivePromo } from '../../src/ledger/promo-grants.ts';
 import { RedeemForm, type RedeemFormProps } from './redeem-form.tsx';
 import { LowBalanceBanner } from './banners.tsx';
 import { Estimator, type EstimatorValues } from './estimator.tsx';
@@ -19,6 +20,8 @@ import { UsageSection, type UsageFiltersProps, type UsageResultsProps } from './
 
 export interface CreditsPageProps {
   wallet: WalletSummary;
+  /** The live promo grants, for the balance card. */
+  promo: LivePromo[];
   limits: LimitsSummary;
   notices: Notice[];
   thresholdMc: number;
@@ -44,7 +47,7 @@ export function CreditsPage(props: CreditsPageProps) {
       <LowBalanceBanner balanceMc={props.wallet.balanceMc} thresholdMc={props.thresholdMc} canBuy={props.canBuy} />
       <NoticesList notices={props.notices} />
       <div class="overview">
-        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} />
+        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} promo={props.promo} />
         <SpendThisMonth spend={props.spend} modelLabels={props.modelLabels} />
       </div>
       <RedeemForm {...(props.redeem ?? {})} />
