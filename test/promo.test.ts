@@ -13,6 +13,7 @@ import { DAY_MS } from '../src/month.ts';
 import { sessionCookieName } from '../src/web/session-cookie.ts';
 import { createSession, generateSessionToken } from '../src/auth/sessions.ts';
 import { Browser } from './helpers/app.ts';
+import { killAll, resultsOf, startTogether } from './helpers/processes.ts';
 import { assertBooksClean, startGatewayHarness, type GatewayHarness } from './helpers/gateway.ts';
 import { makeUser, rateOf } from './helpers/db.ts';
 import { assertAuditClean, balanceMc, chargeIdOf, deliver, entriesOf, purchaseOf, sessionEvent, signedInBuyer, startPurchase, STARTER_MC, stripeWorld } from './helpers/billing.ts';
@@ -62,7 +63,10 @@ promo.before(async (context) => {
 });
 promo.before.each(({ h }) => h.fake.reset());
 promo.after.each(async ({ h }) => assertBooksClean(h));
-promo.after(async ({ h }) => h.closeAll());
+promo.after(async ({ h }) => {
+  killAll();
+  await h.closeAll();
+});
 
 promo('promo:create prints the codes one per line, keeps only their hashes, and refuses bad flags writing nothing', async ({ h }) => {
   const made = await promoCreate(h, { credits: '2.5', codes: '3', redemptions: '10', 'credits-last-days': '7', 'valid-days': '30' });
@@ -221,6 +225,35 @@ promo('one user redeeming a code five times in parallel is credited once', async
   assert.equal(answers.map((a) => a.status).sort(), [200, 422, 422, 422, 422]);
   assert.is(await balanceMc(h as never, user.id), 3_000);
   assert.equal(await promoEntries(h, user.id), [{ type: 'promo', amount_mc: 3_000 }]);
+  assert.equal(await audit(h.db), []);
+});
+
+interface RedeemResult {
+  credited: number;
+  refused: Record<string, number>;
+  errors: string[];
+}
+
+promo('two OS processes racing on one database: ten users for a single-use code credit one; one user from both processes, three times each, is credited once', async ({ h }) => {
+  const single = await oneCode(h, '9');
+  const users = [];
+  for (let i = 0; i < 10; i++) users.push(await makeUser(h.db, h.clock));
+  const halves = [users.slice(0, 5), users.slice(5)].map((half) => half.map((u) => u.id).join(','));
+  const racers = await startTogether('test/workers/promo-worker.ts', 2, (i) => [h.databaseUrl, single, halves[i]!]);
+  const results = await resultsOf<RedeemResult>(racers);
+  assert.equal(results.flatMap((r) => r.errors), [], 'no error but refusals');
+  assert.is(results[0]!.credited + results[1]!.credited, 1);
+  assert.is((results[0]!.refused.used_up ?? 0) + (results[1]!.refused.used_up ?? 0), 9);
+  const credited = await h.db.selectFrom('ledger_entries').select(['amount_mc']).where('type', '=', 'promo').where('user_id', 'in', users.map((u) => u.id)).execute();
+  assert.equal(credited.map((e) => Number(e.amount_mc)), [9_000]);
+
+  const shared = await oneCode(h, '4', 10);
+  const user = await makeUser(h.db, h.clock);
+  const same = await resultsOf<RedeemResult>(await startTogether('test/workers/promo-worker.ts', 2, () => [h.databaseUrl, shared, [user.id, user.id, user.id].join(',')]));
+  assert.equal(same.flatMap((r) => r.errors), []);
+  assert.is(same[0]!.credited + same[1]!.credited, 1);
+  assert.is((same[0]!.refused.already_redeemed ?? 0) + (same[1]!.refused.already_redeemed ?? 0), 5);
+  assert.is(await balanceMc(h as never, user.id), 4_000);
   assert.equal(await audit(h.db), []);
 });
 
