@@ -228,6 +228,25 @@ promo('one user redeeming a code five times in parallel is credited once', async
   assert.equal(await audit(h.db), []);
 });
 
+promo('expiry while a call holds promo credit: only what is available expires; the call spends the held part, and the rest expires on the next run', async ({ h }) => {
+  const user = await makeUser(h.db, h.clock);
+  assert.is((await (await browserOf(h, user.id)).post('/credits/redeem', { code: await oneCode(h, '5', 1, 1) })).status, 303);
+  const rate = await rateOf(h.db, 'gpt-4o');
+  const hold = await placeHold(h.db, h.clock, { userId: user.id, apiKeyId: null, requestId: 'req_promo_in_flight', rate, roundingMode: 'exact', amountMc: 4_000, ttlMs: 2 * DAY_MS });
+  h.clock.advance(DAY_MS);
+  assert.is(await expirePromoGrants(h.db, h.clock), 1_000, 'the 1,000 mc not held');
+  assert.equal(await audit(h.db), []);
+  // 30 output tokens: 2,400 mc, all promo; 1,600 mc of the grant are left, and expire next.
+  await settleHold(h.db, h.clock, hold.id, { tokens: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 30 }, status: 'ok', estimated: false, latencyMs: 5 });
+  assert.equal(await walletOf(h, user.id), { balanceMc: 1_600, promoMc: 1_600 });
+  assert.is(await expirePromoGrants(h.db, h.clock), 1_600);
+  assert.equal(await walletOf(h, user.id), { balanceMc: 0, promoMc: 0 });
+  assert.equal(await promoEntries(h, user.id), [{ type: 'promo', amount_mc: 5_000 }, { type: 'expiry', amount_mc: -1_000 }, { type: 'expiry', amount_mc: -1_600 }]);
+  const grant = await h.db.selectFrom('promo_grants').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+  assert.equal([Number(grant.remaining_mc), Number(grant.expired_mc), grant.ended_at_ms], [0, 2_600, h.clock.now()]);
+  assert.is(await expirePromoGrants(h.db, h.clock), 0);
+});
+
 interface RedeemResult {
   credited: number;
   refused: Record<string, number>;
