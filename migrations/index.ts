@@ -13,6 +13,7 @@ import * as keyControls from './0011_key_controls.ts';
 import * as usageDaily from './0012_usage_daily.ts';
 import * as leases from './0013_leases.ts';
 import * as csvLinks from './0014_csv_links.ts';
+import * as promo from './0015_promo.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0012_usage_daily': usageDaily,
   '0013_leases': leases,
   '0014_csv_links': csvLinks,
+  '0015_promo': promo,
 };

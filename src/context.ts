@@ -54,6 +54,7 @@ export function createContext(config: Config, options: ContextOptions): AppConte
   const jobs = [
     { name: JOB_NAMES.sweeper, everyMs: config.sweepEverySeconds * 1000 },
     { name: JOB_NAMES.reconcile, everyMs: config.reconcileEverySeconds * 1000 },
+    { name: JOB_NAMES.promoExpiry, everyMs: config.sweepEverySeconds * 1000 },
   ];
   return {
     config,

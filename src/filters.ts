@@ -10,7 +10,7 @@ import { currentRates } from './pricing/rates.ts';
 import type { KeyFilter } from './usage/usage-queries.ts';
 import type { SummaryGroup, SummarySelection } from './usage/usage-summary.ts';
 
-export const LEDGER_TYPES: readonly LedgerEntryType[] = ['purchase', 'auto_recharge', 'grant', 'usage', 'refund', 'adjustment'];
+export const LEDGER_TYPES: readonly LedgerEntryType[] = ['purchase', 'auto_recharge', 'grant', 'usage', 'refund', 'adjustment', 'promo', 'expiry'];
 
 export interface DateRange {
   /** Inclusive, first millisecond of the `from` day (UTC). */

@@ -15,6 +15,7 @@ import { startMailWorker } from './mail/worker.ts';
 import { reconcileRecent } from './billing/reconcile.ts';
 import { startRechargeWorker } from './billing/auto-recharge.ts';
 import { JOB_NAMES, startSingletonJob } from './jobs/singleton.ts';
+import { expirePromoGrants } from './ledger/promo-grants.ts';
 import { startProcessLease } from './jobs/process-lease.ts';
 import { processHolder } from './jobs/holder.ts';
 import { createTransport } from 'nodemailer';
@@ -76,9 +77,11 @@ const mailWorker = startMailWorker(db, clock, {
 
 // Once per interval across all processes (README, Running several processes; docs/architecture.md,
 // Workers): the sweeper, the last resort for a hold no lease gave back, and reconcile, for purchases a
-// missed webhook left uncredited (at start too; none with PAYMENTS=off). Mail and recharges are
-// claimed row by row instead.
+// missed webhook left uncredited (at start too; none with PAYMENTS=off), and promo expiry, on the
+// sweeper's interval (at start too: grants that ended while every process was down). Mail and
+// recharges are claimed row by row instead.
 const sweeper = startSingletonJob(db, clock, { name: JOB_NAMES.sweeper, holder, everyMs: config.sweepEverySeconds * 1000, log }, () => expireHolds(db, clock));
+const promoExpiry = startSingletonJob(db, clock, { name: JOB_NAMES.promoExpiry, holder, everyMs: config.sweepEverySeconds * 1000, atStart: true, log }, () => expirePromoGrants(db, clock));
 const reconciler = billing
   ? startSingletonJob(db, clock, { name: JOB_NAMES.reconcile, holder, everyMs: config.reconcileEverySeconds * 1000, atStart: true, log }, () => reconcileRecent(billing))
   : null;
@@ -89,7 +92,7 @@ async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   console.log(`${signal}: no longer accepting connections; draining`);
-  const jobsStopped = Promise.all([sweeper.stop(), reconciler?.stop()]);
+  const jobsStopped = Promise.all([sweeper.stop(), promoExpiry.stop(), reconciler?.stop()]);
   // A last resort only: the drain below ends every call well within it.
   setTimeout(() => process.exit(1), DRAIN_GRACE_MS + 10_000).unref();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

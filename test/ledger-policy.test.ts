@@ -77,7 +77,7 @@ test('the same policy may be installed again; a different one is refused', () =>
 });
 
 test('asCallLimits refuses a state the spending policy did not read', () => {
-  assert.throws(() => asCallLimits({ balanceMc: 0, heldMc: 0, availableMc: 0 }), /not read by readCallLimits/);
+  assert.throws(() => asCallLimits({ balanceMc: 0, heldMc: 0, availableMc: 0, promoMc: 0 }), /not read by readCallLimits/);
 });
 
 test.after(async () => {

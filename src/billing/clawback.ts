@@ -46,7 +46,8 @@ export async function reclaimToTargetIn(trx: Trx, nowMs: number, purchase: Purch
   const common = { userId: purchase.user_id, reference, idempotencyKey };
   if (targetMc > appliedMc) {
     const wantedMc = targetMc - appliedMc;
-    const debit = await debitAtMostIn(trx, nowMs, { ...common, type: 'refund', amountMc: wantedMc });
+    // Paid credit only: promo credit is never clawed back (its grant is not what was refunded).
+    const debit = await debitAtMostIn(trx, nowMs, { ...common, type: 'refund', amountMc: wantedMc, sparePromo: true });
     if (debit.duplicate) throw new Error(`clawback key ${idempotencyKey} was already used`);
     const takenMc = -debit.entry.amount_mc;
     clawedBackMc += takenMc;

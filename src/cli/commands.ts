@@ -15,6 +15,7 @@ import { createUser, EmailTakenError, findUserByEmail, isPlausibleEmail } from '
 import { billingDeps } from '../billing/deps.ts';
 import { reconcilePurchases, RECONCILE_DEFAULT_HOURS } from '../billing/reconcile.ts';
 import { dbCopy } from './db-copy.ts';
+import { createPromoCodes, PromoBatchInvalidError } from '../promo/codes.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -292,6 +293,32 @@ const reconcile: Command = {
   },
 };
 
+const BATCH_FLAGS = { codes: 'codes', redemptions: 'redemptions', creditsLastDays: 'credits-last-days', validDays: 'valid-days', creditsMc: 'credits' } as const;
+
+const promoCreate: Command = {
+  options: { credits: { type: 'string' }, codes: { type: 'string' }, redemptions: { type: 'string' }, 'credits-last-days': { type: 'string' }, 'valid-days': { type: 'string' } },
+  positionals: 0,
+  async prepare(values) {
+    const creditsMc = credits(values, 'credits');
+    const whole = (flag: string) => {
+      const value = positiveInteger(values, flag);
+      if (value === undefined) throw new UsageError(`--${flag} is required`);
+      return value;
+    };
+    const input = { creditsMc, codes: whole('codes'), redemptions: whole('redemptions'), creditsLastDays: whole('credits-last-days'), validDays: whole('valid-days') };
+    return async ({ db, clock, io }) => {
+      try {
+        // The codes alone, one per line, so the output can be piped to a file; they are shown only now.
+        for (const code of (await createPromoCodes(db, clock, input)).codes) io.out(code);
+        return 0;
+      } catch (error) {
+        if (error instanceof PromoBatchInvalidError) throw new UsageError(`--${BATCH_FLAGS[error.param]}: ${error.message}`);
+        throw error;
+      }
+    };
+  },
+};
+
 export const commands: Record<string, Command> = {
   'key:create': keyCreate,
   'mail:list': mailList,
@@ -305,4 +332,5 @@ export const commands: Record<string, Command> = {
   reconcile,
   backup,
   'db:copy': dbCopy,
+  'promo:create': promoCreate,
 };

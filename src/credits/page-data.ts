@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
 import type { ApiKey, Rate, User } from '../db/schema.ts';
 import { walletSummary, type WalletSummary } from '../ledger/wallet.ts';
+import { livePromoGrants, type LivePromo } from '../ledger/promo-grants.ts';
 import { ledgerPage } from '../ledger/ledger-queries.ts';
 import { isOutOfCredits } from '../pricing/output-limit.ts';
 import { limitsSummary, type LimitsSummary } from '../settings/summary.ts';
@@ -88,12 +89,13 @@ export interface Overview {
   canBuy: boolean;
   limits: LimitsSummary;
   rates: Rate[];
+  promo: LivePromo[];
 }
 
 /** Everything the balance card shows: every page that shows or swaps the card loads it here. */
 export async function loadOverview(ctx: CreditsContext, userId: number): Promise<Overview> {
-  const [wallet, rates, limits] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db), limitsSummary(ctx.db, userId, ctx.clock.now())]);
-  return { wallet, rates, limits, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
+  const [wallet, rates, limits, promo] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db), limitsSummary(ctx.db, userId, ctx.clock.now()), livePromoGrants(ctx.db, userId)]);
+  return { wallet, rates, limits, promo, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
 }
 
 /** The rest of the full tab: packages, spend this month, notices and recent purchases. */

@@ -13,7 +13,11 @@ import { csvLinkRoutes } from './csv-link-routes.tsx';
 import { CSV_LINK_PARAM } from '../exports/csv-links.ts';
 import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
-import { render, wantsPartial } from '../web/render.tsx';
+import { redirectTo, render, wantsPartial } from '../web/render.tsx';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { describeError } from '../errors/descriptions.ts';
+import { MAX_CODE_INPUT_LENGTH, redeemPromoCode } from '../promo/codes.ts';
+import { RedeemForm, type RedeemFormProps } from '../../views/credits/redeem-form.tsx';
 import { currentRates } from '../pricing/rates.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { ledgerQuery } from '../ledger/ledger-queries.ts';
@@ -56,7 +60,13 @@ export function creditsRoutes(ctx: AppContext) {
   /** The whole tab, with the usage and ledger tables in the state the query asks for. */
   async function fullPage(
     c: Context<AppEnv>,
-    parts: { usageQuery?: Query; ledgerQuery?: Query; estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> }; status?: 413 } = {},
+    parts: {
+      usageQuery?: Query;
+      ledgerQuery?: Query;
+      estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> };
+      redeem?: RedeemFormProps;
+      status?: ContentfulStatusCode;
+    } = {},
   ) {
     const user = c.get('user')!;
     const [overview, extras, usage, ledger] = await Promise.all([
@@ -74,6 +84,7 @@ export function creditsRoutes(ctx: AppContext) {
       page: () => (
         <CreditsPage
           wallet={overview.wallet}
+          promo={overview.promo}
           limits={overview.limits}
           notices={extras.notices}
           outOfCredits={overview.outOfCredits}
@@ -86,6 +97,7 @@ export function creditsRoutes(ctx: AppContext) {
           usage={{ filters: { raw: usage.raw, rates: usage.rates, keys: usage.keys, errors: usage.errors ?? undefined }, results: usage.results }}
           ledger={{ raw: ledger.raw, filterErrors: ledger.errors ?? undefined, results: ledger.results }}
           estimator={estimator}
+          redeem={parts.redeem}
           purchases={<PurchasesList purchases={extras.purchases} />}
         />
       ),
@@ -131,6 +143,23 @@ export function creditsRoutes(ctx: AppContext) {
     )),
   );
 
+  // A promo code: 303 back to the tab (HX-Redirect under htmx), whose balance card and ledger show the
+  // credit; a refused one re-renders the form (alone under htmx) with the field marked, nothing credited.
+  app.post('/credits/redeem', async (c) => {
+    const typed = (await formFields(c))('code');
+    try {
+      await redeemPromoCode(db, clock, c.get('user')!.id, typed);
+    } catch (error) {
+      const described = describeError(error, config);
+      if (!described) throw error;
+      // Echo back at most what a code can be, so a huge field is never written into the page.
+      const redeem = { value: typed.slice(0, MAX_CODE_INPUT_LENGTH), error: described.message };
+      if (wantsPartial(c)) return c.html(<RedeemForm {...redeem} />, described.status);
+      return fullPage(c, { redeem, status: described.status });
+    }
+    return redirectTo(c, '/credits#balance-card');
+  });
+
   app.get('/credits/usage/:requestId', async (c) => {
     const detail = await usageDetail(db, c.get('user')!.id, c.req.param('requestId'));
     if (!detail) {
@@ -173,7 +202,7 @@ export function creditsRoutes(ctx: AppContext) {
   // frame around it otherwise. Each loads only what it shows.
   app.get('/credits/balance', async (c) => {
     const overview = await loadOverview(ctx, c.get('user')!.id);
-    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} />;
+    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} promo={overview.promo} />;
     return render(c, config, { title: 'Balance', current: '/credits', page: card, partial: card });
   });
   app.get('/credits/packages', async (c) => {

@@ -1,7 +1,8 @@
 // The hand-written kysely Database types: one interface per table, columns as the migrations make them.
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
-export type LedgerEntryType = 'purchase' | 'auto_recharge' | 'grant' | 'usage' | 'refund' | 'adjustment';
+/** promo: a redemption code's credits; expiry: what was left of a promo grant when it ended. */
+export type LedgerEntryType = 'purchase' | 'auto_recharge' | 'grant' | 'usage' | 'refund' | 'adjustment' | 'promo' | 'expiry';
 export type HoldStatus = 'pending' | 'settled' | 'voided' | 'expired';
 export type UsageStatus = 'ok' | 'aborted' | 'upstream_error';
 /** Which endpoint a usage row metered. */
@@ -31,6 +32,8 @@ export interface WalletsTable {
   balance_mc: number;
   held_mc: number;
   updated_at_ms: number;
+  /** Σ remaining_mc of the user's live promo grants (part of balance_mc, spent first, never clawed back). */
+  promo_mc: ColumnType<number, number | undefined, number>;
 }
 
 export interface LedgerEntriesTable {
@@ -373,10 +376,41 @@ export interface CsvLinksTable {
   last_used_at_ms: number | null;
 }
 
+export interface PromoCodesTable {
+  id: Generated<number>;
+  /** SHA-256 (hex) of the normalised code: the code itself is shown once, when the batch is made. */
+  code_hash: string;
+  code_hint: string;
+  batch: string;
+  credits_mc: number;
+  credits_last_ms: number;
+  max_redemptions: number;
+  redemptions: ColumnType<number, number | undefined, number>;
+  valid_until_ms: number;
+  created_at_ms: number;
+}
+
+/** A redemption, and the grant it made. */
+export interface PromoGrantsTable {
+  id: Generated<number>;
+  code_id: number;
+  user_id: number;
+  amount_mc: number;
+  remaining_mc: number;
+  expired_mc: ColumnType<number, number | undefined, number>;
+  expires_at_ms: number;
+  ended_at_ms: number | null;
+  created_at_ms: number;
+}
+export type PromoCode = Selectable<PromoCodesTable>;
+export type PromoGrant = Selectable<PromoGrantsTable>;
+
 export interface Database {
   users: UsersTable;
   wallets: WalletsTable;
   ledger_entries: LedgerEntriesTable;
+  promo_codes: PromoCodesTable;
+  promo_grants: PromoGrantsTable;
   holds: HoldsTable;
   usage: UsageTable;
   rates: RatesTable;

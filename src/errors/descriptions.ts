@@ -10,6 +10,7 @@ import { BudgetExceededError } from '../caps/caps.ts';
 import { TooManyInFlightError } from '../caps/in-flight.ts';
 import { CallAbortedError, CallNotRecordedError, InvalidRequestError, ModelNotAllowedError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from '../gateway/errors.ts';
 import { ApiKeyRefusedError } from '../keys/keys.ts';
+import { PromoCodeRefusedError, type PromoRefusal } from '../promo/codes.ts';
 import { ApiKeyExpiredError, IpNotAllowedError, KeyRateLimitedError, lastDayOf } from '../keys/controls.ts';
 
 /** nginx's "client closed request": only logs see it. Not in Hono's list of statuses. */
@@ -164,7 +165,20 @@ function callAborted(error: CallAbortedError): ErrorDescription {
 }
 
 /** A domain error (or a refused cross-site form) as an answer; null for errors that are bugs, which answer INTERNAL_ERROR. */
+/** A refused promo code: 400 when it is not one of ours, 422 when it is but grants nothing now. Nothing was credited. */
+const PROMO_REFUSALS: Record<PromoRefusal, [400 | 422, string]> = {
+  malformed: [400, 'That is not a promo code: a code is 16 letters and digits, such as ABCD-EFGH-JKMN-PQRS.'],
+  unknown: [400, 'There is no such promo code. Check it for typos.'],
+  expired: [422, 'This promo code has expired.'],
+  used_up: [422, 'This promo code has been used up.'],
+  already_redeemed: [422, 'You have already redeemed this promo code.'],
+};
+
 export function describeError(error: unknown, config: Pick<Config, 'publicUrl'>): ErrorDescription | null {
+  if (error instanceof PromoCodeRefusedError) {
+    const [status, message] = PROMO_REFUSALS[error.reason];
+    return described(status, 'invalid_request_error', `promo_${error.reason}`, message, 'code');
+  }
   if (error instanceof InvalidRequestError) return described(400, 'invalid_request_error', error.code, error.message, error.param);
   if (error instanceof OutOfCreditsError) return outOfCredits(error.details, config.publicUrl);
   if (error instanceof BudgetExceededError) return budgetExceeded(error);

@@ -7,7 +7,7 @@ import type { DB } from '../db/connect.ts';
 import { dropJobLease, takeJobLease } from '../db/leases.ts';
 
 /** The singleton jobs' lease names: the server starts them, the metrics read their leases. */
-export const JOB_NAMES = { sweeper: 'hold-sweeper', reconcile: 'reconcile' } as const;
+export const JOB_NAMES = { sweeper: 'hold-sweeper', reconcile: 'reconcile', promoExpiry: 'promo-expiry' } as const;
 
 export interface SingletonJobOptions {
   /** The lease's name, one per job. */

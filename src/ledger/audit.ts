@@ -6,7 +6,7 @@ import { DAY_MS, utcMonth } from '../month.ts';
 import { USAGE_KEY_PREFIX, keysLike } from './idempotency-keys.ts';
 
 export interface Violation {
-  invariant: 1 | 2 | 3 | 4 | 5;
+  invariant: 1 | 2 | 3 | 4 | 5 | 6;
   detail: string;
 }
 

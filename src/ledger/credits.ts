@@ -9,6 +9,7 @@ import { lockWallet } from '../db/locks.ts';
 import { appendEntry, appendEntryUnlessKeyTaken, findEntryByKey, type NewEntry } from './entries.ts';
 import { IdempotencyConflictError } from './errors.ts';
 import { ledgerPolicy } from './policy.ts';
+import { spendPromoIn } from './promo-grants.ts';
 
 export interface LedgerWriteResult {
   entry: LedgerEntry;
@@ -104,6 +105,11 @@ export interface DebitInput {
   amountMc: number;
   reference: string;
   idempotencyKey?: string | null;
+  /**
+   * True for a refund's or a dispute's clawback: it takes only paid credit, never live promo credit
+   * (at most balance − held − promo). Otherwise promo credit goes first, as for a charge.
+   */
+  sparePromo?: boolean;
 }
 
 /**
@@ -119,12 +125,15 @@ export async function debitAtMostIn(trx: Trx, nowMs: number, input: DebitInput):
   if (seen) return seen;
   // One read of the wallet, after its lock: appendEntry works from this same state (nothing wrote since).
   const state = await ledgerPolicy().readState(trx, { userId: input.userId, apiKeyId: null, model: null });
-  const takenMc = Math.min(input.amountMc, Math.max(0, state.availableMc));
+  const takableMc = input.sparePromo ? state.availableMc - state.promoMc : state.availableMc;
+  const takenMc = Math.min(input.amountMc, Math.max(0, takableMc));
+  const promoSpentMc = input.sparePromo || takenMc === 0 ? 0 : await spendPromoIn(trx, input.userId, takenMc, state.promoMc);
   return writeOnce(trx, {
     userId: input.userId,
     type: input.type,
     amountMc: -takenMc,
     shortfallMc: input.amountMc - takenMc,
+    promoChangeMc: -promoSpentMc,
     reference: input.reference,
     idempotencyKey: key,
     nowMs,

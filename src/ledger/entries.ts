@@ -15,6 +15,11 @@ export interface NewEntry {
   nowMs: number;
   /** A settle gives its hold back in the same wallet update that takes the charge. */
   releaseHeldMc?: number;
+  /**
+   * How the user's live promo credit moves with this entry (wallets.promo_mc), in the same wallet
+   * update: + a code's credit, − what a charge, a debit or expiry took from promo grants.
+   */
+  promoChangeMc?: number;
   /** What caused the write: a settle may start an auto-recharge, a purchase or grant may not. */
   cause?: BalanceChange['cause'];
   /**
@@ -66,8 +71,8 @@ async function append(trx: Trx, entry: NewEntry, unlessKeyTaken: boolean): Promi
   if (id === null) return null;
   const changed = await rawRun(
     trx,
-    'update wallets set balance_mc = balance_mc + ?, held_mc = held_mc - ?, updated_at_ms = ? where user_id = ?',
-    [entry.amountMc, releaseHeldMc, entry.nowMs, entry.userId],
+    'update wallets set balance_mc = balance_mc + ?, held_mc = held_mc - ?, promo_mc = promo_mc + ?, updated_at_ms = ? where user_id = ?',
+    [entry.amountMc, releaseHeldMc, entry.promoChangeMc ?? 0, entry.nowMs, entry.userId],
   );
   if (changed !== 1) throw new Error(`user ${entry.userId} has no wallet`);
   await policy.afterBalanceChange(trx, {

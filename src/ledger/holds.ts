@@ -15,6 +15,7 @@ import { utcMonth } from '../month.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
 import { lockWallet, lockWallets } from '../db/locks.ts';
 import { addToDailyUsage } from './daily-usage.ts';
+import { spendPromoIn } from './promo-grants.ts';
 
 export interface PlaceHoldInput {
   userId: number;
@@ -247,6 +248,8 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
   const availableAfterReleaseMc = state.balanceMc - (state.heldMc - releaseHeldMc);
   const chargedMc = Math.min(costOfCallMc, Math.max(0, availableAfterReleaseMc));
   const shortfallMc = costOfCallMc - chargedMc;
+  // Promo credit is spent first; a user with none (promo_mc 0, read with the wallet) costs no statement here.
+  const promoSpentMc = chargedMc > 0 && state.promoMc > 0 ? await spendPromoIn(trx, hold.user_id, chargedMc, state.promoMc) : 0;
   const entry = await appendEntry(trx, {
     userId: hold.user_id,
     type: 'usage',
@@ -256,6 +259,7 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
     idempotencyKey: usageEntryKey(hold.request_id),
     nowMs,
     releaseHeldMc,
+    promoChangeMc: -promoSpentMc,
     cause: 'settle',
     state,
   });

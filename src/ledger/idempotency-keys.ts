@@ -58,3 +58,21 @@ export function rechargeChargeKey(rechargeId: number): string {
 export function customerCreateKey(userId: number, userCreatedAtMs: number): string {
   return `customer-${userId}-${userCreatedAtMs}`;
 }
+
+/** Prefix of a promo code's credit. */
+export const PROMO_KEY_PREFIX = 'promo-grant:';
+/** Prefix of what expiry took from a promo grant. */
+export const PROMO_EXPIRY_KEY_PREFIX = 'promo-expiry:';
+
+/** A redeemed code's credit, one per grant (a user's redemption of a code): promo-grant:{grant}. */
+export function promoEntryKey(grantId: number): string {
+  return `${PROMO_KEY_PREFIX}${grantId}`;
+}
+
+/**
+ * What expiry took from a grant, keyed by what was left of it then: promo-expiry:{grant}:{remaining mc}.
+ * Usually once; again only when a call in flight held part of it, and what is left only ever shrinks.
+ */
+export function promoExpiryEntryKey(grantId: number, remainingMc: number): string {
+  return `${PROMO_EXPIRY_KEY_PREFIX}${grantId}:${remainingMc}`;
+}

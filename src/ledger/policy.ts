@@ -10,6 +10,8 @@ export interface WalletState {
   heldMc: number;
   /** balance − held. */
   availableMc: number;
+  /** The part of the balance that is live promo credit (wallets.promo_mc): spent first, never clawed back. */
+  promoMc: number;
 }
 
 /** Whose write it is: the user, and for a call its key and model. */

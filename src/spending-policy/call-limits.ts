@@ -22,6 +22,7 @@ export interface CallLimits extends WalletState, RechargeState {
 interface Row {
   balance_mc: number;
   held_mc: number;
+  promo_mc: number;
   low_balance_threshold_mc: number;
   low_balance_alerted: number;
   auto_recharge_enabled: number | null;
@@ -42,7 +43,7 @@ interface Row {
 // The key is joined by id alone (no match without one); its calls in flight and the user's come from
 // the partial index of pending holds (user_id, api_key_id), a pending recharge from the partial UNIQUE index of pending recharges
 // (case … exists rather than a bare exists: a 0/1 integer in SQLite and PostgreSQL alike).
-const READ_LIMITS = `select w.balance_mc, w.held_mc, u.low_balance_threshold_mc, u.low_balance_alerted,
+const READ_LIMITS = `select w.balance_mc, w.held_mc, w.promo_mc, u.low_balance_threshold_mc, u.low_balance_alerted,
   b.auto_recharge_enabled, b.auto_recharge_threshold_mc, b.auto_recharge_package_id, b.auto_recharge_monthly_limit,
   case when exists (select 1 from auto_recharges where user_id = w.user_id and status = 'pending') then 1 else 0 end as recharge_pending,
   b.monthly_cap_mc as user_cap_mc,
@@ -66,6 +67,7 @@ class ReadCallLimits implements CallLimits {
   readonly balanceMc: number;
   readonly heldMc: number;
   readonly availableMc: number;
+  readonly promoMc: number;
   readonly lowBalance: LowBalanceState;
   readonly autoRecharge: AutoRechargeSettings | null;
   readonly rechargePending: boolean;
@@ -78,6 +80,7 @@ class ReadCallLimits implements CallLimits {
     this.balanceMc = Number(row.balance_mc);
     this.heldMc = Number(row.held_mc);
     this.availableMc = Number(row.balance_mc) - Number(row.held_mc);
+    this.promoMc = Number(row.promo_mc);
     this.lowBalance = { thresholdMc: Number(row.low_balance_threshold_mc), alerted: row.low_balance_alerted === 1 };
     this.autoRecharge = rechargeOn
       ? { thresholdMc: Number(row.auto_recharge_threshold_mc), packageId: row.auto_recharge_package_id!, monthlyLimit: Number(row.auto_recharge_monthly_limit) }

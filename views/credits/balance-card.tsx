@@ -4,6 +4,8 @@ import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import type { LimitsSummary } from '../../src/settings/summary.ts';
 import { creditsExactGroupedText, creditsRoundedDownText, usdRoundedDownText } from '../../src/money-text.ts';
 import { LimitsSummaryView } from './limits-summary.tsx';
+import { utcDateTime } from '../time.ts';
+import type { LivePromo } from '../../src/ledger/promo-grants.ts';
 
 export interface BalanceCardProps {
   wallet: WalletSummary;
@@ -13,6 +15,8 @@ export interface BalanceCardProps {
   canBuy: boolean;
   /** Auto-recharge and caps; loadOverview gives every page the same card. */
   limits: LimitsSummary;
+  /** What is left of each live promo grant and when it expires (livePromoGrants). */
+  promo: LivePromo[];
   oob?: boolean;
 }
 
@@ -36,6 +40,15 @@ export function BalanceCard(props: BalanceCardProps) {
         available <span data-mc={wallet.availableMc}>{creditsExactGroupedText(wallet.availableMc)}</span> · held{' '}
         <span data-mc={wallet.heldMc}>{creditsExactGroupedText(wallet.heldMc)}</span> by {wallet.heldCalls} {wallet.heldCalls === 1 ? 'call' : 'calls'}
       </p>
+      {props.promo.length > 0 ? (
+        <ul class="promo-expiring muted">
+          {props.promo.map((grant) => (
+            <li>
+              <span data-mc={grant.amountMc}>{creditsExactGroupedText(grant.amountMc)}</span> credits expire on {utcDateTime(grant.expiresAtMs)} UTC
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {props.outOfCredits ? (
         <div class="out-of-credits" role="alert">
           <p>

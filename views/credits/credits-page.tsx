@@ -7,6 +7,8 @@ import { NoticesList } from './notices.tsx';
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import type { MonthSpend } from '../../src/usage/usage-queries.ts';
 import { BalanceCard } from './balance-card.tsx';
+import type { LivePromo } from '../../src/ledger/promo-grants.ts';
+import { RedeemForm, type RedeemFormProps } from './redeem-form.tsx';
 import { LowBalanceBanner } from './banners.tsx';
 import { Estimator, type EstimatorValues } from './estimator.tsx';
 import type { Estimate } from '../../src/credits/estimate.ts';
@@ -18,6 +20,8 @@ import { UsageSection, type UsageFiltersProps, type UsageResultsProps } from './
 
 export interface CreditsPageProps {
   wallet: WalletSummary;
+  /** The live promo grants, for the balance card. */
+  promo: LivePromo[];
   limits: LimitsSummary;
   notices: Notice[];
   thresholdMc: number;
@@ -30,6 +34,8 @@ export interface CreditsPageProps {
   usage: { filters: UsageFiltersProps; results: UsageResultsProps };
   ledger: { raw: Record<string, string>; filterErrors?: Record<string, string>; results: LedgerResultsProps };
   estimator: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> };
+  /** The promo code form as last submitted (a refused code and why), or empty. */
+  redeem?: RedeemFormProps;
   /** The purchases list (the billing feature's component), when there is one. */
   purchases?: Child;
 }
@@ -41,9 +47,10 @@ export function CreditsPage(props: CreditsPageProps) {
       <LowBalanceBanner balanceMc={props.wallet.balanceMc} thresholdMc={props.thresholdMc} canBuy={props.canBuy} />
       <NoticesList notices={props.notices} />
       <div class="overview">
-        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} />
+        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} promo={props.promo} />
         <SpendThisMonth spend={props.spend} modelLabels={props.modelLabels} />
       </div>
+      <RedeemForm {...(props.redeem ?? {})} />
       <PackagesGrid offers={props.offers} canBuy={props.canBuy} />
       <UsageSection filters={props.usage.filters} results={props.usage.results} />
       <LedgerSection raw={props.ledger.raw} filterErrors={props.ledger.filterErrors} results={props.ledger.results} />

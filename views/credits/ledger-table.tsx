@@ -12,6 +12,8 @@ export const LEDGER_TYPE_TEXT: Record<LedgerEntryType, string> = {
   usage: 'Usage',
   refund: 'Refund',
   adjustment: 'Adjustment',
+  promo: 'Promo code',
+  expiry: 'Promo expired',
 };
 
 /** Usage entries link to their call (which leads back to this page); purchases and recharges (Stripe ids) to their receipt. */
