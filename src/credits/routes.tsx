@@ -21,7 +21,7 @@ import { cursorSecret } from '../db/cursor.ts';
 import { dismissNotice } from '../alerts/notices.ts';
 import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
 import { parseLedgerFilters, queryString, readUsageFilters, type FilterErrors } from '../filters.ts';
-import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels } from './page-data.ts';
+import { loadLedgerPart, loadOverview, loadPageExtras, loadPurchasesPart, loadUsagePart, modelLabels } from './page-data.ts';
 import { CreditsPage } from '../../views/credits/credits-page.tsx';
 import { PurchasesList } from '../../views/billing/purchases-list.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
@@ -48,17 +48,17 @@ export function creditsRoutes(ctx: AppContext) {
   /** The whole tab, with the usage and ledger tables in the state the query asks for. */
   async function fullPage(
     c: Context<AppEnv>,
-    parts: { usageQuery?: Query; ledgerQuery?: Query; estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> }; status?: 413 } = {},
+    parts: { usageQuery?: Query; ledgerQuery?: Query; purchasesQuery?: Query; estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> }; status?: 413 } = {},
   ) {
     const user = c.get('user')!;
     const [overview, extras, usage, ledger] = await Promise.all([
       loadOverview(ctx, user.id),
-      loadPageExtras(ctx, user),
+      loadPageExtras(ctx, user, parts.purchasesQuery),
       loadUsagePart(ctx, user.id, parts.usageQuery ?? {}),
       loadLedgerPart(ctx, user.id, parts.ledgerQuery ?? {}),
     ]);
     const estimator = parts.estimator ?? { values: { text: '', model: overview.rates[0]?.model ?? '', outputTokens: '' }, estimate: null };
-    const status = parts.status ?? (usage.errors || ledger.errors ? 400 : estimator.errors ? 422 : 200);
+    const status = parts.status ?? (usage.errors || ledger.errors || extras.purchases.errors ? 400 : estimator.errors ? 422 : 200);
     return render(c, config, {
       title: 'Credits',
       current: '/credits',
@@ -78,7 +78,7 @@ export function creditsRoutes(ctx: AppContext) {
           usage={{ filters: { raw: usage.raw, rates: usage.rates, keys: usage.keys, errors: usage.errors ?? undefined }, results: usage.results }}
           ledger={{ raw: ledger.raw, filterErrors: ledger.errors ?? undefined, results: ledger.results }}
           estimator={estimator}
-          purchases={<PurchasesList purchases={extras.purchases} />}
+          purchases={<PurchasesList {...extras.purchases.list} />}
         />
       ),
     });
@@ -122,6 +122,15 @@ export function creditsRoutes(ctx: AppContext) {
       </>
     )),
   );
+
+  // The purchases list a page at a time: the section alone for htmx (Newer / Older), the tab otherwise.
+  app.get('/credits/purchases', async (c) => {
+    const query = c.req.query();
+    if (!wantsPartial(c)) return fullPage(c, { purchasesQuery: query });
+    const part = await loadPurchasesPart(ctx, c.get('user')!.id, query);
+    c.header('Vary', 'HX-Request');
+    return c.html(<PurchasesList {...part.list} />, part.errors ? 400 : 200);
+  });
 
   app.get('/credits/usage/:requestId', async (c) => {
     const detail = await usageDetail(db, c.get('user')!.id, c.req.param('requestId'));
