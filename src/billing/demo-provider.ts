@@ -127,6 +127,9 @@ export function demoProvider(db: DB, clock: Clock): DemoProvider {
       return { id: `pi_demo_${input.idempotencyKey}`, status: 'succeeded', amountCents: input.amountCents, currency: input.currency, chargeId: null, receiptUrl: null, failureCode: null, metadata: input.metadata };
     },
 
+    // The demo card is attached to nothing: removing it is the local row's business alone.
+    async detachCard() {},
+
     async retrievePaymentIntent(id) {
       return { id, status: 'succeeded', amountCents: null, currency: null, chargeId: null, receiptUrl: null, failureCode: null, metadata: {} };
     },

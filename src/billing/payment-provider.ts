@@ -98,4 +98,6 @@ export interface PaymentProvider {
    */
   chargeSavedCard(input: OffSessionCharge): Promise<PaymentIntentView>;
   retrievePaymentIntent(id: string): Promise<PaymentIntentView>;
+  /** Detaches a saved card from its customer, so it can never be charged again; one already detached is not an error. */
+  detachCard(paymentMethodId: string): Promise<void>;
 }

@@ -5,7 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../config.ts';
 import { creditsExactText, creditsJsonNumber, groupedCountText } from '../money-text.ts';
-import { PackageNotFoundError, PaymentProviderError, PaymentsOffError, PurchaseNotFoundError, WebhookSignatureError } from '../billing/errors.ts';
+import { CardNotRemovedError, PackageNotFoundError, PaymentProviderError, PaymentsOffError, PurchaseNotFoundError, WebhookSignatureError } from '../billing/errors.ts';
 import { BudgetExceededError } from '../caps/caps.ts';
 import { TooManyInFlightError } from '../caps/in-flight.ts';
 import { CallAbortedError, CallNotRecordedError, InvalidRequestError, ModelNotAllowedError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from '../gateway/errors.ts';
@@ -192,6 +192,9 @@ export function describeError(error: unknown, config: Pick<Config, 'publicUrl'>)
   }
   if (error instanceof PaymentProviderError) {
     return described(502, 'server_error', 'payment_provider_unavailable', 'The payment provider could not be reached, so checkout did not start and nothing was charged. Please try again in a moment.');
+  }
+  if (error instanceof CardNotRemovedError) {
+    return described(502, 'server_error', 'payment_provider_unavailable', 'The payment provider could not be reached, so the card was not removed and auto-recharge is unchanged. Please try again in a moment.');
   }
   if (error instanceof PurchaseNotFoundError) return described(404, 'invalid_request_error', 'purchase_not_found', 'There is no such purchase on your account.');
   if (error instanceof WebhookSignatureError) return described(400, 'invalid_request_error', 'invalid_signature', 'The Stripe signature did not verify.');

@@ -21,7 +21,12 @@ export interface BillingFormProps {
   rates: Rate[];
   card: SavedCardView | null;
   canBuy: boolean;
-  saved?: boolean;
+  /** Whether a provider is there to detach the card at (not with PAYMENTS=off). */
+  canRemoveCard?: boolean;
+  /** What the last action did ("Saved.", the card removed…), or why it failed. */
+  notice?: string | null;
+  /** An action that failed (the card could not be removed), said on top of the form. */
+  problem?: string;
 }
 
 export function formValuesFrom(settings: BillingSettings, rates: Rate[]): BillingFormValues {
@@ -41,7 +46,12 @@ export function BillingForm(props: BillingFormProps) {
   const v = props.values;
   return (
     <form id="billing-settings" class="card form" method="post" action="/settings/billing" hx-post="/settings/billing" hx-target="this" hx-swap="outerHTML" hx-disabled-elt="find button[type=submit]">
-      {props.saved ? <p class="notice" role="status">Saved.</p> : null}
+      {props.notice ? (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      {props.problem ? <FormError message={props.problem} /> : null}
       {Object.keys(errors).length > 0 ? <FormError message="Some settings need a fix; nothing was saved." /> : null}
       <fieldset>
         <legend>Low-balance alert</legend>
@@ -52,6 +62,14 @@ export function BillingForm(props: BillingFormProps) {
         {props.card ? (
           <p class="saved-card">
             Saved card: <strong>{props.card.brand}</strong> ending in <strong>{props.card.last4}</strong>
+            {props.canRemoveCard ? (
+              <>
+                {' '}
+                <button type="submit" class="secondary small" formaction="/settings/billing/card/remove" hx-post="/settings/billing/card/remove" hx-target="#billing-settings" hx-swap="outerHTML">
+                  Remove card
+                </button>
+              </>
+            ) : null}
           </p>
         ) : (
           <p class="muted">
