@@ -108,12 +108,19 @@ export interface Overview {
   canBuy: boolean;
   limits: LimitsSummary;
   rates: Rate[];
+  /** No credit has ever reached the account (no ledger entry): a welcome, not an out-of-credits alarm. */
+  newAccount: boolean;
 }
 
 /** Everything the balance card shows: every page that shows or swaps the card loads it here. */
 export async function loadOverview(ctx: CreditsContext, userId: number): Promise<Overview> {
-  const [wallet, rates, limits] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db), limitsSummary(ctx.db, userId, ctx.clock.now())]);
-  return { wallet, rates, limits, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
+  const [wallet, rates, limits, anyEntry] = await Promise.all([
+    walletSummary(ctx.db, userId),
+    currentRates(ctx.db),
+    limitsSummary(ctx.db, userId, ctx.clock.now()),
+    ctx.db.selectFrom('ledger_entries').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst(),
+  ]);
+  return { wallet, rates, limits, newAccount: anyEntry === undefined, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
 }
 
 /** The rest of the full tab: packages, spend this month, notices and a page of purchases. */

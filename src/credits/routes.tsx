@@ -69,6 +69,7 @@ export function creditsRoutes(ctx: AppContext) {
           limits={overview.limits}
           notices={extras.notices}
           outOfCredits={overview.outOfCredits}
+          newAccount={overview.newAccount}
           canBuy={overview.canBuy}
           thresholdMc={extras.thresholdMc}
           offers={extras.offers}
@@ -174,7 +175,7 @@ export function creditsRoutes(ctx: AppContext) {
   // frame around it otherwise. Each loads only what it shows.
   app.get('/credits/balance', async (c) => {
     const overview = await loadOverview(ctx, c.get('user')!.id);
-    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} />;
+    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} newAccount={overview.newAccount} />;
     return render(c, config, { title: 'Balance', current: '/credits', page: card, partial: card });
   });
   app.get('/credits/packages', async (c) => {

@@ -13,6 +13,8 @@ export interface BalanceCardProps {
   canBuy: boolean;
   /** Auto-recharge and caps; loadOverview gives every page the same card. */
   limits: LimitsSummary;
+  /** No credit ever: a welcome with the first step, instead of the out-of-credits alarm. */
+  newAccount?: boolean;
   oob?: boolean;
 }
 
@@ -21,7 +23,7 @@ export function BalanceCard(props: BalanceCardProps) {
   return (
     <section
       id="balance-card"
-      class={`card balance-card${props.outOfCredits ? ' is-out' : ''}`}
+      class={`card balance-card${props.outOfCredits && !props.newAccount ? ' is-out' : ''}`}
       aria-labelledby="balance-title"
       hx-swap-oob={props.oob ? 'true' : undefined}
     >
@@ -36,10 +38,23 @@ export function BalanceCard(props: BalanceCardProps) {
         available <span data-mc={wallet.availableMc}>{creditsExactGroupedText(wallet.availableMc)}</span> · held{' '}
         <span data-mc={wallet.heldMc}>{creditsExactGroupedText(wallet.heldMc)}</span> by {wallet.heldCalls} {wallet.heldCalls === 1 ? 'call' : 'calls'}
       </p>
-      {props.outOfCredits ? (
+      {props.outOfCredits && props.newAccount ? (
+        <div class="welcome">
+          <p>
+            <strong>Welcome! Add credits to start.</strong> Credits pay for your prompts and the answers you get back, in the playground and through the API.
+          </p>
+          {canBuy ? (
+            <a class="button" href="/credits#packages">
+              Add credits
+            </a>
+          ) : (
+            <p>Credits here are granted by the operator of this site: ask them for some.</p>
+          )}
+        </div>
+      ) : props.outOfCredits ? (
         <div class="out-of-credits" role="alert">
           <p>
-            <strong>You are out of credits.</strong> API and playground calls are refused (402) until you add credits.
+            <strong>You are out of credits.</strong> Your balance no longer covers a prompt and its answer, so API and playground calls are refused (402) until you add credits.
           </p>
           {canBuy ? (
             <a class="button" href="/credits#packages">
