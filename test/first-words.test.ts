@@ -27,6 +27,14 @@ words('a brand-new account sees a welcome with "add credits to start", no red ou
     assert.not.ok(card.classList.contains('is-out'));
     assert.is(page.doc.querySelector('#low-balance-banner'), null, path);
   }
+  // Its empty ledger says so, with no pager and nothing to download; a filter that matches nothing says that instead.
+  const empty = (await buyer.browser.get('/credits')).doc.querySelector('#ledger-results')!;
+  assert.match(empty.textContent ?? '', /No entries yet\./);
+  assert.is(empty.querySelector('.pager'), null);
+  assert.is(empty.querySelector('.csv-link'), null);
+  const filtered = (await buyer.browser.get('/credits/ledger?type=refund', { htmx: true })).doc.querySelector('#ledger-results')!;
+  assert.match(filtered.textContent ?? '', /No ledger entries match these filters/);
+  assert.is(filtered.querySelector('.pager'), null, 'one page: no dead pager');
   // Credits came and went: now it is out of credits, said as such, in words about prompts and answers.
   await grantCredits(t.db, t.clock, { userId: buyer.user.id, amountMc: 2_000, reason: 'welcome' });
   await adjustCredits(t.db, t.clock, { userId: buyer.user.id, amountMc: -2_000, reason: 'spent elsewhere' });

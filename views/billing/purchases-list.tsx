@@ -35,7 +35,6 @@ function NextStep(props: { purchase: PurchaseRow }) {
 }
 
 export function PurchasesList(props: PurchasesListProps) {
-  const paged = props.newerQuery !== null || props.olderQuery !== null;
   return (
     <section id="purchases" aria-labelledby="purchases-title">
       <h2 id="purchases-title">Purchases</h2>
@@ -81,7 +80,7 @@ export function PurchasesList(props: PurchasesListProps) {
           </table>
         </div>
       )}
-      {paged ? <Pager label="Purchases pages" basePath="/credits/purchases" target="#purchases" newerQuery={props.newerQuery} olderQuery={props.olderQuery} /> : null}
+      <Pager label="Purchases pages" basePath="/credits/purchases" target="#purchases" newerQuery={props.newerQuery} olderQuery={props.olderQuery} />
     </section>
   );
 }
