@@ -64,8 +64,13 @@ function outOfCredits(details: OutOfCreditsDetails, publicUrl: string): ErrorDes
 
 const CAP_WORDS = { user: 'your monthly cap', model: 'your monthly cap for this model', key: "this API key's monthly limit" } as const;
 
+/** Where the refused cap is changed: a key's limit on the keys page, the others in billing settings. */
+function raiseWhere(scope: keyof typeof CAP_WORDS, publicUrl: string): string {
+  return scope === 'key' ? `raise the key's limit on the API keys page (${publicUrl}/keys)` : `raise the cap in billing settings (${publicUrl}/settings/billing)`;
+}
+
 /** 402 budget_exceeded: which cap, what it allows, what was spent (settled + held this UTC month), what the call needs. */
-function budgetExceeded(error: BudgetExceededError): ErrorDescription {
+function budgetExceeded(error: BudgetExceededError, publicUrl: string): ErrorDescription {
   const { cap, requiredMc } = error;
   const leftMc = Math.max(0, cap.capMc - cap.spentMc);
   // A call that writes no output (embeddings) has no output limit to lower.
@@ -74,7 +79,7 @@ function budgetExceeded(error: BudgetExceededError): ErrorDescription {
     402,
     'insufficient_credits',
     'budget_exceeded',
-    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactText(cap.spentMc)} of ${creditsExactText(cap.capMc)} credits are spent or held this month, ${creditsExactText(leftMc)} are left and the call needs ${creditsExactText(requiredMc)}. ${lower}, or raise the cap in billing settings.`,
+    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactText(cap.spentMc)} of ${creditsExactText(cap.capMc)} credits are spent or held this month, ${creditsExactText(leftMc)} are left and the call needs ${creditsExactText(requiredMc)}. ${lower}, or ${raiseWhere(cap.scope, publicUrl)}.`,
     null,
     {
       scope: cap.scope,
@@ -167,7 +172,7 @@ function callAborted(error: CallAbortedError): ErrorDescription {
 export function describeError(error: unknown, config: Pick<Config, 'publicUrl'>): ErrorDescription | null {
   if (error instanceof InvalidRequestError) return described(400, 'invalid_request_error', error.code, error.message, error.param);
   if (error instanceof OutOfCreditsError) return outOfCredits(error.details, config.publicUrl);
-  if (error instanceof BudgetExceededError) return budgetExceeded(error);
+  if (error instanceof BudgetExceededError) return budgetExceeded(error, config.publicUrl);
   if (error instanceof TooManyInFlightError) return tooManyInFlight(error);
   if (error instanceof UpstreamFailure) return upstreamFailure(error);
   if (error instanceof ShuttingDownError) return described(503, 'server_error', 'server_shutting_down', 'The server is restarting and takes no new calls; retry in a few seconds.', null, NONE, RESTARTING);
