@@ -16,7 +16,7 @@ import { assertAuditClean, chargeIdOf, deliver, signedInBuyer, startPurchase, st
 import { testApp, type TestApp } from './helpers/app.ts';
 import { startFakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 
-const BASIC_MC = 20_000_000;
+const BASIC_MC = 20_400_000;
 
 interface Context {
   t: StripeWorld;
