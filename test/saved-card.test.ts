@@ -16,14 +16,17 @@ cards('Remove card: detached at Stripe, gone from the settings, auto-recharge of
   const { paymentMethodId } = (await t.db.selectFrom('saved_cards').select('payment_method_id as paymentMethodId').where('user_id', '=', buyer.user.id).executeTakeFirstOrThrow());
   assert.is((await billingSettings(t.db, buyer.user.id)).autoRecharge, true);
   const settings = await buyer.browser.get('/settings/billing');
-  const remove = settings.doc.querySelector('.saved-card button[formaction="/settings/billing/card/remove"]');
+  const remove = settings.doc.querySelector('form#remove-card[method=post][action="/settings/billing/card/remove"] button[type=submit]');
   assert.is(remove?.textContent?.trim(), 'Remove card');
+  // Not a button of the settings form: Enter in a settings field must save, never remove the card.
+  assert.is(settings.doc.querySelector('#billing-settings button[type=submit]')?.textContent?.trim(), 'Save settings');
 
   const removed = await buyer.browser.post('/settings/billing/card/remove', {});
   assert.is(removed.status, 303);
   const after = await buyer.browser.get(removed.headers.get('location')!);
   assert.match(after.doc.querySelector('#billing-settings [role=status]')?.textContent ?? '', /card was removed, and auto-recharge is now off/);
   assert.is(after.doc.querySelector('.saved-card'), null);
+  assert.is(after.doc.querySelector('#remove-card'), null);
   assert.is((after.doc.querySelector('input[name=auto_recharge]') as HTMLInputElement).checked, false);
   assert.is((await billingSettings(t.db, buyer.user.id)).autoRecharge, false);
   // At Stripe the card belongs to no customer any more: it cannot be charged off-session.
@@ -55,15 +58,15 @@ demo.after.each(async ({ t }) => {
   await t.close();
 });
 
-demo('the demo card is removed under htmx: the form comes back in place saying so', async ({ t }) => {
+demo('the demo card is removed: forgotten here, and the page says so', async ({ t }) => {
   const buyer = await signedInBuyer(t);
   const path = (await startPurchase(t, buyer, 'starter', { save_card: 'on' })).answer.headers.get('location')!;
   const paid = await buyer.browser.post(`${path}/pay`, {});
   await buyer.browser.get(paid.headers.get('location')!);
   assert.match((await buyer.browser.get('/settings/billing')).doc.querySelector('.saved-card')?.textContent ?? '', /Demo card.*4242/s);
-  const answer = await buyer.browser.post('/settings/billing/card/remove', {}, { htmx: true });
-  assert.is(answer.status, 200);
-  assert.is(answer.doc.querySelector('header.top'), null);
+  const removed = await buyer.browser.post('/settings/billing/card/remove', {});
+  assert.is(removed.status, 303);
+  const answer = await buyer.browser.get(removed.headers.get('location')!);
   assert.match(answer.doc.querySelector('#billing-settings [role=status]')?.textContent ?? '', /^The saved card was removed\.$/);
   assert.is(answer.doc.querySelector('.saved-card'), null);
   assert.is(await t.db.selectFrom('saved_cards').select('user_id').executeTakeFirst(), undefined);

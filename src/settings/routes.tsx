@@ -8,7 +8,7 @@ import { requireUser } from '../web/auth-middleware.ts';
 import { render, wantsPartial } from '../web/render.tsx';
 import { activePackages } from '../pricing/packages.ts';
 import { currentRates } from '../pricing/rates.ts';
-import { BillingForm, formValuesFrom, type BillingFormValues } from '../../views/settings/billing.tsx';
+import { BillingForm, formValuesFrom, RemoveCardForm, type BillingFormValues } from '../../views/settings/billing.tsx';
 import { billingSettings, parseSettingsForm, saveBillingSettings } from './billing-settings.ts';
 import { savedCard } from '../auto-recharge/saved-card.ts';
 import { removeSavedCard } from '../billing/remove-card.ts';
@@ -30,7 +30,7 @@ export function settingsRoutes({ config, db, clock, billing }: AppContext) {
     const userId = c.get('user')!.id;
     const [packages, rates, card, settings] = await Promise.all([activePackages(db), currentRates(db), savedCard(db, userId), billingSettings(db, userId)]);
     const form = () => (
-      <BillingForm values={values ?? formValuesFrom(settings, rates)} errors={errors} packages={packages} rates={rates} card={card} canBuy={config.payments !== 'off'} canRemoveCard={billing !== null} notice={notice} problem={problem?.message} />
+      <BillingForm values={values ?? formValuesFrom(settings, rates)} errors={errors} packages={packages} rates={rates} card={card} canBuy={config.payments !== 'off'} notice={notice} problem={problem?.message} />
     );
     return render(c, config, {
       title: 'Billing settings',
@@ -40,6 +40,7 @@ export function settingsRoutes({ config, db, clock, billing }: AppContext) {
         <>
           <h1>Billing settings</h1>
           {form()}
+          {card && billing ? <RemoveCardForm card={card} /> : null}
         </>
       ),
       partial: form,
@@ -51,7 +52,8 @@ export function settingsRoutes({ config, db, clock, billing }: AppContext) {
     return page(c, null, undefined, Object.hasOwn(NOTICES, done) ? NOTICES[done]! : null);
   });
 
-  // Remove the saved card: detached at the provider, forgotten here, auto-recharge off (it says so).
+  // Remove the saved card (a plain form of its own): detached at the provider, forgotten here,
+  // auto-recharge off, and a 303 to the page saying so.
   app.post('/settings/billing/card/remove', async (c) => {
     if (!billing) return c.redirect('/settings/billing', 303);
     let done = 'card_removed';
@@ -63,7 +65,7 @@ export function settingsRoutes({ config, db, clock, billing }: AppContext) {
       const { status, message } = describeError(error, config)!;
       return page(c, null, undefined, null, { message, status: status as ContentfulStatusCode });
     }
-    return wantsPartial(c) ? page(c, null, undefined, NOTICES[done]!) : c.redirect(`/settings/billing?done=${done}`, 303);
+    return c.redirect(`/settings/billing?done=${done}`, 303);
   });
 
   app.post('/settings/billing', async (c) => {

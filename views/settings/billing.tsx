@@ -21,8 +21,6 @@ export interface BillingFormProps {
   rates: Rate[];
   card: SavedCardView | null;
   canBuy: boolean;
-  /** Whether a provider is there to detach the card at (not with PAYMENTS=off). */
-  canRemoveCard?: boolean;
   /** What the last action did ("Saved.", the card removed…), or why it failed. */
   notice?: string | null;
   /** An action that failed (the card could not be removed), said on top of the form. */
@@ -39,6 +37,24 @@ export function formValuesFrom(settings: BillingSettings, rates: Rate[]): Billin
     monthly_cap: creditsFieldText(settings.monthlyCapMc),
     model_caps: Object.fromEntries(rates.map((r) => [r.model, creditsFieldText(settings.modelCapsMc[r.model])])),
   };
+}
+
+/**
+ * Remove the saved card: its own plain form after the settings form, never a button inside it (Enter
+ * in a settings field submits with the form's first submit button, which must stay "Save settings").
+ */
+export function RemoveCardForm(props: { card: SavedCardView }) {
+  return (
+    <form id="remove-card" class="card form remove-card" method="post" action="/settings/billing/card/remove">
+      <p>
+        Saved card: <strong>{props.card.brand}</strong> ending in <strong>{props.card.last4}</strong>.{' '}
+        <button type="submit" class="secondary small">
+          Remove card
+        </button>
+      </p>
+      <p class="muted">Removing it detaches it from this site's payment account and turns auto-recharge off.</p>
+    </form>
+  );
 }
 
 export function BillingForm(props: BillingFormProps) {
@@ -62,14 +78,6 @@ export function BillingForm(props: BillingFormProps) {
         {props.card ? (
           <p class="saved-card">
             Saved card: <strong>{props.card.brand}</strong> ending in <strong>{props.card.last4}</strong>
-            {props.canRemoveCard ? (
-              <>
-                {' '}
-                <button type="submit" class="secondary small" formaction="/settings/billing/card/remove" hx-post="/settings/billing/card/remove" hx-target="#billing-settings" hx-swap="outerHTML">
-                  Remove card
-                </button>
-              </>
-            ) : null}
           </p>
         ) : (
           <p class="muted">
