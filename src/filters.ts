@@ -115,6 +115,15 @@ export function parseLedgerFilters(query: Query, secret: Buffer): Parsed<LedgerF
   return { ok: true, filters: { type: (type || null) as LedgerEntryType | null, ...range, cursor: position, raw } };
 }
 
+/** The purchases list takes only a page position. */
+export function parsePurchasesQuery(query: Query, secret: Buffer): Parsed<{ cursor: Cursor | null; raw: Record<string, string> }> {
+  const errors: FilterErrors = {};
+  const raw = rawOf(query, ['cursor']);
+  const position = cursor(query, secret, errors);
+  if (Object.keys(errors).length > 0) return { ok: false, errors, raw };
+  return { ok: true, filters: { cursor: position, raw } };
+}
+
 /** A query string from filter values, leaving out empty ones (and the cursor unless given). */
 export function queryString(values: Record<string, string | undefined>): string {
   const params = new URLSearchParams();

@@ -1,5 +1,5 @@
-// Money as text, one function per display rule: credits from integer millicredits, dollars from mc or
-// millicents, dollars per 1M tokens from a rate, prices in their currency from cents, percentages and
+// Money as text, one function per display rule: credits from integer millicredits (balances 2 decimals,
+// tables 3, prose and mail whole credits), dollars from mc or millicents, dollars per 1M tokens from a rate, prices in their currency from cents, percentages and
 // the counts shown beside them; the parser that reads a typed amount of credits back. Millicredits and
 // cents are integers (docs/architecture.md, Money); only these functions turn them into text.
 
@@ -66,11 +66,14 @@ export function usdPer1MTokensJsonNumber(rateMcPer1k: number): number {
   return rateMcPer1k / 1000;
 }
 
-/** Parses "12.5", "-3.720" or "1000" into millicredits; null if not a number with at most 3 decimals. */
+/**
+ * Parses "12.5", "-3.720", "1000" or "1,000" (grouped as this app writes credits, commas every three
+ * digits) into millicredits; null if not such a number with at most 3 decimals.
+ */
 export function parseCreditsToMc(text: string): number | null {
-  const match = /^([+-]?)(\d{1,12})(?:\.(\d{1,3}))?$/.exec(text.trim());
+  const match = /^([+-]?)(\d{1,12}|\d{1,3}(?:,\d{3}){1,3})(?:\.(\d{1,3}))?$/.exec(text.trim());
   if (!match) return null;
-  const whole = Number(match[2]);
+  const whole = Number(match[2]!.replaceAll(',', ''));
   const fraction = Number((match[3] ?? '').padEnd(3, '0'));
   const mc = whole * 1000 + fraction;
   return match[1] === '-' ? -mc : mc;

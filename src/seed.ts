@@ -16,9 +16,11 @@ export const defaultEmbeddingRates = [
   { model: 'text-embedding-3-large', label: 'Search Plus', input_mc_per_1k: 1_300, cached_input_mc_per_1k: 1_300, output_mc_per_1k: 0, max_output_tokens: 1 },
 ] as const;
 
+// Each step up the ladder gives a little more per dollar (Basic +2%, Professional +5%, Enterprise
+// +10%), so no package is only a second Starter.
 export const defaultPackages = [
   { id: 'starter', name: 'Starter', price_cents: 1_000, credits_mc: 10_000_000, best_value: 0, sort_order: 1 },
-  { id: 'basic', name: 'Basic', price_cents: 2_000, credits_mc: 20_000_000, best_value: 0, sort_order: 2 },
+  { id: 'basic', name: 'Basic', price_cents: 2_000, credits_mc: 20_400_000, best_value: 0, sort_order: 2 },
   { id: 'professional', name: 'Professional', price_cents: 5_000, credits_mc: 52_500_000, best_value: 0, sort_order: 3 },
   { id: 'enterprise', name: 'Enterprise', price_cents: 20_000, credits_mc: 220_000_000, best_value: 1, sort_order: 4 },
 ] as const;

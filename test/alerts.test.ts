@@ -43,7 +43,7 @@ alerts('one email per crossing across 50 charges below the threshold the thresho
   for (let i = 0; i < 50; i++) await makeCall(t.db, t.clock, user.id);
   await deliver(t, smtp);
   assert.is(lowMails(smtp).length, 1, 'one email for the crossing, none for the 50 charges below');
-  assert.match(lowMails(smtp)[0]!.text ?? '', /Your balance is now 498\.000 credits, below the 500\.000 credits/);
+  assert.match(lowMails(smtp)[0]!.text ?? '', /Your balance is now 498\.00 credits, below the 500 credits/);
   // A real purchase through billing (demo payments): fulfilment's credit re-arms the alert.
   const deps = billingDeps(loadConfig({}), t.db, t.clock, () => {})!;
   const { purchase } = await startCheckout(deps, user, 'starter', false);

@@ -16,7 +16,7 @@ import { assertAuditClean, chargeIdOf, deliver, signedInBuyer, startPurchase, st
 import { testApp, type TestApp } from './helpers/app.ts';
 import { startFakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 
-const BASIC_MC = 20_000_000;
+const BASIC_MC = 20_400_000;
 
 interface Context {
   t: StripeWorld;
@@ -354,7 +354,10 @@ demo('demo mode: save the demo card, recharge without a card being charged', asy
     // The receipt, linked from the confirmation mail, names the PaymentIntent (a recharge has no Checkout Session).
     const intentId = (await t.db.selectFrom('purchases').select('payment_intent_id').where('kind', '=', 'auto_recharge').executeTakeFirstOrThrow()).payment_intent_id!;
     const receiptPath = `/credits/receipts/${encodeURIComponent(intentId)}`;
-    const mail = await t.db.selectFrom('mail_outbox').select('body_text').where('body_text', 'like', '%Basic%').where('subject', 'like', '%credits added%').executeTakeFirstOrThrow();
+    const mail = await t.db.selectFrom('mail_outbox').select(['subject', 'body_text']).where('body_text', 'like', '%Basic%').where('subject', 'like', '%credits added%').executeTakeFirstOrThrow();
+    // It says it happened by itself, and why, not "Thank you for your purchase".
+    assert.match(mail.subject, /^Auto-recharge: .* credits added automatically/);
+    assert.match(mail.body_text, /^Auto-recharge bought credits automatically with your saved card, because your available balance fell below the threshold/);
     assert.ok(mail.body_text.includes(`Receipt: ${t.config.publicUrl}${receiptPath}\n`), mail.body_text);
     const receipt = await buyer.browser.get(receiptPath);
     assert.is(receipt.status, 200);

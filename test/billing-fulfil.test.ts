@@ -268,10 +268,10 @@ fulfil('webhook outage: reconcile credits the paid session once, a second reconc
   const first = await cli();
   assert.equal([first.code, first.last], [0, '2'], first.lines.join('\n'));
   assert.ok(first.lines.includes(`credited ${sessionId}`));
-  assert.is(await balanceMc(t, buyer.user.id), STARTER_MC + 20_000_000);
+  assert.is(await balanceMc(t, buyer.user.id), STARTER_MC + 20_400_000);
   const second = await cli();
   assert.equal([second.code, second.last], [0, '0']);
-  assert.is(await balanceMc(t, buyer.user.id), STARTER_MC + 20_000_000);
+  assert.is(await balanceMc(t, buyer.user.id), STARTER_MC + 20_400_000);
   // The late webhook finds it credited.
   await deliver(t, sessionEvent(t, 'checkout.session.completed', sessionId));
   assert.is((await entriesOf(t, buyer.user.id)).length, 2);

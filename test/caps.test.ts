@@ -189,4 +189,23 @@ caps('a monthly cap refusal advises what the call can change: embeddings less in
   assert.is(h.fake.requests.length, 0, 'nothing reached the upstream');
 });
 
+caps("a key's monthly limit refusal points to the API keys page, a user cap's to billing settings", async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  await h.db.updateTable('api_keys').set({ monthly_limit_mc: 1 }).where('id', '=', account.apiKeyId).execute();
+  const error = (await call(account, 'gpt-4o-mini', 100, false).then(
+    () => null,
+    (reason: unknown) => reason,
+  )) as ApiError | null;
+  assert.is(error?.code, 'budget_exceeded', String(error?.message));
+  assert.match(error!.message, /this API key's monthly limit.*raise the key's limit on the API keys page \(http:\/\/\S+\/keys\)\.$/);
+  assert.not.match(error!.message, /billing settings/);
+  await h.db.updateTable('api_keys').set({ monthly_limit_mc: null }).where('id', '=', account.apiKeyId).execute();
+  await setMonthlyCap(h, account.userId, 1);
+  const capped = (await call(account, 'gpt-4o-mini', 100, false).then(
+    () => null,
+    (reason: unknown) => reason,
+  )) as ApiError;
+  assert.match(capped.message, /raise the cap in billing settings \(http:\/\/\S+\/settings\/billing\)\.$/);
+});
+
 caps.run();

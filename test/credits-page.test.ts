@@ -66,7 +66,9 @@ page('packages grid: prices, credits, bonus, $ per 1k, savings vs Starter, Best 
   assert.is(text(card('professional').querySelector('.savings')), 'Save 4.8% vs Starter');
   assert.is(text(card('enterprise').querySelector('.savings')), 'Save 9.1% vs Starter');
   assert.not.ok(card('starter').querySelector('.savings'), 'no "Save 0%"');
-  assert.not.ok(card('basic').querySelector('.savings'));
+  // Basic is not a second Starter: a small bonus per dollar.
+  assert.match(text(card('basic').querySelector('.package-bonus')), /\+400 bonus \(2%\)/);
+  assert.ok(card('basic').querySelector('.savings'));
   assert.equal(cards.filter((c) => c.querySelector('.badge')).map((c) => c.getAttribute('data-package')), ['enterprise']);
   const form = card('basic').querySelector('form')!;
   assert.is(form.getAttribute('action'), '/credits/checkout');

@@ -69,8 +69,8 @@ e2e('the pending card polls by itself and swaps in the balance card once the pay
   const paid = await context.request.post(`${url}/credits/demo-checkout/${sessionId}/pay`, { headers: { origin: url }, maxRedirects: 0 });
   assert.is(paid.status(), 303);
   await page.waitForSelector('#purchase-status[data-state="complete"]', { timeout: 10_000 });
-  await page.waitForSelector('#balance-card .balance-credits[data-mc="30000000"]', { timeout: 5_000 });
-  assert.is((await page.textContent('#balance-card .balance-credits'))?.trim(), '30,000.00');
+  await page.waitForSelector('#balance-card .balance-credits[data-mc="30400000"]', { timeout: 5_000 });
+  assert.is((await page.textContent('#balance-card .balance-credits'))?.trim(), '30,400.00');
   assert.is(await page.$$eval('#balance-card', (cards) => cards.length), 1, 'swapped in place, not added');
   await page.screenshot({ path: `${ARTIFACTS}/buy-7-pending-credited.png`, fullPage: true });
   assert.equal(problems, [], 'no script errors or CSP violations');

@@ -101,8 +101,8 @@ recharges('one pending recharge, 3 processes running 3 worker rounds at once eac
     const creates = t.fake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents');
     assert.is(creates.length, 1, `${creates.length} PaymentIntent create calls`);
     const credits = await t.db.selectFrom('ledger_entries').select('amount_mc').where('type', '=', 'auto_recharge').execute();
-    assert.equal(credits.map((row) => row.amount_mc), [20_000_000]);
-    assert.is((await walletSummary(t.db, buyer.user.id)).balanceMc, STARTER_MC - 6_000_000 + 20_000_000);
+    assert.equal(credits.map((row) => row.amount_mc), [20_400_000]);
+    assert.is((await walletSummary(t.db, buyer.user.id)).balanceMc, STARTER_MC - 6_000_000 + 20_400_000);
     await assertAuditClean(t);
   } finally {
     await t.stop();

@@ -3,7 +3,7 @@
 import type { Trx } from '../db/transaction.ts';
 import type { BalanceChange } from '../ledger/policy.ts';
 import { queueMail } from '../mail/outbox.ts';
-import { creditsExactText } from '../money-text.ts';
+import { creditsProseText, creditsRoundedDownText } from '../money-text.ts';
 
 /** The user's threshold (0: off) and whether the alert was sent since the balance was last above it. */
 export interface LowBalanceState {
@@ -28,6 +28,6 @@ export async function lowBalanceAlert(trx: Trx, change: BalanceChange, state: Lo
   await queueMail(trx, change.nowMs, {
     to: user.email,
     subject: 'Your tokentab balance is running low',
-    text: `Your balance is now ${creditsExactText(change.balanceAfterMc)} credits, below the ${creditsExactText(thresholdMc)} credits you asked to be told about.\n\nAdd credits on the Credits tab so your calls keep running. You can change this alert in your billing settings.\n`,
+    text: `Your balance is now ${creditsRoundedDownText(change.balanceAfterMc)} credits, below the ${creditsProseText(thresholdMc)} credits you asked to be told about.\n\nAdd credits on the Credits tab so your calls keep running. You can change this alert in your billing settings.\n`,
   });
 }

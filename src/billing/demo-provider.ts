@@ -5,7 +5,7 @@ import type { DB } from '../db/connect.ts';
 import type { DemoCheckoutSessionsTable } from '../db/schema.ts';
 import { writeTransaction } from '../db/transaction.ts';
 import { randomToken } from '../auth/tokens.ts';
-import type { CheckoutSessionView, PaymentProvider } from './payment-provider.ts';
+import { CHECKOUT_SESSION_LIFETIME_MS, type CheckoutSessionView, type PaymentProvider } from './payment-provider.ts';
 
 type DemoSession = { [K in keyof DemoCheckoutSessionsTable]: DemoCheckoutSessionsTable[K] };
 
@@ -50,6 +50,19 @@ export function demoProvider(db: DB, clock: Clock): DemoProvider {
     return row;
   }
 
+  /** Like Stripe, an open session expires CHECKOUT_SESSION_LIFETIME_MS after it was made: recorded when next read. */
+  async function expireIfOverdue(id: string): Promise<void> {
+    await writeTransaction(db, (trx) =>
+      trx
+        .updateTable('demo_checkout_sessions')
+        .set({ status: 'expired' })
+        .where('id', '=', id)
+        .where('status', '=', 'open')
+        .where('created_at_ms', '<=', clock.now() - CHECKOUT_SESSION_LIFETIME_MS)
+        .execute(),
+    );
+  }
+
   return {
     mode: 'demo',
     usesCustomers: false,
@@ -82,6 +95,7 @@ export function demoProvider(db: DB, clock: Clock): DemoProvider {
     },
 
     async retrieveSession(id) {
+      await expireIfOverdue(id);
       return view(await mustFind(id));
     },
 
@@ -113,11 +127,15 @@ export function demoProvider(db: DB, clock: Clock): DemoProvider {
       return { id: `pi_demo_${input.idempotencyKey}`, status: 'succeeded', amountCents: input.amountCents, currency: input.currency, chargeId: null, receiptUrl: null, failureCode: null, metadata: input.metadata };
     },
 
+    // The demo card is attached to nothing: removing it is the local row's business alone.
+    async detachCard() {},
+
     async retrievePaymentIntent(id) {
       return { id, status: 'succeeded', amountCents: null, currency: null, chargeId: null, receiptUrl: null, failureCode: null, metadata: {} };
     },
 
     async pay(id) {
+      await expireIfOverdue(id);
       await writeTransaction(db, async (trx) => {
         const result = await trx
           .updateTable('demo_checkout_sessions')

@@ -22,6 +22,14 @@ export class PaymentProviderError extends Error {
   }
 }
 
+/** The saved card could not be detached at the provider, so it was kept (still usable by auto-recharge). */
+export class CardNotRemovedError extends Error {
+  override name = 'CardNotRemovedError';
+  constructor(override readonly cause: Error) {
+    super(`the saved card could not be detached: ${cause.name}: ${cause.message}`);
+  }
+}
+
 /** No purchase of this user has that Checkout Session, id or ledger reference (or it is not one the page can show). */
 export class PurchaseNotFoundError extends Error {
   override name = 'PurchaseNotFoundError';

@@ -8,7 +8,7 @@ import { recordCreditIn } from '../ledger/credits.ts';
 import { findEntryByKey } from '../ledger/entries.ts';
 import { checkoutEntryKey } from '../ledger/idempotency-keys.ts';
 import { queueMail } from '../mail/outbox.ts';
-import { creditsExactText, creditsProseText, priceText } from '../money-text.ts';
+import { creditsProseText, creditsRoundedDownText, priceText } from '../money-text.ts';
 import { clawbackTargetMc, keptClawbackKey, reclaimToTargetIn } from './clawback.ts';
 import type { BillingDeps } from './deps.ts';
 import type { CheckoutSessionView } from './payment-provider.ts';
@@ -111,19 +111,25 @@ export async function queueConfirmationIn(trx: Trx, deps: BillingDeps, purchase:
   const user = await trx.selectFrom('users').select('email').where('id', '=', purchase.user_id).executeTakeFirstOrThrow();
   const credits = creditsProseText(purchase.credits_mc);
   const receipt = receiptHref(purchase);
+  // An auto-recharge was not bought by a click: the mail says it happened by itself, and why.
+  const automatic = purchase.kind === 'auto_recharge';
   const lines = [
-    'Thank you for your purchase.',
+    automatic
+      ? 'Auto-recharge bought credits automatically with your saved card, because your available balance fell below the threshold in your billing settings.'
+      : 'Thank you for your purchase.',
     '',
     `Package: ${purchase.package_name}`,
     `Paid: ${priceText(purchase.price_cents, purchase.currency)}`,
     `Credits added: ${credits}`,
-    `Balance now: ${creditsExactText(balanceMc)} credits`,
+    `Balance now: ${creditsRoundedDownText(balanceMc)} credits`,
     '',
     ...(receipt ? [`Receipt: ${deps.publicUrl}${receipt}`] : []),
     `Your credits: ${deps.publicUrl}/credits`,
+    ...(automatic ? [`Auto-recharge settings: ${deps.publicUrl}/settings/billing`] : []),
   ];
   if (purchase.payment_mode === 'demo') lines.push('', 'This was a demo payment: no card was charged.');
-  await queueMail(trx, nowMs, { to: user.email, subject: `${credits} credits added to your tokentab balance`, text: lines.join('\n') });
+  const subject = automatic ? `Auto-recharge: ${credits} credits added automatically to your tokentab balance` : `${credits} credits added to your tokentab balance`;
+  await queueMail(trx, nowMs, { to: user.email, subject, text: lines.join('\n') });
 }
 
 /** A purchase can only end unpaid while nothing was paid: "paid" always wins. The updated row, or undefined if it was in no `onlyFrom` status. */

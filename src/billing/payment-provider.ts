@@ -2,6 +2,12 @@
 // way: create a Checkout Session, retrieve it, expire it, list paid ones, find a charge's purchase.
 import type { PaymentMode } from '../db/schema.ts';
 
+/**
+ * How long a Checkout Session stays open: Stripe's default (it is not set on create), which the demo
+ * provider copies. Until then an unpaid purchase can be resumed; after it, it is expired.
+ */
+export const CHECKOUT_SESSION_LIFETIME_MS = 24 * 3600_000;
+
 /** A Checkout Session as fulfilment reads it, whichever provider answered. */
 export interface CheckoutSessionView {
   id: string;
@@ -92,4 +98,6 @@ export interface PaymentProvider {
    */
   chargeSavedCard(input: OffSessionCharge): Promise<PaymentIntentView>;
   retrievePaymentIntent(id: string): Promise<PaymentIntentView>;
+  /** Detaches a saved card from its customer, so it can never be charged again; one already detached is not an error. */
+  detachCard(paymentMethodId: string): Promise<void>;
 }

@@ -10,6 +10,9 @@ import { randomToken } from '../auth/tokens.ts';
 import { packageOnSale } from '../pricing/packages.ts';
 import { creditReference, disputeWithdrawsFunds } from './clawback.ts';
 import { PackageNotFoundError } from './errors.ts';
+import { CHECKOUT_SESSION_LIFETIME_MS } from './payment-provider.ts';
+import { keysetQuery, toPage, type Page } from '../db/keyset.ts';
+import type { Cursor } from '../db/cursor.ts';
 
 export type PurchaseDisplayStatus =
   | 'pending'
@@ -32,6 +35,10 @@ export interface PurchaseRow {
   status: PurchaseDisplayStatus;
   /** The receipt (local route: Stripe's receipt page or the demo receipt); null until paid. */
   receiptHref: string | null;
+  /** The open Checkout page to go back to, while the purchase is pending and its session still open. */
+  resumeHref: string | null;
+  /** Whether it can still be cancelled (pending: nothing paid yet). */
+  cancellable: boolean;
 }
 
 export async function findPackageOnSale(db: DB, packageId: string): Promise<Package> {
@@ -128,7 +135,13 @@ export function receiptHref(purchase: Purchase): string | null {
   return `/credits/receipts/${encodeURIComponent(reference)}`;
 }
 
-export function purchaseRow(purchase: Purchase): PurchaseRow {
+/** The Checkout page a pending purchase can go back to: null once its session has (or must have) expired. */
+export function resumeHref(purchase: Purchase, nowMs: number): string | null {
+  if (purchase.status !== 'pending' || purchase.kind === 'auto_recharge' || !purchase.checkout_url) return null;
+  return nowMs < purchase.created_at_ms + CHECKOUT_SESSION_LIFETIME_MS ? purchase.checkout_url : null;
+}
+
+export function purchaseRow(purchase: Purchase, nowMs: number): PurchaseRow {
   return {
     publicId: purchase.public_id,
     createdAtMs: purchase.created_at_ms,
@@ -138,19 +151,20 @@ export function purchaseRow(purchase: Purchase): PurchaseRow {
     creditsMc: purchase.credits_mc,
     status: displayStatus(purchase),
     receiptHref: receiptHref(purchase),
+    resumeHref: resumeHref(purchase, nowMs),
+    cancellable: purchase.status === 'pending' && purchase.kind !== 'auto_recharge',
   };
 }
 
-/** The user's newest purchases first; a purchase that never reached checkout is not worth a row. */
-export async function listRecentPurchases(db: DB, userId: number, limit: number): Promise<PurchaseRow[]> {
-  const rows = await db
+export const PURCHASES_PAGE_SIZE = 10;
+
+/** The user's purchases, newest first, a keyset page at a time; a purchase that never reached checkout is not worth a row. */
+export async function purchasesPage(db: DB, userId: number, cursor: Cursor | null, nowMs: number, pageSize = PURCHASES_PAGE_SIZE): Promise<Page<PurchaseRow>> {
+  const query = db
     .selectFrom('purchases')
     .selectAll()
     .where('user_id', '=', userId)
-    .where((eb) => eb.or([eb('checkout_session_id', 'is not', null), eb('kind', '=', 'auto_recharge')]))
-    .orderBy('created_at_ms', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
-  return rows.map(purchaseRow);
+    .where((eb) => eb.or([eb('checkout_session_id', 'is not', null), eb('kind', '=', 'auto_recharge')]));
+  const page = toPage(await keysetQuery(query, cursor, pageSize).execute(), cursor, pageSize);
+  return { ...page, rows: page.rows.map((row) => purchaseRow(row, nowMs)) };
 }

@@ -6,6 +6,11 @@ import { fulfilCheckoutSession } from './fulfil.ts';
 import { checkoutEntryKey } from '../ledger/idempotency-keys.ts';
 import { attemptClaimedRecharges } from './auto-recharge.ts';
 import { findPurchaseForSession } from './purchases.ts';
+import { CHECKOUT_SESSION_LIFETIME_MS } from './payment-provider.ts';
+import { errorText } from './errors.ts';
+
+/** Purchases left at checkout looked up per run: the oldest first, the rest on the next run. */
+const LEFT_PURCHASES_PER_RUN = 100;
 
 export const RECONCILE_DEFAULT_HOURS = 72;
 
@@ -14,10 +19,12 @@ export interface ReconcileResult {
   checked: number;
   /** Sessions (and recharge PaymentIntents) credited by this run. */
   fulfilled: string[];
+  /** Sessions of purchases left at checkout that the provider had expired, recorded expired by this run. */
+  expired: string[];
 }
 
 export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Promise<ReconcileResult> {
-  const result: ReconcileResult = { checked: 0, fulfilled: [] };
+  const result: ReconcileResult = { checked: 0, fulfilled: [], expired: [] };
   for await (const session of deps.provider.listPaidSessions(sinceMs)) {
     // The account may serve other apps: only sessions made for a purchase here are ours.
     if (!session.purchasePublicId) continue;
@@ -34,7 +41,37 @@ export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Pr
     result.checked++;
     if (outcome === 'credited') result.fulfilled.push(recharge.payment_intent_id!);
   });
+  await recordExpiredCheckouts(deps, result);
   return result;
+}
+
+/**
+ * Purchases still pending past their session's lifetime (the expired webhook was missed, or the demo
+ * provider, which sends none): one look at each session records it expired (or credits it, had it
+ * been paid after all). Errors leave it pending for the next run.
+ */
+async function recordExpiredCheckouts(deps: BillingDeps, result: ReconcileResult): Promise<void> {
+  const left = await deps.db
+    .selectFrom('purchases')
+    .select(['checkout_session_id'])
+    .where('status', '=', 'pending')
+    .where('kind', '=', 'checkout')
+    .where('checkout_session_id', 'is not', null)
+    .where('created_at_ms', '<=', deps.clock.now() - CHECKOUT_SESSION_LIFETIME_MS)
+    .orderBy('created_at_ms')
+    .orderBy('id')
+    .limit(LEFT_PURCHASES_PER_RUN)
+    .execute();
+  for (const { checkout_session_id: sessionId } of left) {
+    result.checked++;
+    try {
+      const outcome = await fulfilCheckoutSession(deps, sessionId!);
+      if (outcome.kind === 'credited') result.fulfilled.push(sessionId!);
+      else if (outcome.kind === 'not_paid' && outcome.purchase.status === 'expired') result.expired.push(sessionId!);
+    } catch (error) {
+      deps.log(`reconcile: could not look at ${sessionId}: ${errorText(error)}`);
+    }
+  }
 }
 
 /**
@@ -43,6 +80,7 @@ export async function reconcilePurchases(deps: BillingDeps, sinceMs: number): Pr
  */
 export async function reconcileRecent(deps: BillingDeps, sinceHours = RECONCILE_DEFAULT_HOURS): Promise<ReconcileResult> {
   const result = await reconcilePurchases(deps, deps.clock.now() - sinceHours * 3600_000);
+  if (result.expired.length > 0) deps.log(`reconcile: ${result.expired.length} purchase(s) left at checkout expired: ${result.expired.join(', ')}`);
   if (result.fulfilled.length > 0) deps.log(`reconcile: credited ${result.fulfilled.length} purchase(s) the webhook had missed: ${result.fulfilled.join(', ')}`);
   return result;
 }

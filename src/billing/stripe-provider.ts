@@ -170,6 +170,16 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
       }
     },
 
+    async detachCard(paymentMethodId) {
+      try {
+        await stripe.paymentMethods.detach(paymentMethodId);
+      } catch (error) {
+        // Detached already (at the Dashboard, or by an earlier try whose answer was lost): the goal is met.
+        if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_method_unexpected_state') return;
+        throw classified(error);
+      }
+    },
+
     async purchaseIdForCharge(chargeId, paymentIntentId) {
       const charge = await stripe.charges.retrieve(chargeId);
       if (charge.metadata?.purchase_id) return charge.metadata.purchase_id;

@@ -2,7 +2,7 @@
 // settle's transaction from what was settled and held in the month the hold was placed.
 import type { Trx } from '../db/transaction.ts';
 import { utcMonth } from '../month.ts';
-import { creditsExactText } from '../money-text.ts';
+import { creditsProseText, creditsRoundedDownText } from '../money-text.ts';
 import { raiseNoticeIn } from '../alerts/notices.ts';
 import { capUses, type CallScope, type CapLimits, type CapUse } from './caps.ts';
 
@@ -25,7 +25,7 @@ export async function noticeCapsReached(trx: Trx, nowMs: number, call: CallScope
     if (!level) continue;
     const name = capName(use, caps.keyName);
     const reached = level === 100 ? `reached ${name}` : `used 80% of ${name}`;
-    const message = `You have ${reached} (${creditsExactText(use.spentMc)} of ${creditsExactText(use.capMc)} credits in ${month}).${level === 100 ? ' Calls that would pass it are refused until next month or until you raise it.' : ''}`;
+    const message = `You have ${reached} (${creditsRoundedDownText(use.spentMc)} of ${creditsProseText(use.capMc)} credits in ${month}).${level === 100 ? ' Calls that would pass it are refused until next month or until you raise it.' : ''}`;
     await raiseNoticeIn(trx, nowMs, {
       userId: call.userId,
       kind: 'cap',

@@ -286,7 +286,8 @@ const reconcile: Command = {
       }
       const result = await reconcilePurchases(deps, clock.now() - sinceHours * 3_600_000);
       for (const session of result.fulfilled) io.out(`credited ${session}`);
-      io.out(`${result.checked} purchase(s) here looked up (paid Checkout Sessions of the last ${sinceHours} h, and pending auto-recharges); ${result.fulfilled.length} were not credited yet and now are`);
+      for (const session of result.expired) io.out(`expired ${session}`);
+      io.out(`${result.checked} purchase(s) here looked up (paid Checkout Sessions of the last ${sinceHours} h, pending auto-recharges, and purchases left at checkout); ${result.fulfilled.length} were not credited yet and now are`);
       io.out(String(result.fulfilled.length));
       return 0;
     };

@@ -51,7 +51,7 @@ export function checkoutRoutes(ctx: AppContext) {
   // null with PAYMENTS=off: nothing can be bought, and the pages say so.
   const deps = ctx.billing;
   const app = new Hono<AppEnv>();
-  for (const path of ['/credits/checkout', '/credits/checkout/*', '/credits/demo-checkout/*', '/credits/receipts/*']) app.use(path, requireUser);
+  for (const path of ['/credits/checkout', '/credits/checkout/*', '/credits/purchases/*', '/credits/demo-checkout/*', '/credits/receipts/*']) app.use(path, requireUser);
 
   /** A problem's page, its status and message as src/errors/descriptions.ts describes its error. */
   function problemPage(c: Context<AppEnv>, problem: Problem, detail = '', htmxRedirect = true) {
@@ -90,8 +90,8 @@ export function checkoutRoutes(ctx: AppContext) {
     // The poll's partial carries the balance card only once credited: it is loaded only when shown.
     let card: BalanceCardProps | null = null;
     if (!wantsPartial(c) || view === 'complete') {
-      const { wallet, outOfCredits, canBuy, limits, promo } = await loadOverview(ctx, purchase.user_id);
-      card = { wallet, outOfCredits, canBuy, limits, promo };
+      const { wallet, outOfCredits, canBuy, limits, promo, newAccount } = await loadOverview(ctx, purchase.user_id);
+      card = { wallet, outOfCredits, canBuy, limits, promo, newAccount };
     }
     return render(c, config, {
       title: purchaseStatusTitle(purchase, view, afterCancel),
@@ -119,6 +119,15 @@ export function checkoutRoutes(ctx: AppContext) {
     if (!purchase) return problemPage(c, 'purchase');
     // Whatever came of the cancel (too late: paid, or under review) the page tells it as the return page does.
     return statusPage(c, deps ? await cancelCheckout(deps, purchase) : purchase, true);
+  });
+
+  // Cancel from the purchases list: a purchase left at checkout is ended here (its session expired
+  // so it can no longer be paid); a plain form, so the answer is a 303 back to the list.
+  app.post('/credits/purchases/:purchase/cancel', async (c) => {
+    const purchase = await findPurchaseForUser(db, c.get('user')!.id, c.req.param('purchase'));
+    if (!purchase || purchase.kind === 'auto_recharge') return problemPage(c, 'purchase');
+    if (deps) await cancelCheckout(deps, purchase);
+    return redirectTo(c, '/credits#purchases');
   });
 
   // The demo provider's checkout page, paid or cancelled by hand; fulfilment then runs as for Stripe.

@@ -11,13 +11,14 @@ import { limitsSummary, type LimitsSummary } from '../settings/summary.ts';
 import { activeNotices } from '../alerts/notices.ts';
 import { currentRates, modelLabel } from '../pricing/rates.ts';
 import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
-import { listRecentPurchases } from '../billing/purchases.ts';
+import { purchasesPage } from '../billing/purchases.ts';
 import { cursorSecret, encodeCursor } from '../db/cursor.ts';
-import { parseLedgerFilters, queryString, readUsageFilters, withoutCursor, type FilterErrors } from '../filters.ts';
+import { parseLedgerFilters, parsePurchasesQuery, queryString, readUsageFilters, withoutCursor, type FilterErrors } from '../filters.ts';
 import { activePackages, packageOffers } from '../pricing/packages.ts';
 import type { Page } from '../db/keyset.ts';
 import type { UsageResultsProps } from '../../views/credits/usage-table.tsx';
 import type { LedgerResultsProps } from '../../views/credits/ledger-table.tsx';
+import type { PurchasesListProps } from '../../views/billing/purchases-list.tsx';
 
 type Query = Record<string, string | undefined>;
 
@@ -83,6 +84,20 @@ export async function loadLedgerPart(ctx: CreditsContext, userId: number, query:
   };
 }
 
+export interface PurchasesPart {
+  errors: FilterErrors | null;
+  list: PurchasesListProps;
+}
+
+/** One page of the purchases list, at the position the query's cursor names (a bad cursor: its error, no rows). */
+export async function loadPurchasesPart(ctx: CreditsContext, userId: number, query: Query): Promise<PurchasesPart> {
+  const secret = await cursorSecret(ctx.db);
+  const parsed = parsePurchasesQuery(query, secret);
+  if (!parsed.ok) return { errors: parsed.errors, list: { purchases: [], newerQuery: null, olderQuery: null, error: parsed.errors.cursor ?? null } };
+  const page = await purchasesPage(ctx.db, userId, parsed.filters.cursor, ctx.clock.now());
+  return { errors: null, list: { purchases: page.rows, ...pagerQueries(secret, parsed.filters.raw, page), error: null } };
+}
+
 export interface Overview {
   wallet: WalletSummary;
   outOfCredits: boolean;
@@ -90,21 +105,29 @@ export interface Overview {
   limits: LimitsSummary;
   rates: Rate[];
   promo: LivePromo[];
+  /** No credit has ever reached the account (no ledger entry): a welcome, not an out-of-credits alarm. */
+  newAccount: boolean;
 }
 
 /** Everything the balance card shows: every page that shows or swaps the card loads it here. */
 export async function loadOverview(ctx: CreditsContext, userId: number): Promise<Overview> {
-  const [wallet, rates, limits, promo] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db), limitsSummary(ctx.db, userId, ctx.clock.now()), livePromoGrants(ctx.db, userId)]);
-  return { wallet, rates, limits, promo, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
+  const [wallet, rates, limits, promo, anyEntry] = await Promise.all([
+    walletSummary(ctx.db, userId),
+    currentRates(ctx.db),
+    limitsSummary(ctx.db, userId, ctx.clock.now()),
+    livePromoGrants(ctx.db, userId),
+    ctx.db.selectFrom('ledger_entries').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst(),
+  ]);
+  return { wallet, rates, limits, promo, newAccount: anyEntry === undefined, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
 }
 
-/** The rest of the full tab: packages, spend this month, notices and recent purchases. */
-export async function loadPageExtras(ctx: CreditsContext, user: User) {
+/** The rest of the full tab: packages, spend this month, notices and a page of purchases. */
+export async function loadPageExtras(ctx: CreditsContext, user: User, purchasesQuery: Query = {}) {
   const [packages, spend, notices, purchases] = await Promise.all([
     activePackages(ctx.db),
     spendThisMonth(ctx.db, user.id, ctx.clock.now()),
     activeNotices(ctx.db, user.id, ctx.clock.now()),
-    listRecentPurchases(ctx.db, user.id, 10),
+    loadPurchasesPart(ctx, user.id, purchasesQuery),
   ]);
   return { offers: packageOffers(packages), spend, notices, purchases, thresholdMc: user.low_balance_threshold_mc };
 }

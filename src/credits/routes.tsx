@@ -28,7 +28,7 @@ import { cursorSecret } from '../db/cursor.ts';
 import { dismissNotice } from '../alerts/notices.ts';
 import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
 import { parseLedgerFilters, queryString, readUsageFilters, type FilterErrors } from '../filters.ts';
-import { loadLedgerPart, loadOverview, loadPageExtras, loadUsagePart, modelLabels } from './page-data.ts';
+import { loadLedgerPart, loadOverview, loadPageExtras, loadPurchasesPart, loadUsagePart, modelLabels } from './page-data.ts';
 import { CreditsPage } from '../../views/credits/credits-page.tsx';
 import { PurchasesList } from '../../views/billing/purchases-list.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
@@ -63,6 +63,7 @@ export function creditsRoutes(ctx: AppContext) {
     parts: {
       usageQuery?: Query;
       ledgerQuery?: Query;
+      purchasesQuery?: Query;
       estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> };
       redeem?: RedeemFormProps;
       status?: ContentfulStatusCode;
@@ -71,12 +72,12 @@ export function creditsRoutes(ctx: AppContext) {
     const user = c.get('user')!;
     const [overview, extras, usage, ledger] = await Promise.all([
       loadOverview(ctx, user.id),
-      loadPageExtras(ctx, user),
+      loadPageExtras(ctx, user, parts.purchasesQuery),
       loadUsagePart(ctx, user.id, parts.usageQuery ?? {}),
       loadLedgerPart(ctx, user.id, parts.ledgerQuery ?? {}),
     ]);
     const estimator = parts.estimator ?? { values: { text: '', model: overview.rates[0]?.model ?? '', outputTokens: '' }, estimate: null };
-    const status = parts.status ?? (usage.errors || ledger.errors ? 400 : estimator.errors ? 422 : 200);
+    const status = parts.status ?? (usage.errors || ledger.errors || extras.purchases.errors ? 400 : estimator.errors ? 422 : 200);
     return render(c, config, {
       title: 'Credits',
       current: '/credits',
@@ -88,6 +89,7 @@ export function creditsRoutes(ctx: AppContext) {
           limits={overview.limits}
           notices={extras.notices}
           outOfCredits={overview.outOfCredits}
+          newAccount={overview.newAccount}
           canBuy={overview.canBuy}
           thresholdMc={extras.thresholdMc}
           offers={extras.offers}
@@ -98,7 +100,7 @@ export function creditsRoutes(ctx: AppContext) {
           ledger={{ raw: ledger.raw, filterErrors: ledger.errors ?? undefined, results: ledger.results }}
           estimator={estimator}
           redeem={parts.redeem}
-          purchases={<PurchasesList purchases={extras.purchases} />}
+          purchases={<PurchasesList {...extras.purchases.list} />}
         />
       ),
     });
@@ -160,6 +162,15 @@ export function creditsRoutes(ctx: AppContext) {
     return redirectTo(c, '/credits#balance-card');
   });
 
+  // The purchases list a page at a time: the section alone for htmx (Newer / Older), the tab otherwise.
+  app.get('/credits/purchases', async (c) => {
+    const query = c.req.query();
+    if (!wantsPartial(c)) return fullPage(c, { purchasesQuery: query });
+    const part = await loadPurchasesPart(ctx, c.get('user')!.id, query);
+    c.header('Vary', 'HX-Request');
+    return c.html(<PurchasesList {...part.list} />, part.errors ? 400 : 200);
+  });
+
   app.get('/credits/usage/:requestId', async (c) => {
     const detail = await usageDetail(db, c.get('user')!.id, c.req.param('requestId'));
     if (!detail) {
@@ -202,7 +213,7 @@ export function creditsRoutes(ctx: AppContext) {
   // frame around it otherwise. Each loads only what it shows.
   app.get('/credits/balance', async (c) => {
     const overview = await loadOverview(ctx, c.get('user')!.id);
-    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} promo={overview.promo} />;
+    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} promo={overview.promo} newAccount={overview.newAccount} />;
     return render(c, config, { title: 'Balance', current: '/credits', page: card, partial: card });
   });
   app.get('/credits/packages', async (c) => {

@@ -1,7 +1,7 @@
 // The usage and ledger tables' own URLs on the Credits tab: the section anchor each lands at, and
 // where a call's "← Back" leads (the table page it was opened from, and only ever a table).
 /** Each table's section on the Credits tab: a table's URL lands there (a reload, a shared link, a plain form). */
-export const TABLE_ANCHORS = { '/credits/usage': '#usage', '/credits/ledger': '#ledger' } as const;
+export const TABLE_ANCHORS = { '/credits/usage': '#usage', '/credits/ledger': '#ledger', '/credits/purchases': '#purchases' } as const;
 export type TablePath = keyof typeof TABLE_ANCHORS;
 
 /** A table's canonical URL: its path, its query (`queryString` of the filters) and its section's anchor. */
@@ -9,7 +9,8 @@ export function tableUrl(path: TablePath, query: string): string {
   return `${path}${query}${TABLE_ANCHORS[path]}`;
 }
 
-const TABLE_PARAMS: Record<TablePath, readonly string[]> = { '/credits/usage': ['model', 'key', 'from', 'to', 'cursor'], '/credits/ledger': ['type', 'from', 'to', 'cursor'] };
+// Only the usage and ledger tables open call details, so only they are somewhere "← Back" may lead.
+const TABLE_PARAMS: Partial<Record<TablePath, readonly string[]>> = { '/credits/usage': ['model', 'key', 'from', 'to', 'cursor'], '/credits/ledger': ['type', 'from', 'to', 'cursor'] };
 const BACK_MAX_CHARS = 2_000;
 
 /**
@@ -30,7 +31,7 @@ export function backToTable(back: string | undefined): { href: string; label: st
   if (url.origin !== 'http://tokentab.invalid' || !Object.hasOwn(TABLE_PARAMS, path)) return fallback;
   // The table's own parameters only, in its order; anything else the link carried is dropped.
   const kept = new URLSearchParams();
-  for (const name of TABLE_PARAMS[path]) {
+  for (const name of TABLE_PARAMS[path]!) {
     const value = url.searchParams.get(name);
     if (value) kept.set(name, value);
   }

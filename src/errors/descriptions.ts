@@ -5,7 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../config.ts';
 import { creditsExactText, creditsJsonNumber, groupedCountText } from '../money-text.ts';
-import { PackageNotFoundError, PaymentProviderError, PaymentsOffError, PurchaseNotFoundError, WebhookSignatureError } from '../billing/errors.ts';
+import { CardNotRemovedError, PackageNotFoundError, PaymentProviderError, PaymentsOffError, PurchaseNotFoundError, WebhookSignatureError } from '../billing/errors.ts';
 import { BudgetExceededError } from '../caps/caps.ts';
 import { TooManyInFlightError } from '../caps/in-flight.ts';
 import { CallAbortedError, CallNotRecordedError, InvalidRequestError, ModelNotAllowedError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from '../gateway/errors.ts';
@@ -65,8 +65,13 @@ function outOfCredits(details: OutOfCreditsDetails, publicUrl: string): ErrorDes
 
 const CAP_WORDS = { user: 'your monthly cap', model: 'your monthly cap for this model', key: "this API key's monthly limit" } as const;
 
+/** Where the refused cap is changed: a key's limit on the keys page, the others in billing settings. */
+function raiseWhere(scope: keyof typeof CAP_WORDS, publicUrl: string): string {
+  return scope === 'key' ? `raise the key's limit on the API keys page (${publicUrl}/keys)` : `raise the cap in billing settings (${publicUrl}/settings/billing)`;
+}
+
 /** 402 budget_exceeded: which cap, what it allows, what was spent (settled + held this UTC month), what the call needs. */
-function budgetExceeded(error: BudgetExceededError): ErrorDescription {
+function budgetExceeded(error: BudgetExceededError, publicUrl: string): ErrorDescription {
   const { cap, requiredMc } = error;
   const leftMc = Math.max(0, cap.capMc - cap.spentMc);
   // A call that writes no output (embeddings) has no output limit to lower.
@@ -75,7 +80,7 @@ function budgetExceeded(error: BudgetExceededError): ErrorDescription {
     402,
     'insufficient_credits',
     'budget_exceeded',
-    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactText(cap.spentMc)} of ${creditsExactText(cap.capMc)} credits are spent or held this month, ${creditsExactText(leftMc)} are left and the call needs ${creditsExactText(requiredMc)}. ${lower}, or raise the cap in billing settings.`,
+    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactText(cap.spentMc)} of ${creditsExactText(cap.capMc)} credits are spent or held this month, ${creditsExactText(leftMc)} are left and the call needs ${creditsExactText(requiredMc)}. ${lower}, or ${raiseWhere(cap.scope, publicUrl)}.`,
     null,
     {
       scope: cap.scope,
@@ -181,7 +186,7 @@ export function describeError(error: unknown, config: Pick<Config, 'publicUrl'>)
   }
   if (error instanceof InvalidRequestError) return described(400, 'invalid_request_error', error.code, error.message, error.param);
   if (error instanceof OutOfCreditsError) return outOfCredits(error.details, config.publicUrl);
-  if (error instanceof BudgetExceededError) return budgetExceeded(error);
+  if (error instanceof BudgetExceededError) return budgetExceeded(error, config.publicUrl);
   if (error instanceof TooManyInFlightError) return tooManyInFlight(error);
   if (error instanceof UpstreamFailure) return upstreamFailure(error);
   if (error instanceof ShuttingDownError) return described(503, 'server_error', 'server_shutting_down', 'The server is restarting and takes no new calls; retry in a few seconds.', null, NONE, RESTARTING);
@@ -206,6 +211,9 @@ export function describeError(error: unknown, config: Pick<Config, 'publicUrl'>)
   }
   if (error instanceof PaymentProviderError) {
     return described(502, 'server_error', 'payment_provider_unavailable', 'The payment provider could not be reached, so checkout did not start and nothing was charged. Please try again in a moment.');
+  }
+  if (error instanceof CardNotRemovedError) {
+    return described(502, 'server_error', 'payment_provider_unavailable', 'The payment provider could not be reached, so the card was not removed and auto-recharge is unchanged. Please try again in a moment.');
   }
   if (error instanceof PurchaseNotFoundError) return described(404, 'invalid_request_error', 'purchase_not_found', 'There is no such purchase on your account.');
   if (error instanceof WebhookSignatureError) return described(400, 'invalid_request_error', 'invalid_signature', 'The Stripe signature did not verify.');

@@ -1,13 +1,48 @@
-// The purchases list on the Credits tab: date, package, amount, credits, status and the receipt link.
+// The purchases list on the Credits tab: date, package, amount, credits, status, the receipt link,
+// and for a purchase left at checkout, Resume (while its Checkout page is open) and Cancel; a keyset
+// page at a time, with Newer / Older.
 import type { PurchaseRow } from '../../src/billing/purchases.ts';
 import { creditsProseText, priceText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
+import { Pager } from '../credits/pager.tsx';
 
-export function PurchasesList(props: { purchases: PurchaseRow[] }) {
+export interface PurchasesListProps {
+  purchases: PurchaseRow[];
+  newerQuery: string | null;
+  olderQuery: string | null;
+  /** A cursor that is not valid (tampered, or from another database). */
+  error: string | null;
+}
+
+function NextStep(props: { purchase: PurchaseRow }) {
+  const p = props.purchase;
+  if (p.receiptHref) return <a href={p.receiptHref}>Receipt</a>;
+  if (!p.cancellable) return <span class="muted">—</span>;
+  return (
+    <span class="purchase-actions">
+      {p.resumeHref ? (
+        <a class="button small" href={p.resumeHref} data-resume>
+          Resume
+        </a>
+      ) : null}
+      <form method="post" action={`/credits/purchases/${p.publicId}/cancel`} class="inline-form">
+        <button type="submit" class="secondary small">
+          Cancel
+        </button>
+      </form>
+    </span>
+  );
+}
+
+export function PurchasesList(props: PurchasesListProps) {
   return (
     <section id="purchases" aria-labelledby="purchases-title">
       <h2 id="purchases-title">Purchases</h2>
-      {props.purchases.length === 0 ? (
+      {props.error ? (
+        <p class="form-error" role="alert">
+          {props.error} <a href="/credits/purchases#purchases">First page</a>
+        </p>
+      ) : props.purchases.length === 0 ? (
         <p class="muted">No purchases yet.</p>
       ) : (
         <div class="table-wrap">
@@ -33,14 +68,19 @@ export function PurchasesList(props: { purchases: PurchaseRow[] }) {
                   <td class="num" data-label="Credits" data-mc={p.creditsMc}>
                     {creditsProseText(p.creditsMc)}
                   </td>
-                  <td class="purchase-status" data-label="Status">{p.status}</td>
-                  <td data-label="Receipt">{p.receiptHref ? <a href={p.receiptHref}>Receipt</a> : <span class="muted">—</span>}</td>
+                  <td class="purchase-status" data-label="Status">
+                    {p.status}
+                  </td>
+                  <td data-label="Receipt">
+                    <NextStep purchase={p} />
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
+      <Pager label="Purchases pages" basePath="/credits/purchases" target="#purchases" newerQuery={props.newerQuery} olderQuery={props.olderQuery} />
     </section>
   );
 }

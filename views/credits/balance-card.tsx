@@ -17,6 +17,8 @@ export interface BalanceCardProps {
   limits: LimitsSummary;
   /** What is left of each live promo grant and when it expires (livePromoGrants). */
   promo: LivePromo[];
+  /** No credit ever: a welcome with the first step, instead of the out-of-credits alarm. */
+  newAccount?: boolean;
   oob?: boolean;
 }
 
@@ -25,7 +27,7 @@ export function BalanceCard(props: BalanceCardProps) {
   return (
     <section
       id="balance-card"
-      class={`card balance-card${props.outOfCredits ? ' is-out' : ''}`}
+      class={`card balance-card${props.outOfCredits && !props.newAccount ? ' is-out' : ''}`}
       aria-labelledby="balance-title"
       hx-swap-oob={props.oob ? 'true' : undefined}
     >
@@ -49,10 +51,23 @@ export function BalanceCard(props: BalanceCardProps) {
           ))}
         </ul>
       ) : null}
-      {props.outOfCredits ? (
+      {props.outOfCredits && props.newAccount ? (
+        <div class="welcome">
+          <p>
+            <strong>Welcome! Add credits to start.</strong> Credits pay for your prompts and the answers you get back, in the playground and through the API.
+          </p>
+          {canBuy ? (
+            <a class="button" href="/credits#packages">
+              Add credits
+            </a>
+          ) : (
+            <p>Credits here are granted by the operator of this site: ask them for some.</p>
+          )}
+        </div>
+      ) : props.outOfCredits ? (
         <div class="out-of-credits" role="alert">
           <p>
-            <strong>You are out of credits.</strong> API and playground calls are refused (402) until you add credits.
+            <strong>You are out of credits.</strong> Your balance no longer covers a prompt and its answer, so API and playground calls are refused (402) until you add credits.
           </p>
           {canBuy ? (
             <a class="button" href="/credits#packages">

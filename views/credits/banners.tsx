@@ -1,8 +1,9 @@
 // Banners above the Credits tab: the low-balance warning (under the user's own threshold).
 import { creditsRoundedDownText } from '../../src/money-text.ts';
 
-export function LowBalanceBanner(props: { balanceMc: number; thresholdMc: number; canBuy: boolean }) {
-  if (props.thresholdMc <= 0 || props.balanceMc >= props.thresholdMc) return null;
+/** Not for a new account: a balance that was never above the threshold has not run low (the balance card welcomes it instead). */
+export function LowBalanceBanner(props: { balanceMc: number; thresholdMc: number; canBuy: boolean; newAccount?: boolean }) {
+  if (props.newAccount || props.thresholdMc <= 0 || props.balanceMc >= props.thresholdMc) return null;
   return (
     <p class="banner-inline banner-warn" role="status" id="low-balance-banner">
       Your balance is below {creditsRoundedDownText(props.thresholdMc)} credits.{' '}

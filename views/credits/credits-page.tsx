@@ -26,6 +26,8 @@ export interface CreditsPageProps {
   notices: Notice[];
   thresholdMc: number;
   outOfCredits: boolean;
+  /** Never had a credit: welcomed, with no low-balance banner. */
+  newAccount: boolean;
   canBuy: boolean;
   offers: PackageOffer[];
   rates: Rate[];
@@ -44,10 +46,10 @@ export function CreditsPage(props: CreditsPageProps) {
   return (
     <>
       <h1>Credits</h1>
-      <LowBalanceBanner balanceMc={props.wallet.balanceMc} thresholdMc={props.thresholdMc} canBuy={props.canBuy} />
+      <LowBalanceBanner newAccount={props.newAccount} balanceMc={props.wallet.balanceMc} thresholdMc={props.thresholdMc} canBuy={props.canBuy} />
       <NoticesList notices={props.notices} />
       <div class="overview">
-        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} promo={props.promo} />
+        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} promo={props.promo} newAccount={props.newAccount} />
         <SpendThisMonth spend={props.spend} modelLabels={props.modelLabels} />
       </div>
       <RedeemForm {...(props.redeem ?? {})} />

@@ -37,6 +37,14 @@ export interface LedgerResultsProps {
 export function LedgerResults(props: LedgerResultsProps) {
   const errors = props.errors ?? {};
   if (Object.keys(errors).length > 0) return <FilterErrorList id="ledger-results" errors={errors} listQuery={props.listQuery} />;
+  // No filters and nothing on the first page: the account has no entry at all yet, nothing to page or download.
+  if (props.rows.length === 0 && props.listQuery === '') {
+    return (
+      <div id="ledger-results" data-filters={filtersData(props.listQuery)}>
+        <p class="muted empty-ledger">No entries yet. Each purchase, grant and call will be listed here with the balance after it.</p>
+      </div>
+    );
+  }
   return (
     <div id="ledger-results" data-filters={filtersData(props.listQuery)}>
       {props.rows.length === 0 ? (

@@ -2,7 +2,9 @@
 import { TABLE_ANCHORS, type TablePath } from '../../src/credits/table-links.ts';
 
 /** The links carry the table's anchor: without JavaScript the next page opens at the table, and htmx scrolls back to its top. */
+/** Nothing at all when the rows fit one page: two dead links would only suggest there is more. */
 export function Pager(props: { label: string; basePath: TablePath; target: string; newerQuery: string | null; olderQuery: string | null }) {
+  if (props.newerQuery === null && props.olderQuery === null) return null;
   const link = (query: string | null, text: string, rel: string) =>
     query === null ? (
       <span class="pager-off" aria-disabled="true">

@@ -21,7 +21,10 @@ export interface BillingFormProps {
   rates: Rate[];
   card: SavedCardView | null;
   canBuy: boolean;
-  saved?: boolean;
+  /** What the last action did ("Saved.", the card removed…), or why it failed. */
+  notice?: string | null;
+  /** An action that failed (the card could not be removed), said on top of the form. */
+  problem?: string;
 }
 
 export function formValuesFrom(settings: BillingSettings, rates: Rate[]): BillingFormValues {
@@ -36,12 +39,35 @@ export function formValuesFrom(settings: BillingSettings, rates: Rate[]): Billin
   };
 }
 
+/**
+ * Remove the saved card: its own plain form after the settings form, never a button inside it (Enter
+ * in a settings field submits with the form's first submit button, which must stay "Save settings").
+ */
+export function RemoveCardForm(props: { card: SavedCardView }) {
+  return (
+    <form id="remove-card" class="card form remove-card" method="post" action="/settings/billing/card/remove">
+      <p>
+        Saved card: <strong>{props.card.brand}</strong> ending in <strong>{props.card.last4}</strong>.{' '}
+        <button type="submit" class="secondary small">
+          Remove card
+        </button>
+      </p>
+      <p class="muted">Removing it detaches it from this site's payment account and turns auto-recharge off.</p>
+    </form>
+  );
+}
+
 export function BillingForm(props: BillingFormProps) {
   const errors = props.errors ?? {};
   const v = props.values;
   return (
     <form id="billing-settings" class="card form" method="post" action="/settings/billing" hx-post="/settings/billing" hx-target="this" hx-swap="outerHTML" hx-disabled-elt="find button[type=submit]">
-      {props.saved ? <p class="notice" role="status">Saved.</p> : null}
+      {props.notice ? (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
+      {props.problem ? <FormError message={props.problem} /> : null}
       {Object.keys(errors).length > 0 ? <FormError message="Some settings need a fix; nothing was saved." /> : null}
       <fieldset>
         <legend>Low-balance alert</legend>

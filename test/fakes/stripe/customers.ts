@@ -94,6 +94,15 @@ export const customerPaymentMethodRoute: Handler = (store, [customerId, id], for
   return { body: expanded(store, paymentMethod, expandPaths(form)) };
 };
 
+/** Detach, as Stripe does: the card leaves its customer and can no longer be charged; a card on no customer is refused. */
+export const detachPaymentMethodRoute: Handler = (store, [id], form) => {
+  checkParams(form, ['expand']);
+  const paymentMethod = must(store.paymentMethods, id!, 'PaymentMethod');
+  if (!paymentMethod.customer) throw invalid('The payment method you provided is not attached to a customer so detachment is impossible.', undefined, 'payment_method_unexpected_state');
+  paymentMethod.customer = null;
+  return { body: expanded(store, paymentMethod, expandPaths(form)) };
+};
+
 export function addCard(store: Store, customerId: string, details?: CardDetails, cardOptions: { setDefault?: boolean } = {}): Stripe.PaymentMethod {
   const customer = get(store.customers, customerId, 'customer');
   const paymentMethod = createCardPaymentMethod(store, details, customerId);

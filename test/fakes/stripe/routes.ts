@@ -1,6 +1,6 @@
 // The /v1 API: which handler answers which path, the API-key check, and idempotency keys (a replay, or a 400 for other parameters).
 import { createSessionRoute, expireSessionRoute, listSessionsRoute } from './checkout-sessions.ts';
-import { createCustomerRoute, customerPaymentMethodRoute, customerPaymentMethodsRoute, retrieveCustomerRoute, updateCustomerRoute } from './customers.ts';
+import { createCustomerRoute, customerPaymentMethodRoute, detachPaymentMethodRoute, customerPaymentMethodsRoute, retrieveCustomerRoute, updateCustomerRoute } from './customers.ts';
 import { retrieveEventRoute } from './events.ts';
 import { ApiError, checkParams, expandPaths, RETRIEVE_PARAMS, type Form } from './params.ts';
 import { createPaymentIntentRoute } from './payment-intents.ts';
@@ -26,6 +26,7 @@ const routes: [string, RegExp, Handler][] = [
   ['GET', /^\/v1\/customers\/([^/]+)\/payment_methods$/, customerPaymentMethodsRoute],
   ['GET', /^\/v1\/customers\/([^/]+)\/payment_methods\/([^/]+)$/, customerPaymentMethodRoute],
   ['GET', /^\/v1\/payment_methods\/([^/]+)$/, retrieveRoute((store) => store.paymentMethods, 'PaymentMethod')],
+  ['POST', /^\/v1\/payment_methods\/([^/]+)\/detach$/, detachPaymentMethodRoute],
   ['POST', /^\/v1\/checkout\/sessions$/, createSessionRoute],
   ['GET', /^\/v1\/checkout\/sessions$/, listSessionsRoute],
   ['GET', /^\/v1\/checkout\/sessions\/([^/]+)$/, retrieveRoute((store) => store.sessions, 'checkout.session')],
