@@ -10,6 +10,7 @@ import { limitsSummary, type LimitsSummary } from '../settings/summary.ts';
 import { activeNotices } from '../alerts/notices.ts';
 import { currentRates, modelLabel } from '../pricing/rates.ts';
 import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
+import { recentSpendMc, runOutDays } from '../usage/run-out.ts';
 import { listRecentPurchases } from '../billing/purchases.ts';
 import { cursorSecret, encodeCursor } from '../db/cursor.ts';
 import { parseLedgerFilters, queryString, readUsageFilters, type FilterErrors } from '../filters.ts';
@@ -17,6 +18,9 @@ import { activePackages, packageOffers } from '../pricing/packages.ts';
 import type { Page } from '../db/keyset.ts';
 import type { UsageResultsProps } from '../../views/credits/usage-table.tsx';
 import type { LedgerResultsProps } from '../../views/credits/ledger-table.tsx';
+import type { SpendChartSectionProps } from '../../views/credits/spend-chart.tsx';
+import { listApiKeys } from '../keys/keys.ts';
+import { loadSpendChart, parseChartQuery } from './spend-chart.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -93,12 +97,14 @@ export interface Overview {
   canBuy: boolean;
   limits: LimitsSummary;
   rates: Rate[];
+  /** Whole days the balance lasts at the last 7 days' rate; null with no spend (runOutDays). */
+  runOutDays: number | null;
 }
 
 /** Everything the balance card shows: every page that shows or swaps the card loads it here. */
 export async function loadOverview(ctx: CreditsContext, userId: number): Promise<Overview> {
-  const [wallet, rates, limits] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db), limitsSummary(ctx.db, userId, ctx.clock.now())]);
-  return { wallet, rates, limits, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
+  const [wallet, rates, limits, spentMc] = await Promise.all([walletSummary(ctx.db, userId), currentRates(ctx.db), limitsSummary(ctx.db, userId, ctx.clock.now()), recentSpendMc(ctx.db, userId, ctx.clock.now())]);
+  return { wallet, rates, limits, runOutDays: runOutDays(wallet.balanceMc, spentMc), outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
 }
 
 /** The rest of the full tab: packages, spend this month, notices and recent purchases. */
@@ -110,4 +116,11 @@ export async function loadPageExtras(ctx: CreditsContext, user: User) {
     listRecentPurchases(ctx.db, user.id, 10),
   ]);
   return { offers: packageOffers(packages), spend, notices, purchases, thresholdMc: user.low_balance_threshold_mc };
+}
+
+/** Spend over time: the range and grouping the query asks for, and the chart's numbers from the daily rollup. */
+export async function loadChartPart(ctx: CreditsContext, userId: number, query: Query): Promise<SpendChartSectionProps> {
+  const parsed = parseChartQuery(query, ctx.clock.now());
+  const [rates, keys, chart] = await Promise.all([currentRates(ctx.db), listApiKeys(ctx.db, userId), parsed.ok ? loadSpendChart(ctx.db, userId, parsed.selection) : null]);
+  return { raw: parsed.raw, errors: parsed.ok ? undefined : parsed.errors, chart, modelLabels: modelLabels(rates), keys };
 }

@@ -67,7 +67,7 @@ export function playgroundRoutes(ctx: AppContext) {
         <>
           <h1>Playground</h1>
           <p class="muted">Try a model from the browser. Each call is charged like an API call (without a key) and listed on the Credits tab.</p>
-          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} />
+          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} runOutDays={card.runOutDays} />
           <PlaygroundPanel {...props} />
         </>
       ),
@@ -75,7 +75,7 @@ export function playgroundRoutes(ctx: AppContext) {
       partial: () => (
         <>
           <PlaygroundPanel {...props} />
-          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} oob />
+          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} runOutDays={card.runOutDays} oob />
         </>
       ),
     });
