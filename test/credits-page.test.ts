@@ -166,7 +166,12 @@ page('usage table: columns, filters by model, key, playground and dates; Newer/O
   }
   const first = await browser.get('/credits');
   const headers = [...first.doc.querySelectorAll('#usage-results thead th')].map((th) => text(th));
-  assert.equal(headers, ['Date (UTC)', 'Model', 'Input', 'Output', 'Charged credits', 'Status', 'Request ID']);
+  assert.equal(headers, ['Date (UTC)', 'Model', 'API key', 'Input', 'Output', 'Charged credits', 'Status', 'Request ID']);
+  // Who made each call, and when to the second (calls an hour apart from 13:00:00 on 2026-11-26).
+  const cells = (tr: Element | undefined) => [...(tr?.querySelectorAll('td') ?? [])].slice(0, 3).map((td) => text(td));
+  const firstRows = [...first.doc.querySelectorAll('#usage-results tbody tr')];
+  assert.equal(cells(firstRows[0]), ['2026-11-27 18:00:00', 'Eco (gpt-4o-mini)', 'Playground'], 'req_29: playground');
+  assert.equal(cells(firstRows[1]), ['2026-11-27 17:00:00', 'Eco (gpt-4o-mini)', 'ci'], 'req_28: the key by name');
   const ids = (doc: Document) => [...doc.querySelectorAll('#usage-results tbody tr')].map((tr) => tr.getAttribute('data-request-id'));
   assert.equal(ids(first.doc).slice(0, 3), ['req_29', 'req_28', 'req_27'], 'newest first');
   assert.is(ids(first.doc).length, 25);

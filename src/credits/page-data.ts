@@ -58,7 +58,7 @@ export interface UsagePart {
 
 export async function loadUsagePart(ctx: CreditsContext, userId: number, query: Query): Promise<UsagePart> {
   const { parsed, secret, keys, rates } = await readUsageFilters(ctx.db, userId, query);
-  const common = { modelLabels: modelLabels(rates), publicUrl: ctx.config.publicUrl };
+  const common = { modelLabels: modelLabels(rates), publicUrl: ctx.config.publicUrl, keyLabels: new Map(keys.map((k) => [k.id, k.name])) };
   if (!parsed.ok) {
     return { raw: parsed.raw, errors: parsed.errors, rates, keys, results: { ...common, rows: [], listQuery: queryString(parsed.raw), newerQuery: null, olderQuery: null, csvHref: '/credits/usage.csv', noUsageYet: false, errors: parsed.errors } };
   }

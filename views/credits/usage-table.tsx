@@ -2,7 +2,7 @@
 // A filter or page change swaps only #usage-results and pushes the URL; that URL renders the full page.
 import type { ApiKey, Rate, Usage } from '../../src/db/schema.ts';
 import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
-import { utcDateTime } from '../time.ts';
+import { utcDateTimeSeconds } from '../time.ts';
 import { FirstCall } from './first-call.tsx';
 import { DateFilters, detailHref, FilterErrorList, FilterForm, filtersData, invalid, TableFooter } from './table-parts.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
@@ -19,6 +19,8 @@ export interface UsageResultsProps {
   /** The user has no usage at all (not just none matching the filters). */
   noUsageYet: boolean;
   publicUrl: string;
+  /** Each of the user's keys (revoked ones too) by id, as the API key column names it. */
+  keyLabels: Map<number, string>;
   errors?: Record<string, string>;
 }
 
@@ -45,6 +47,7 @@ export function UsageResults(props: UsageResultsProps) {
               <tr>
                 <th scope="col">Date (UTC)</th>
                 <th scope="col">Model</th>
+                <th scope="col">API key</th>
                 <th scope="col" class="num">Input</th>
                 <th scope="col" class="num">Output</th>
                 <th scope="col" class="num">Charged credits</th>
@@ -55,8 +58,9 @@ export function UsageResults(props: UsageResultsProps) {
             <tbody>
               {props.rows.map((row) => (
                 <tr data-request-id={row.request_id}>
-                  <td data-label="Date (UTC)">{utcDateTime(row.created_at_ms)}</td>
+                  <td data-label="Date (UTC)">{utcDateTimeSeconds(row.created_at_ms)}</td>
                   <td data-label="Model">{props.modelLabels.get(row.model) ?? row.model}</td>
+                  <td data-label="API key">{row.api_key_id === null ? 'Playground' : (props.keyLabels.get(row.api_key_id) ?? `key ${row.api_key_id}`)}</td>
                   <td data-label="Input" class="num">{groupedCountText(row.input_tokens)}</td>
                   <td data-label="Output" class="num">{groupedCountText(row.output_tokens)}</td>
                   <td data-label="Charged credits" class="num" data-mc={row.charged_mc}>
