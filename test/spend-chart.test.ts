@@ -1,11 +1,12 @@
 // Spend over time on the Credits tab through the DOM: the chart's bars and its table equal the sums of
 // the usage rows they stand for (by model, by key, per day) after calls on several days, for each
 // preset and a custom range; a bad range is a 400 with its field marked (full page and htmx); the
-// balance card's run-out line and its arithmetic.
+// balance card's run-out line and its arithmetic; the keys page's spend this month per key equals
+// that key's usage rows of the month, against its limit.
 import * as assert from 'uvu/assert';
 import { audit } from '../src/audit.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
-import { createApiKey } from '../src/keys/keys.ts';
+import { createApiKey, setKeyLimits } from '../src/keys/keys.ts';
 import { DAY_MS } from '../src/month.ts';
 import { runOutDays } from '../src/usage/run-out.ts';
 import { currentRates } from '../src/pricing/rates.ts';
@@ -227,6 +228,25 @@ tests('runOutDays: balance × 7 ÷ spend, rounded down; none with no spend or no
   assert.is(runOutDays(0, 500), null);
   assert.is(runOutDays(-5, 500), null);
   assert.is(runOutDays(Number.MAX_SAFE_INTEGER, 7), Number.MAX_SAFE_INTEGER);
+});
+
+tests('the keys page: each key\'s spend this month equals its usage rows of the month, against its limit, in USD beside', async ({ t, browser, userId }) => {
+  const { backend, batch } = await history(t, browser, userId);
+  const { apiKey: idle } = await createApiKey(t.db, t.clock, userId, 'idle');
+  await setKeyLimits(t.db, userId, backend.id, { monthlyLimitMc: 100_000, maxInFlight: 0 });
+  const month = (await usageRows(t, userId)).filter((r) => r.day >= '2027-01-01');
+  const { doc, status } = await browser.get('/keys');
+  assert.is(status, 200);
+  const spendOf = (id: number) => doc.querySelector(`tr[data-key-id="${id}"] .key-spend`)!;
+  const backendMc = sum(month.filter((r) => r.apiKeyId === backend.id));
+  const batchMc = sum(month.filter((r) => r.apiKeyId === batch.id));
+  assert.ok(backendMc > 0 && batchMc > 0);
+  assert.is(mcOf(spendOf(backend.id)), backendMc, 'December\'s calls are not this month\'s');
+  assert.is(mcOf(spendOf(batch.id)), batchMc);
+  assert.is(mcOf(spendOf(idle.id)), 0);
+  const credits = (mc: number) => `${Math.floor(mc / 1000).toLocaleString('en-US')}.${String(mc % 1000).padStart(3, '0')}`;
+  assert.is(text(spendOf(backend.id)), `${credits(backendMc)} of 100 credits (${Math.floor(backendMc / 1000)}%) ≈ $${(Math.ceil(backendMc / 100) / 10_000).toFixed(4)}`);
+  assert.match(text(spendOf(batch.id)), new RegExp(`^${credits(batchMc).replace('.', '\\.')} credits, no limit`));
 });
 
 tests.run();

@@ -10,6 +10,7 @@ import { RevokeKeyConfirm } from '../../views/keys-revoke.tsx';
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFieldLists, formFields } from '../web/form-data.ts';
 import { currentRates } from '../pricing/rates.ts';
+import { spendThisMonth } from '../usage/usage-queries.ts';
 import { render } from '../web/render.tsx';
 import { KeysPanel, type KeysPanelProps } from '../../views/keys.tsx';
 import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyControls, setKeyLimits } from './keys.ts';
@@ -28,8 +29,11 @@ export function keysRoutes(ctx: AppContext) {
   app.use('/keys/*', requireUser);
 
   async function panel(c: Context<AppEnv>, extra: Partial<KeysPanelProps> = {}, status: 200 | 404 | 422 = 200) {
-    const [keys, rates] = await Promise.all([listApiKeys(db, c.get('user')!.id), currentRates(db)]);
-    const props: KeysPanelProps = { keys, publicUrl: config.publicUrl, rateCard: rates.map((rate) => ({ model: rate.model, label: rate.label })), nowMs: clock.now(), ...extra };
+    const userId = c.get('user')!.id;
+    const [keys, rates, spend] = await Promise.all([listApiKeys(db, userId), currentRates(db), spendThisMonth(db, userId, clock.now())]);
+    // Each key's spend this month from the monthly rollup, the sum its monthly limit is checked against.
+    const spentThisMonthMc = new Map(spend.byKey.flatMap((line) => (line.apiKeyId === null ? [] : [[line.apiKeyId, line.chargedMc] as const])));
+    const props: KeysPanelProps = { keys, publicUrl: config.publicUrl, spentThisMonthMc, month: spend.month, rateCard: rates.map((rate) => ({ model: rate.model, label: rate.label })), nowMs: clock.now(), ...extra };
     // A page with a new key on it must not be cached anywhere.
     if (props.newKey) c.header('Cache-Control', 'no-store');
     return render(c, config, {
