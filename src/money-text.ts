@@ -56,6 +56,15 @@ export function usdPer1MTokensJsonNumber(rateMcPer1k: number): number {
   return rateMcPer1k / 1000;
 }
 
+/**
+ * Dollars per million tokens as text, from a rate in millicredits per 1k tokens (the rate card): the
+ * same digits as the rate in credits (1 credit per 1k tokens = $1 per 1M), 2 decimals, a third when
+ * there is one: 2,400 → "$2.40", 25,000 → "$25.00", 1 → "$0.001".
+ */
+export function usdPer1MTokensText(rateMcPer1k: number): string {
+  return `$${creditsExactGroupedText(rateMcPer1k).replace(/(\.\d\d)0$/, '$1')}`;
+}
+
 /** Parses "12.5", "-3.720" or "1000" into millicredits; null if not a number with at most 3 decimals. */
 export function parseCreditsToMc(text: string): number | null {
   const match = /^([+-]?)(\d{1,12})(?:\.(\d{1,3}))?$/.exec(text.trim());
