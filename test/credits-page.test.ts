@@ -139,7 +139,7 @@ page('spend this month: total, by model and by key; last month is not counted', 
   const { doc } = await browser.get('/credits');
   const spend = doc.querySelector('#spend')!;
   assert.is(spend.querySelector('.spend-total')!.getAttribute('data-mc'), '375720');
-  assert.match(text(spend), /375\.720 credits in 2026-11 \(UTC\) over 3 calls/);
+  assert.match(text(spend), /375\.720 credits \(≈ \$0\.3758\) in 2026-11 \(UTC\) over 3 calls/);
   const lines = [...spend.querySelectorAll('tr')].map((tr) => [text(tr.querySelector('th')), tr.querySelector('[data-mc]')!.getAttribute('data-mc')]);
   assert.equal(lines, [
     ['Advanced (gpt-4o)', '360000'],
