@@ -119,57 +119,61 @@ function ChartTable(props: { chart: SpendChart; labels: string[]; group: ChartGr
   const stacked = props.group !== 'day';
   const rows = chart.days.map((day, d) => ({ day, amounts: chart.amountsMc[d]!, calls: chart.callsByDay[d]! })).filter((row) => row.calls > 0);
   const rowTotal = (amounts: number[]) => amounts.reduce((a, b) => a + b, 0);
+  // Folded by default (a month of days stacked on a phone is long); open, or read by a screen reader, it is the chart's numbers.
   return (
-    <div class="table-wrap">
-      <table class="spend-chart-table stack-on-phone">
-        <caption>Credits spent per day (UTC); days without calls are left out</caption>
-        <thead>
-          <tr>
-            <th scope="col">Day (UTC)</th>
-            {stacked ? props.labels.map((label) => <th scope="col" class="num">{label}</th>) : null}
-            <th scope="col" class="num">Total credits</th>
-            <th scope="col" class="num">Total USD</th>
-            <th scope="col" class="num">Calls</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr data-day={row.day}>
-              <th scope="row">{row.day}</th>
+    <details class="chart-numbers">
+      <summary>Day by day, as a table</summary>
+      <div class="table-wrap">
+        <table class="spend-chart-table stack-on-phone">
+          <caption>Credits spent per day (UTC); days without calls are left out</caption>
+          <thead>
+            <tr>
+              <th scope="col">Day (UTC)</th>
+              {stacked ? props.labels.map((label) => <th scope="col" class="num">{label}</th>) : null}
+              <th scope="col" class="num">Total credits</th>
+              <th scope="col" class="num">Total USD</th>
+              <th scope="col" class="num">Calls</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr data-day={row.day}>
+                <th scope="row">{row.day}</th>
+                {stacked
+                  ? row.amounts.map((mc, s) => (
+                      <td class="num" data-label={props.labels[s]} data-series={s} data-mc={mc}>
+                        {creditsExactGroupedText(mc)}
+                      </td>
+                    ))
+                  : null}
+                <td class="num day-total" data-label="Total credits" data-mc={rowTotal(row.amounts)}>
+                  {creditsExactGroupedText(rowTotal(row.amounts))}
+                </td>
+                <td class="num" data-label="Total USD">{usdRoundedUpText(rowTotal(row.amounts))}</td>
+                <td class="num" data-label="Calls">{groupedCountText(row.calls)}</td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr class="range-total">
+              <th scope="row">Total</th>
               {stacked
-                ? row.amounts.map((mc, s) => (
+                ? chart.seriesTotalsMc.map((mc, s) => (
                     <td class="num" data-label={props.labels[s]} data-series={s} data-mc={mc}>
                       {creditsExactGroupedText(mc)}
                     </td>
                   ))
                 : null}
-              <td class="num day-total" data-label="Total credits" data-mc={rowTotal(row.amounts)}>
-                {creditsExactGroupedText(rowTotal(row.amounts))}
+              <td class="num" data-label="Total credits" data-mc={chart.totalMc}>
+                {creditsExactGroupedText(chart.totalMc)}
               </td>
-              <td class="num" data-label="Total USD">{usdRoundedUpText(rowTotal(row.amounts))}</td>
-              <td class="num" data-label="Calls">{groupedCountText(row.calls)}</td>
+              <td class="num" data-label="Total USD">{usdRoundedUpText(chart.totalMc)}</td>
+              <td class="num" data-label="Calls">{groupedCountText(chart.calls)}</td>
             </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          <tr class="range-total">
-            <th scope="row">Total</th>
-            {stacked
-              ? chart.seriesTotalsMc.map((mc, s) => (
-                  <td class="num" data-label={props.labels[s]} data-series={s} data-mc={mc}>
-                    {creditsExactGroupedText(mc)}
-                  </td>
-                ))
-              : null}
-            <td class="num" data-label="Total credits" data-mc={chart.totalMc}>
-              {creditsExactGroupedText(chart.totalMc)}
-            </td>
-            <td class="num" data-label="Total USD">{usdRoundedUpText(chart.totalMc)}</td>
-            <td class="num" data-label="Calls">{groupedCountText(chart.calls)}</td>
-          </tr>
-        </tfoot>
-      </table>
-    </div>
+          </tfoot>
+        </table>
+      </div>
+    </details>
   );
 }
 
