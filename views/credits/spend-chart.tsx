@@ -114,6 +114,25 @@ function ChartSvg(props: { chart: SpendChart; labels: string[] }) {
   );
 }
 
+/** A day's row, or the range's total row: each series' credits (when stacked), the total in credits and USD, the calls. */
+function AmountsRow(props: { rowHeader: string; day?: string; amountsMc: number[] | null; totalMc: number; calls: number; labels: string[] }) {
+  return (
+    <tr data-day={props.day} class={props.day ? undefined : 'range-total'}>
+      <th scope="row">{props.rowHeader}</th>
+      {props.amountsMc?.map((mc, s) => (
+        <td class="num" data-label={props.labels[s]} data-series={s} data-mc={mc}>
+          {creditsExactGroupedText(mc)}
+        </td>
+      ))}
+      <td class={props.day ? 'num day-total' : 'num'} data-label="Total credits" data-mc={props.totalMc}>
+        {creditsExactGroupedText(props.totalMc)}
+      </td>
+      <td class="num" data-label="Total USD">{usdRoundedUpText(props.totalMc)}</td>
+      <td class="num" data-label="Calls">{groupedCountText(props.calls)}</td>
+    </tr>
+  );
+}
+
 function ChartTable(props: { chart: SpendChart; labels: string[]; group: ChartGroup }) {
   const { chart } = props;
   const stacked = props.group !== 'day';
@@ -137,39 +156,11 @@ function ChartTable(props: { chart: SpendChart; labels: string[]; group: ChartGr
           </thead>
           <tbody>
             {rows.map((row) => (
-              <tr data-day={row.day}>
-                <th scope="row">{row.day}</th>
-                {stacked
-                  ? row.amounts.map((mc, s) => (
-                      <td class="num" data-label={props.labels[s]} data-series={s} data-mc={mc}>
-                        {creditsExactGroupedText(mc)}
-                      </td>
-                    ))
-                  : null}
-                <td class="num day-total" data-label="Total credits" data-mc={rowTotal(row.amounts)}>
-                  {creditsExactGroupedText(rowTotal(row.amounts))}
-                </td>
-                <td class="num" data-label="Total USD">{usdRoundedUpText(rowTotal(row.amounts))}</td>
-                <td class="num" data-label="Calls">{groupedCountText(row.calls)}</td>
-              </tr>
+              <AmountsRow rowHeader={row.day} day={row.day} amountsMc={stacked ? row.amounts : null} totalMc={rowTotal(row.amounts)} calls={row.calls} labels={props.labels} />
             ))}
           </tbody>
           <tfoot>
-            <tr class="range-total">
-              <th scope="row">Total</th>
-              {stacked
-                ? chart.seriesTotalsMc.map((mc, s) => (
-                    <td class="num" data-label={props.labels[s]} data-series={s} data-mc={mc}>
-                      {creditsExactGroupedText(mc)}
-                    </td>
-                  ))
-                : null}
-              <td class="num" data-label="Total credits" data-mc={chart.totalMc}>
-                {creditsExactGroupedText(chart.totalMc)}
-              </td>
-              <td class="num" data-label="Total USD">{usdRoundedUpText(chart.totalMc)}</td>
-              <td class="num" data-label="Calls">{groupedCountText(chart.calls)}</td>
-            </tr>
+            <AmountsRow rowHeader="Total" amountsMc={stacked ? chart.seriesTotalsMc : null} totalMc={chart.totalMc} calls={chart.calls} labels={props.labels} />
           </tfoot>
         </table>
       </div>
@@ -212,6 +203,22 @@ export function SpendChartResults(props: SpendChartSectionProps) {
   );
 }
 
+/** A labelled select of the chart's form, marked when its value was refused. */
+function ChoiceField(props: { name: 'range' | 'group'; label: string; options: readonly (readonly [string, string])[]; chosen: string; errors: Record<string, string> }) {
+  return (
+    <div>
+      <label for={`chart-${props.name}`}>{props.label}</label>
+      <select id={`chart-${props.name}`} name={props.name} aria-invalid={invalid(props.errors, props.name)}>
+        {props.options.map(([value, label]) => (
+          <option value={value} selected={props.chosen === value}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 /** GET, so it works without JavaScript (landing at the chart); with htmx only the results are swapped. */
 export function SpendChartFilters(props: SpendChartSectionProps) {
   const errors = props.errors ?? {};
@@ -233,16 +240,7 @@ export function SpendChartFilters(props: SpendChartSectionProps) {
       hx-sync="this:queue last"
       hx-swap-oob={props.oob ? 'true' : undefined}
     >
-      <div>
-        <label for="chart-range">Range</label>
-        <select id="chart-range" name="range" aria-invalid={invalid(errors, 'range')}>
-          {RANGE_OPTIONS.map(([value, label]) => (
-            <option value={value} selected={range === value}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField name="range" label="Range" options={RANGE_OPTIONS} chosen={range} errors={errors} />
       <div>
         <label for="chart-from">From (custom, UTC)</label>
         <input id="chart-from" name="from" type="date" value={props.raw.from ?? ''} aria-invalid={invalid(errors, 'from')} />
@@ -251,16 +249,7 @@ export function SpendChartFilters(props: SpendChartSectionProps) {
         <label for="chart-to">To (custom, UTC)</label>
         <input id="chart-to" name="to" type="date" value={props.raw.to ?? ''} aria-invalid={invalid(errors, 'to')} />
       </div>
-      <div>
-        <label for="chart-group">Group</label>
-        <select id="chart-group" name="group" aria-invalid={invalid(errors, 'group')}>
-          {GROUP_OPTIONS.map(([value, label]) => (
-            <option value={value} selected={group === value}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField name="group" label="Group" options={GROUP_OPTIONS} chosen={group} errors={errors} />
       <div class="filters-actions">
         <button type="submit" class="secondary">
           Apply
