@@ -94,11 +94,11 @@ page('rate card: labels, credits per 1k, last updated from the rate version, and
   const { doc } = await browser.get('/credits');
   const rows = [...doc.querySelectorAll('#rate-card tbody tr')].map((tr) => [...tr.children].map((c) => text(c)));
   assert.equal(rows, [
-    ['Advanced (gpt-4o)', '25.000 $25.00 / 1M', '10.000 $10.00 / 1M', '90.000 $90.00 / 1M'],
-    ['Eco (gpt-4o-mini)', '2.400 $2.40 / 1M', '1.200 $1.20 / 1M', '9.600 $9.60 / 1M'],
+    ['Advanced (gpt-4o)', '25.000 $25.00', '10.000 $10.00', '90.000 $90.00'],
+    ['Eco (gpt-4o-mini)', '2.400 $2.40', '1.200 $1.20', '9.600 $9.60'],
     // Embedding models are priced per input token only.
-    ['Search Plus (text-embedding-3-large)', '1.300 $1.30 / 1M', '1.300 $1.30 / 1M', '— (embeddings)'],
-    ['Search (text-embedding-3-small)', '0.200 $0.20 / 1M', '0.200 $0.20 / 1M', '— (embeddings)'],
+    ['Search Plus (text-embedding-3-large)', '1.300 $1.30', '1.300 $1.30', '— (embeddings)'],
+    ['Search (text-embedding-3-small)', '0.200 $0.20', '0.200 $0.20', '— (embeddings)'],
   ]);
   const note = text(doc.querySelector('#rate-card > p'));
   assert.match(note, /Last updated 2026-11-26 13:00 UTC/);

@@ -8,7 +8,7 @@ function RateCell(props: { mcPer1k: number }) {
   return (
     <>
       <span>{creditsExactGroupedText(props.mcPer1k)}</span>{' '}
-      <span class="per-1m">{usdPer1MTokensText(props.mcPer1k)} / 1M</span>
+      <span class="per-1m">{usdPer1MTokensText(props.mcPer1k)}</span>
     </>
   );
 }
@@ -20,7 +20,7 @@ export function RateCard(props: { rates: Rate[] }) {
       <h2 id="rates-title">Rate card</h2>
       <div class="table-wrap">
         <table class="rate-table stack-on-phone">
-          <caption>Credits per 1,000 tokens, and dollars per 1M tokens</caption>
+          <caption>Credits per 1,000 tokens, and under each the dollars per 1M tokens</caption>
           <thead>
             <tr>
               <th scope="col">Model</th>
