@@ -26,6 +26,16 @@ export interface UsageResultsProps {
 
 const STATUS_TEXT: Record<Usage['status'], string> = { ok: 'OK', aborted: 'Aborted', upstream_error: 'Upstream error' };
 
+/** The day and the time each kept whole, so a narrow column breaks between them, not inside the date. */
+function WhenText(props: { ms: number }) {
+  const [day, time] = utcDateTimeSeconds(props.ms).split(' ');
+  return (
+    <span class="when">
+      <span>{day}</span> <span>{time}</span>
+    </span>
+  );
+}
+
 export function UsageResults(props: UsageResultsProps) {
   const errors = props.errors ?? {};
   if (Object.keys(errors).length > 0) return <FilterErrorList id="usage-results" errors={errors} listQuery={props.listQuery} />;
@@ -58,9 +68,11 @@ export function UsageResults(props: UsageResultsProps) {
             <tbody>
               {props.rows.map((row) => (
                 <tr data-request-id={row.request_id}>
-                  <td data-label="Date (UTC)">{utcDateTimeSeconds(row.created_at_ms)}</td>
+                  <td data-label="Date (UTC)">
+                    <WhenText ms={row.created_at_ms} />
+                  </td>
                   <td data-label="Model">{props.modelLabels.get(row.model) ?? row.model}</td>
-                  <td data-label="API key">{row.api_key_id === null ? 'Playground' : (props.keyLabels.get(row.api_key_id) ?? `key ${row.api_key_id}`)}</td>
+                  <td data-label="API key" class="key-name">{row.api_key_id === null ? 'Playground' : (props.keyLabels.get(row.api_key_id) ?? `key ${row.api_key_id}`)}</td>
                   <td data-label="Input" class="num">{groupedCountText(row.input_tokens)}</td>
                   <td data-label="Output" class="num">{groupedCountText(row.output_tokens)}</td>
                   <td data-label="Charged credits" class="num" data-mc={row.charged_mc}>
