@@ -67,6 +67,15 @@ export function usdPer1MTokensJsonNumber(rateMcPer1k: number): number {
 }
 
 /**
+ * Dollars per million tokens as text, from a rate in millicredits per 1k tokens (the rate card): the
+ * same digits as the rate in credits (1 credit per 1k tokens = $1 per 1M), 2 decimals, a third when
+ * there is one: 2,400 → "$2.40", 25,000 → "$25.00", 1 → "$0.001".
+ */
+export function usdPer1MTokensText(rateMcPer1k: number): string {
+  return `$${creditsExactGroupedText(rateMcPer1k).replace(/(\.\d\d)0$/, '$1')}`;
+}
+
+/**
  * Parses "12.5", "-3.720", "1000" or "1,000" (grouped as this app writes credits, commas every three
  * digits) into millicredits; null if not such a number with at most 3 decimals.
  */

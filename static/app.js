@@ -113,3 +113,12 @@ document.addEventListener('htmx:afterRequest', (event) => {
   if (failed || xhr.getResponseHeader('HX-Reswap') === 'none') showRequestError(elt, requestErrorText(xhr));
 });
 document.addEventListener('htmx:sendError', (event) => showRequestError(event.detail.elt, STATUS_TEXT[0]));
+
+// Spend over time: typing a date means a custom range, so the range select follows (without
+// JavaScript the select is chosen by hand; the dates count only with "Custom range").
+document.addEventListener('input', (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== 'date' || !input.closest('#spend-chart-filters')) return;
+  const range = input.form && input.form.elements.namedItem('range');
+  if (range instanceof HTMLSelectElement) range.value = 'custom';
+});

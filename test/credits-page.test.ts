@@ -96,11 +96,11 @@ page('rate card: labels, credits per 1k, last updated from the rate version, and
   const { doc } = await browser.get('/credits');
   const rows = [...doc.querySelectorAll('#rate-card tbody tr')].map((tr) => [...tr.children].map((c) => text(c)));
   assert.equal(rows, [
-    ['Advanced (gpt-4o)', '25.000', '10.000', '90.000'],
-    ['Eco (gpt-4o-mini)', '2.400', '1.200', '9.600'],
+    ['Advanced (gpt-4o)', '25.000 $25.00', '10.000 $10.00', '90.000 $90.00'],
+    ['Eco (gpt-4o-mini)', '2.400 $2.40', '1.200 $1.20', '9.600 $9.60'],
     // Embedding models are priced per input token only.
-    ['Search Plus (text-embedding-3-large)', '1.300', '1.300', '— (embeddings)'],
-    ['Search (text-embedding-3-small)', '0.200', '0.200', '— (embeddings)'],
+    ['Search Plus (text-embedding-3-large)', '1.300 $1.30', '1.300 $1.30', '— (embeddings)'],
+    ['Search (text-embedding-3-small)', '0.200 $0.20', '0.200 $0.20', '— (embeddings)'],
   ]);
   const note = text(doc.querySelector('#rate-card > p'));
   assert.match(note, /Last updated 2026-11-26 13:00 UTC/);
@@ -141,7 +141,7 @@ page('spend this month: total, by model and by key; last month is not counted', 
   const { doc } = await browser.get('/credits');
   const spend = doc.querySelector('#spend')!;
   assert.is(spend.querySelector('.spend-total')!.getAttribute('data-mc'), '375720');
-  assert.match(text(spend), /375\.720 credits in 2026-11 \(UTC\) over 3 calls/);
+  assert.match(text(spend), /375\.720 credits \(≈ \$0\.3758\) in 2026-11 \(UTC\) over 3 calls/);
   const lines = [...spend.querySelectorAll('tr')].map((tr) => [text(tr.querySelector('th')), tr.querySelector('[data-mc]')!.getAttribute('data-mc')]);
   assert.equal(lines, [
     ['Advanced (gpt-4o)', '360000'],
@@ -168,7 +168,12 @@ page('usage table: columns, filters by model, key, playground and dates; Newer/O
   }
   const first = await browser.get('/credits');
   const headers = [...first.doc.querySelectorAll('#usage-results thead th')].map((th) => text(th));
-  assert.equal(headers, ['Date (UTC)', 'Model', 'Input', 'Output', 'Charged credits', 'Status', 'Request ID']);
+  assert.equal(headers, ['Date (UTC)', 'Model', 'API key', 'Input', 'Output', 'Charged credits', 'Status', 'Request ID']);
+  // Who made each call, and when to the second (calls an hour apart from 13:00:00 on 2026-11-26).
+  const cells = (tr: Element | undefined) => [...(tr?.querySelectorAll('td') ?? [])].slice(0, 3).map((td) => text(td));
+  const firstRows = [...first.doc.querySelectorAll('#usage-results tbody tr')];
+  assert.equal(cells(firstRows[0]), ['2026-11-27 18:00:00', 'Eco (gpt-4o-mini)', 'Playground'], 'req_29: playground');
+  assert.equal(cells(firstRows[1]), ['2026-11-27 17:00:00', 'Eco (gpt-4o-mini)', 'ci'], 'req_28: the key by name');
   const ids = (doc: Document) => [...doc.querySelectorAll('#usage-results tbody tr')].map((tr) => tr.getAttribute('data-request-id'));
   assert.equal(ids(first.doc).slice(0, 3), ['req_29', 'req_28', 'req_27'], 'newest first');
   assert.is(ids(first.doc).length, 25);

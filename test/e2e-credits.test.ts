@@ -1,6 +1,8 @@
 // The Credits tab in a real headless Chromium against the real server: sign in, read the balance,
 // filter usage (the URL changes, only the table is replaced), page older and newer, go back, open
-// a call, download a CSV; screenshots at desktop and phone widths in test/artifacts/.
+// a call, download a CSV; screenshots at desktop and phone widths in test/artifacts/. Spend over time
+// for a second user with a month of calls: drawn at 390×844 and 1280×800 with no sideways scroll and
+// no CSP or console error, the bars equal to the table.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,6 +41,18 @@ e2e.before(async (context) => {
     last = await makeCall(db, clock, user.id, { model: i % 2 ? 'gpt-4o' : 'gpt-4o-mini', apiKeyId: i % 3 ? apiKey.id : null, inputTokens: 100 + i, outputTokens: 50 + i, advanceMs: 3_600_000, requestId: `req_e2e${String(i).padStart(2, '0')}` });
   }
   context.balanceMc = last!.balanceMc;
+  // A second user with a month of calls (October 2026) on three models by two keys and the playground, for the chart.
+  const charter = await createUser(db, clock, { email: 'chart@example.com', passwordHash: await hashPassword('e2e password', cheapCost) });
+  const keys = [(await createApiKey(db, clock, charter.id, 'web app')).apiKey.id, (await createApiKey(db, clock, charter.id, 'nightly batch')).apiKey.id, null];
+  await grantCredits(db, clock, { userId: charter.id, amountMc: 900_000_000, reason: 'welcome' });
+  const chartClock = new ManualClock(Date.UTC(2026, 9, 1, 6, 0));
+  for (let day = 0; day < 30; day++) {
+    for (let i = 0; i < 1 + ((day * 7) % 5); i++) {
+      const model = ['gpt-4o-mini', 'gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small'][(day + i) % 4]!;
+      await makeCall(db, chartClock, charter.id, { model, apiKeyId: keys[(day + i) % 3], inputTokens: 2_000 + ((day * 977 + i * 131) % 9_000), outputTokens: model.startsWith('text-') ? 0 : 500 + ((day * 313) % 1_500), advanceMs: 60_000 });
+    }
+    chartClock.advance(86_400_000 - (1 + ((day * 7) % 5)) * 60_000);
+  }
   await db.destroy();
   context.server = await startServer({ DATABASE_URL: url, SQLITE_SYNCHRONOUS: 'normal' });
   context.browser = await launchChromium();
@@ -141,6 +155,42 @@ e2e('sign in, filter, page, go back, open a call, download a CSV', async ({ serv
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), 'the new link wraps on a phone');
   assert.equal(errors, [], 'no script errors (CSP included)');
   await context.close();
+});
+
+e2e('spend over time fits a phone and a desktop, under the CSP, its bars equal to its table', async ({ server, browser }) => {
+  for (const viewport of [{ width: 390, height: 844, name: 'phone' }, { width: 1280, height: 800, name: 'desktop' }]) {
+    const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
+    await page.goto(`${server.url}/login`);
+    await page.fill('input[name="email"]', 'chart@example.com');
+    await page.fill('input[name="password"]', 'e2e password');
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForURL('**/credits');
+    await page.goto(`${server.url}/credits/chart?range=custom&from=2026-10-01&to=2026-10-30&group=model#spend-chart`);
+    assert.ok(await page.isVisible('svg.spend-chart'), `${viewport.name}: the chart is drawn`);
+    const box = (await page.locator('svg.spend-chart').boundingBox())!;
+    assert.ok(box.width <= viewport.width && box.height > 80, `${viewport.name}: the chart fits (${box.width}×${box.height})`);
+    const sums = await page.evaluate(() => ({
+      bars: [...document.querySelectorAll('svg.spend-chart rect.bar')].reduce((sum, bar) => sum + Number(bar.getAttribute('data-mc')), 0),
+      table: Number(document.querySelector('.range-total td[data-label="Total credits"]')!.getAttribute('data-mc')),
+      days: document.querySelectorAll('.spend-chart-table tbody tr').length,
+    }));
+    assert.is(sums.bars, sums.table, 'the bars add up to the table');
+    assert.is(sums.days, 30);
+    const overflow = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    assert.ok(overflow.scroll <= overflow.client, `${viewport.name}: no sideways scroll (${overflow.scroll} > ${overflow.client})`);
+    await page.locator('#spend-chart').screenshot({ path: `${ARTIFACTS}/chart-${viewport.name}.png` });
+    // Grouping by key under htmx: only the results change, the URL follows, still no sideways scroll.
+    await page.selectOption('#chart-group', 'key');
+    await page.waitForURL('**/credits/chart?range=custom&from=2026-10-01&to=2026-10-30&group=key#spend-chart');
+    await page.waitForFunction(() => [...document.querySelectorAll('.chart-legend li')].some((li) => li.textContent?.includes('nightly batch')));
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth), `${viewport.name}: by key, no sideways scroll`);
+    assert.equal(errors, [], `${viewport.name}: no script errors (CSP included)`);
+    await context.close();
+  }
 });
 
 e2e.run();

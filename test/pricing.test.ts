@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { affordableOutputTokens, costMc } from '../src/pricing/cost.ts';
-import { creditsExactText, parseCreditsToMc, usdPer1MTokensJsonNumber } from '../src/money-text.ts';
+import { creditsExactText, parseCreditsToMc, usdPer1MTokensJsonNumber, usdPer1MTokensText } from '../src/money-text.ts';
 import { decideOutputLimit, holdAmountMc } from '../src/pricing/output-limit.ts';
 import { defaultEmbeddingRates, defaultRates } from '../src/seed.ts';
 
@@ -119,6 +119,8 @@ test('$ per 1M tokens from a rate in mc per 1k: 1 mc per 1k = $0.001 per 1M', ()
   assert.is(usdPer1MTokensJsonNumber(2_400), 2.4);
   assert.is(usdPer1MTokensJsonNumber(200), 0.2);
   assert.is(usdPer1MTokensJsonNumber(80_000), 80);
+  // The rate card's text: the same digits, 2 decimals unless a third is needed.
+  assert.equal([1, 2_400, 200, 80_000, 1_234_567, 1_005].map(usdPer1MTokensText), ['$0.001', '$2.40', '$0.20', '$80.00', '$1,234.567', '$1.005']);
 });
 
 test('credits are shown with exactly 3 decimals and parsed back without floats', () => {

@@ -6,7 +6,7 @@ import { keyControlsOf, lastDayOf, type KeyControls } from '../src/keys/controls
 import type { KeyControlsErrors, KeyControlsValues } from '../src/keys/controls-form.ts';
 import { Field } from './form.tsx';
 import { utcDateTime } from './time.ts';
-import { creditsFieldText } from '../src/money-text.ts';
+import { creditsExactGroupedText, creditsFieldText, creditsProseText, usdRoundedUpText } from '../src/money-text.ts';
 import { CurlExample } from './credits/first-call.tsx';
 import { CsvLinksSection, type CsvLinksSectionProps } from './csv-links.tsx';
 
@@ -23,6 +23,9 @@ export interface KeysPanelProps {
   limitErrors?: { keyId: number; errors: Record<string, string>; values: Record<string, string> };
   /** The rate card's models, the choices of a key's allowed models. */
   rateCard: { model: string; label: string }[];
+  /** Each key's charges this UTC month (keys with none are absent), and the month ("2026-11"). */
+  spentThisMonthMc: Map<number, number>;
+  month: string;
   /** Now, to tell expired keys. */
   nowMs: number;
   /** A key's controls form that did not save. */
@@ -172,6 +175,18 @@ function NewKey(props: { keyText: string; name: string; publicUrl: string }) {
   );
 }
 
+/** A key's spend this month against its monthly limit: "12.345 of 100 credits (12%)", in USD beside. */
+function KeySpend(props: { spentMc: number; limitMc: number | null; month: string }) {
+  const percent = props.limitMc !== null && props.limitMc > 0 ? Math.floor((props.spentMc * 100) / props.limitMc) : null;
+  return (
+    <span class="key-spend" data-mc={props.spentMc} title={`${props.month} (UTC)`}>
+      {creditsExactGroupedText(props.spentMc)}
+      {props.limitMc === null ? ' credits, no limit' : ` of ${creditsProseText(props.limitMc)} credits (${percent ?? 100}%)`}
+      <span class="muted"> ≈ {usdRoundedUpText(props.spentMc)}</span>
+    </span>
+  );
+}
+
 export function KeysPanel(props: KeysPanelProps) {
   const errors = props.errors ?? {};
   const activeKeys = props.keys.filter((key) => key.revoked_at_ms === null);
@@ -202,6 +217,7 @@ export function KeysPanel(props: KeysPanelProps) {
                 <th scope="col">Key</th>
                 <th scope="col">Created (UTC)</th>
                 <th scope="col">Last used (UTC)</th>
+                <th scope="col">Spent this month</th>
                 <th scope="col">Limits</th>
                 <th scope="col">Controls</th>
                 <th scope="col">Status</th>
@@ -216,6 +232,9 @@ export function KeysPanel(props: KeysPanelProps) {
                   </td>
                   <td data-label="Created (UTC)">{utcDateTime(key.created_at_ms)}</td>
                   <td data-label="Last used (UTC)">{key.last_used_at_ms === null ? 'never' : utcDateTime(key.last_used_at_ms)}</td>
+                  <td data-label="Spent this month">
+                    <KeySpend spentMc={props.spentThisMonthMc.get(key.id) ?? 0} limitMc={key.monthly_limit_mc} month={props.month} />
+                  </td>
                   <td data-label="Limits">{key.revoked_at_ms === null ? <KeyLimitsForm apiKey={key} failed={props.limitErrors} /> : '—'}</td>
                   <td class="key-controls-summary" data-label="Controls">
                     {key.revoked_at_ms === null ? (

@@ -90,8 +90,8 @@ export function checkoutRoutes(ctx: AppContext) {
     // The poll's partial carries the balance card only once credited: it is loaded only when shown.
     let card: BalanceCardProps | null = null;
     if (!wantsPartial(c) || view === 'complete') {
-      const { wallet, outOfCredits, canBuy, limits, promo, newAccount } = await loadOverview(ctx, purchase.user_id);
-      card = { wallet, outOfCredits, canBuy, limits, promo, newAccount };
+      const { wallet, outOfCredits, canBuy, limits, promo, newAccount, runOutDays } = await loadOverview(ctx, purchase.user_id);
+      card = { wallet, outOfCredits, canBuy, limits, promo, newAccount, runOutDays };
     }
     return render(c, config, {
       title: purchaseStatusTitle(purchase, view, afterCancel),

@@ -12,6 +12,7 @@ import { activeNotices } from '../alerts/notices.ts';
 import { currentRates, modelLabel } from '../pricing/rates.ts';
 import { hasAnyUsage, spendThisMonth, usagePage } from '../usage/usage-queries.ts';
 import { purchasesPage } from '../billing/purchases.ts';
+import { recentSpendMc, runOutDays } from '../usage/run-out.ts';
 import { cursorSecret, encodeCursor } from '../db/cursor.ts';
 import { parseLedgerFilters, parsePurchasesQuery, queryString, readUsageFilters, withoutCursor, type FilterErrors } from '../filters.ts';
 import { activePackages, packageOffers } from '../pricing/packages.ts';
@@ -19,6 +20,9 @@ import type { Page } from '../db/keyset.ts';
 import type { UsageResultsProps } from '../../views/credits/usage-table.tsx';
 import type { LedgerResultsProps } from '../../views/credits/ledger-table.tsx';
 import type { PurchasesListProps } from '../../views/billing/purchases-list.tsx';
+import type { SpendChartSectionProps } from '../../views/credits/spend-chart.tsx';
+import { listApiKeys } from '../keys/keys.ts';
+import { loadSpendChart, parseChartQuery } from './spend-chart.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -51,7 +55,7 @@ export interface UsagePart {
 
 export async function loadUsagePart(ctx: CreditsContext, userId: number, query: Query): Promise<UsagePart> {
   const { parsed, secret, keys, rates } = await readUsageFilters(ctx.db, userId, query);
-  const common = { modelLabels: modelLabels(rates), publicUrl: ctx.config.publicUrl };
+  const common = { modelLabels: modelLabels(rates), publicUrl: ctx.config.publicUrl, keyLabels: new Map(keys.map((k) => [k.id, k.name])) };
   if (!parsed.ok) {
     return { raw: parsed.raw, errors: parsed.errors, rates, keys, results: { ...common, rows: [], listQuery: queryString(parsed.raw), newerQuery: null, olderQuery: null, csvHref: '/credits/usage.csv', noUsageYet: false, errors: parsed.errors } };
   }
@@ -107,18 +111,24 @@ export interface Overview {
   promo: LivePromo[];
   /** No credit has ever reached the account (no ledger entry): a welcome, not an out-of-credits alarm. */
   newAccount: boolean;
+  /** Whole days the balance lasts at the last 7 days' rate; null with no spend (runOutDays). */
+  runOutDays: number | null;
 }
 
 /** Everything the balance card shows: every page that shows or swaps the card loads it here. */
 export async function loadOverview(ctx: CreditsContext, userId: number): Promise<Overview> {
-  const [wallet, rates, limits, promo, anyEntry] = await Promise.all([
+  const [wallet, rates, limits, promo, anyEntry, spentMc] = await Promise.all([
     walletSummary(ctx.db, userId),
     currentRates(ctx.db),
     limitsSummary(ctx.db, userId, ctx.clock.now()),
     livePromoGrants(ctx.db, userId),
     ctx.db.selectFrom('ledger_entries').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst(),
+    recentSpendMc(ctx.db, userId, ctx.clock.now()),
   ]);
-  return { wallet, rates, limits, promo, newAccount: anyEntry === undefined, outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off' };
+  return {
+    wallet, rates, limits, promo, newAccount: anyEntry === undefined, runOutDays: runOutDays(wallet.balanceMc, spentMc),
+    outOfCredits: isOutOfCredits(wallet.availableMc, rates, ctx.config.roundingMode), canBuy: ctx.config.payments !== 'off',
+  };
 }
 
 /** The rest of the full tab: packages, spend this month, notices and a page of purchases. */
@@ -130,4 +140,11 @@ export async function loadPageExtras(ctx: CreditsContext, user: User, purchasesQ
     loadPurchasesPart(ctx, user.id, purchasesQuery),
   ]);
   return { offers: packageOffers(packages), spend, notices, purchases, thresholdMc: user.low_balance_threshold_mc };
+}
+
+/** Spend over time: the range and grouping the query asks for, and the chart's numbers from the daily rollup. */
+export async function loadChartPart(ctx: CreditsContext, userId: number, query: Query): Promise<SpendChartSectionProps> {
+  const parsed = parseChartQuery(query, ctx.clock.now());
+  const [rates, keys, chart] = await Promise.all([currentRates(ctx.db), listApiKeys(ctx.db, userId), parsed.ok ? loadSpendChart(ctx.db, userId, parsed.selection) : null]);
+  return { raw: parsed.raw, errors: parsed.ok ? undefined : parsed.errors, chart, modelLabels: modelLabels(rates), keys };
 }

@@ -28,7 +28,8 @@ import { cursorSecret } from '../db/cursor.ts';
 import { dismissNotice } from '../alerts/notices.ts';
 import { estimateRequest, parseEstimateForm, type Estimate } from './estimate.ts';
 import { parseLedgerFilters, queryString, readUsageFilters, type FilterErrors } from '../filters.ts';
-import { loadLedgerPart, loadOverview, loadPageExtras, loadPurchasesPart, loadUsagePart, modelLabels } from './page-data.ts';
+import { loadChartPart, loadLedgerPart, loadOverview, loadPageExtras, loadPurchasesPart, loadUsagePart, modelLabels } from './page-data.ts';
+import { SpendChartFilters, SpendChartResults } from '../../views/credits/spend-chart.tsx';
 import { CreditsPage } from '../../views/credits/credits-page.tsx';
 import { PurchasesList } from '../../views/billing/purchases-list.tsx';
 import { BalanceCard } from '../../views/credits/balance-card.tsx';
@@ -64,20 +65,22 @@ export function creditsRoutes(ctx: AppContext) {
       usageQuery?: Query;
       ledgerQuery?: Query;
       purchasesQuery?: Query;
+      chartQuery?: Query;
       estimator?: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> };
       redeem?: RedeemFormProps;
       status?: ContentfulStatusCode;
     } = {},
   ) {
     const user = c.get('user')!;
-    const [overview, extras, usage, ledger] = await Promise.all([
+    const [overview, extras, usage, ledger, chart] = await Promise.all([
       loadOverview(ctx, user.id),
       loadPageExtras(ctx, user, parts.purchasesQuery),
       loadUsagePart(ctx, user.id, parts.usageQuery ?? {}),
       loadLedgerPart(ctx, user.id, parts.ledgerQuery ?? {}),
+      loadChartPart(ctx, user.id, parts.chartQuery ?? {}),
     ]);
     const estimator = parts.estimator ?? { values: { text: '', model: overview.rates[0]?.model ?? '', outputTokens: '' }, estimate: null };
-    const status = parts.status ?? (usage.errors || ledger.errors || extras.purchases.errors ? 400 : estimator.errors ? 422 : 200);
+    const status = parts.status ?? (usage.errors || ledger.errors || chart.errors || extras.purchases.errors ? 400 : estimator.errors ? 422 : 200);
     return render(c, config, {
       title: 'Credits',
       current: '/credits',
@@ -96,6 +99,8 @@ export function creditsRoutes(ctx: AppContext) {
           rates={overview.rates}
           modelLabels={modelLabels(overview.rates)}
           spend={extras.spend}
+          runOutDays={overview.runOutDays}
+          chart={chart}
           usage={{ filters: { raw: usage.raw, rates: usage.rates, keys: usage.keys, errors: usage.errors ?? undefined }, results: usage.results }}
           ledger={{ raw: ledger.raw, filterErrors: ledger.errors ?? undefined, results: ledger.results }}
           estimator={estimator}
@@ -171,6 +176,23 @@ export function creditsRoutes(ctx: AppContext) {
     return c.html(<PurchasesList {...part.list} />, part.errors ? 400 : 200);
   });
 
+  // Spend over time at its own URL: the full page (landing at the chart), or for htmx the chart alone,
+  // pushing the canonical URL; a bad range answers 400 with the form out of band to mark the field.
+  app.get('/credits/chart', async (c) => {
+    const query = c.req.query();
+    if (!wantsPartial(c)) return fullPage(c, { chartQuery: query });
+    const part = await loadChartPart(ctx, c.get('user')!.id, query);
+    c.header('Vary', 'HX-Request');
+    c.header('HX-Push-Url', `/credits/chart${queryString(part.raw)}#spend-chart`);
+    return c.html(
+      <>
+        <SpendChartResults {...part} />
+        {part.errors ? <SpendChartFilters {...part} oob /> : null}
+      </>,
+      part.errors ? 400 : 200,
+    );
+  });
+
   app.get('/credits/usage/:requestId', async (c) => {
     const detail = await usageDetail(db, c.get('user')!.id, c.req.param('requestId'));
     if (!detail) {
@@ -213,7 +235,7 @@ export function creditsRoutes(ctx: AppContext) {
   // frame around it otherwise. Each loads only what it shows.
   app.get('/credits/balance', async (c) => {
     const overview = await loadOverview(ctx, c.get('user')!.id);
-    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} promo={overview.promo} newAccount={overview.newAccount} />;
+    const card = () => <BalanceCard wallet={overview.wallet} outOfCredits={overview.outOfCredits} canBuy={overview.canBuy} limits={overview.limits} promo={overview.promo} newAccount={overview.newAccount} runOutDays={overview.runOutDays} />;
     return render(c, config, { title: 'Balance', current: '/credits', page: card, partial: card });
   });
   app.get('/credits/packages', async (c) => {

@@ -10,6 +10,7 @@ import { RevokeKeyConfirm } from '../../views/keys-revoke.tsx';
 import { requireUser } from '../web/auth-middleware.ts';
 import { formFieldLists, formFields } from '../web/form-data.ts';
 import { currentRates } from '../pricing/rates.ts';
+import { spendThisMonth } from '../usage/usage-queries.ts';
 import { render } from '../web/render.tsx';
 import { KeysPanel, type KeysPanelProps } from '../../views/keys.tsx';
 import { createApiKey, keyNameProblem, listApiKeys, revokeApiKey, setKeyControls, setKeyLimits } from './keys.ts';
@@ -30,8 +31,10 @@ export function keysRoutes(ctx: AppContext) {
 
   async function panel(c: Context<AppEnv>, extra: Partial<KeysPanelProps> = {}, status: 200 | 404 | 422 = 200) {
     const userId = c.get('user')!.id;
-    const [keys, rates, links] = await Promise.all([listApiKeys(db, userId), currentRates(db), listCsvLinks(db, clock, userId)]);
-    const props: KeysPanelProps = { keys, publicUrl: config.publicUrl, rateCard: rates.map((rate) => ({ model: rate.model, label: rate.label })), nowMs: clock.now(), csvLinks: { links }, ...extra };
+    const [keys, rates, links, spend] = await Promise.all([listApiKeys(db, userId), currentRates(db), listCsvLinks(db, clock, userId), spendThisMonth(db, userId, clock.now())]);
+    // Each key's spend this month from the monthly rollup, the sum its monthly limit is checked against.
+    const spentThisMonthMc = new Map(spend.byKey.flatMap((line) => (line.apiKeyId === null ? [] : [[line.apiKeyId, line.chargedMc] as const])));
+    const props: KeysPanelProps = { keys, publicUrl: config.publicUrl, spentThisMonthMc, month: spend.month, rateCard: rates.map((rate) => ({ model: rate.model, label: rate.label })), nowMs: clock.now(), csvLinks: { links }, ...extra };
     // A page with a new key or CSV link on it must not be cached anywhere.
     const secretShown = Boolean(props.newKey || props.csvLinks.newLink);
     if (secretShown) c.header('Cache-Control', 'no-store');

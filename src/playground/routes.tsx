@@ -67,7 +67,7 @@ export function playgroundRoutes(ctx: AppContext) {
         <>
           <h1>Playground</h1>
           <p class="muted">Try a model from the browser. Each call is charged like an API call (without a key) and listed on the Credits tab.</p>
-          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} promo={card.promo} newAccount={card.newAccount} />
+          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} promo={card.promo} newAccount={card.newAccount} runOutDays={card.runOutDays} />
           <PlaygroundPanel {...props} />
         </>
       ),
@@ -75,7 +75,7 @@ export function playgroundRoutes(ctx: AppContext) {
       partial: () => (
         <>
           <PlaygroundPanel {...props} />
-          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} promo={card.promo} newAccount={card.newAccount} oob />
+          <BalanceCard wallet={card.wallet} outOfCredits={card.outOfCredits} canBuy={card.canBuy} limits={card.limits} promo={card.promo} newAccount={card.newAccount} runOutDays={card.runOutDays} oob />
         </>
       ),
     });

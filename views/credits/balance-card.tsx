@@ -2,7 +2,7 @@
 // out-of-credits state. One component, so other pages swap it in out-of-band (hx-swap-oob).
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import type { LimitsSummary } from '../../src/settings/summary.ts';
-import { creditsExactGroupedText, creditsRoundedDownText, usdRoundedDownText } from '../../src/money-text.ts';
+import { groupedCountText, creditsExactGroupedText, creditsRoundedDownText, usdRoundedDownText } from '../../src/money-text.ts';
 import { LimitsSummaryView } from './limits-summary.tsx';
 import { utcDateTime } from '../time.ts';
 import type { LivePromo } from '../../src/ledger/promo-grants.ts';
@@ -19,7 +19,14 @@ export interface BalanceCardProps {
   promo: LivePromo[];
   /** No credit ever: a welcome with the first step, instead of the out-of-credits alarm. */
   newAccount?: boolean;
+  /** Whole days the balance lasts at the last 7 days' rate (loadOverview); null or absent: not said. */
+  runOutDays?: number | null;
   oob?: boolean;
+}
+
+function runOutText(days: number): string {
+  if (days === 0) return 'less than a day';
+  return `${groupedCountText(days)} ${days === 1 ? 'day' : 'days'}`;
 }
 
 export function BalanceCard(props: BalanceCardProps) {
@@ -38,6 +45,11 @@ export function BalanceCard(props: BalanceCardProps) {
         </span>{' '}
         credits <span class="balance-usd muted">≈ {usdRoundedDownText(wallet.balanceMc)}</span>
       </p>
+      {props.runOutDays !== null && props.runOutDays !== undefined && !props.outOfCredits ? (
+        <p class="run-out" data-days={props.runOutDays}>
+          At the last 7 days' rate your balance lasts about {runOutText(props.runOutDays)}.
+        </p>
+      ) : null}
       <p class="muted balance-detail">
         available <span data-mc={wallet.availableMc}>{creditsExactGroupedText(wallet.availableMc)}</span> · held{' '}
         <span data-mc={wallet.heldMc}>{creditsExactGroupedText(wallet.heldMc)}</span> by {wallet.heldCalls} {wallet.heldCalls === 1 ? 'call' : 'calls'}

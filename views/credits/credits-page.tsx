@@ -1,4 +1,4 @@
-// The Credits tab: banners, balance and spend, packages, usage, ledger, rate card and estimator.
+// The Credits tab: banners, balance and spend, spend over time, packages, usage, ledger, rate card and estimator.
 import type { Child } from 'hono/jsx';
 import type { PackageOffer } from '../../src/pricing/packages.ts';
 import type { Notice, Rate } from '../../src/db/schema.ts';
@@ -16,6 +16,7 @@ import { LedgerSection, type LedgerResultsProps } from './ledger-table.tsx';
 import { PackagesGrid } from './packages.tsx';
 import { RateCard } from './rate-card.tsx';
 import { SpendThisMonth } from './spend.tsx';
+import { SpendChartSection, type SpendChartSectionProps } from './spend-chart.tsx';
 import { UsageSection, type UsageFiltersProps, type UsageResultsProps } from './usage-table.tsx';
 
 export interface CreditsPageProps {
@@ -33,6 +34,8 @@ export interface CreditsPageProps {
   rates: Rate[];
   modelLabels: Map<string, string>;
   spend: MonthSpend;
+  runOutDays: number | null;
+  chart: SpendChartSectionProps;
   usage: { filters: UsageFiltersProps; results: UsageResultsProps };
   ledger: { raw: Record<string, string>; filterErrors?: Record<string, string>; results: LedgerResultsProps };
   estimator: { values: EstimatorValues; estimate: Estimate | null; errors?: Record<string, string> };
@@ -49,10 +52,11 @@ export function CreditsPage(props: CreditsPageProps) {
       <LowBalanceBanner newAccount={props.newAccount} balanceMc={props.wallet.balanceMc} thresholdMc={props.thresholdMc} canBuy={props.canBuy} />
       <NoticesList notices={props.notices} />
       <div class="overview">
-        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} promo={props.promo} newAccount={props.newAccount} />
+        <BalanceCard wallet={props.wallet} outOfCredits={props.outOfCredits} canBuy={props.canBuy} limits={props.limits} promo={props.promo} newAccount={props.newAccount} runOutDays={props.runOutDays} />
         <SpendThisMonth spend={props.spend} modelLabels={props.modelLabels} />
       </div>
       <RedeemForm {...(props.redeem ?? {})} />
+      <SpendChartSection {...props.chart} />
       <PackagesGrid offers={props.offers} canBuy={props.canBuy} />
       <UsageSection filters={props.usage.filters} results={props.usage.results} />
       <LedgerSection raw={props.ledger.raw} filterErrors={props.ledger.filterErrors} results={props.ledger.results} />

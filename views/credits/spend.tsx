@@ -1,6 +1,6 @@
 // Spend this month: the UTC month's total, by model and by API key, from the monthly rollup.
 import type { KeySpendLine, MonthSpend, SpendLine } from '../../src/usage/usage-queries.ts';
-import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
+import { groupedCountText, creditsExactGroupedText, usdRoundedUpText } from '../../src/money-text.ts';
 import { keyLabel } from '../labels.ts';
 
 type LabelledLine = SpendLine & { label: string };
@@ -43,7 +43,7 @@ export function SpendThisMonth(props: { spend: MonthSpend; modelLabels: Map<stri
         <span class="spend-total" data-mc={props.spend.totalMc}>
           {creditsExactGroupedText(props.spend.totalMc)}
         </span>{' '}
-        credits in {props.spend.month} (UTC) over {groupedCountText(props.spend.calls)} calls
+        credits <span class="spend-usd muted">(≈ {usdRoundedUpText(props.spend.totalMc)})</span> in {props.spend.month} (UTC) over {groupedCountText(props.spend.calls)} calls
       </p>
       <div class="spend-split">
         <Lines title="By model" lines={byModel} />

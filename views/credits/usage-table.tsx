@@ -2,7 +2,7 @@
 // A filter or page change swaps only #usage-results and pushes the URL; that URL renders the full page.
 import type { ApiKey, Rate, Usage } from '../../src/db/schema.ts';
 import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
-import { utcDateTime } from '../time.ts';
+import { utcDateTimeSeconds } from '../time.ts';
 import { FirstCall } from './first-call.tsx';
 import { DateFilters, detailHref, FilterErrorList, FilterForm, filtersData, invalid, TableFooter } from './table-parts.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
@@ -19,10 +19,22 @@ export interface UsageResultsProps {
   /** The user has no usage at all (not just none matching the filters). */
   noUsageYet: boolean;
   publicUrl: string;
+  /** Each of the user's keys (revoked ones too) by id, as the API key column names it. */
+  keyLabels: Map<number, string>;
   errors?: Record<string, string>;
 }
 
 const STATUS_TEXT: Record<Usage['status'], string> = { ok: 'OK', aborted: 'Aborted', upstream_error: 'Upstream error' };
+
+/** The day and the time each kept whole, so a narrow column breaks between them, not inside the date. */
+function WhenText(props: { ms: number }) {
+  const [day, time] = utcDateTimeSeconds(props.ms).split(' ');
+  return (
+    <span class="when">
+      <span>{day}</span> <span>{time}</span>
+    </span>
+  );
+}
 
 export function UsageResults(props: UsageResultsProps) {
   const errors = props.errors ?? {};
@@ -45,6 +57,7 @@ export function UsageResults(props: UsageResultsProps) {
               <tr>
                 <th scope="col">Date (UTC)</th>
                 <th scope="col">Model</th>
+                <th scope="col">API key</th>
                 <th scope="col" class="num">Input</th>
                 <th scope="col" class="num">Output</th>
                 <th scope="col" class="num">Charged credits</th>
@@ -55,8 +68,11 @@ export function UsageResults(props: UsageResultsProps) {
             <tbody>
               {props.rows.map((row) => (
                 <tr data-request-id={row.request_id}>
-                  <td data-label="Date (UTC)">{utcDateTime(row.created_at_ms)}</td>
+                  <td data-label="Date (UTC)">
+                    <WhenText ms={row.created_at_ms} />
+                  </td>
                   <td data-label="Model">{props.modelLabels.get(row.model) ?? row.model}</td>
+                  <td data-label="API key" class="key-name">{row.api_key_id === null ? 'Playground' : (props.keyLabels.get(row.api_key_id) ?? `key ${row.api_key_id}`)}</td>
                   <td data-label="Input" class="num">{groupedCountText(row.input_tokens)}</td>
                   <td data-label="Output" class="num">{groupedCountText(row.output_tokens)}</td>
                   <td data-label="Charged credits" class="num" data-mc={row.charged_mc}>
