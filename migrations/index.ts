@@ -12,6 +12,7 @@ import * as upstreamAttempts from './0010_upstream_attempts.ts';
 import * as keyControls from './0011_key_controls.ts';
 import * as usageDaily from './0012_usage_daily.ts';
 import * as leases from './0013_leases.ts';
+import * as admin from './0016_admin.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0011_key_controls': keyControls,
   '0012_usage_daily': usageDaily,
   '0013_leases': leases,
+  '0016_admin': admin,
 };

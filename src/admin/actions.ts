@@ -1,0 +1,34 @@
+// The admin_actions log: one row per admin action, written in the same transaction as the action.
+import type { DB } from '../db/connect.ts';
+import type { AdminAction } from '../db/schema.ts';
+import type { Trx } from '../db/transaction.ts';
+
+export type AdminActionName = 'grant' | 'adjust' | 'revoke_key' | 'end_sessions' | 'disable' | 'enable' | 'rate_add' | 'rate_change' | 'rate_retire' | 'package_save';
+
+export interface NewAdminAction {
+  adminUserId: number;
+  action: AdminActionName;
+  targetUserId: number | null;
+  target: string;
+  reason: string;
+  detail: string;
+  nowMs: number;
+}
+
+export async function recordAdminAction(trx: Trx, input: NewAdminAction): Promise<void> {
+  await trx
+    .insertInto('admin_actions')
+    .values({ admin_user_id: input.adminUserId, action: input.action, target_user_id: input.targetUserId, target: input.target, reason: input.reason, detail: input.detail, created_at_ms: input.nowMs })
+    .execute();
+}
+
+export interface AdminActionRow extends AdminAction {
+  admin_email: string;
+}
+
+/** The latest actions on a user, or (targetUserId null) on everything that is not a user. */
+export function adminActionsOn(db: DB, targetUserId: number | null, limit: number): Promise<AdminActionRow[]> {
+  let query = db.selectFrom('admin_actions as a').innerJoin('users as u', 'u.id', 'a.admin_user_id').selectAll('a').select('u.email as admin_email');
+  query = targetUserId === null ? query.where('a.target_user_id', 'is', null) : query.where('a.target_user_id', '=', targetUserId);
+  return query.orderBy('a.created_at_ms', 'desc').orderBy('a.id', 'desc').limit(limit).execute();
+}
