@@ -46,6 +46,10 @@ function everyRoute(userId: number, keyId: number): { method: 'GET' | 'POST'; pa
     { method: 'POST', path: `/admin/users/${userId}/end-sessions`, form },
     { method: 'POST', path: `/admin/users/${userId}/disable`, form },
     { method: 'POST', path: `/admin/users/${userId}/enable`, form },
+    { method: 'GET', path: '/admin/rates' },
+    { method: 'POST', path: '/admin/rates/add', form: { model: 'probe-model', input: '1', output: '1', reason: 'probe' } },
+    { method: 'POST', path: '/admin/rates/change', form: { model: 'gpt-4o', input: '1', output: '1', reason: 'probe' } },
+    { method: 'POST', path: '/admin/rates/retire', form: { model: 'gpt-4o', reason: 'probe' } },
   ];
 }
 
@@ -64,6 +68,8 @@ admin('every /admin URL is a 404 page signed out and for a normal user, and chan
   }
   assert.is(await balanceMc(t, normal.user.id), 0, 'nothing was granted');
   assert.is((await t.db.selectFrom('admin_actions').select('id').execute()).length, 0, 'no action was recorded');
+  assert.is((await t.db.selectFrom('rates').select('id').where('model', 'in', ['probe-model', 'gpt-4o']).execute()).length, 1, 'the rate card is unchanged');
+  assert.is((await t.db.selectFrom('rates').select('id').where('retired_at_ms', 'is not', null).execute()).length, 0);
   assert.is((await t.db.selectFrom('api_keys').select('revoked_at_ms').where('id', '=', apiKey.id).executeTakeFirstOrThrow()).revoked_at_ms, null);
   assert.not.ok(normal.browser.cookies.size === 0, 'the normal user is still signed in');
   const page = await normal.browser.get('/credits');
@@ -249,6 +255,69 @@ admin('users: search by email (LIKE characters taken literally), sort by balance
   assert.match(tampered.text, /page link is not valid/);
   const long = await boss.get(`/admin/users?search=${'x'.repeat(300)}`);
   assert.is(long.status, 400);
+});
+
+admin('rate card: add a model, change rates as a new version (calls keep the rates they were charged), retire it (400 model_retired); bad input names its field', async ({ t, admin: boss }) => {
+  const ann = await makeUser(t.db, t.clock);
+  await grantCredits(t.db, t.clock, { userId: ann.id, amountMc: 1_000_000, reason: 'start' });
+  const { key } = await createApiKey(t.db, t.clock, ann.id, 'k');
+  const chat = () => t.fetch('/v1/chat/completions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 20 }) });
+
+  const added = await boss.post('/admin/rates/add', { form: 'add-rate', model: 'acme/large-2', kind: 'chat', label: 'Acme Large', input: '3', output: '12.5', max_output: '8192', reason: 'new upstream' });
+  assert.is(added.status, 303);
+  const acme = await t.db.selectFrom('rates').selectAll().where('model', '=', 'acme/large-2').execute();
+  assert.equal(acme.map((r) => [r.version, r.label, r.input_mc_per_1k, r.cached_input_mc_per_1k, r.output_mc_per_1k, r.max_output_tokens, r.kind]), [[1, 'Acme Large', 3_000, 3_000, 12_500, 8_192, 'chat']]);
+  const models = (await (await t.fetch('/v1/models', { headers: { authorization: `Bearer ${key}` } })).json()) as { data: { id: string }[] };
+  assert.ok(models.data.some((m) => m.id === 'acme/large-2'), 'listed on /v1/models');
+  const again = await boss.post('/admin/rates/add', { form: 'add-rate', model: 'acme/large-2', input: '1', output: '1', reason: 'twice' });
+  assert.is(again.status, 422);
+  assert.match(again.doc.querySelector('#add-rate-model-error')?.textContent ?? '', /already on the rate card/);
+  for (const [form, field] of [
+    [{ model: 'bad model!', input: '1', output: '1', reason: 'x' }, 'model'],
+    [{ model: 'ok-1', input: '-1', output: '1', reason: 'x' }, 'input'],
+    [{ model: 'ok-1', input: '1', output: '1.0001', reason: 'x' }, 'output'],
+    [{ model: 'ok-1', input: '1', output: '1', max_output: '0', reason: 'x' }, 'max_output'],
+    [{ model: 'ok-1', input: '1', output: '1', reason: '' }, 'reason'],
+  ] as const) {
+    const refused = await boss.post('/admin/rates/add', { form: 'add-rate', ...form });
+    assert.is(refused.status, 422, JSON.stringify(form));
+    assert.ok(refused.doc.querySelector(`#add-rate-${field}-error`), field);
+  }
+  assert.is((await t.db.selectFrom('rates').select('id').where('model', '=', 'ok-1').execute()).length, 0);
+
+  const first = await chat();
+  assert.is(first.status, 200);
+  const mini = await t.db.selectFrom('rates').selectAll().where('model', '=', 'gpt-4o-mini').executeTakeFirstOrThrow();
+  const changed = await boss.post('/admin/rates/change', { form: `rate-${mini.id}`, model: 'gpt-4o-mini', label: 'Eco', input: '1', cached: '0.5', output: '2', max_output: '16384', reason: 'price cut' });
+  assert.is(changed.status, 303);
+  const second = await chat();
+  assert.is(second.status, 200);
+  const rows = await t.db.selectFrom('usage').selectAll().where('user_id', '=', ann.id).orderBy('id').execute();
+  assert.equal(rows.map((r) => [r.input_mc_per_1k, r.output_mc_per_1k]), [[2_400, 9_600], [1_000, 2_000]], 'each call keeps the rates it was charged');
+  // 1 credit per 1k input = 1 mc a token; 2 per 1k output = 2 mc a token.
+  assert.is(rows[1]!.charged_mc, rows[1]!.input_tokens + 2 * rows[1]!.output_tokens);
+  assert.equal(await audit(t.db), []);
+
+  const retired = await boss.post('/admin/rates/retire', { form: `retire-${mini.id}`, model: 'gpt-4o-mini', reason: 'replaced' });
+  assert.is(retired.status, 303);
+  const refused = await chat();
+  assert.is(refused.status, 400);
+  const body = (await refused.json()) as { error: { code: string; param: string; message: string } };
+  assert.equal([body.error.code, body.error.param], ['model_retired', 'model']);
+  assert.match(body.error.message, /retired/);
+  const listed = (await (await t.fetch('/v1/models', { headers: { authorization: `Bearer ${key}` } })).json()) as { data: { id: string }[] };
+  assert.not.ok(listed.data.some((m) => m.id === 'gpt-4o-mini'), 'no longer listed');
+  assert.equal((await t.db.selectFrom('usage').select(['input_mc_per_1k']).where('user_id', '=', ann.id).orderBy('id').execute()).map((r) => r.input_mc_per_1k), [2_400, 1_000], 'usage rows untouched');
+  assert.is((await boss.post('/admin/rates/retire', { model: 'gpt-4o-mini', reason: 'again' })).status, 422, 'already retired');
+
+  const page = await boss.get('/admin/rates');
+  assert.is(page.doc.querySelector('details[data-model="gpt-4o-mini"]')?.getAttribute('data-retired'), 'true');
+  assert.equal(actionRows(page).map((cells) => [cells[0], cells[1], cells[3]]), [
+    ['rate_retire', 'model gpt-4o-mini', 'replaced'],
+    ['rate_change', 'model gpt-4o-mini', 'price cut'],
+    ['rate_add', 'model acme/large-2', 'new upstream'],
+  ]);
+  assert.match(actionRows(page)[1]![2]!, /^version 2: input 1, cached input 0\.5, output 2 credits per 1k tokens; max output 16384 tokens; chat$/);
 });
 
 admin.run();

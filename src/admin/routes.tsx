@@ -18,6 +18,7 @@ import { AdminNav } from '../../views/admin/admin-nav.tsx';
 import { AdminUserPage, type FormProblem } from '../../views/admin/user-page.tsx';
 import { UsersList } from '../../views/admin/users-list.tsx';
 import { adminActionsOn } from './actions.ts';
+import { rateCardRoutes } from './rate-routes.tsx';
 import { MAX_EMAIL_SEARCH_CHARS, USER_SORTS, usersPage, type UserSort } from './user-list.ts';
 import { AdjustBeyondAvailableError, AdminTargetNotFoundError, adjustByAdmin, disableByAdmin, enableByAdmin, endSessionsByAdmin, grantByAdmin, MAX_REASON_CHARS, revokeKeyByAdmin, type ByAdmin } from './user-actions.ts';
 
@@ -205,5 +206,6 @@ export function adminRoutes(ctx: AppContext) {
     return null;
   });
 
+  app.route('/', rateCardRoutes(ctx));
   return app;
 }

@@ -1,5 +1,8 @@
 // The console's own links, above each of its pages.
-const LINKS = [{ href: '/admin/users', label: 'Users' }];
+const LINKS = [
+  { href: '/admin/users', label: 'Users' },
+  { href: '/admin/rates', label: 'Rate card' },
+];
 
 export function AdminNav(props: { current: string }) {
   return (
