@@ -317,7 +317,7 @@ admin('rate card: add a model, change rates as a new version (calls keep the rat
     ['rate_change', 'model gpt-4o-mini', 'price cut'],
     ['rate_add', 'model acme/large-2', 'new upstream'],
   ]);
-  assert.match(actionRows(page)[1]![2]!, /^version 2: input 1, cached input 0\.5, output 2 credits per 1k tokens; max output 16384 tokens; chat$/);
+  assert.match(actionRows(page)[1]![2]!, /^version 2: input 1\.000, cached input 0\.500, output 2\.000 credits per 1k tokens; max output 16384 tokens; chat$/);
 });
 
 admin.run();
