@@ -68,7 +68,7 @@ export function RateCardPage(props: RateCardProps) {
                   <input type="hidden" name="model" value={rate.model} />
                   <input type="hidden" name="form" value={`retire-${rate.id}`} />
                   <Input form={`retire-${rate.id}`} name="reason" label="Reason" value="" problem={props.problem} inputmode="text" />
-                  <button type="submit" class="danger">Retire</button>
+                  <button type="submit" class="danger-solid">Retire</button>
                 </form>
               ) : null}
             </details>

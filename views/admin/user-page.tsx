@@ -106,7 +106,7 @@ export function AdminUserPage(props: AdminUserProps) {
               <h3>Disable</h3>
               <p class="muted">No sign-in and no API calls (403 account_disabled) until enabled again; sessions end now.</p>
               <Reason problem={problem} form="disable" />
-              <button type="submit" class="danger">Disable</button>
+              <button type="submit" class="danger-solid">Disable</button>
             </form>
           )
         ) : (
@@ -148,7 +148,7 @@ export function AdminUserPage(props: AdminUserProps) {
                       ) : (
                         <form id={`revoke-key-${key.id}`} class="inline-form" method="post" action={`${base}/keys/${key.id}/revoke`}>
                           <Reason problem={problem} form={`revoke-key-${key.id}`} />
-                          <button type="submit" class="danger">Revoke</button>
+                          <button type="submit" class="danger-solid">Revoke</button>
                         </form>
                       )}
                     </td>
