@@ -50,6 +50,9 @@ function everyRoute(userId: number, keyId: number): { method: 'GET' | 'POST'; pa
     { method: 'POST', path: '/admin/rates/add', form: { model: 'probe-model', input: '1', output: '1', reason: 'probe' } },
     { method: 'POST', path: '/admin/rates/change', form: { model: 'gpt-4o', input: '1', output: '1', reason: 'probe' } },
     { method: 'POST', path: '/admin/rates/retire', form: { model: 'gpt-4o', reason: 'probe' } },
+    { method: 'GET', path: '/admin/packages' },
+    { method: 'POST', path: '/admin/packages/add', form: { id: 'probe', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
+    { method: 'POST', path: '/admin/packages/change', form: { id: 'starter', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
   ];
 }
 
@@ -70,6 +73,7 @@ admin('every /admin URL is a 404 page signed out and for a normal user, and chan
   assert.is((await t.db.selectFrom('admin_actions').select('id').execute()).length, 0, 'no action was recorded');
   assert.is((await t.db.selectFrom('rates').select('id').where('model', 'in', ['probe-model', 'gpt-4o']).execute()).length, 1, 'the rate card is unchanged');
   assert.is((await t.db.selectFrom('rates').select('id').where('retired_at_ms', 'is not', null).execute()).length, 0);
+  assert.equal(await t.db.selectFrom('packages').select(['id', 'name']).where('id', 'in', ['probe', 'starter']).execute(), [{ id: 'starter', name: 'Starter' }], 'the packages are unchanged');
   assert.is((await t.db.selectFrom('api_keys').select('revoked_at_ms').where('id', '=', apiKey.id).executeTakeFirstOrThrow()).revoked_at_ms, null);
   assert.not.ok(normal.browser.cookies.size === 0, 'the normal user is still signed in');
   const page = await normal.browser.get('/credits');
@@ -318,6 +322,39 @@ admin('rate card: add a model, change rates as a new version (calls keep the rat
     ['rate_add', 'model acme/large-2', 'new upstream'],
   ]);
   assert.match(actionRows(page)[1]![2]!, /^version 2: input 1\.000, cached input 0\.500, output 2\.000 credits per 1k tokens; max output 16384 tokens; chat$/);
+});
+
+admin('packages: add one, change price, credits, order and sale; the Credits tab offers what is on sale; bad fields are 422s', async ({ t, admin: boss }) => {
+  const added = await boss.post('/admin/packages/add', { form: 'add-package', id: 'mega', name: 'Mega', price: '199.99', credits: '250000', sort_order: '0', active: '1', reason: 'holiday offer' });
+  assert.is(added.status, 303);
+  assert.equal(await t.db.selectFrom('packages').select(['name', 'price_cents', 'credits_mc', 'active', 'sort_order', 'currency']).where('id', '=', 'mega').executeTakeFirstOrThrow(), { name: 'Mega', price_cents: 19_999, credits_mc: 250_000_000, active: 1, sort_order: 0, currency: 'usd' });
+  const credits = await boss.get('/credits');
+  assert.match(credits.text, /Mega/, 'on sale on the Credits tab');
+  // Unchecked box: withdrawn from sale.
+  assert.is((await boss.post('/admin/packages/change', { form: 'package-mega', id: 'mega', name: 'Mega', price: '199.99', credits: '250000', sort_order: '0', reason: 'offer over' })).status, 303);
+  assert.is((await t.db.selectFrom('packages').select('active').where('id', '=', 'mega').executeTakeFirstOrThrow()).active, 0);
+  assert.not.match((await boss.get('/credits')).text, /Mega/, 'withdrawn');
+  for (const [form, field] of [
+    [{ id: 'Bad Id', name: 'X', price: '1.00', credits: '1', sort_order: '1', reason: 'x' }, 'id'],
+    [{ id: 'x', name: '', price: '1.00', credits: '1', sort_order: '1', reason: 'x' }, 'name'],
+    [{ id: 'x', name: 'X', price: '1.5', credits: '1', sort_order: '1', reason: 'x' }, 'price'],
+    [{ id: 'x', name: 'X', price: '0.10', credits: '1', sort_order: '1', reason: 'x' }, 'price'],
+    [{ id: 'x', name: 'X', price: '1.00', credits: '0', sort_order: '1', reason: 'x' }, 'credits'],
+    [{ id: 'x', name: 'X', price: '1.00', credits: '1', sort_order: '-1', reason: 'x' }, 'sort_order'],
+    [{ id: 'x', name: 'X', price: '1.00', credits: '1', sort_order: '1', reason: '' }, 'reason'],
+    [{ id: 'mega', name: 'X', price: '1.00', credits: '1', sort_order: '1', reason: 'x' }, 'id'],
+  ] as const) {
+    const refused = await boss.post('/admin/packages/add', { form: 'add-package', ...form });
+    assert.is(refused.status, 422, JSON.stringify(form));
+    assert.ok(refused.doc.querySelector(`#add-package-${field}-error`), field);
+  }
+  assert.is((await t.db.selectFrom('packages').select('id').where('id', '=', 'x').execute()).length, 0);
+  const page = await boss.get('/admin/packages');
+  assert.is(page.doc.querySelector('details[data-package="mega"]')?.getAttribute('data-active'), '0');
+  assert.equal(actionRows(page), [
+    ['package_save', 'package mega', 'Mega: $199.99 for 250000.000 credits; not on sale; order 0', 'offer over'],
+    ['package_save', 'package mega', 'Mega: $199.99 for 250000.000 credits; on sale; order 0', 'holiday offer'],
+  ]);
 });
 
 admin.run();

@@ -26,9 +26,10 @@ export interface AdminActionRow extends AdminAction {
   admin_email: string;
 }
 
-/** The latest actions on a user, or (targetUserId null) on everything that is not a user. */
-export function adminActionsOn(db: DB, targetUserId: number | null, limit: number): Promise<AdminActionRow[]> {
+/** The latest actions on a user, or (targetUserId null) of the given kinds on what is not a user (the rate card, packages). */
+export function adminActionsOn(db: DB, targetUserId: number | null, limit: number, actions: readonly AdminActionName[] = []): Promise<AdminActionRow[]> {
   let query = db.selectFrom('admin_actions as a').innerJoin('users as u', 'u.id', 'a.admin_user_id').selectAll('a').select('u.email as admin_email');
   query = targetUserId === null ? query.where('a.target_user_id', 'is', null) : query.where('a.target_user_id', '=', targetUserId);
+  if (actions.length > 0) query = query.where('a.action', 'in', actions);
   return query.orderBy('a.created_at_ms', 'desc').orderBy('a.id', 'desc').limit(limit).execute();
 }

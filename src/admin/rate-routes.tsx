@@ -62,7 +62,7 @@ export function rateCardRoutes(ctx: AppContext) {
   const app = new Hono<AppEnv>();
 
   async function page(c: Context<AppEnv>, problem: FormProblem | null = null, status: 200 | 422 = 200) {
-    const [rates, actions] = await Promise.all([currentRates(db, undefined, { includeRetired: true }), adminActionsOn(db, null, 50)]);
+    const [rates, actions] = await Promise.all([currentRates(db, undefined, { includeRetired: true }), adminActionsOn(db, null, 50, ['rate_add', 'rate_change', 'rate_retire'])]);
     return render(c, config, {
       title: 'Admin · Rate card',
       current: '/admin',

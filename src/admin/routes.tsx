@@ -19,6 +19,7 @@ import { AdminUserPage, type FormProblem } from '../../views/admin/user-page.tsx
 import { UsersList } from '../../views/admin/users-list.tsx';
 import { adminActionsOn } from './actions.ts';
 import { rateCardRoutes } from './rate-routes.tsx';
+import { packageRoutes } from './package-routes.tsx';
 import { MAX_EMAIL_SEARCH_CHARS, USER_SORTS, usersPage, type UserSort } from './user-list.ts';
 import { AdjustBeyondAvailableError, AdminTargetNotFoundError, adjustByAdmin, disableByAdmin, enableByAdmin, endSessionsByAdmin, grantByAdmin, MAX_REASON_CHARS, revokeKeyByAdmin, type ByAdmin } from './user-actions.ts';
 
@@ -207,5 +208,6 @@ export function adminRoutes(ctx: AppContext) {
   });
 
   app.route('/', rateCardRoutes(ctx));
+  app.route('/', packageRoutes(ctx));
   return app;
 }

@@ -2,6 +2,7 @@
 const LINKS = [
   { href: '/admin/users', label: 'Users' },
   { href: '/admin/rates', label: 'Rate card' },
+  { href: '/admin/packages', label: 'Packages' },
 ];
 
 export function AdminNav(props: { current: string }) {

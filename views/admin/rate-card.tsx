@@ -5,6 +5,7 @@ import type { Rate } from '../../src/db/schema.ts';
 import { creditsExactText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
 import { ActionsLog } from './actions-log.tsx';
+import { AdminInput } from './fields.tsx';
 import type { FormProblem } from './user-page.tsx';
 
 export interface RateCardProps {
@@ -15,16 +16,7 @@ export interface RateCardProps {
 }
 
 function Input(props: { form: string; name: string; label: string; value: string; problem: FormProblem | null; inputmode?: 'decimal' | 'numeric' | 'text' }) {
-  const mine = props.problem?.form === props.form;
-  const error = mine ? props.problem!.errors[props.name] : undefined;
-  const id = `${props.form}-${props.name}`;
-  return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      <input id={id} name={props.name} type="text" inputmode={props.inputmode ?? 'decimal'} value={mine ? (props.problem!.values[props.name] ?? '') : props.value} aria-invalid={error ? 'true' : undefined} />
-      {error ? <p class="field-error" id={`${id}-error`}>{error}</p> : null}
-    </div>
-  );
+  return <AdminInput {...props} inputmode={props.inputmode ?? 'decimal'} />;
 }
 
 /** The fields a rate has, filled with `rate`'s (or empty for a new model). */
