@@ -51,6 +51,8 @@ function everyRoute(userId: number, keyId: number): { method: 'GET' | 'POST'; pa
     { method: 'POST', path: '/admin/rates/change', form: { model: 'gpt-4o', input: '1', output: '1', reason: 'probe' } },
     { method: 'POST', path: '/admin/rates/retire', form: { model: 'gpt-4o', reason: 'probe' } },
     { method: 'GET', path: '/admin/packages' },
+    { method: 'GET', path: '/admin/health' },
+    { method: 'GET', path: '/admin/health?audit=now' },
     { method: 'POST', path: '/admin/packages/add', form: { id: 'probe', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
     { method: 'POST', path: '/admin/packages/change', form: { id: 'starter', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
   ];
@@ -355,6 +357,30 @@ admin('packages: add one, change price, credits, order and sale; the Credits tab
     ['package_save', 'package mega', 'Mega: $199.99 for 250000.000 credits; not on sale; order 0', 'offer over'],
     ['package_save', 'package mega', 'Mega: $199.99 for 250000.000 credits; on sale; order 0', 'holiday offer'],
   ]);
+});
+
+admin('health: pending holds and the oldest, mail failures, database size; the audit on request, clean and then broken', async ({ t, admin: boss }) => {
+  const user = await makeUser(t.db, t.clock);
+  await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 10_000, reason: 'start' });
+  const placedAtMs = t.clock.now();
+  await t.db.insertInto('holds').values({ user_id: user.id, api_key_id: null, request_id: 'req_held', model: 'gpt-4o-mini', rate_id: 1, amount_mc: 3_000, input_mc_per_1k: 2_400, cached_input_mc_per_1k: 1_200, output_mc_per_1k: 9_600, rounding_mode: 'exact', status: 'pending', created_at_ms: placedAtMs, expires_at_ms: placedAtMs + 600_000, ended_at_ms: null }).execute();
+  await t.db.updateTable('wallets').set({ held_mc: 3_000 }).where('user_id', '=', user.id).execute();
+  await t.db.insertInto('mail_outbox').values({ to_address: 'x@example.com', subject: 'Low balance', body_text: 'secret body', status: 'kept', attempts: 5, next_attempt_at_ms: placedAtMs, claimed_until_ms: null, last_error: 'SMTP 550 mailbox unavailable', created_at_ms: placedAtMs, sent_at_ms: null }).execute();
+  t.clock.advance(90_000);
+  const page = await boss.get('/admin/health');
+  assert.is(page.status, 200);
+  assert.is(page.doc.querySelector('.pending-holds')?.textContent, '1');
+  assert.match(page.doc.querySelector('.oldest-hold')?.textContent ?? '', /\(90 s ago\)$/);
+  assert.match(page.doc.querySelector('.mail-failures')?.textContent ?? '', /Low balance.*kept, 5 attempts: SMTP 550 mailbox unavailable/);
+  assert.not.match(page.text, /secret body/, 'no mail body on the page');
+  assert.match(page.doc.querySelector('.database-size')?.textContent ?? '', /^\d+\.\d MB$/);
+  assert.not.ok(page.doc.querySelector('.audit-result'), 'the audit runs only when asked');
+  const clean = await boss.get('/admin/health?audit=now');
+  assert.is(clean.doc.querySelector('.audit-result')?.getAttribute('data-violations'), '0');
+  await t.db.updateTable('wallets').set({ balance_mc: 10_001 }).where('user_id', '=', user.id).execute();
+  const broken = await boss.get('/admin/health?audit=now');
+  assert.ok(Number(broken.doc.querySelector('.audit-result')?.getAttribute('data-violations')) > 0, 'a broken balance is reported');
+  await t.db.updateTable('wallets').set({ balance_mc: 10_000 }).where('user_id', '=', user.id).execute();
 });
 
 admin.run();

@@ -20,6 +20,9 @@ import { UsersList } from '../../views/admin/users-list.tsx';
 import { adminActionsOn } from './actions.ts';
 import { rateCardRoutes } from './rate-routes.tsx';
 import { packageRoutes } from './package-routes.tsx';
+import { readHealth } from './health.ts';
+import { audit } from '../audit.ts';
+import { HealthPage } from '../../views/admin/health.tsx';
 import { MAX_EMAIL_SEARCH_CHARS, USER_SORTS, usersPage, type UserSort } from './user-list.ts';
 import { AdjustBeyondAvailableError, AdminTargetNotFoundError, adjustByAdmin, disableByAdmin, enableByAdmin, endSessionsByAdmin, grantByAdmin, MAX_REASON_CHARS, revokeKeyByAdmin, type ByAdmin } from './user-actions.ts';
 
@@ -205,6 +208,22 @@ export function adminRoutes(ctx: AppContext) {
   action('enable', () => 'enable', async (_c, by) => {
     await enableByAdmin(db, clock, by);
     return null;
+  });
+
+  app.get('/admin/health', async (c) => {
+    const nowMs = clock.now();
+    const [health, violations] = await Promise.all([readHealth(db, nowMs), c.req.query('audit') === 'now' ? audit(db) : Promise.resolve(null)]);
+    return render(c, config, {
+      title: 'Admin · Health',
+      current: '/admin',
+      page: () => (
+        <>
+          <h1>Health</h1>
+          <AdminNav current="/admin/health" />
+          <HealthPage health={health} violations={violations} nowMs={nowMs} />
+        </>
+      ),
+    });
   });
 
   app.route('/', rateCardRoutes(ctx));

@@ -3,6 +3,7 @@ const LINKS = [
   { href: '/admin/users', label: 'Users' },
   { href: '/admin/rates', label: 'Rate card' },
   { href: '/admin/packages', label: 'Packages' },
+  { href: '/admin/health', label: 'Health' },
 ];
 
 export function AdminNav(props: { current: string }) {
