@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { audit } from '../src/audit.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
+import { createPurchase } from '../src/billing/purchases.ts';
 import { makeUser } from './helpers/db.ts';
 import { testApp, type Answer, type Browser, type TestApp } from './helpers/app.ts';
 import { signedIn } from './helpers/signed-in.ts';
@@ -52,6 +53,9 @@ function everyRoute(userId: number, keyId: number): { method: 'GET' | 'POST'; pa
     { method: 'POST', path: '/admin/rates/retire', form: { model: 'gpt-4o', reason: 'probe' } },
     { method: 'GET', path: '/admin/packages' },
     { method: 'GET', path: '/admin/health' },
+    { method: 'GET', path: '/admin/purchases' },
+    { method: 'GET', path: '/admin/purchases?status=pending' },
+    { method: 'POST', path: '/admin/purchases/reconcile', form: { reason: 'probe' } },
     { method: 'GET', path: '/admin/health?audit=now' },
     { method: 'POST', path: '/admin/packages/add', form: { id: 'probe', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
     { method: 'POST', path: '/admin/packages/change', form: { id: 'starter', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
@@ -381,6 +385,34 @@ admin('health: pending holds and the oldest, mail failures, database size; the a
   const broken = await boss.get('/admin/health?audit=now');
   assert.ok(Number(broken.doc.querySelector('.audit-result')?.getAttribute('data-violations')) > 0, 'a broken balance is reported');
   await t.db.updateTable('wallets').set({ balance_mc: 10_000 }).where('user_id', '=', user.id).execute();
+});
+
+admin('purchases: every user\'s, newest first, filtered by status, in keyset pages; reconcile now is recorded', async ({ t, admin: boss }) => {
+  const pkg = { id: 'starter', name: 'Starter', price_cents: 1_000, currency: 'usd', credits_mc: 10_000_000 };
+  const users = [await makeUser(t.db, t.clock, 'p1@example.com'), await makeUser(t.db, t.clock, 'p2@example.com')];
+  for (let i = 0; i < 60; i++) {
+    const purchase = await createPurchase(t.db, t.clock, { userId: users[i % 2]!.id, pkg, saveCard: false, mode: 'demo' });
+    if (i % 3 === 0) await t.db.updateTable('purchases').set({ status: 'failed' }).where('id', '=', purchase.id).execute();
+    t.clock.advance(1_000);
+  }
+  const first = await boss.get('/admin/purchases');
+  const rows = [...first.doc.querySelectorAll('.admin-purchases-table tbody tr')];
+  assert.is(rows.length, 50);
+  assert.equal(new Set(rows.map((r) => r.querySelector('td[data-label="User"]')?.textContent)), new Set(['p1@example.com', 'p2@example.com']), 'every user\'s');
+  const next = first.doc.querySelector('a[rel="next"]')!.getAttribute('href')!;
+  const second = await boss.get(next);
+  assert.is(second.doc.querySelectorAll('.admin-purchases-table tbody tr').length, 10);
+  const ids = [...rows, ...second.doc.querySelectorAll('.admin-purchases-table tbody tr')].map((r) => r.getAttribute('data-purchase'));
+  assert.is(new Set(ids).size, 60, 'no purchase twice');
+  const failed = await boss.get('/admin/purchases?status=failed');
+  assert.equal([...new Set([...failed.doc.querySelectorAll('.admin-purchases-table tbody tr')].map((r) => r.getAttribute('data-status')))], ['failed']);
+  assert.is(failed.doc.querySelectorAll('.admin-purchases-table tbody tr').length, 20);
+  assert.is((await boss.post('/admin/purchases/reconcile', { reason: '' })).status, 422);
+  const reconciled = await boss.post('/admin/purchases/reconcile', { reason: 'webhook outage' });
+  assert.is(reconciled.status, 303);
+  const page = await boss.get(reconciled.headers.get('location')!);
+  assert.match(page.doc.querySelector('.notice')?.textContent ?? '', /^Reconciled: \d+ looked up, 0 credited\.$/);
+  assert.equal(actionRows(page).map((cells) => [cells[0], cells[1], cells[3]]), [['reconcile', 'purchases', 'webhook outage']]);
 });
 
 admin.run();

@@ -3,7 +3,7 @@ import type { DB } from '../db/connect.ts';
 import type { AdminAction } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 
-export type AdminActionName = 'grant' | 'adjust' | 'revoke_key' | 'end_sessions' | 'disable' | 'enable' | 'rate_add' | 'rate_change' | 'rate_retire' | 'package_save';
+export type AdminActionName = 'grant' | 'adjust' | 'revoke_key' | 'end_sessions' | 'disable' | 'enable' | 'rate_add' | 'rate_change' | 'rate_retire' | 'package_save' | 'reconcile';
 
 export interface NewAdminAction {
   adminUserId: number;

@@ -20,6 +20,7 @@ import { UsersList } from '../../views/admin/users-list.tsx';
 import { adminActionsOn } from './actions.ts';
 import { rateCardRoutes } from './rate-routes.tsx';
 import { packageRoutes } from './package-routes.tsx';
+import { purchaseRoutes } from './purchase-routes.tsx';
 import { readHealth } from './health.ts';
 import { audit } from '../audit.ts';
 import { HealthPage } from '../../views/admin/health.tsx';
@@ -228,5 +229,6 @@ export function adminRoutes(ctx: AppContext) {
 
   app.route('/', rateCardRoutes(ctx));
   app.route('/', packageRoutes(ctx));
+  app.route('/', purchaseRoutes(ctx));
   return app;
 }

@@ -2,6 +2,7 @@
 const LINKS = [
   { href: '/admin/users', label: 'Users' },
   { href: '/admin/rates', label: 'Rate card' },
+  { href: '/admin/purchases', label: 'Purchases' },
   { href: '/admin/packages', label: 'Packages' },
   { href: '/admin/health', label: 'Health' },
 ];
