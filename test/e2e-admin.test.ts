@@ -35,6 +35,16 @@ interface Context {
 const e2e = suite<Context>('admin console in chromium');
 
 e2e.before(async (context) => {
+  try {
+    await setUp(context);
+  } catch (error) {
+    // uvu fails a suite whose before throws without saying why.
+    console.error('e2e-admin set-up failed:', error);
+    throw error;
+  }
+});
+
+async function setUp(context: Context): Promise<void> {
   context.dir = mkdtempSync(join(tmpdir(), 'tokentab-e2e-admin-'));
   context.url = await emptyDatabaseUrl(context.dir, 'admin.db');
   const db = openTestDatabase(context.url);
@@ -50,7 +60,7 @@ e2e.before(async (context) => {
   context.server = await startServer({ ...DEMO_ENV, PAYMENTS: 'off', DATABASE_URL: context.url, OPENAI_API_KEY: OPERATOR_KEY, OPENAI_BASE_URL: `${context.fake.url}/v1` });
   context.browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
-});
+}
 
 e2e.after(async ({ browser, server, fake, dir }) => {
   await browser?.close();
