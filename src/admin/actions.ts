@@ -3,6 +3,15 @@ import type { DB } from '../db/connect.ts';
 import type { AdminAction } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 
+/** Every action asks why; kept with it. */
+export const MAX_REASON_CHARS = 500;
+
+/** What is wrong with a reason as typed (trimmed), or null. */
+export function reasonProblem(reason: string): string | null {
+  if (reason === '') return 'Give a reason: it is kept with the action.';
+  return reason.length > MAX_REASON_CHARS ? `At most ${MAX_REASON_CHARS} characters.` : null;
+}
+
 export type AdminActionName = 'grant' | 'adjust' | 'revoke_key' | 'end_sessions' | 'disable' | 'enable' | 'rate_add' | 'rate_change' | 'rate_retire' | 'package_save' | 'reconcile';
 
 export interface NewAdminAction {

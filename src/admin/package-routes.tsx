@@ -8,9 +8,8 @@ import { redirectTo, render } from '../web/render.tsx';
 import { AdminNav } from '../../views/admin/admin-nav.tsx';
 import { PackagesPage } from '../../views/admin/packages.tsx';
 import type { FormProblem } from '../../views/admin/user-page.tsx';
-import { adminActionsOn } from './actions.ts';
+import { adminActionsOn, reasonProblem } from './actions.ts';
 import { allPackages, PackageConflictError, savePackageByAdmin, type PackageInput } from './package-actions.ts';
-import { MAX_REASON_CHARS } from './user-actions.ts';
 
 /** $100,000 and 100,000,000 credits at most: a typo's extra zeros are refused. */
 export const MAX_PACKAGE_PRICE_CENTS = 10_000_000;
@@ -35,7 +34,8 @@ function parsePackage(field: Field): { ok: true; pkg: PackageInput; reason: stri
   const order = field('sort_order').trim();
   if (!/^\d{1,4}$/.test(order)) errors.sort_order = 'A whole number from 0 to 9999.';
   const reason = field('reason').trim();
-  if (reason === '' || reason.length > MAX_REASON_CHARS) errors.reason = reason === '' ? 'Give a reason: it is kept with the action.' : `At most ${MAX_REASON_CHARS} characters.`;
+  const reasonError = reasonProblem(reason);
+  if (reasonError) errors.reason = reasonError;
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, reason, pkg: { id, name, priceCents: priceCents!, creditsMc: creditsMc!, active: field('active') === '1', sortOrder: Number(order) } };
 }

@@ -9,9 +9,8 @@ import { formFields } from '../web/form-data.ts';
 import { redirectTo, render } from '../web/render.tsx';
 import { AdminNav } from '../../views/admin/admin-nav.tsx';
 import { AdminPurchases } from '../../views/admin/purchases.tsx';
-import { adminActionsOn } from './actions.ts';
+import { adminActionsOn, reasonProblem } from './actions.ts';
 import { allPurchasesPage, PURCHASE_STATUSES, reconcileByAdmin } from './purchases.ts';
-import { MAX_REASON_CHARS } from './user-actions.ts';
 
 export function purchaseRoutes(ctx: AppContext) {
   const { config, db, clock } = ctx;
@@ -49,7 +48,8 @@ export function purchaseRoutes(ctx: AppContext) {
 
   app.post('/admin/purchases/reconcile', async (c) => {
     const reason = (await formFields(c))('reason').trim();
-    if (reason === '' || reason.length > MAX_REASON_CHARS) return page(c, `Give a reason (1 to ${MAX_REASON_CHARS} characters): it is kept with the action.`, 422);
+    const reasonError = reasonProblem(reason);
+    if (reasonError) return page(c, `Reason: ${reasonError}`, 422);
     if (!ctx.billing) return page(c, 'Payments are off (PAYMENTS=off): nothing to reconcile.', 422);
     const result = await reconcileByAdmin(ctx.billing, db, clock, c.get('user')!.id, reason);
     return redirectTo(c, `/admin/purchases?done=${result.checked}.${result.credited}`);

@@ -11,9 +11,8 @@ import { redirectTo, render } from '../web/render.tsx';
 import { AdminNav } from '../../views/admin/admin-nav.tsx';
 import { RateCardPage } from '../../views/admin/rate-card.tsx';
 import type { FormProblem } from '../../views/admin/user-page.tsx';
-import { adminActionsOn } from './actions.ts';
+import { adminActionsOn, reasonProblem } from './actions.ts';
 import { RateCardConflictError, retireByAdmin, setRateByAdmin } from './rate-actions.ts';
-import { MAX_REASON_CHARS } from './user-actions.ts';
 
 /** The highest rate the console takes: 1,000,000 credits per 1k tokens. */
 export const MAX_RATE_MC_PER_1K = 1_000_000_000;
@@ -24,11 +23,6 @@ const FIELDS = ['model', 'kind', 'label', 'input', 'cached', 'output', 'max_outp
 const NOTICES: Record<string, string> = { add: 'The model was added to the rate card.', change: 'New rates saved as a new version.', retire: 'The model was retired: calls to it now get 400 model_retired.' };
 
 type Field = (name: string) => string;
-
-function reasonProblem(reason: string): string | null {
-  if (reason === '') return 'Give a reason: it is kept with the action.';
-  return reason.length > MAX_REASON_CHARS ? `At most ${MAX_REASON_CHARS} characters.` : null;
-}
 
 /** The rate fields as a NewRate, or the fields' problems. */
 function parseRate(field: Field, model: string): { ok: true; rate: NewRate } | { ok: false; errors: Record<string, string> } {

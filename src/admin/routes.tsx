@@ -17,7 +17,7 @@ import { redirectTo, render } from '../web/render.tsx';
 import { AdminNav } from '../../views/admin/admin-nav.tsx';
 import { AdminUserPage, type FormProblem } from '../../views/admin/user-page.tsx';
 import { UsersList } from '../../views/admin/users-list.tsx';
-import { adminActionsOn } from './actions.ts';
+import { adminActionsOn, reasonProblem } from './actions.ts';
 import { rateCardRoutes } from './rate-routes.tsx';
 import { packageRoutes } from './package-routes.tsx';
 import { purchaseRoutes } from './purchase-routes.tsx';
@@ -25,7 +25,7 @@ import { readHealth } from './health.ts';
 import { audit } from '../audit.ts';
 import { HealthPage } from '../../views/admin/health.tsx';
 import { MAX_EMAIL_SEARCH_CHARS, USER_SORTS, usersPage, type UserSort } from './user-list.ts';
-import { AdjustBeyondAvailableError, AdminTargetNotFoundError, adjustByAdmin, disableByAdmin, enableByAdmin, endSessionsByAdmin, grantByAdmin, MAX_REASON_CHARS, revokeKeyByAdmin, type ByAdmin } from './user-actions.ts';
+import { AdjustBeyondAvailableError, AdminTargetNotFoundError, adjustByAdmin, disableByAdmin, enableByAdmin, endSessionsByAdmin, grantByAdmin, revokeKeyByAdmin, type ByAdmin } from './user-actions.ts';
 
 /** The most one grant or adjustment moves: a billion credits (a typo's extra zeros are refused). */
 export const MAX_ADMIN_AMOUNT_MC = 1_000_000_000_000;
@@ -145,9 +145,8 @@ export function adminRoutes(ctx: AppContext) {
       const reason = field('reason').trim();
       const values = { amount: field('amount'), reason: field('reason') };
       const formId = form(c);
-      if (reason === '' || reason.length > MAX_REASON_CHARS) {
-        return userPage(c, userId, { form: formId, values, errors: { reason: reason === '' ? 'Give a reason: it is kept with the action.' : `At most ${MAX_REASON_CHARS} characters.` } }, 422);
-      }
+      const reasonError = reasonProblem(reason);
+      if (reasonError) return userPage(c, userId, { form: formId, values, errors: { reason: reasonError } }, 422);
       try {
         const errors = await run(c, { adminUserId: c.get('user')!.id, userId, reason }, field);
         if (errors) return userPage(c, userId, { form: formId, values, errors }, 422);

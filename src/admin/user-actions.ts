@@ -8,8 +8,6 @@ import { debitAtMostIn, recordCreditIn } from '../ledger/credits.ts';
 import { creditsExactText } from '../money-text.ts';
 import { recordAdminAction, type AdminActionName } from './actions.ts';
 
-export const MAX_REASON_CHARS = 500;
-
 /** A negative adjustment larger than what the user may spend now (balance − held): nothing is taken. */
 export class AdjustBeyondAvailableError extends Error {
   override name = 'AdjustBeyondAvailableError';
