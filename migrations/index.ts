@@ -14,6 +14,7 @@ import * as usageDaily from './0012_usage_daily.ts';
 import * as leases from './0013_leases.ts';
 import * as csvLinks from './0014_csv_links.ts';
 import * as promo from './0015_promo.ts';
+import * as admin from './0016_admin.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0013_leases': leases,
   '0014_csv_links': csvLinks,
   '0015_promo': promo,
+  '0016_admin': admin,
 };

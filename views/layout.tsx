@@ -11,6 +11,8 @@ export interface LayoutProps {
   /** Pages that show a secret once: htmx must not keep them in its history cache. */
   noHistory?: boolean;
   signupOpen?: boolean;
+  /** The signed-in user is an admin: the nav links the console. */
+  admin?: boolean;
   children?: Child;
 }
 
@@ -44,7 +46,7 @@ export function Layout(props: LayoutProps) {
           {props.userEmail ? (
             <>
               <nav aria-label="Main">
-                {NAV.map((item) => (
+                {[...NAV, ...(props.admin ? [{ href: '/admin', label: 'Admin' }] : [])].map((item) => (
                   <a href={item.href} aria-current={props.current === item.href ? 'page' : undefined}>
                     {item.label}
                   </a>

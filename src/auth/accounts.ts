@@ -101,6 +101,8 @@ export async function logIn(deps: AccountDeps, email: string, password: string, 
     return hasherFull(error);
   }
   if (!user || !matches) return fail({ form: 'That email and password do not match an account.' });
+  // Told only to someone who knows the password: it says no more than the account's owner may know.
+  if (user.disabled_at_ms !== null) return fail({ form: 'This account is disabled. Ask the operator of this site to enable it again.' });
   await loginSucceeded(deps.db, begun.attempt);
   return { ok: true, value: user };
 }

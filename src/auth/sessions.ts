@@ -42,7 +42,8 @@ export async function validateSessionToken(db: DB, clock: Clock, token: string):
   const nowMs = clock.now();
   const { session_id, expires_at_ms, session_created_at_ms, ...user } = row;
   const session: Session = { id: session_id, user_id: user.id, expires_at_ms, created_at_ms: session_created_at_ms };
-  if (nowMs >= expires_at_ms) {
+  // A disabled user's sessions were ended when it was disabled; one that slipped past that ends here.
+  if (nowMs >= expires_at_ms || user.disabled_at_ms !== null) {
     await invalidateSession(db, sessionId);
     return null;
   }

@@ -10,7 +10,7 @@ import { adjustCredits, grantCredits } from '../ledger/credits.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { createApiKey, keyNameProblem } from '../keys/keys.ts';
 import { creditsExactText, parseCreditsToMc } from '../money-text.ts';
-import { currentRates, setRate } from '../pricing/rates.ts';
+import { currentRates, MODEL_ID_PATTERN, setRate } from '../pricing/rates.ts';
 import { createUser, EmailTakenError, findUserByEmail, isPlausibleEmail } from '../users/users.ts';
 import { billingDeps } from '../billing/deps.ts';
 import { reconcilePurchases, RECONCILE_DEFAULT_HOURS } from '../billing/reconcile.ts';
@@ -186,7 +186,7 @@ const ratesSet: Command = {
   positionals: 0,
   async prepare(values) {
     const model = required(values, 'model');
-    if (!/^[A-Za-z0-9._:/-]{1,100}$/.test(model)) throw new UsageError(`--model must be a model id (letters, digits, . _ : / -), got "${model}"`);
+    if (!MODEL_ID_PATTERN.test(model)) throw new UsageError(`--model must be a model id (letters, digits, . _ : / -), got "${model}"`);
     const rate = (flag: string) => {
       const mc = credits(values, flag);
       if (mc < 0) throw new UsageError(`--${flag} must not be negative`);

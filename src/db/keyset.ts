@@ -1,4 +1,5 @@
-// Keyset pagination over (created_at_ms, id), newest first: no OFFSET, so page 1,000 costs what page 1 does.
+// Keyset pagination over (created_at_ms, id), newest first — or over (another whole-number column, id),
+// highest first: no OFFSET, so page 1,000 costs what page 1 does.
 import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Cursor } from './cursor.ts';
 
@@ -9,16 +10,21 @@ export interface Page<T> {
   older: Cursor | null;
 }
 
-/** Adds the position, the order and a limit of one more row than shown (to know if there is more). */
-export function keysetQuery<QB extends SelectQueryBuilder<any, any, any>>(query: QB, cursor: Cursor | null, pageSize: number): QB {
+/**
+ * Adds the position, the order and a limit of one more row than shown (to know if there is more).
+ * `column` is the first key (a non-negative whole number, as a cursor holds it: the admin's list of
+ * users sorts by balance); "older" means lower in it.
+ */
+export function keysetQuery<QB extends SelectQueryBuilder<any, any, any>>(query: QB, cursor: Cursor | null, pageSize: number, column = 'created_at_ms'): QB {
   const towardsNewer = cursor?.direction === 'newer';
   let q = query;
-  if (cursor) q = q.where(sql`(created_at_ms, id)`, towardsNewer ? '>' : '<', sql`(${cursor.createdAtMs}, ${cursor.id})`) as QB;
+  if (cursor) q = q.where(sql`(${sql.ref(column)}, id)`, towardsNewer ? '>' : '<', sql`(${cursor.createdAtMs}, ${cursor.id})`) as QB;
   const direction = towardsNewer ? 'asc' : 'desc';
-  return q.orderBy('created_at_ms', direction).orderBy('id', direction).limit(pageSize + 1) as QB;
+  return q.orderBy(column, direction).orderBy('id', direction).limit(pageSize + 1) as QB;
 }
 
-export function toPage<T extends { created_at_ms: number; id: number }>(fetched: T[], cursor: Cursor | null, pageSize: number): Page<T> {
+/** `keyOf` reads the row's first key (keysetQuery's `column`). */
+export function toPage<T extends { id: number }>(fetched: T[], cursor: Cursor | null, pageSize: number, keyOf: (row: T) => number = (row) => (row as unknown as { created_at_ms: number }).created_at_ms): Page<T> {
   const towardsNewer = cursor?.direction === 'newer';
   const more = fetched.length > pageSize;
   const rows = fetched.slice(0, pageSize);
@@ -29,7 +35,7 @@ export function toPage<T extends { created_at_ms: number; id: number }>(fetched:
   const hasOlder = towardsNewer ? true : more;
   return {
     rows,
-    newer: hasNewer && first ? { direction: 'newer', createdAtMs: first.created_at_ms, id: first.id } : null,
-    older: hasOlder && last ? { direction: 'older', createdAtMs: last.created_at_ms, id: last.id } : null,
+    newer: hasNewer && first ? { direction: 'newer', createdAtMs: keyOf(first), id: first.id } : null,
+    older: hasOlder && last ? { direction: 'older', createdAtMs: keyOf(last), id: last.id } : null,
   };
 }

@@ -25,6 +25,8 @@ export interface UsersTable {
   created_at_ms: number;
   /** 1 once the low-balance email for the current dip went out; re-armed at or above the threshold. */
   low_balance_alerted: ColumnType<Flag, Flag | undefined, Flag>;
+  /** Set by an admin (migration 0016): no sign-in, no API calls, until re-enabled (null). */
+  disabled_at_ms: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface WalletsTable {
@@ -112,6 +114,20 @@ export interface RatesTable {
   max_output_tokens: number;
   created_at_ms: number;
   kind: Generated<RateKind>;
+  /** Set (on every version of the model) when an admin retires it: calls to it get 400 model_retired. */
+  retired_at_ms: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** One admin action (migration 0016): who did what to whom, why, and when. Never edited. */
+export interface AdminActionsTable {
+  id: Generated<number>;
+  admin_user_id: number;
+  action: string;
+  target_user_id: number | null;
+  target: string;
+  reason: string;
+  detail: string;
+  created_at_ms: number;
 }
 
 export interface PackagesTable {
@@ -435,6 +451,7 @@ export interface Database {
   job_leases: JobLeasesTable;
   process_leases: ProcessLeasesTable;
   csv_links: CsvLinksTable;
+  admin_actions: AdminActionsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -450,6 +467,7 @@ export type Session = Selectable<SessionsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Mail = Selectable<MailOutboxTable>;
 export type Purchase = Selectable<PurchasesTable>;
+export type AdminAction = Selectable<AdminActionsTable>;
 export type Notice = Selectable<NoticesTable>;
 export type AutoRecharge = Selectable<AutoRechargesTable>;
 export type BillingSettings = Selectable<BillingSettingsTable>;

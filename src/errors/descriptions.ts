@@ -9,7 +9,7 @@ import { CardNotRemovedError, PackageNotFoundError, PaymentProviderError, Paymen
 import { BudgetExceededError } from '../caps/caps.ts';
 import { TooManyInFlightError } from '../caps/in-flight.ts';
 import { CallAbortedError, CallNotRecordedError, InvalidRequestError, ModelNotAllowedError, OutOfCreditsError, ShuttingDownError, UpstreamFailure, type OutOfCreditsDetails } from '../gateway/errors.ts';
-import { ApiKeyRefusedError } from '../keys/keys.ts';
+import { AccountDisabledError, ApiKeyRefusedError } from '../keys/keys.ts';
 import { PromoCodeRefusedError, type PromoRefusal } from '../promo/codes.ts';
 import { ApiKeyExpiredError, IpNotAllowedError, KeyRateLimitedError, lastDayOf } from '../keys/controls.ts';
 
@@ -199,6 +199,9 @@ export function describeError(error: unknown, config: Pick<Config, 'publicUrl'>)
   }
   if (error instanceof IpNotAllowedError) {
     return described(403, 'permission_error', 'ip_not_allowed', `This API key may not be used from the address ${error.address}. Its allowed addresses are set on the API keys page.`);
+  }
+  if (error instanceof AccountDisabledError) {
+    return described(403, 'permission_error', 'account_disabled', 'This account is disabled by the operator of this site, so its API keys make no calls. Nothing was charged. Ask the operator to enable it again.');
   }
   if (error instanceof ApiKeyRefusedError) {
     const message = error.keySent ? 'Incorrect or revoked API key. Create a key on the API keys page.' : 'Missing API key: send "Authorization: Bearer <key>".';

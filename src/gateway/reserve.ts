@@ -33,6 +33,9 @@ async function rateFor(metering: Metering, request: MeteredRequest, kind: RateKi
   if (!rate) {
     throw new InvalidRequestError(`The model '${request.model}' is not on the rate card. GET /v1/models lists the models you can use.`, 'model', 'model_not_found');
   }
+  if (rate.retired_at_ms !== null) {
+    throw new InvalidRequestError(`The model '${request.model}' was retired by the operator of this server and takes no more calls. GET /v1/models lists the models you can use.`, 'model', 'model_retired');
+  }
   if (rate.kind !== kind) {
     const where = rate.kind === 'embeddings' ? 'an embedding model: call POST /v1/embeddings with it' : 'a chat model: call POST /v1/chat/completions or /v1/responses with it';
     throw new InvalidRequestError(`The model '${request.model}' is ${where}.`, 'model', 'model_not_found');

@@ -53,6 +53,14 @@ export class ApiKeyRefusedError extends Error {
   }
 }
 
+/** The key's owner was disabled by an admin (src/admin/user-actions.ts): no call runs until re-enabled. */
+export class AccountDisabledError extends Error {
+  override name = 'AccountDisabledError';
+  constructor() {
+    super('the account is disabled');
+  }
+}
+
 /** The key a request came with, as the routes behind it need it. */
 export interface CallingKey {
   id: number;
@@ -78,7 +86,7 @@ interface KeyRow {
 
 /**
  * The key's owner and the key, or null for an unknown or revoked key. A known key is then checked
- * against its controls (src/keys/controls.ts), throwing ApiKeyExpiredError, IpNotAllowedError or
+ * against its owner (AccountDisabledError) and its controls (src/keys/controls.ts), throwing ApiKeyExpiredError, IpNotAllowedError or
  * KeyRateLimitedError; only a request let through counts as the key's use (last_used_at).
  */
 export async function authenticateApiKey(db: DB, clock: Clock, key: string, clientAddress: string): Promise<KeyCaller | null> {
@@ -92,6 +100,7 @@ export async function authenticateApiKey(db: DB, clock: Clock, key: string, clie
     [hashToken(key)],
   );
   if (!row) return null;
+  if (row.disabled_at_ms !== null) throw new AccountDisabledError();
   const { api_key_id: apiKeyId, api_key_last_used_at_ms: lastUsedAtMs, allowed_models, allowed_cidrs, expires_at_ms, requests_per_minute, ...user } = row;
   const controls = keyControlsOf({ allowed_models, allowed_cidrs, expires_at_ms, requests_per_minute });
   assertKeyUsable(controls, clock.now(), clientAddress);

@@ -11,6 +11,7 @@ import { creditsRoutes } from '../credits/routes.tsx';
 import { checkoutRoutes } from '../credits/checkout-routes.tsx';
 import { settingsRoutes } from '../settings/routes.tsx';
 import { playgroundRoutes } from '../playground/routes.tsx';
+import { adminRoutes } from '../admin/routes.tsx';
 import { currentRates } from '../pricing/rates.ts';
 import { FORM_BODY_LIMIT_BYTES, PROMPT_FORM_PATHS, tooLargeText } from '../web/body-limits.ts';
 import type { AppEnv } from '../web/env.ts';
@@ -48,6 +49,7 @@ export function pagesApp(ctx: AppContext) {
   app.route('/', checkoutRoutes(ctx));
   app.route('/', settingsRoutes(ctx));
   app.route('/', playgroundRoutes(ctx));
+  app.route('/', adminRoutes(ctx));
   return app;
 }
 

@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isDemo, type Config } from '../config.ts';
 import { Layout } from '../../views/layout.tsx';
 import type { AppEnv } from './env.ts';
+import { isAdmin } from '../users/admin-access.ts';
 
 /** A partial for htmx's own requests, a full page for everything else (including history restores). */
 export function wantsPartial(c: Context<AppEnv>): boolean {
@@ -30,7 +31,7 @@ export function render(c: Context<AppEnv>, config: Config, parts: PageParts) {
   const status = parts.status ?? 200;
   if (parts.partial && wantsPartial(c)) return c.html(<>{parts.partial()}</>, status);
   return c.html(
-    <Layout title={parts.title} demo={isDemo(config)} signupOpen={config.signup === 'open'} userEmail={c.get('user')?.email ?? null} current={parts.current} noHistory={parts.noHistory}>
+    <Layout title={parts.title} demo={isDemo(config)} signupOpen={config.signup === 'open'} userEmail={c.get('user')?.email ?? null} admin={isAdmin(c.get('user'), config)} current={parts.current} noHistory={parts.noHistory}>
       {parts.page()}
     </Layout>,
     status,

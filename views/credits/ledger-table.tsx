@@ -17,8 +17,9 @@ export const LEDGER_TYPE_TEXT: Record<LedgerEntryType, string> = {
 };
 
 /** Usage entries link to their call (which leads back to this page); purchases and recharges (Stripe ids) to their receipt. */
-function Reference(props: { entry: LedgerEntry; listQuery: string }) {
+function Reference(props: { entry: LedgerEntry; listQuery: string; embedded?: boolean }) {
   const { entry } = props;
+  if (props.embedded) return <span>{entry.reference}</span>;
   if (entry.type === 'usage') return <a href={detailHref(entry.reference, '/credits/ledger', props.listQuery)} title={entry.reference}><code>{entry.reference}</code></a>;
   if (/^(cs|pi)_/.test(entry.reference)) return <a href={`/credits/receipts/${encodeURIComponent(entry.reference)}`}>Receipt</a>;
   return <span>{entry.reference}</span>;
@@ -32,6 +33,8 @@ export interface LedgerResultsProps {
   olderQuery: string | null;
   csvHref: string;
   errors?: Record<string, string>;
+  /** Shown on another user's behalf (the admin console): no pager, CSV or links to the signed-in user's own pages. */
+  embedded?: boolean;
 }
 
 export function LedgerResults(props: LedgerResultsProps) {
@@ -74,7 +77,7 @@ export function LedgerResults(props: LedgerResultsProps) {
                     {creditsExactGroupedText(entry.balance_after_mc)}
                   </td>
                   <td data-label="Reference">
-                    <Reference entry={entry} listQuery={props.listQuery} />
+                    <Reference entry={entry} listQuery={props.listQuery} embedded={props.embedded} />
                   </td>
                 </tr>
               ))}
@@ -82,7 +85,7 @@ export function LedgerResults(props: LedgerResultsProps) {
           </table>
         </div>
       )}
-      <TableFooter label="Ledger pages" basePath="/credits/ledger" target="#ledger-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} csvHref={props.csvHref} />
+      {props.embedded ? null : <TableFooter label="Ledger pages" basePath="/credits/ledger" target="#ledger-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} csvHref={props.csvHref} />}
     </div>
   );
 }

@@ -22,6 +22,11 @@ export interface UsageResultsProps {
   /** Each of the user's keys (revoked ones too) by id, as the API key column names it. */
   keyLabels: Map<number, string>;
   errors?: Record<string, string>;
+  /**
+   * Shown on another user's behalf (the admin console's page of a user): no pager, CSV or detail
+   * links, which lead to the signed-in user's own pages.
+   */
+  embedded?: boolean;
 }
 
 const STATUS_TEXT: Record<Usage['status'], string> = { ok: 'OK', aborted: 'Aborted', upstream_error: 'Upstream error' };
@@ -85,9 +90,13 @@ export function UsageResults(props: UsageResultsProps) {
                     </span>
                   </td>
                   <td data-label="Request ID">
-                    <a href={detailHref(row.request_id, '/credits/usage', props.listQuery)} title={row.request_id}>
+                    {props.embedded ? (
                       <code>{row.request_id}</code>
-                    </a>
+                    ) : (
+                      <a href={detailHref(row.request_id, '/credits/usage', props.listQuery)} title={row.request_id}>
+                        <code>{row.request_id}</code>
+                      </a>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -95,7 +104,7 @@ export function UsageResults(props: UsageResultsProps) {
           </table>
         </div>
       )}
-      <TableFooter label="Usage pages" basePath="/credits/usage" target="#usage-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} csvHref={props.csvHref} />
+      {props.embedded ? null : <TableFooter label="Usage pages" basePath="/credits/usage" target="#usage-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} csvHref={props.csvHref} />}
     </div>
   );
 }
