@@ -42,7 +42,9 @@ server('creates the database with WAL, serves /healthz and the front page; a res
   assert.match(window.document.querySelector('.banner-demo')?.textContent ?? '', /Demo mode/);
   const cells = [...window.document.querySelectorAll('tbody th')].map((th) => th.textContent);
   assert.equal(cells, ['Advanced (gpt-4o)', 'Eco (gpt-4o-mini)', 'Search Plus (text-embedding-3-large)', 'Search (text-embedding-3-small)']);
-  assert.is(window.document.querySelector('tbody td[data-mc="9600"]')?.textContent, '9.600');
+  const gpt4oInput = window.document.querySelector('tbody td[data-mc="9600"]');
+  assert.is(gpt4oInput?.querySelector('span')?.textContent, '9.600', 'credits per 1k tokens');
+  assert.is(gpt4oInput?.querySelector('.per-1m')?.textContent, '$9.60', 'dollars per 1M tokens');
   assert.is(await first.stop(), 0, 'SIGTERM stops cleanly');
 
   const second = await start(databaseUrl, running);
