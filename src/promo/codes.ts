@@ -40,7 +40,7 @@ export interface PromoBatchInput {
 
 export interface PromoBatch {
   batch: string;
-  /** The codes as a user types them (XXXX-XXXX-XXXX-XXXX): shown once, only their hashes are kept. */
+  /** The codes as a user types them (four dash-separated groups of four characters): shown once, only their hashes are kept. */
   codes: string[];
   validUntilMs: number;
 }
