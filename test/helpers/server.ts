@@ -12,8 +12,27 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * A port below Linux's ephemeral range (32768–60999), so an outgoing connection of the busy test run
+ * cannot hold it; two servers of parallel passes may still pick the same one, so startServer retries.
+ */
+function guessPort(): number {
+  return 20_000 + Math.floor(Math.random() * 12_000);
+}
+
 export async function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(env, guessPort());
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 5) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startServerOnce(env: Record<string, string>, port: number): Promise<RunningServer> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -24,9 +43,10 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   // Up to 30 s: several servers starting at once on a busy 2-core machine each compile the app first.
+  // Only after this child says it listens: before that, /healthz on its port may be another pass's server.
   for (let i = 0; i < 300; i++) {
     try {
-      if ((await fetch(`${url}/healthz`)).ok) {
+      if (output.includes(`listening on http://127.0.0.1:${port} `) && (await fetch(`${url}/healthz`)).ok) {
         return {
           url,
           port,
@@ -43,5 +63,6 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
+  if (output.includes('EADDRINUSE')) throw new PortTaken(`port ${port} is taken`);
   throw new Error(`the server did not answer /healthz: ${output.slice(-500)}`);
 }
