@@ -70,12 +70,17 @@ page('packages grid: prices, credits, bonus, $ per 1k, savings vs Starter, Best 
   assert.match(text(card('basic').querySelector('.package-bonus')), /\+400 bonus \(2%\)/);
   assert.ok(card('basic').querySelector('.savings'));
   assert.equal(cards.filter((c) => c.querySelector('.badge')).map((c) => c.getAttribute('data-package')), ['enterprise']);
-  const form = card('basic').querySelector('form')!;
+  // One form for the cards: "Save the card" asked once, the button pressed naming its package.
+  const form = doc.querySelector('#packages form')!;
+  assert.is(doc.querySelectorAll('#packages form').length, 1);
   assert.is(form.getAttribute('action'), '/credits/checkout');
   assert.is(form.getAttribute('method'), 'post');
-  assert.is(form.getAttribute('hx-disabled-elt'), 'find button', 'the button is disabled while it submits');
-  assert.is((form.querySelector('input[name="package"]') as HTMLInputElement).value, 'basic');
-  assert.ok(form.querySelector('input[name="save_card"][type="checkbox"]'));
+  assert.is(form.querySelectorAll('input[name="save_card"][type="checkbox"]').length, 1, 'Save the card once, not on each card');
+  assert.match(text(form.querySelector('label.save-card')), /^Save the card for auto-recharge/);
+  const buy = card('basic').querySelector('button[type="submit"]')!;
+  assert.equal([buy.getAttribute('name'), buy.getAttribute('value'), text(buy)], ['package', 'basic', 'Buy Basic']);
+  assert.is(buy.getAttribute('hx-disabled-elt'), '#buy-form button', 'every Buy button is disabled while one submits');
+  assert.is(form.querySelectorAll('button[name="package"]').length, cards.length);
 });
 
 page('PAYMENTS=off: no buy buttons, a note that the operator grants credits', async () => {
@@ -236,7 +241,7 @@ page('the partial-or-full rule: htmx gets a partial, a history restore and a pla
   }
   const active = await t.db.selectFrom('packages').select('id').where('active', '=', 1).execute();
   const grid = (await browser.get('/credits/packages', { htmx: true })).doc;
-  assert.is(grid.querySelectorAll('#packages form[action="/credits/checkout"]').length, active.length, 'each package with its Buy form');
+  assert.is(grid.querySelectorAll('#packages form[action="/credits/checkout"] button[name="package"]').length, active.length, 'each package with its Buy button');
 });
 
 page('a bad filter: 400 with the field marked; htmx gets the message and the marked form out of band', async ({ browser }) => {
