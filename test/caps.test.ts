@@ -155,6 +155,37 @@ caps('notices at 80% and at 100% of a cap: once each per month, with an email an
   assert.equal(mails.map((m) => m.subject), ['You have used 80% of your monthly cap on tokentab', 'You have reached your monthly cap on tokentab']);
 });
 
+caps('at 99% of a cap with calls refused the notice says the cap is reached (not 80%), names a model cap by its label, and the 80% banner goes', async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  const rate = await rateOf(h.db, 'gpt-4o-mini');
+  const perCallMc = Math.ceil((100 * rate.input_mc_per_1k + 100 * rate.output_mc_per_1k) / 1000); // 1,200 mc
+  // 10 calls spend 12,000 of 12,100 mc (99.2%): the next call's hold does not fit in the 100 mc left.
+  await setMonthlyCap(h, account.userId, perCallMc * 10 + 100);
+  await h.db.insertInto('model_caps').values({ user_id: account.userId, model: 'gpt-4o-mini', cap_mc: perCallMc * 10 + 100 }).execute();
+  h.fake.setBehaviour({ kind: 'ok', text: 'x', usage: { prompt_tokens: 100, completion_tokens: 100 } });
+  for (let i = 0; i < 10; i++) await call(account, 'gpt-4o-mini', 50, false);
+  const refused = (await call(account, 'gpt-4o-mini', 50, false).catch((error: unknown) => error)) as ApiError;
+  assert.is(refused.code, 'budget_exceeded');
+  const notices = await h.db.selectFrom('notices').select(['dedupe_key', 'message', 'dismissed_at_ms']).orderBy('id').execute();
+  const active = notices.filter((n) => n.dismissed_at_ms === null);
+  const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+  assert.equal(
+    active.map((n) => n.message),
+    [
+      `You have reached your monthly cap (12.00 of 12.100 credits in ${month}). Calls that would pass it are refused until next month or until you raise it in your billing settings.`,
+      `You have reached your monthly cap for Eco (gpt-4o-mini) (12.00 of 12.100 credits in ${month}). Calls that would pass it are refused until next month or until you raise it in your billing settings.`,
+    ],
+  );
+  assert.equal(notices.filter((n) => n.dismissed_at_ms !== null).map((n) => n.dedupe_key.split(':').at(-1)), ['80', '80'], 'the 80% banners are gone once the cap is reached');
+  const mails = await h.db.selectFrom('mail_outbox').select('subject').orderBy('id').execute();
+  assert.equal(mails.map((m) => m.subject), [
+    'You have used 80% of your monthly cap on tokentab',
+    'You have used 80% of your monthly cap for Eco (gpt-4o-mini) on tokentab',
+    'You have reached your monthly cap on tokentab',
+    'You have reached your monthly cap for Eco (gpt-4o-mini) on tokentab',
+  ]);
+});
+
 caps('too many calls in flight on one key: 429 with Retry-After', async ({ h }) => {
   const account = await h.account(1_000_000_000);
   await h.db.updateTable('api_keys').set({ max_in_flight: 2 }).execute();
