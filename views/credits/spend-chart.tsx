@@ -6,6 +6,7 @@ import type { ChartGroup, SeriesId, SpendChart } from '../../src/credits/spend-c
 import { creditsExactGroupedText, creditsProseText, groupedCountText, usdRoundedUpText } from '../../src/money-text.ts';
 import { keyLabel } from '../labels.ts';
 import { filtersData, FilterErrorList, invalid } from './table-parts.tsx';
+import { LabelText } from '../label-text.tsx';
 
 export interface SpendChartSectionProps {
   raw: Record<string, string>;
@@ -206,7 +207,7 @@ export function SpendChartResults(props: SpendChartSectionProps) {
                 <svg class="swatch" viewBox="0 0 10 10" aria-hidden="true">
                   <rect class={`series-${s}`} width="10" height="10" />
                 </svg>
-                {label}: <span data-mc={chart.seriesTotalsMc[s]}>{creditsExactGroupedText(chart.seriesTotalsMc[s]!)}</span>
+                <LabelText text={label} />: <span data-mc={chart.seriesTotalsMc[s]}>{creditsExactGroupedText(chart.seriesTotalsMc[s]!)}</span>
               </li>
             ))}
           </ul>

@@ -7,6 +7,7 @@ import { FirstCall } from './first-call.tsx';
 import { DateFilters, detailHref, FilterErrorList, FilterForm, filtersData, invalid, TableFooter } from './table-parts.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
 import { keyLabel } from '../labels.ts';
+import { LabelText } from '../label-text.tsx';
 
 export interface UsageResultsProps {
   rows: Usage[];
@@ -76,7 +77,9 @@ export function UsageResults(props: UsageResultsProps) {
                   <td data-label="Date (UTC)">
                     <WhenText ms={row.created_at_ms} />
                   </td>
-                  <td data-label="Model">{props.modelLabels.get(row.model) ?? row.model}</td>
+                  <td data-label="Model">
+                    <LabelText text={props.modelLabels.get(row.model) ?? row.model} />
+                  </td>
                   <td data-label="API key" class="key-name">{row.api_key_id === null ? 'Playground' : (props.keyLabels.get(row.api_key_id) ?? `key ${row.api_key_id}`)}</td>
                   <td data-label="Input" class="num">{groupedCountText(row.input_tokens)}</td>
                   <td data-label="Output" class="num">{groupedCountText(row.output_tokens)}</td>
