@@ -4,6 +4,8 @@ import * as assert from 'uvu/assert';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { placeHold, voidHold } from '../src/ledger/holds.ts';
 import { setRate } from '../src/pricing/rates.ts';
+import { decideOutputLimit } from '../src/pricing/output-limit.ts';
+import { holdInputTokens } from '../src/gateway/tokens.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { testApp } from './helpers/app.ts';
 import { signedIn, signedInSuite } from './helpers/signed-in.ts';
@@ -132,6 +134,22 @@ page('estimator: tokenizer count at the live rate, USD, how many requests the ba
   assert.is(full.status, 422);
   assert.is(full.doc.querySelector('#estimate-output')?.getAttribute('aria-invalid'), 'true');
   assert.is((full.doc.querySelector('#estimate-text') as HTMLTextAreaElement).value, 'Hello world', 'the plain form keeps what was typed');
+});
+
+page('estimator: never promises a request the gateway would refuse (the last one needs its hold, not its cost)', async ({ t, browser, userId }) => {
+  const form = { text: 'Hello world', model: 'gpt-4o-mini', output_tokens: '1000' };
+  const first = await browser.post('/credits/estimate', form, { htmx: true });
+  const costMc = Number(first.doc.querySelector('#estimate-result [data-mc]')!.getAttribute('data-mc'));
+  const inputTokens = Number(/for ([\d,]+) input/.exec(text(first.doc.querySelector('#estimate-result')))![1]!.replace(/,/g, ''));
+  // Exactly ten costs: dividing would say 10, but after nine the balance left is one cost, short of the tenth's hold.
+  await grantCredits(t.db, t.clock, { userId, amountMc: 10 * costMc, reason: 'r' });
+  const estimate = await browser.post('/credits/estimate', form, { htmx: true });
+  assert.match(text(estimate.doc.querySelector('#estimate-result')), /covers about 9 such requests/);
+  const rate = await rateOf(t.db, 'gpt-4o-mini');
+  const tenth = decideOutputLimit({ rates: rate, mode: 'exact', holdInputTokens: holdInputTokens(inputTokens), requestedOutputTokens: 1_000, modelMaxOutputTokens: rate.max_output_tokens, choices: 1, budgets: [{ remainingMc: costMc, cap: null }] });
+  assert.is(tenth.ok, false, 'the gateway refuses the tenth');
+  const ninth = decideOutputLimit({ rates: rate, mode: 'exact', holdInputTokens: holdInputTokens(inputTokens), requestedOutputTokens: 1_000, modelMaxOutputTokens: rate.max_output_tokens, choices: 1, budgets: [{ remainingMc: 2 * costMc, cap: null }] });
+  assert.is(ninth.ok, true, 'and runs the ninth');
 });
 
 page('spend this month: total, by model and by key; last month is not counted', async ({ t, browser, userId }) => {
