@@ -89,7 +89,7 @@ const VIEWS: Record<PurchaseStatusView, ViewParts> = {
     body: (_, what) => (
       <p>The payment for {what} did not go through, so no credits were added and nothing was charged. You can try again with another payment method.</p>
     ),
-    links: () => [{ href: '/credits#packages', text: 'Buy credits' }],
+    links: () => [{ href: '/credits#packages', text: 'Buy credits', button: true }],
   },
   review: {
     title: () => 'Payment under review',
@@ -111,7 +111,7 @@ const VIEWS: Record<PurchaseStatusView, ViewParts> = {
         Nothing was charged and no credits were added.
       </p>
     ),
-    links: () => [{ href: '/credits#packages', text: 'Buy credits' }],
+    links: () => [{ href: '/credits#packages', text: 'Buy credits', button: true }],
   },
 };
 
