@@ -170,7 +170,7 @@ e2e('spend over time fits a phone and a desktop, under the CSP, its bars equal t
     await page.click('#login-form button[type="submit"]');
     await page.waitForURL('**/credits');
     await page.goto(`${server.url}/credits/chart?range=custom&from=2026-10-01&to=2026-10-30&group=model#spend-chart`);
-    // One drawing a shape of screen: the phone's is taller than wide, so its bars are read at their size.
+    // One drawing a shape of screen: the phone's is nearly square, so its bars are read at their size.
     const [drawing, other] = viewport.name === 'phone' ? ['svg.spend-chart-phone', 'svg.spend-chart'] : ['svg.spend-chart', 'svg.spend-chart-phone'];
     assert.ok(await page.isVisible(drawing), `${viewport.name}: the chart is drawn`);
     assert.not.ok(await page.isVisible(other), `${viewport.name}: the other shape is not shown`);

@@ -50,7 +50,7 @@ function seriesLabel(series: SeriesId, props: Pick<SpendChartSectionProps, 'mode
 /**
  * The drawing's own units. The SVG scales to its box's width (static/style.css), so one drawing is made
  * for each shape of screen and the stylesheet shows one: the wide one on a desktop, and on a phone
- * one about as many units wide as the screen has pixels and taller than wide, so its bars and labels
+ * one about as many units wide as the screen has pixels and nearly square, so its bars and labels
  * are read at their size instead of a desktop drawing squashed to a strip 110 px high.
  */
 interface Geometry {
