@@ -48,9 +48,19 @@ caps('20 simultaneous calls against a monthly cap that covers 7 holds: exactly 7
   const holdMc = holdAmountMc(await rateOf(h.db, 'gpt-4o-mini'), 'exact', HOLD_INPUT, 1_000);
   const capMc = 7 * holdMc + Math.floor(holdMc / 2);
   await setMonthlyCap(h, account.userId, capMc);
-  // Slow answers keep every hold in place while the others ask: caps count what is held, not only what is settled.
-  h.fake.setBehaviour({ kind: 'slow-stream', chunks: 4, chunkDelayMs: 150 });
-  const results = await Promise.allSettled(Array.from({ length: 20 }, () => call(account, 'gpt-4o-mini', 1_000)));
+  // The upstream keeps every admitted call open until all 20 are admitted or refused: caps count what is
+  // held, not only what is settled (a timed slow answer let early calls settle first on a loaded machine).
+  h.fake.setBehaviour({ kind: 'held', usage: { prompt_tokens: 20, completion_tokens: 30 } });
+  let refusedSoFar = 0;
+  const calls = Array.from({ length: 20 }, () => call(account, 'gpt-4o-mini', 1_000).catch((error: unknown) => {
+    refusedSoFar++;
+    throw error;
+  }));
+  const settled = Promise.allSettled(calls);
+  while (h.fake.held + refusedSoFar < 20) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.is(h.fake.held, 7);
+  h.fake.release();
+  const results = await settled;
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as ApiError);
   assert.is(results.length - refused.length, 7);
   for (const error of refused) {
