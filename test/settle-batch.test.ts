@@ -6,7 +6,6 @@ import { sql } from 'kysely';
 import { audit } from '../src/audit.ts';
 import { grantCredits, recordCreditIn } from '../src/ledger/credits.ts';
 import { createGroupCommit } from '../src/ledger/group-commit.ts';
-import { lockWallets } from '../src/db/locks.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError } from '../src/ledger/errors.ts';
 import { placeHold, settleHold, type CallOutcome } from '../src/ledger/holds.ts';
 import { createHoldBatcher } from '../src/ledger/hold-batch.ts';
@@ -134,7 +133,7 @@ test('a group rolled back by a deadlock (40P01) or a serialization failure (4000
   const t = await freshDb('full');
   try {
     const users = await Promise.all([makeUser(t.db, t.clock), makeUser(t.db, t.clock), makeUser(t.db, t.clock)]);
-    const group = createGroupCommit(t.db, t.clock, { alone: () => false, lockWallets });
+    const group = createGroupCommit(t.db, t.clock, { alone: () => false, lockWallets: (users) => ({ users }) });
     // The database's own errors, as pg reports them: the second write meets a deadlock on its first
     // run and a serialization failure on its second.
     const conflicts = [Object.assign(new Error('deadlock detected'), { code: '40P01' }), Object.assign(new Error('could not serialize access'), { code: '40001' })];

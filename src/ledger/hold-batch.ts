@@ -8,7 +8,6 @@ import type { DB } from '../db/connect.ts';
 import type { Hold } from '../db/schema.ts';
 import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from './errors.ts';
-import { lockWallets } from '../db/locks.ts';
 import { createGroupCommit, type BatcherOptions, type GroupCommit } from './group-commit.ts';
 import { placeHoldIn, type PlaceHoldInput } from './holds.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
@@ -33,7 +32,7 @@ export interface HoldBatcher {
 type Placed = { hold: Hold } | { refused: unknown };
 
 export function createHoldBatcher(db: DB, clock: Clock, options: BatcherOptions = {}): HoldBatcher {
-  const group = createGroupCommit(db, clock, { ...options, durable: false, lockWallets });
+  const group = createGroupCommit(db, clock, { ...options, durable: false, lockWallets: (users) => ({ users }) });
   return {
     stats: group.stats,
     idle: () => group.idle(),
