@@ -6,13 +6,6 @@ import type { SelectQueryBuilder } from 'kysely';
 import { onPostgres, rawRun } from './raw.ts';
 import type { Trx } from './transaction.ts';
 
-/**
- * Locks the wallets of `userIds` in one statement, in user order, before anything of them is read:
- * two transactions locking overlapping sets take them in the same order, so they queue instead of
- * deadlocking, and what either reads afterwards (the wallet, the pending holds counted beside it) is
- * what the other committed. Locking the wallet in the statement that reads it would not do: under
- * READ COMMITTED that statement's other parts (counts of pending holds) keep its starting snapshot.
- */
 /** The wallets a write transaction locks first: by their users, or by the users of these holds (a settle may know only its hold's id). */
 export type WalletLock = { users: readonly number[] } | { holds: readonly number[] };
 
@@ -44,13 +37,6 @@ export function walletLockText(lock: WalletLock): string | null {
 export async function lockWallets(trx: Trx, userIds: readonly number[]): Promise<void> {
   if (!onPostgres(trx)) return;
   const text = walletLockText({ users: userIds });
-  if (text !== null) await rawRun(trx, text, []);
-}
-
-/** lockWallets for the users of these holds (a settle may know only its hold's id). */
-export async function lockWalletsOfHolds(trx: Trx, holdIds: readonly number[]): Promise<void> {
-  if (!onPostgres(trx)) return;
-  const text = walletLockText({ holds: holdIds });
   if (text !== null) await rawRun(trx, text, []);
 }
 
