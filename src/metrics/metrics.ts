@@ -4,6 +4,7 @@
 // scrape time (database-gauges.ts). Counters count this process's work since it started.
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { GatewayEvents } from '../gateway/events.ts';
+import { postgresRoundTrips } from '../db/postgres.ts';
 
 /** Seconds: a call's whole length, from a refused hold's milliseconds to a long stream's minutes. */
 const LATENCY_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -89,6 +90,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['batch'] as const,
     buckets: GROUP_BUCKETS,
     registers,
+  });
+  new Counter({
+    name: 'tokentab_postgres_round_trips_total',
+    help: 'Statements sent to PostgreSQL by this process, each one round trip (0 on SQLite)',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(postgresRoundTrips());
+    },
   });
 
   return {
