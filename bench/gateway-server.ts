@@ -52,7 +52,7 @@ console.log(`ready ${port(tokentabServer)} ${port(proxyServer)} ${port(plainServ
 createInterface({ input: process.stdin }).on('line', async (line) => {
   if (line === 'cpu') {
     const used = process.cpuUsage();
-    console.log(`cpu ${used.user + used.system}`);
+    console.log(`cpu ${used.user + used.system} ${used.system}`);
   }
   if (line === 'stats') {
     await gateway.settler.idle();

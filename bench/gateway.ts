@@ -117,10 +117,13 @@ try {
   console.log(`    added over the plain proxy: p50 ${meteringMs.toFixed(3)} ms = ${meteringShare.toFixed(2)}× a proxied call (goal ≤ 1 ms, stretch 0.5); p99 plain ${p.p99.toFixed(3)} ms, tokentab ${t.p99.toFixed(3)} ms = ${p99Ratio.toFixed(2)}× (goal ≤ 1.5×)`);
   console.log(`    added over the Hono proxy: p50 ${(t.p50 - h.p50).toFixed(3)} ms, p99 ${(t.p99 / h.p99).toFixed(2)}×; over the upstream called directly: p50 ${(t.p50 - d.p50).toFixed(3)} ms, p99 ${(t.p99 - d.p99).toFixed(3)} ms`);
 
-  const serverCpuUs = async () => {
+  /** The server process's CPU so far, user + system, and its system part alone (the kernel's: socket and WAL writes, fsync). */
+  const serverCpu = async () => {
     child.stdin!.write('cpu\n');
-    return Number(await nextLine('cpu '));
+    const [totalUs, systemUs] = (await nextLine('cpu ')).split(' ').map(Number) as [number, number];
+    return { totalUs, systemUs };
   };
+  const serverCpuUs = async () => (await serverCpu()).totalUs;
 
   // (a′) The server's CPU per call at concurrency 1, in blocks of calls to one target (alternating):
   // CPU time moves far less with the neighbours' load than latency does, so it shows what a change
@@ -129,17 +132,25 @@ try {
     [proxy, 0],
     [tokentab, 0],
   ]);
+  const sequentialSystemUs = new Map<Target, number>([
+    [proxy, 0],
+    [tokentab, 0],
+  ]);
   const BLOCK_CALLS = 200;
   const BLOCKS = 3;
   for (let block = 0; block < BLOCKS; block++) {
     for (const target of [proxy, tokentab]) {
-      const beforeUs = await serverCpuUs();
+      const before = await serverCpu();
       for (let i = 0; i < BLOCK_CALLS; i++) await timed(target, i);
-      sequentialCpuUs.set(target, sequentialCpuUs.get(target)! + (await serverCpuUs()) - beforeUs);
+      const after = await serverCpu();
+      sequentialCpuUs.set(target, sequentialCpuUs.get(target)! + after.totalUs - before.totalUs);
+      sequentialSystemUs.set(target, sequentialSystemUs.get(target)! + after.systemUs - before.systemUs);
     }
   }
   const sequentialCpuPerCallUs = (target: Target) => sequentialCpuUs.get(target)! / (BLOCK_CALLS * BLOCKS);
-  console.log(`(a′) c=1 server CPU per call: plain proxy ${sequentialCpuPerCallUs(proxy).toFixed(0)} µs, tokentab ${sequentialCpuPerCallUs(tokentab).toFixed(0)} µs`);
+  const sequentialSystemPerCallUs = (target: Target) => sequentialSystemUs.get(target)! / (BLOCK_CALLS * BLOCKS);
+  const cpuText = (target: Target) => `${sequentialCpuPerCallUs(target).toFixed(0)} (system ${sequentialSystemPerCallUs(target).toFixed(0)})`;
+  console.log(`(a′) c=1 server CPU per call, µs: plain proxy ${cpuText(proxy)}, tokentab ${cpuText(tokentab)}`);
 
   // (b) Concurrency 50 over 50 keys of 10 users; the targets alternate in rounds.
   const throughputTargets = [proxy, honoProxy, tokentab];
@@ -200,7 +211,7 @@ try {
     '|---|---|---|---|---|---|---|',
     `| (a) c=1 p50 latency, ms (${SEQUENTIAL_CALLS} calls each, interleaved) | ${d.p50.toFixed(3)} | ${p.p50.toFixed(3)} | ${h.p50.toFixed(3)} | ${t.p50.toFixed(3)} | added over the plain proxy ${meteringMs.toFixed(3)} ms (${meteringShare.toFixed(2)}× a proxied call's p50); over the Hono proxy ${(t.p50 - h.p50).toFixed(3)} ms; over direct ${(t.p50 - d.p50).toFixed(3)} ms | ≤ 1 ms ${met(meteringMs <= 1)} (stretch 0.5 ${met(meteringMs <= 0.5)}) |`,
     `| (a) c=1 p99 latency, ms | ${d.p99.toFixed(3)} | ${p.p99.toFixed(3)} | ${h.p99.toFixed(3)} | ${t.p99.toFixed(3)} | ${p99Ratio.toFixed(2)}× the plain proxy, ${(t.p99 / h.p99).toFixed(2)}× the Hono proxy | ≤ 1.5× ${met(p99Ratio <= 1.5)} |`,
-    `| (a′) c=1 server CPU per call, µs (${BLOCKS} blocks of ${BLOCK_CALLS} calls each, alternating) | — | ${sequentialCpuPerCallUs(proxy).toFixed(0)} | — | ${sequentialCpuPerCallUs(tokentab).toFixed(0)} | ${(sequentialCpuPerCallUs(tokentab) - sequentialCpuPerCallUs(proxy)).toFixed(0)} µs more than the plain proxy per call (waiting on the settle's fsync is not CPU time and is not in it) | — |`,
+    `| (a′) c=1 server CPU per call, µs, user + system (system) (${BLOCKS} blocks of ${BLOCK_CALLS} calls each, alternating) | — | ${cpuText(proxy)} | — | ${cpuText(tokentab)} | ${(sequentialCpuPerCallUs(tokentab) - sequentialCpuPerCallUs(proxy)).toFixed(0)} µs more than the plain proxy per call (waiting on the settle's fsync is not CPU time and is not in it) | — |`,
     `| (b) c=${CONCURRENCY} calls/s (${USERS} users × ${KEYS_PER_USER} keys, ${CONCURRENT_SECONDS} s each) | — | ${proxyRate.toFixed(0)} | ${honoProxyRate.toFixed(0)} | ${tokentabRate.toFixed(0)} | ${throughputRatio.toFixed(2)}× the plain proxy, ${(tokentabRate / honoProxyRate).toFixed(2)}× the Hono proxy | ≥ 0.9× ${met(throughputRatio >= 0.9)} |`,
     `| (b) server CPU per call, µs (user + system, server process) | — | ${cpuPerCallUs(proxy).toFixed(0)} | ${cpuPerCallUs(honoProxy).toFixed(0)} | ${cpuPerCallUs(tokentab).toFixed(0)} | ${(cpuPerCallUs(tokentab) - cpuPerCallUs(proxy)).toFixed(0)} µs more than the plain proxy per call | — |`,
     `| (b) every call charged, audit clean | — | — | — | ${meteredOk} calls; ${groups.settles.writes} settles in ${groups.settles.commits} durable commits (largest ${groups.settles.largestGroup}), ${groups.holds.writes} holds in ${groups.holds.commits} commits | ${allCharged ? 'yes' : 'NO'} | all charged, audit clean ${met(allCharged)} |`,
