@@ -20,7 +20,8 @@ export function createApp(ctx: AppContext) {
   app.use('*', countRequests(ctx.metrics));
   // The pages' headers (CSP, frame and referrer rules, HSTS) are for browsers rendering pages: /v1
   // answers JSON to programs, so it skips them and carries only nosniff, which keeps a browser from
-  // reading a completion's text as HTML. Skipping them is measured on every metered call (README, Performance).
+  // reading a completion's text as HTML; every metered call used to build them (architecture.md,
+  // Where a metered call's time goes).
   const pageHeaders = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
