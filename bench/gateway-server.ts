@@ -46,6 +46,9 @@ const tokentabServer = await listen(app.fetch);
 const proxyServer = await listen(proxy.fetch);
 const plainServer = plainProxyServer(proxyClient);
 await new Promise<void>((resolve) => plainServer.listen(0, '127.0.0.1', resolve));
+// Node's default keep-alive of 5 s would close a target's idle connections while the bench drives the
+// others (a block of calls, a round at concurrency 50), and the client's next call on one would be reset.
+for (const server of [tokentabServer, proxyServer, plainServer]) server.keepAliveTimeout = 60_000;
 const port = (server: Server) => (server.address() as AddressInfo).port;
 console.log(`ready ${port(tokentabServer)} ${port(proxyServer)} ${port(plainServer)}`);
 
