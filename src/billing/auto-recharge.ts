@@ -236,12 +236,15 @@ export function processDueRecharges(deps: BillingDeps): Promise<RechargeOutcome[
   return attemptClaimedRecharges(deps, 'due');
 }
 
-/** Wakes when a hold or settle starts a recharge, and sweeps for retries every `everyMs`. */
-export function startRechargeWorker(deps: BillingDeps, everyMs = 5_000): { stop(): Promise<void> } {
+/**
+ * Wakes when a hold or settle starts a recharge, and sweeps for retries every `everyMs`. `around`
+ * wraps each round (the server records it for the health page: src/jobs/worker-runs.ts).
+ */
+export function startRechargeWorker(deps: BillingDeps, everyMs = 5_000, around: (round: () => Promise<RechargeOutcome[]>) => Promise<unknown> = (round) => round()): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const round = () => {
-    if (!stopped) running = running.then(() => processDueRecharges(deps)).catch((error) => deps.log(`auto-recharge: ${errorText(error)}`));
+    if (!stopped) running = running.then(() => around(() => processDueRecharges(deps))).catch((error) => deps.log(`auto-recharge: ${errorText(error)}`));
   };
   const unsubscribe = onRechargeStarted(round);
   const timer = setInterval(round, everyMs);
