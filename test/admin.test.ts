@@ -4,6 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { audit } from '../src/audit.ts';
+import { runCli } from '../src/cli/run.ts';
+import { roundRecorder, WORKER_NAMES } from '../src/jobs/worker-runs.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { createPurchase } from '../src/billing/purchases.ts';
@@ -29,6 +31,7 @@ admin.after.each(async ({ t }) => {
   await t.close();
 });
 
+const utc = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 const balanceMc = async (t: TestApp, userId: number) => (await t.db.selectFrom('wallets').select('balance_mc').where('user_id', '=', userId).executeTakeFirstOrThrow()).balance_mc;
 const actionRows = (page: Answer) => [...page.doc.querySelectorAll('#admin-actions tbody tr')].map((row) => [...row.querySelectorAll('td')].slice(2).map((cell) => cell.textContent?.trim()));
 
@@ -56,7 +59,7 @@ function everyRoute(userId: number, keyId: number): { method: 'GET' | 'POST'; pa
     { method: 'GET', path: '/admin/purchases' },
     { method: 'GET', path: '/admin/purchases?status=pending' },
     { method: 'POST', path: '/admin/purchases/reconcile', form: { reason: 'probe' } },
-    { method: 'GET', path: '/admin/health?audit=now' },
+    { method: 'POST', path: '/admin/health/audit', form: {} },
     { method: 'POST', path: '/admin/packages/add', form: { id: 'probe', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
     { method: 'POST', path: '/admin/packages/change', form: { id: 'starter', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
   ];
@@ -77,6 +80,7 @@ admin('every /admin URL is a 404 page signed out and for a normal user, and chan
   }
   assert.is(await balanceMc(t, normal.user.id), 0, 'nothing was granted');
   assert.is((await t.db.selectFrom('admin_actions').select('id').execute()).length, 0, 'no action was recorded');
+  assert.is((await t.db.selectFrom('audit_runs').select('id').execute()).length, 0, 'no audit was run');
   assert.is((await t.db.selectFrom('rates').select('id').where('model', 'in', ['probe-model', 'gpt-4o']).execute()).length, 1, 'the rate card is unchanged');
   assert.is((await t.db.selectFrom('rates').select('id').where('retired_at_ms', 'is not', null).execute()).length, 0);
   assert.equal(await t.db.selectFrom('packages').select(['id', 'name']).where('id', 'in', ['probe', 'starter']).execute(), [{ id: 'starter', name: 'Starter' }], 'the packages are unchanged');
@@ -379,12 +383,71 @@ admin('health: pending holds and the oldest, mail failures, database size; the a
   assert.not.match(page.text, /secret body/, 'no mail body on the page');
   assert.match(page.doc.querySelector('.database-size')?.textContent ?? '', /^\d+\.\d MB$/);
   assert.not.ok(page.doc.querySelector('.audit-result'), 'the audit runs only when asked');
-  const clean = await boss.get('/admin/health?audit=now');
+  assert.is((await boss.get('/admin/health?audit=now')).doc.querySelector('.audit-result'), null, 'a GET (a link, an image elsewhere) runs no audit');
+  const clean = await boss.post('/admin/health/audit', {});
+  assert.is(clean.status, 200);
   assert.is(clean.doc.querySelector('.audit-result')?.getAttribute('data-violations'), '0');
   await t.db.updateTable('wallets').set({ balance_mc: 10_001 }).where('user_id', '=', user.id).execute();
-  const broken = await boss.get('/admin/health?audit=now');
+  t.clock.advance(1_000);
+  const broken = await boss.post('/admin/health/audit', {});
   assert.ok(Number(broken.doc.querySelector('.audit-result')?.getAttribute('data-violations')) > 0, 'a broken balance is reported');
   await t.db.updateTable('wallets').set({ balance_mc: 10_000 }).where('user_id', '=', user.id).execute();
+  const runs = [...broken.doc.querySelectorAll('.audit-runs tbody tr')].map((row) => [...row.querySelectorAll('td')].slice(1, 3).map((cell) => cell.textContent?.trim()));
+  assert.equal(runs, [
+    ['console (boss@example.com)', '2 violations (invariant 1: 2)'],
+    ['console (boss@example.com)', 'ok'],
+  ], 'each run kept, newest first, with who ran it and the violations by invariant');
+});
+
+admin('health: the audit history in keyset pages, runs from the CLI among them; a tampered page link is a 400', async ({ t, admin: boss }) => {
+  for (let i = 0; i < 22; i++) {
+    await boss.post('/admin/health/audit', {});
+    t.clock.advance(1_000);
+  }
+  assert.is(await runCli(['audit'], { env: { DATABASE_URL: t.databaseUrl }, clock: t.clock, out: () => {}, err: () => {} }), 0);
+  const first = await boss.get('/admin/health');
+  const rows = [...first.doc.querySelectorAll('.audit-runs tbody tr')];
+  assert.is(rows.length, 20, 'a page of 20');
+  assert.is(rows[0]!.querySelector('td[data-label="From"]')?.textContent, 'CLI', 'the CLI run is the newest');
+  const older = first.doc.querySelector('.audit-runs ~ nav a[rel="next"], nav[aria-label="Audit history pages"] a[rel="next"]')!.getAttribute('href')!;
+  const second = await boss.get(older);
+  const secondRows = [...second.doc.querySelectorAll('.audit-runs tbody tr')];
+  assert.is(secondRows.length, 3);
+  const ids = [...rows, ...secondRows].map((r) => r.getAttribute('data-audit-run'));
+  assert.is(new Set(ids).size, 23, 'every run once');
+  const back = await boss.get(second.doc.querySelector('nav[aria-label="Audit history pages"] a[rel="prev"]')!.getAttribute('href')!);
+  assert.equal([...back.doc.querySelectorAll('.audit-runs tbody tr')].map((r) => r.getAttribute('data-audit-run')), ids.slice(0, 20), 'Newer leads back to the first page');
+  const tampered = await boss.get(`/admin/health?cursor=${older.split('cursor=')[1]!.replace(/^./, 'x')}`);
+  assert.is(tampered.status, 400);
+  assert.match(tampered.doc.querySelector('#health-audit .form-error')?.textContent ?? '', /not valid/);
+});
+
+admin('health: every worker with its last round, its result and lag, from worker_runs and the due rows', async ({ t, admin: boss }) => {
+  const logged: string[] = [];
+  const mailRound = roundRecorder(t.db, t.clock, WORKER_NAMES.mail, 'host:1:ab', (tried: number) => `${tried} mail(s) tried`, (line) => logged.push(line));
+  assert.is(await mailRound(async () => 3), 3);
+  const okAtMs = t.clock.now();
+  t.clock.advance(5_000);
+  await mailRound(async () => {
+    throw new Error('SMTP down\nstack');
+  }).then(
+    () => assert.unreachable('the error of the round is thrown on'),
+    (error: Error) => assert.is(error.message, 'SMTP down\nstack'),
+  );
+  await t.db.insertInto('mail_outbox').values({ to_address: 'x@example.com', subject: 'Receipt', body_text: 'b', status: 'pending', attempts: 0, next_attempt_at_ms: t.clock.now() - 42_000, claimed_until_ms: null, last_error: null, created_at_ms: t.clock.now() - 42_000, sent_at_ms: null }).execute();
+  const sweep = roundRecorder(t.db, t.clock, 'hold-sweeper', 'host:1:ab', (n: number) => `${n} hold(s) expired`, (line) => logged.push(line));
+  await sweep(async () => 0);
+  t.clock.advance(100_000);
+  const page = await boss.get('/admin/health');
+  const row = (name: string) => page.doc.querySelector(`.worker-runs tr[data-worker="${name}"]`)!;
+  assert.is(row('mail-sender').getAttribute('data-outcome'), 'failed');
+  assert.is(row('mail-sender').querySelector('.worker-result')?.textContent, 'failed: SMTP down', 'the first line of the error');
+  assert.match(row('mail-sender').textContent ?? '', new RegExp(utc(okAtMs)), 'when it last worked');
+  assert.is(row('mail-sender').getAttribute('data-lag-seconds'), '142', 'the due mail has waited 142 s');
+  assert.is(row('hold-sweeper').querySelector('.worker-result')?.textContent, 'ok: 0 hold(s) expired');
+  assert.is(row('hold-sweeper').getAttribute('data-lag-seconds'), String(100 - 30), 'a round every 30 s, last one 100 s ago: 70 s behind');
+  assert.is(row('promo-expiry').getAttribute('data-outcome'), 'never');
+  assert.equal(logged, []);
 });
 
 admin('purchases: every user\'s, newest first, filtered by status, in keyset pages; reconcile now is recorded', async ({ t, admin: boss }) => {

@@ -3,7 +3,7 @@
 // existence is not told. Forms are the pages' own: CSRF-checked by Origin (src/pages/app.tsx), no scripts.
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
-import { cursorSecret, decodeCursor, encodeCursor } from '../db/cursor.ts';
+import { cursorSecret, decodeCursor, encodeCursor, type Cursor } from '../db/cursor.ts';
 import { purchasesPage } from '../billing/purchases.ts';
 import { loadLedgerPart, loadUsagePart } from '../credits/page-data.ts';
 import { queryString } from '../filters.ts';
@@ -21,8 +21,9 @@ import { adminActionsOn, reasonProblem } from './actions.ts';
 import { rateCardRoutes } from './rate-routes.tsx';
 import { packageRoutes } from './package-routes.tsx';
 import { purchaseRoutes } from './purchase-routes.tsx';
-import { readHealth } from './health.ts';
-import { audit } from '../audit.ts';
+import { readHealth, workerStatuses } from './health.ts';
+import { runAudit, auditRunsPage } from '../audit-runs.ts';
+import type { Violation } from '../audit.ts';
 import { HealthPage } from '../../views/admin/health.tsx';
 import { MAX_EMAIL_SEARCH_CHARS, USER_SORTS, usersPage, type UserSort } from './user-list.ts';
 import { AdjustBeyondAvailableError, AdminTargetNotFoundError, adjustByAdmin, disableByAdmin, enableByAdmin, endSessionsByAdmin, grantByAdmin, revokeKeyByAdmin, type ByAdmin } from './user-actions.ts';
@@ -210,21 +211,32 @@ export function adminRoutes(ctx: AppContext) {
     return null;
   });
 
-  app.get('/admin/health', async (c) => {
+  /** The health page; `violations` are the audit's just run (POST), null otherwise. */
+  async function healthPage(c: Context<AppEnv>, violations: Violation[] | null) {
     const nowMs = clock.now();
-    const [health, violations] = await Promise.all([readHealth(db, nowMs), c.req.query('audit') === 'now' ? audit(db) : Promise.resolve(null)]);
+    const secret = await cursorSecret(db);
+    const cursorText = c.req.query('cursor');
+    const cursor = cursorText ? decodeCursor(secret, cursorText) : null;
+    const cursorError = cursorText && !cursor ? 'That page link is not valid any more; start again from the first page.' : null;
+    const [health, runs] = await Promise.all([readHealth(db, nowMs), cursorError ? { rows: [], newer: null, older: null } : auditRunsPage(db, cursor)]);
+    const withCursor = (position: Cursor | null) => (position ? queryString({ cursor: encodeCursor(secret, position) }) : null);
     return render(c, config, {
       title: 'Admin · Health',
       current: '/admin',
+      status: cursorError ? 400 : 200,
       page: () => (
         <>
           <h1>Health</h1>
           <AdminNav current="/admin/health" />
-          <HealthPage health={health} violations={violations} nowMs={nowMs} />
+          <HealthPage health={health} violations={violations} nowMs={nowMs} auditRuns={runs.rows} newerQuery={withCursor(runs.newer)} olderQuery={withCursor(runs.older)} cursorError={cursorError} workers={workerStatuses(health, config, nowMs)} />
         </>
       ),
     });
-  });
+  }
+
+  app.get('/admin/health', (c) => healthPage(c, null));
+  // A POST, not a link: each run is kept in the history, and a page elsewhere must not start one.
+  app.post('/admin/health/audit', async (c) => healthPage(c, await runAudit(db, clock, 'console', c.get('user')!.id)));
 
   app.route('/', rateCardRoutes(ctx));
   app.route('/', packageRoutes(ctx));

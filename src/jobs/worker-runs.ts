@@ -44,3 +44,30 @@ export async function workerRuns(db: DB): Promise<WorkerRun[]> {
   const rows = await db.selectFrom('worker_runs').selectAll().orderBy('name').execute();
   return rows.map((r) => ({ ...r, started_at_ms: Number(r.started_at_ms), finished_at_ms: Number(r.finished_at_ms), last_ok_at_ms: r.last_ok_at_ms === null ? null : Number(r.last_ok_at_ms) }));
 }
+
+/** How far behind the row-claiming workers are: the longest-waiting due mail's and recharge's due times (null when none is due). */
+export interface WorkerBacklog {
+  mailDue: number;
+  mailOldestDueAtMs: number | null;
+  rechargeOldestDueAtMs: number | null;
+}
+
+/** Read by /metrics (its lag gauges) and the health page: one aggregate each over the due rows. */
+export async function workerBacklog(db: DB, nowMs: number): Promise<WorkerBacklog> {
+  const [mail, recharge] = await Promise.all([
+    db
+      .selectFrom('mail_outbox')
+      .select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('next_attempt_at_ms').as('oldest')])
+      .where('status', '=', 'pending')
+      .where('next_attempt_at_ms', '<=', nowMs)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('auto_recharges')
+      .select((eb) => eb.fn.min('next_attempt_at_ms').as('oldest'))
+      .where('status', '=', 'pending')
+      .where('next_attempt_at_ms', '<=', nowMs)
+      .executeTakeFirstOrThrow(),
+  ]);
+  const ms = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  return { mailDue: Number(mail.count), mailOldestDueAtMs: ms(mail.oldest), rechargeOldestDueAtMs: ms(recharge.oldest) };
+}

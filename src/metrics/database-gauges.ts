@@ -1,10 +1,12 @@
 // Gauges read from the database when /metrics is scraped, so every process shows the same numbers:
 // pending holds and the oldest's age, mail due and the oldest due mail's age, the oldest due recharge,
 // and how long ago each singleton job last ran. Each is one aggregate over an index (pending holds,
-// mail_outbox_due) or a table of a few rows (job_leases, pending recharges: one a user at most).
+// mail_outbox_due) or a table of a few rows (job_leases, pending recharges: one a user at most); the
+// workers' backlog is src/jobs/worker-runs.ts's, which the console's health page shows too.
 import { Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
+import { workerBacklog } from '../jobs/worker-runs.ts';
 
 /** A singleton job and its interval: its lease is taken for one interval at the start of each run (src/jobs/singleton.ts). */
 export interface JobInterval {
@@ -38,27 +40,16 @@ export function databaseGauges(registry: Registry, db: DB, clock: Clock, jobs: r
   return {
     async refresh() {
       const nowMs = clock.now();
-      const [holds, mail, recharge, leases] = await Promise.all([
+      const [holds, backlog, leases] = await Promise.all([
         db.selectFrom('holds').select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('created_at_ms').as('oldest')]).where('status', '=', 'pending').executeTakeFirstOrThrow(),
-        db
-          .selectFrom('mail_outbox')
-          .select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('next_attempt_at_ms').as('oldest')])
-          .where('status', '=', 'pending')
-          .where('next_attempt_at_ms', '<=', nowMs)
-          .executeTakeFirstOrThrow(),
-        db
-          .selectFrom('auto_recharges')
-          .select((eb) => eb.fn.min('next_attempt_at_ms').as('oldest'))
-          .where('status', '=', 'pending')
-          .where('next_attempt_at_ms', '<=', nowMs)
-          .executeTakeFirstOrThrow(),
+        workerBacklog(db, nowMs),
         db.selectFrom('job_leases').select(['name', 'expires_at_ms']).execute(),
       ]);
       holdsPending.set(Number(holds.count));
       oldestHold.set(ageSeconds(nowMs, holds.oldest));
-      mailDue.set(Number(mail.count));
-      oldestMail.set(ageSeconds(nowMs, mail.oldest));
-      oldestRecharge.set(ageSeconds(nowMs, recharge.oldest));
+      mailDue.set(backlog.mailDue);
+      oldestMail.set(ageSeconds(nowMs, backlog.mailOldestDueAtMs));
+      oldestRecharge.set(ageSeconds(nowMs, backlog.rechargeOldestDueAtMs));
       jobAge.reset();
       for (const job of jobs) {
         const lease = leases.find((row) => row.name === job.name);
