@@ -394,7 +394,7 @@ admin('health: pending holds and the oldest, mail failures, database size; the a
   await t.db.updateTable('wallets').set({ balance_mc: 10_000 }).where('user_id', '=', user.id).execute();
   const runs = [...broken.doc.querySelectorAll('.audit-runs tbody tr')].map((row) => [...row.querySelectorAll('td')].slice(1, 3).map((cell) => cell.textContent?.trim()));
   assert.equal(runs, [
-    ['console (boss@example.com)', '2 violations (invariant 1: 2)'],
+    ['console (boss@example.com)', '1 violation (invariant 1: 1)'],
     ['console (boss@example.com)', 'ok'],
   ], 'each run kept, newest first, with who ran it and the violations by invariant');
 });

@@ -49,7 +49,7 @@ function AuditHistory(props: HealthPageProps) {
                   <td data-label="Date (UTC)">{utcDateTime(run.created_at_ms)}</td>
                   <td data-label="From">{run.source === 'console' ? `console (${run.admin_email ?? `user ${run.admin_user_id}`})` : 'CLI'}</td>
                   <td data-label="Result" class={run.violations === 0 ? '' : 'form-error'}>
-                    {run.violations === 0 ? 'ok' : `${groupedCountText(run.violations)} violations (${run.summary})`}
+                    {run.violations === 0 ? 'ok' : `${groupedCountText(run.violations)} violation${run.violations === 1 ? '' : 's'} (${run.summary})`}
                   </td>
                   <td data-label="Took" class="num">{groupedCountText(run.duration_ms)} ms</td>
                 </tr>
