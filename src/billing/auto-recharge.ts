@@ -113,10 +113,8 @@ async function customerIdOf(deps: BillingDeps, userId: number): Promise<string |
 
 /** Applies what the provider says of a recharge's PaymentIntent, in one transaction. */
 export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: number, intent: PaymentIntentView): Promise<RechargeOutcome> {
-  let creditsMc = 0;
-  const outcome = await writeTransaction(deps.db, async (trx) => {
+  return writeTransaction(deps.db, async (trx) => {
     const recharge = await rechargeIn(trx, rechargeId);
-    creditsMc = recharge.credits_mc;
     if (intent.status === 'succeeded') return creditRechargeIn(trx, deps, rechargeId, intent);
     if (recharge.status !== 'pending') return 'not_pending';
     if (intent.status === 'processing') {
@@ -130,8 +128,6 @@ export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: numbe
     await failRechargeIn(trx, deps, rechargeId, intent.failureCode ?? 'card_declined', intent.id);
     return 'failed';
   });
-  if (outcome === 'credited') deps.credited?.('auto_recharge', creditsMc);
-  return outcome;
 }
 
 /**
