@@ -471,7 +471,8 @@ admin("a user's page: purchases with refunds, clawback and shortfall, status onl
   assert.is((await fulfilCheckoutSession(demo, 'cs_admin_paid')).kind, 'credited');
   const rate = await rateOf(t.db, 'gpt-4o');
   const mini = await rateOf(t.db, 'gpt-4o-mini');
-  // 30 calls: 29 cheap ones on gpt-4o-mini and one on gpt-4o of 112,500 output tokens (9,000 credits).
+  // 30 calls: one on gpt-4o of 112,500 output tokens (9,000 credits) and 29 of one output token on
+  // gpt-4o-mini (9.6 mc, charged 10 mc each): 999,710 mc left.
   for (let i = 0; i < 30; i++) {
     const big = i === 0;
     const hold = await placeHold(t.db, t.clock, { userId, apiKeyId: null, requestId: `req_admin_${i}`, rate: big ? rate : mini, roundingMode: 'exact', amountMc: big ? 9_000_000 : 10_000, ttlMs: 600_000 });
@@ -490,8 +491,8 @@ admin("a user's page: purchases with refunds, clawback and shortfall, status onl
   assert.is(page.status, 200);
   const row = (id: string) => page.doc.querySelector(`#purchases tr[data-purchase="${id}"]`)!;
   assert.is(row(paid.public_id).querySelector('.purchase-refunded')?.textContent, '$6.00');
-  assert.is(row(paid.public_id).querySelector('.purchase-clawed-back')?.getAttribute('data-mc'), '1000000', 'what the balance still had');
-  assert.is(row(paid.public_id).querySelector('.purchase-shortfall')?.getAttribute('data-mc'), '5000000', 'the rest was already spent');
+  assert.is(row(paid.public_id).querySelector('.purchase-clawed-back')?.getAttribute('data-mc'), '999710', 'what the balance still had');
+  assert.is(row(paid.public_id).querySelector('.purchase-shortfall')?.getAttribute('data-mc'), '5000290', 'the rest of the 6,000 credits was already spent');
   assert.is(row(paid.public_id).querySelector('.purchase-status')?.textContent, 'partially refunded');
   assert.is(row(pending.public_id).querySelector('.purchase-status')?.textContent, 'pending');
   assert.not.ok(page.doc.querySelector('#purchases a[data-resume], #purchases form[action*="/credits/"], a[href^="https://checkout.example"]'), 'no Resume, no Cancel: the owner\'s, not the admin\'s');
@@ -521,7 +522,7 @@ admin("a user's page: purchases with refunds, clawback and shortfall, status onl
   // The ledger: the purchase, 30 usage entries and the refund; filtered by type and paged the same way.
   const ledgerRows = (answer: Answer) => [...answer.doc.querySelectorAll('#ledger-results tbody tr')].map((r) => r.getAttribute('data-entry-id'));
   const refunds = await boss.get(`/admin/users/${userId}/ledger?type=refund`);
-  assert.equal([...refunds.doc.querySelectorAll('#ledger-results tbody td[data-label="Amount"]')].map((c) => c.getAttribute('data-mc')), ['-1000000']);
+  assert.equal([...refunds.doc.querySelectorAll('#ledger-results tbody td[data-label="Amount"]')].map((c) => c.getAttribute('data-mc')), ['-999710']);
   const ledgerFirst = await boss.get(`/admin/users/${userId}/ledger`);
   const ledgerNext = await boss.get(ledgerFirst.doc.querySelector('#ledger-results a[rel="next"]')!.getAttribute('href')!);
   assert.is(new Set([...ledgerRows(ledgerFirst), ...ledgerRows(ledgerNext)]).size, 32);
