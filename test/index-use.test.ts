@@ -9,6 +9,7 @@ import { rawSqlite } from '../src/db/connect.ts';
 import { keysetQuery } from '../src/db/keyset.ts';
 import { ledgerQuery } from '../src/ledger/ledger-queries.ts';
 import { usageQuery, type UsageSelection } from '../src/usage/usage-queries.ts';
+import { creditsByTypeQuery } from '../src/metrics/database-gauges.ts';
 import { sqliteOnly } from './helpers/backend.ts';
 import { freshDb, type TestDb } from './helpers/db.ts';
 
@@ -52,6 +53,9 @@ sqliteOnly(indexes)('each non-unique usage and ledger index is the one a Credits
     assert.equal(note(what, keysetQuery(ledgerQuery(t.db, 1, filters), null, 25)), [index], what);
     assert.equal(note(`${what}, next page`, keysetQuery(ledgerQuery(t.db, 1, filters), CURSOR, 25)), [index], `${what}, next page`);
   }
+
+  // /metrics' credits counters: a partial index of the non-usage entries, which a settle never writes.
+  assert.equal(note('metrics credits by type', { compile: () => creditsByTypeQuery().compile(t.db) }), ['ledger_entries_credits']);
 
   // Nothing else on the two tables: the indexes above and the UNIQUE constraints' own (usage.request_id,
   // ledger_entries.idempotency_key), which a settle's insert checks anyway.

@@ -60,10 +60,7 @@ export function databaseGauges(registry: Registry, db: DB, clock: Clock, jobs: r
         db.selectFrom('holds').select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('created_at_ms').as('oldest')]).where('status', '=', 'pending').executeTakeFirstOrThrow(),
         workerBacklog(db, nowMs),
         db.selectFrom('job_leases').select(['name', 'expires_at_ms']).execute(),
-        // The predicate is the partial index's own, word for word, so both backends read only that index.
-        sql<{ type: string; added_mc: unknown; taken_mc: unknown }>`
-          select type, sum(case when amount_mc > 0 then amount_mc else 0 end) as added_mc, sum(case when amount_mc < 0 then -amount_mc else 0 end) as taken_mc
-          from ledger_entries where type <> 'usage' group by type`.execute(db),
+        creditsByTypeQuery().execute(db),
       ]);
       credited.reset();
       taken.reset();
@@ -85,4 +82,15 @@ export function databaseGauges(registry: Registry, db: DB, clock: Clock, jobs: r
       }
     },
   };
+}
+
+/**
+ * Credits added and taken by each non-usage entry type, since the database began. The predicate is the
+ * partial index `ledger_entries_credits`'s own, word for word, so both backends read only that index
+ * (test/index-use.test.ts) and a settle, which writes only usage entries, never writes that index.
+ */
+export function creditsByTypeQuery() {
+  return sql<{ type: string; added_mc: unknown; taken_mc: unknown }>`
+    select type, sum(case when amount_mc > 0 then amount_mc else 0 end) as added_mc, sum(case when amount_mc < 0 then -amount_mc else 0 end) as taken_mc
+    from ledger_entries where type <> 'usage' group by type`;
 }
