@@ -18,7 +18,6 @@ import { JOB_NAMES, startSingletonJob } from './jobs/singleton.ts';
 import { expirePromoGrants } from './ledger/promo-grants.ts';
 import { startProcessLease } from './jobs/process-lease.ts';
 import { processHolder } from './jobs/holder.ts';
-import { createTransport } from 'nodemailer';
 
 /** Calls in flight get this long to finish on SIGTERM before they are stopped and settled. */
 const DRAIN_GRACE_MS = 10_000;
@@ -69,8 +68,9 @@ const metricsServer = config.metricsListen
     })
   : null;
 
+// nodemailer is loaded only when there is mail to send (docs/architecture.md, Start-up and memory).
 const mailWorker = startMailWorker(db, clock, {
-  transport: config.smtpUrl ? createTransport(config.smtpUrl) : null,
+  transport: config.smtpUrl ? (await import('nodemailer')).createTransport(config.smtpUrl) : null,
   from: config.mailFrom,
   log,
 });
