@@ -68,14 +68,14 @@ export function rssMb(pid: number): number {
 }
 
 /** Sends SIGUSR2 to a process started with footprint-gc.mjs and waits for its figures after a full GC. */
-export async function rssAfterGcMb(measured: Measured): Promise<{ rssMb: number; heapUsedMb: number }> {
+export async function rssAfterGcMb(measured: Measured): Promise<{ rssMb: number; heapUsedMb: number; heapTotalMb: number; externalMb: number }> {
   const before = measured.output().length;
   measured.child.kill('SIGUSR2');
   for (let i = 0; i < 400; i++) {
     const line = /footprint-gc (\{.*\})/.exec(measured.output().slice(before));
     if (line) {
       const usage = JSON.parse(line[1]!) as NodeJS.MemoryUsage;
-      return { rssMb: usage.rss / 1e6, heapUsedMb: usage.heapUsed / 1e6 };
+      return { rssMb: usage.rss / 1e6, heapUsedMb: usage.heapUsed / 1e6, heapTotalMb: usage.heapTotal / 1e6, externalMb: usage.external / 1e6 };
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -160,7 +160,7 @@ try {
   const afterLoad = await rssAfterGcMb(server!);
   const exitCode = await server!.stop();
   server = null;
-  console.log(`load: ${load.ok} ok, ${load.failures} failed${load.firstFailure ? ` (first: ${load.firstFailure})` : ''}, ${callsPerS.toFixed(0)} calls/s; after a GC ${afterLoad.rssMb.toFixed(1)} MB; SIGTERM exit ${exitCode}`);
+  console.log(`load: ${load.ok} ok, ${load.failures} failed${load.firstFailure ? ` (first: ${load.firstFailure})` : ''}, ${callsPerS.toFixed(0)} calls/s; after a GC ${afterLoad.rssMb.toFixed(1)} MB (V8 heap ${afterLoad.heapUsedMb.toFixed(1)} used of ${afterLoad.heapTotalMb.toFixed(1)}, external ${afterLoad.externalMb.toFixed(1)}); SIGTERM exit ${exitCode}`);
 
   // Every answered call charged once, and the books balance.
   const usage = await db.selectFrom('usage').select((eb) => [eb.fn.countAll<number>().as('calls'), eb.fn.sum<number>('charged_mc').as('charged_mc')]).where('status', '=', 'ok').where('charged_mc', '>', 0).executeTakeFirstOrThrow();
@@ -196,7 +196,7 @@ try {
     `| idle RSS, MB | ${figures(bare, (r) => r.idleMb, 1)} | ${tsx.length ? figures(tsx, (r) => r.idleMb, 1) : '—'} | ${figures(built, (r) => r.idleMb, 1)} | ≤ ${GOALS.idleMb} ${met(idleMedian <= GOALS.idleMb)} |`,
     `| idle RSS after a full GC, MB (heap used) | ${figures(bare, (r) => r.afterGcMb, 1)} | ${tsx.length ? figures(tsx, (r) => r.afterGcMb, 1) : '—'} | ${figures(built, (r) => r.afterGcMb, 1)} (heap ${figures(built, (r) => r.heapUsedMb, 1)}) | — |`,
     ...[...checkpoints].map(([count, mb]) => `| RSS under load after ${count.toLocaleString('en')} calls, MB | — | — | ${mb.toFixed(1)} | ≤ ${GOALS.steadyMb} ${met(mb <= GOALS.steadyMb)} |`),
-    `| peak RSS during the load (sampled every 250 ms), MB; after the load and a full GC | — | — | ${peakMb.toFixed(1)}; ${afterLoad.rssMb.toFixed(1)} (heap ${afterLoad.heapUsedMb.toFixed(1)}) | — |`,
+    `| peak RSS during the load (sampled every 250 ms), MB; after the load and a full GC | — | — | ${peakMb.toFixed(1)}; ${afterLoad.rssMb.toFixed(1)} (V8 heap ${afterLoad.heapUsedMb.toFixed(1)} used of ${afterLoad.heapTotalMb.toFixed(1)}, external ${afterLoad.externalMb.toFixed(1)}) | — |`,
     `| calls/s (answered 200 ÷ the load's time) | — | — | ${callsPerS.toFixed(0)} | — |`,
     `| every call charged once, audit clean, clean SIGTERM | — | — | ${load.ok} answered (${CALL_KINDS.map((kind) => `${kind} ${load.okByKind[kind]}`).join(', ')}), ${load.failures} failed; ${usage.calls} charged usage rows, ${entries.entries} usage entries, Σ ${chargedMc} mc = the wallets' fall; ${pending.n} pending; audit ${violations.length === 0 ? 'clean' : `${violations.length} violations`}; exit ${exitCode} | ${met(clean)} |`,
   ]);
