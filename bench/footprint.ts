@@ -21,7 +21,7 @@ import { spendingPolicy } from '../src/spending-policy/policy.ts';
 import { createUser } from '../src/users/users.ts';
 import { startFakeOpenAIUpstream } from '../test/fakes/openai-upstream.ts';
 import { appendResults, machine } from './machine.ts';
-import { rssAfterGcMb, rssMb, sleep, startTimed, type Measured } from './footprint-process.ts';
+import { cpuMs, rssAfterGcMb, rssMb, sleep, startTimed, type Measured } from './footprint-process.ts';
 import { CALL_KINDS, runMixedCalls } from './footprint-load.ts';
 
 // The credits granted here go through the ledger with the app's policy, as in the server.
@@ -62,6 +62,9 @@ execFileSync('sh', ['-c', scripts.prestart ?? 'true'], { cwd: root, stdio: 'inhe
 
 const dir = mkdtempSync(join(tmpdir(), 'tokentab-bench-footprint-'));
 const fake = await startFakeOpenAIUpstream();
+// The server's connections to the fake stay open between calls: on a busy machine timers run late, and a
+// socket the fake closes after Node's default 5 s idle just as the server reuses it fails the call (502).
+fake.keepIdleConnectionsFor(120_000);
 let databases = 0;
 const serverEnv = () => ({
   DATABASE_URL: `sqlite:${join(dir, `empty-${++databases}.db`)}`,
@@ -78,6 +81,7 @@ const serverEnv = () => ({
 
 interface Idle {
   startMs: number;
+  startCpuMs: number;
   idleMb: number;
   afterGcMb: number;
   heapUsedMb: number;
@@ -87,7 +91,7 @@ async function idleFigures(measured: Measured): Promise<Idle> {
   await sleep(SETTLE_MS);
   const idleMb = rssMb(measured.child.pid!);
   const gc = await rssAfterGcMb(measured);
-  return { startMs: measured.startMs, idleMb, afterGcMb: gc.rssMb, heapUsedMb: gc.heapUsedMb };
+  return { startMs: measured.startMs, startCpuMs: measured.startCpuMs ?? Number.NaN, idleMb, afterGcMb: gc.rssMb, heapUsedMb: gc.heapUsedMb };
 }
 
 const serverArgs = ['--expose-gc', '--import', gcHook, ...NODE_FLAGS, ...startArgs];
@@ -115,7 +119,7 @@ try {
     }
     const started = await startTimed(process.execPath, serverArgs, serverEnv());
     built.push(await idleFigures(started));
-    console.log(`start ${run + 1}: bare node ${bare.at(-1)!.startMs.toFixed(0)} ms ${bare.at(-1)!.idleMb.toFixed(1)} MB; ${tsx.length ? `tsx ${tsx.at(-1)!.startMs.toFixed(0)} ms ${tsx.at(-1)!.idleMb.toFixed(1)} MB; ` : ''}npm start ${built.at(-1)!.startMs.toFixed(0)} ms ${built.at(-1)!.idleMb.toFixed(1)} MB idle, ${built.at(-1)!.afterGcMb.toFixed(1)} MB after GC`);
+    console.log(`start ${run + 1}: bare node ${bare.at(-1)!.startMs.toFixed(0)} ms ${bare.at(-1)!.idleMb.toFixed(1)} MB; ${tsx.length ? `tsx ${tsx.at(-1)!.startMs.toFixed(0)} ms ${tsx.at(-1)!.idleMb.toFixed(1)} MB; ` : ''}npm start ${built.at(-1)!.startMs.toFixed(0)} ms (CPU ${built.at(-1)!.startCpuMs.toFixed(0)} ms) ${built.at(-1)!.idleMb.toFixed(1)} MB idle, ${built.at(-1)!.afterGcMb.toFixed(1)} MB after GC`);
     // The last start serves the load.
     if (run < STARTS - 1) await started.stop();
     else server = started;
@@ -141,6 +145,7 @@ try {
     fake.requests.length = 0;
   }, 250);
   console.log(`load: ${TOTAL_CALLS} calls, concurrency ${CONCURRENCY}, ${keys.length} keys of ${USERS} users`);
+  const cpuBeforeMs = cpuMs(pid);
   const load = await runMixedCalls({
     url: server!.url,
     keys,
@@ -156,11 +161,14 @@ try {
   });
   clearInterval(sampler);
   const callsPerS = load.ok / (load.elapsedMs / 1000);
+  // The server's own CPU per call: what a flag costs in speed, little moved by the machine's other load.
+  const cpuAfterMs = cpuMs(pid);
+  const cpuPerCallUs = cpuBeforeMs === null || cpuAfterMs === null ? Number.NaN : ((cpuAfterMs - cpuBeforeMs) * 1000) / (load.ok + load.failures);
   await sleep(1_000);
   const afterLoad = await rssAfterGcMb(server!);
   const exitCode = await server!.stop();
   server = null;
-  console.log(`load: ${load.ok} ok, ${load.failures} failed${load.firstFailure ? ` (first: ${load.firstFailure})` : ''}, ${callsPerS.toFixed(0)} calls/s; after a GC ${afterLoad.rssMb.toFixed(1)} MB (V8 heap ${afterLoad.heapUsedMb.toFixed(1)} used of ${afterLoad.heapTotalMb.toFixed(1)}, external ${afterLoad.externalMb.toFixed(1)}); SIGTERM exit ${exitCode}`);
+  console.log(`load: ${load.ok} ok, ${load.failures} failed${load.firstFailure ? ` (first: ${load.firstFailure})` : ''}, ${callsPerS.toFixed(0)} calls/s, server CPU ${cpuPerCallUs.toFixed(0)} µs a call; after a GC ${afterLoad.rssMb.toFixed(1)} MB (V8 heap ${afterLoad.heapUsedMb.toFixed(1)} used of ${afterLoad.heapTotalMb.toFixed(1)}, external ${afterLoad.externalMb.toFixed(1)}); SIGTERM exit ${exitCode}`);
 
   // Every answered call charged once, and the books balance.
   const usage = await db.selectFrom('usage').select((eb) => [eb.fn.countAll<number>().as('calls'), eb.fn.sum<number>('charged_mc').as('charged_mc')]).where('status', '=', 'ok').where('charged_mc', '>', 0).executeTakeFirstOrThrow();
@@ -193,11 +201,12 @@ try {
     '| measure | bare node | tsx (TypeScript at run time) | npm start (built JavaScript) | goal |',
     '|---|---|---|---|---|',
     `| start, ms (spawn → /healthz answers) | ${figures(bare, (r) => r.startMs)} | ${tsx.length ? figures(tsx, (r) => r.startMs) : '—'} | ${figures(built, (r) => r.startMs)} | ≤ ${GOALS.startMs} ${met(startMedian <= GOALS.startMs)} |`,
+    `| start, CPU ms used by then (user + system; what a quiet machine's start comes near) | ${figures(bare, (r) => r.startCpuMs)} | ${tsx.length ? figures(tsx, (r) => r.startCpuMs) : '—'} | ${figures(built, (r) => r.startCpuMs)} | — |`,
     `| idle RSS, MB | ${figures(bare, (r) => r.idleMb, 1)} | ${tsx.length ? figures(tsx, (r) => r.idleMb, 1) : '—'} | ${figures(built, (r) => r.idleMb, 1)} | ≤ ${GOALS.idleMb} ${met(idleMedian <= GOALS.idleMb)} |`,
     `| idle RSS after a full GC, MB (heap used) | ${figures(bare, (r) => r.afterGcMb, 1)} | ${tsx.length ? figures(tsx, (r) => r.afterGcMb, 1) : '—'} | ${figures(built, (r) => r.afterGcMb, 1)} (heap ${figures(built, (r) => r.heapUsedMb, 1)}) | — |`,
     ...[...checkpoints].map(([count, mb]) => `| RSS under load after ${count.toLocaleString('en')} calls, MB | — | — | ${mb.toFixed(1)} | ≤ ${GOALS.steadyMb} ${met(mb <= GOALS.steadyMb)} |`),
     `| peak RSS during the load (sampled every 250 ms), MB; after the load and a full GC | — | — | ${peakMb.toFixed(1)}; ${afterLoad.rssMb.toFixed(1)} (V8 heap ${afterLoad.heapUsedMb.toFixed(1)} used of ${afterLoad.heapTotalMb.toFixed(1)}, external ${afterLoad.externalMb.toFixed(1)}) | — |`,
-    `| calls/s (answered 200 ÷ the load's time) | — | — | ${callsPerS.toFixed(0)} | — |`,
+    `| calls/s (answered 200 ÷ the load's time); the server's CPU a call, µs | — | — | ${callsPerS.toFixed(0)}; ${cpuPerCallUs.toFixed(0)} | — |`,
     `| every call charged once, audit clean, clean SIGTERM | — | — | ${load.ok} answered (${CALL_KINDS.map((kind) => `${kind} ${load.okByKind[kind]}`).join(', ')}), ${load.failures} failed; ${usage.calls} charged usage rows, ${entries.entries} usage entries, Σ ${chargedMc} mc = the wallets' fall; ${pending.n} pending; audit ${violations.length === 0 ? 'clean' : `${violations.length} violations`}; exit ${exitCode} | ${met(clean)} |`,
   ]);
   console.log(`start median ${startMedian.toFixed(0)} ms (goal ${GOALS.startMs}), idle median ${idleMedian.toFixed(1)} MB (goal ${GOALS.idleMb}), steady ${steadyMb.toFixed(1)} MB (goal ${GOALS.steadyMb}); written to bench/RESULTS.md`);
