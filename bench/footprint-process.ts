@@ -2,8 +2,8 @@
 // answer, reads its resident memory (the kernel's figure, as `ps` shows it), and asks it for a GC.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
+import { freePort } from '../test/helpers/postgres.ts';
 
 export interface Measured {
   child: ChildProcess;
@@ -13,18 +13,6 @@ export interface Measured {
   startCpuMs: number | null;
   output(): string;
   stop(): Promise<number | null>;
-}
-
-/** A port free a moment ago on the loopback address. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Spawns `command args` with PORT set and times it until `path` answers 200 (polled every 5 ms, up to 60 s). */
