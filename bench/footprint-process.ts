@@ -1,8 +1,7 @@
 // bench:footprint's processes: starts a command as a child, times it from spawn to its first good
 // answer, reads its resident memory (the kernel's figure, as `ps` shows it), and asks it for a GC.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { freePort } from '../test/helpers/postgres.ts';
 
 export interface Measured {
