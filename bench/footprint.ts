@@ -60,6 +60,15 @@ const [startProgram, ...startArgs] = scripts.start!.split(' ');
 if (startProgram !== 'node') throw new Error(`npm start runs "${scripts.start}", not node: measure it by hand`);
 execFileSync('sh', ['-c', scripts.prestart ?? 'true'], { cwd: root, stdio: 'inherit' });
 
+// What each package costs when imported, in a fresh process (bench/footprint-imports.mjs).
+interface ImportCost {
+  module: string;
+  rssMb: number;
+  heapMb: number;
+  cpuMs: number;
+}
+const imports = JSON.parse(execFileSync(process.execPath, ['--expose-gc', new URL('./footprint-imports.mjs', import.meta.url).pathname], { cwd: root, encoding: 'utf8' })) as { baseRssMb: number; rows: ImportCost[] };
+
 const dir = mkdtempSync(join(tmpdir(), 'tokentab-bench-footprint-'));
 const fake = await startFakeOpenAIUpstream();
 // The server's connections to the fake stay open between calls: on a busy machine timers run late, and a
@@ -208,6 +217,12 @@ try {
     `| peak RSS during the load (sampled every 250 ms), MB; after the load and a full GC | — | — | ${peakMb.toFixed(1)}; ${afterLoad.rssMb.toFixed(1)} (V8 heap ${afterLoad.heapUsedMb.toFixed(1)} used of ${afterLoad.heapTotalMb.toFixed(1)}, external ${afterLoad.externalMb.toFixed(1)}) | — |`,
     `| calls/s (answered 200 ÷ the load's time); the server's CPU a call, µs | — | — | ${callsPerS.toFixed(0)}; ${cpuPerCallUs.toFixed(0)} | — |`,
     `| every call charged once, audit clean, clean SIGTERM | — | — | ${load.ok} answered (${CALL_KINDS.map((kind) => `${kind} ${load.okByKind[kind]}`).join(', ')}), ${load.failures} failed; ${usage.calls} charged usage rows, ${entries.entries} usage entries, Σ ${chargedMc} mc = the wallets' fall; ${pending.n} pending; audit ${violations.length === 0 ? 'clean' : `${violations.length} violations`}; exit ${exitCode} | ${met(clean)} |`,
+    '',
+    `What each package adds when imported alone, in the server's order, to a bare Node process of ${imports.baseRssMb.toFixed(1)} MB (bench/footprint-imports.mjs; a package two share counted at the first; stripe and nodemailer are loaded only with PAYMENTS=stripe and SMTP_URL):`,
+    '',
+    '| package | RSS, MB | V8 heap in use, MB | CPU, ms |',
+    '|---|---|---|---|',
+    ...imports.rows.map((row) => `| ${row.module} | ${row.rssMb.toFixed(1)} | ${row.heapMb.toFixed(1)} | ${row.cpuMs.toFixed(0)} |`),
   ]);
   console.log(`start median ${startMedian.toFixed(0)} ms (goal ${GOALS.startMs}), idle median ${idleMedian.toFixed(1)} MB (goal ${GOALS.idleMb}), steady ${steadyMb.toFixed(1)} MB (goal ${GOALS.steadyMb}); written to bench/RESULTS.md`);
   if (!clean) process.exitCode = 1;
