@@ -160,7 +160,8 @@ try {
     keys,
     total: TOTAL_CALLS,
     concurrency: CONCURRENCY,
-    checkpoints: [...new Set([FIRST_CHECKPOINT, TOTAL_CALLS])],
+    // Every 20,000 calls, and at the end: whether the RSS levels off.
+    checkpoints: [...new Set([...Array.from({ length: Math.floor(TOTAL_CALLS / FIRST_CHECKPOINT) }, (_, i) => (i + 1) * FIRST_CHECKPOINT), TOTAL_CALLS])],
     onCheckpoint(count) {
       const mb = rssMb(pid);
       checkpoints.set(count, mb);
