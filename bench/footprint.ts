@@ -104,7 +104,8 @@ async function idleFigures(measured: Measured): Promise<Idle> {
 }
 
 const serverArgs = ['--expose-gc', '--import', gcHook, ...NODE_FLAGS, ...startArgs];
-const tsxArgs = ['--expose-gc', '--import', gcHook, ...NODE_FLAGS, '--import', 'tsx', 'src/server.ts'];
+// The same Node flags as npm start's (all but its last word, the script), so the two differ by the loader alone.
+const tsxArgs = ['--expose-gc', '--import', gcHook, ...startArgs.slice(0, -1), ...NODE_FLAGS, '--import', 'tsx', 'src/server.ts'];
 const bareArgs = ['--expose-gc', '--import', gcHook, '-e', "require('node:http').createServer((q, s) => s.end('ok')).listen(+process.env.PORT, '127.0.0.1')"];
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
