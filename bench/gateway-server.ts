@@ -1,5 +1,6 @@
-// bench:gateway's server process: tokentab (the real app, metering on) and a bare pass-through proxy
-// on the same openai SDK (no auth, no metering), side by side, so both get the same core.
+// bench:gateway's server process: tokentab (the real app, metering on) and two pass-through proxies on
+// the same openai SDK (no auth, no metering) — one over plain node:http (the yardstick, plain-proxy.ts),
+// one behind the app's own Hono layer — side by side, so all three get the same core.
 import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -13,6 +14,7 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/connect.ts';
 import { createContext } from '../src/context.ts';
 import { createUpstreamClient } from '../src/gateway/upstream.ts';
+import { plainProxyServer } from './plain-proxy.ts';
 
 const [databasePath, upstreamUrl] = process.argv.slice(2) as [string, string];
 const config = loadConfig({ PORT: '0', DATABASE_URL: `sqlite:${databasePath}`, OPENAI_API_KEY: 'sk-bench-operator', OPENAI_BASE_URL: `${upstreamUrl}/v1`, PAYMENTS: 'off' });
@@ -22,7 +24,7 @@ const { gateway } = ctx;
 const upstreamTimeoutMs = config.upstreamTimeoutSeconds * 1000;
 const app = createApp(ctx);
 
-// The baseline: a pass-through proxy on the same SDK behind the same HTTP layer the app puts in front
+// The second baseline: a pass-through proxy on the same SDK behind the same HTTP layer the app puts in front
 // of /v1 (security headers, body limit), so the difference is auth and metering, not Hono middleware.
 const [upstream] = config.upstreams.upstreams;
 const proxyClient = createUpstreamClient({ apiKey: upstream!.apiKey, baseUrl: upstream!.baseUrl, timeoutMs: upstreamTimeoutMs });
@@ -42,13 +44,18 @@ function listen(fetch: (request: Request) => Response | Promise<Response>): Prom
 
 const tokentabServer = await listen(app.fetch);
 const proxyServer = await listen(proxy.fetch);
+const plainServer = plainProxyServer(proxyClient);
+await new Promise<void>((resolve) => plainServer.listen(0, '127.0.0.1', resolve));
+// Node's default keep-alive of 5 s would close a target's idle connections while the bench drives the
+// others (a block of calls, a round at concurrency 50), and the client's next call on one would be reset.
+for (const server of [tokentabServer, proxyServer, plainServer]) server.keepAliveTimeout = 60_000;
 const port = (server: Server) => (server.address() as AddressInfo).port;
-console.log(`ready ${port(tokentabServer)} ${port(proxyServer)}`);
+console.log(`ready ${port(tokentabServer)} ${port(proxyServer)} ${port(plainServer)}`);
 
 createInterface({ input: process.stdin }).on('line', async (line) => {
   if (line === 'cpu') {
     const used = process.cpuUsage();
-    console.log(`cpu ${used.user + used.system}`);
+    console.log(`cpu ${used.user + used.system} ${used.system}`);
   }
   if (line === 'stats') {
     await gateway.settler.idle();
@@ -58,6 +65,7 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
     await gateway.inFlight.drain(5_000);
     tokentabServer.closeAllConnections();
     proxyServer.closeAllConnections();
+    plainServer.closeAllConnections();
     await db.destroy();
     process.exit(0);
   }

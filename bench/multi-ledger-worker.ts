@@ -1,12 +1,14 @@
 // bench:multi's ledger process: hold → settle pairs on one busy wallet, either grouped (the gateway's
 // batchers: the pairs asked for in one turn of the event loop share a transaction) or one transaction
 // each (placeHold, settleHold). It starts on a line from bench:multi, so its peers start with it.
-//   stdin "go grouped|single SECONDS LOOPS" → stdout "done PAIRS FAILURES WRITES COMMITS [first failure]" (the
-//   group commits' writes and transactions so far, both batchers); "exit".
+//   stdin "go grouped|single SECONDS LOOPS" → stdout "done PAIRS FAILURES WRITES COMMITS ROUND_TRIPS [first failure]"
+//   (the group commits' writes and transactions so far, both batchers; this run's statements sent to
+//   PostgreSQL, 0 on SQLite); "exit".
 import { createInterface } from 'node:readline';
 import { systemClock } from '../src/clock.ts';
 import { loadDatabaseConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/connect.ts';
+import { postgresRoundTrips } from '../src/db/postgres.ts';
 import type { Rate } from '../src/db/schema.ts';
 import { createHoldBatcher } from '../src/ledger/hold-batch.ts';
 import { placeHold, settleHold, type CallOutcome } from '../src/ledger/holds.ts';
@@ -46,6 +48,7 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
   }
   if (command !== 'go') return;
   const untilMs = performance.now() + Number(secondsText) * 1000;
+  const roundTripsBefore = postgresRoundTrips();
   let pairs = 0;
   let failures = 0;
   let firstFailure = '';
@@ -64,6 +67,6 @@ createInterface({ input: process.stdin }).on('line', async (line) => {
   );
   const writes = holds.stats.writes + settler.stats.writes;
   const commits = holds.stats.commits + settler.stats.commits;
-  console.log(`done ${pairs} ${failures} ${writes} ${commits} ${firstFailure}`.trim());
+  console.log(`done ${pairs} ${failures} ${writes} ${commits} ${postgresRoundTrips() - roundTripsBefore} ${firstFailure}`.trim());
 });
 console.log('ready');

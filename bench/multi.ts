@@ -4,7 +4,7 @@
 // with its default durability, SQLite runs with SQLITE_SYNCHRONOUS=full: every answered charge is on
 // disk on both. (a) The real server (src/server.ts, the demo model) called over HTTP by 1, 10 and 1,000
 // users, 32 calls in flight, spread round robin over the three PostgreSQL processes as nginx would:
-// calls/s, p50/p99, transactions per call and deadlocks (each one a group rolled back and run again
+// calls/s, p50/p99, transactions and round trips per call (the processes' /metrics) and deadlocks (each one a group rolled back and run again
 // by src/ledger/group-commit.ts, never shown to a client). (b) One busy wallet through the ledger,
 // from 3 processes (PostgreSQL) or 1 (SQLite), with the gateway's group commit and with one
 // transaction per hold and per settle. At the end: every answered call charged once, nothing held,
@@ -97,7 +97,22 @@ interface Measured {
   p99: number;
   failures: number;
   transactionsPerCall: number | null;
+  /** Statements the app processes sent to PostgreSQL per call (their /metrics): each one round trip. */
+  roundTripsPerCall: number | null;
   deadlocks: number | null;
+}
+
+/** A token for the PostgreSQL processes' /metrics, read for their round trips. */
+const METRICS_TOKEN = 'bench-multi-metrics-token';
+
+/** Round trips to PostgreSQL so far, summed over the app processes (tokentab_postgres_round_trips_total). */
+async function serverRoundTrips(backend: Backend): Promise<number> {
+  let total = 0;
+  for (const port of backend.ports) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    total += Number(/^tokentab_postgres_round_trips_total (\d+)/m.exec(text)?.[1] ?? NaN);
+  }
+  return total;
 }
 
 async function postgresCounters(db: DB): Promise<{ transactions: number; deadlocks: number }> {
@@ -114,6 +129,7 @@ async function settledCounters(db: DB) {
 
 async function measure(backend: Backend, keys: string[], seconds: number): Promise<Measured> {
   const before = backend.name === 'postgres' ? await settledCounters(backend.db) : null;
+  const roundTripsBefore = backend.name === 'postgres' ? await serverRoundTrips(backend) : null;
   const latencies: number[] = [];
   let failures = 0;
   let next = 0;
@@ -137,6 +153,7 @@ async function measure(backend: Backend, keys: string[], seconds: number): Promi
     }),
   );
   const elapsedS = (performance.now() - startedMs) / 1000;
+  const roundTripsAfter = backend.name === 'postgres' ? await serverRoundTrips(backend) : null;
   const after = backend.name === 'postgres' ? await settledCounters(backend.db) : null;
   latencies.sort((a, b) => a - b);
   const calls = latencies.length + failures;
@@ -146,6 +163,7 @@ async function measure(backend: Backend, keys: string[], seconds: number): Promi
     p99: percentile(latencies, 99),
     failures,
     transactionsPerCall: before && after ? (after.transactions - before.transactions) / calls : null,
+    roundTripsPerCall: roundTripsBefore !== null && roundTripsAfter !== null ? (roundTripsAfter - roundTripsBefore) / calls : null,
     deadlocks: before && after ? after.deadlocks - before.deadlocks : null,
   };
 }
@@ -182,19 +200,21 @@ async function busyWallet(backend: Backend, workers: { child: ChildProcess; next
   let failures = 0;
   let writes = 0;
   let commits = 0;
+  let roundTrips = 0;
   const reasons: string[] = [];
   for (const line of done) {
-    const [, p, f, w, c, ...reason] = line.split(' ');
+    const [, p, f, w, c, r, ...reason] = line.split(' ');
     pairs += Number(p);
     failures += Number(f);
     writes += Number(w);
     commits += Number(c);
+    roundTrips += Number(r);
     if (reason.length > 0) reasons.push(reason.join(' '));
   }
   backend.pairs += pairs;
   // The batchers' counts are cumulative and the grouped run comes first: its own figures.
   const groupSize = mode === 'grouped' && commits > 0 ? writes / commits : 1;
-  return { pairsPerS: pairs / SECONDS, failures, reasons, groupSize, deadlocks: before && after ? after.deadlocks - before.deadlocks : null };
+  return { pairsPerS: pairs / SECONDS, failures, reasons, groupSize, roundTripsPerPair: pairs > 0 ? roundTrips / pairs : 0, deadlocks: before && after ? after.deadlocks - before.deadlocks : null };
 }
 
 /** Every answered call and every pair charged once, nothing held, no wallet below zero, audit clean. */
@@ -226,7 +246,7 @@ try {
   await setup.destroy();
   console.log(`[${elapsed()}] install: ${MAX_USERS} users; db:copy moved ${copiedRows} rows in ${copyS.toFixed(2)} s`);
 
-  const env = { ...DEMO_ENV, SQLITE_SYNCHRONOUS: SYNCHRONOUS, SMTP_URL: '' };
+  const env = { ...DEMO_ENV, SQLITE_SYNCHRONOUS: SYNCHRONOUS, SMTP_URL: '', METRICS_TOKEN };
   const sqliteServer = await startServer({ ...env, DATABASE_URL: `sqlite:${sqlitePath}` });
   servers.push(sqliteServer);
   for (let i = 0; i < PG_PROCESSES; i++) servers.push(await startServer({ ...env, DATABASE_URL: pgUrl }));
@@ -249,10 +269,10 @@ try {
     }
     const [s, p] = [results.get(sqlite)!, results.get(pg)!];
     console.log(
-      `[${elapsed()}] ${users} users: SQLite ${s.callsPerS.toFixed(0)} calls/s p50 ${s.p50.toFixed(1)} p99 ${s.p99.toFixed(1)} ms; PostgreSQL ×${PG_PROCESSES} ${p.callsPerS.toFixed(0)} calls/s p50 ${p.p50.toFixed(1)} p99 ${p.p99.toFixed(1)} ms, ${p.transactionsPerCall!.toFixed(2)} transactions a call, ${p.deadlocks} deadlocks; failures ${s.failures} / ${p.failures}`,
+      `[${elapsed()}] ${users} users: SQLite ${s.callsPerS.toFixed(0)} calls/s p50 ${s.p50.toFixed(1)} p99 ${s.p99.toFixed(1)} ms; PostgreSQL ×${PG_PROCESSES} ${p.callsPerS.toFixed(0)} calls/s p50 ${p.p50.toFixed(1)} p99 ${p.p99.toFixed(1)} ms, ${p.transactionsPerCall!.toFixed(2)} transactions and ${p.roundTripsPerCall!.toFixed(2)} round trips a call, ${p.deadlocks} deadlocks; failures ${s.failures} / ${p.failures}`,
     );
     rows.push(
-      `| ${users} | ${s.callsPerS.toFixed(0)} | ${p.callsPerS.toFixed(0)} | ${(p.callsPerS / s.callsPerS).toFixed(2)}× | ${s.p50.toFixed(1)} / ${s.p99.toFixed(1)} | ${p.p50.toFixed(1)} / ${p.p99.toFixed(1)} | ${p.transactionsPerCall!.toFixed(2)} | ${p.deadlocks} | ${s.failures} / ${p.failures} |`,
+      `| ${users} | ${s.callsPerS.toFixed(0)} | ${p.callsPerS.toFixed(0)} | ${(p.callsPerS / s.callsPerS).toFixed(2)}× | ${s.p50.toFixed(1)} / ${s.p99.toFixed(1)} | ${p.p50.toFixed(1)} / ${p.p99.toFixed(1)} | ${p.transactionsPerCall!.toFixed(2)} | ${p.roundTripsPerCall!.toFixed(2)} | ${p.deadlocks} | ${s.failures} / ${p.failures} |`,
     );
   }
 
@@ -266,8 +286,8 @@ try {
   for (const mode of ['grouped', 'single'] as const) {
     for (const backend of [sqlite, pg]) busy.set(`${backend.name} ${mode}`, await busyWallet(backend, workers[backend.name], mode));
     const [s, p] = [busy.get(`sqlite ${mode}`)!, busy.get(`postgres ${mode}`)!];
-    console.log(`[${elapsed()}] one wallet, ${mode}: SQLite ${s.pairsPerS.toFixed(0)} pairs/s (${s.groupSize.toFixed(1)} writes a transaction), PostgreSQL ×${PG_PROCESSES} ${p.pairsPerS.toFixed(0)} pairs/s (${p.groupSize.toFixed(1)}), ${p.deadlocks} deadlocks; failures ${s.failures} / ${p.failures} ${[...s.reasons, ...p.reasons].join('; ')}`);
-    wallet.push(`| ${mode === 'grouped' ? 'grouped (the gateway\'s batchers)' : 'one transaction per hold and per settle'} | ${s.pairsPerS.toFixed(0)} (${s.groupSize.toFixed(1)}) | ${p.pairsPerS.toFixed(0)} (${p.groupSize.toFixed(1)}) | ${(p.pairsPerS / s.pairsPerS).toFixed(2)}× | ${p.deadlocks} | ${s.failures} / ${p.failures} |`);
+    console.log(`[${elapsed()}] one wallet, ${mode}: SQLite ${s.pairsPerS.toFixed(0)} pairs/s (${s.groupSize.toFixed(1)} writes a transaction), PostgreSQL ×${PG_PROCESSES} ${p.pairsPerS.toFixed(0)} pairs/s (${p.groupSize.toFixed(1)}, ${p.roundTripsPerPair.toFixed(2)} round trips a pair), ${p.deadlocks} deadlocks; failures ${s.failures} / ${p.failures} ${[...s.reasons, ...p.reasons].join('; ')}`);
+    wallet.push(`| ${mode === 'grouped' ? 'grouped (the gateway\'s batchers)' : 'one transaction per hold and per settle'} | ${s.pairsPerS.toFixed(0)} (${s.groupSize.toFixed(1)}) | ${p.pairsPerS.toFixed(0)} (${p.groupSize.toFixed(1)}) | ${p.roundTripsPerPair.toFixed(2)} | ${(p.pairsPerS / s.pairsPerS).toFixed(2)}× | ${p.deadlocks} | ${s.failures} / ${p.failures} |`);
   }
   await Promise.all(
     [...workers.sqlite, ...workers.postgres].map(({ child }) => {
@@ -287,14 +307,14 @@ try {
   appendResults('bench:multi', [
     `${PG_PROCESSES} app processes (src/server.ts, the demo model) on one PostgreSQL (${postgres.binDir}, a throwaway server ${DURABLE ? 'with its default durability: fsync on; holds commit with synchronous_commit off, settles durably' : 'with fsync off (BENCH_DURABLE=off)'}) against 1 process on SQLite (SQLITE_SYNCHRONOUS=${SYNCHRONOUS}), on the same machine in the same run; the load generator, the processes and the database share its cores. ${CONCURRENCY} calls in flight, prompt of about 190 tokens, max_tokens 64, non-stream; calls to PostgreSQL go round robin over its ${PG_PROCESSES} processes. ${SECONDS} s per measurement after 1 s of warm-up. The install (${MAX_USERS} users with keys and credits) was made on SQLite and moved to PostgreSQL by db:copy's function: ${copiedRows} rows in ${copyS.toFixed(2)} s. Load average at start ${loadAtStart.toFixed(2)}, at end ${loadavg()[0]!.toFixed(2)} (the machine is shared); one \`select 1\` from the bench process took ${roundTripMs.sqlite.toFixed(3)} ms on SQLite and ${roundTripMs.postgres.toFixed(3)} ms on PostgreSQL (p50).`,
     '',
-    `| users | SQLite calls/s | PostgreSQL ×${PG_PROCESSES} calls/s | ratio | SQLite p50 / p99, ms | PostgreSQL p50 / p99, ms | PostgreSQL transactions a call | deadlocks (each retried whole) | client-visible failures SQLite / PostgreSQL |`,
-    '|---|---|---|---|---|---|---|---|---|',
+    `| users | SQLite calls/s | PostgreSQL ×${PG_PROCESSES} calls/s | ratio | SQLite p50 / p99, ms | PostgreSQL p50 / p99, ms | PostgreSQL transactions a call | PostgreSQL round trips a call | deadlocks (each retried whole) | client-visible failures SQLite / PostgreSQL |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `One busy wallet through the ledger (hold of 200 mc, then a settle of 200 input and 100 output tokens), 48 pairs in flight: ${PG_PROCESSES} processes × ${LEDGER_LOOPS.postgres} on PostgreSQL, 1 × ${LEDGER_LOOPS.sqlite} on SQLite. Grouping on PostgreSQL: ${groupedGain.toFixed(2)}× the pairs/s of one transaction each.`,
     '',
-    `| one wallet | SQLite pairs/s (writes a transaction) | PostgreSQL ×${PG_PROCESSES} pairs/s (writes a transaction) | ratio | deadlocks (PostgreSQL) | failures SQLite / PostgreSQL |`,
-    '|---|---|---|---|---|---|',
+    `| one wallet | SQLite pairs/s (writes a transaction) | PostgreSQL ×${PG_PROCESSES} pairs/s (writes a transaction) | PostgreSQL round trips a pair | ratio | deadlocks (PostgreSQL) | failures SQLite / PostgreSQL |`,
+    '|---|---|---|---|---|---|---|',
     ...wallet,
     '',
     `Books at the end, after a clean stop of every server: SQLite — ${checks[0]!.text}. PostgreSQL — ${checks[1]!.text}. Client-visible failures in all: ${clientFailures}. Goals: no overspend and audit clean ${checks.every((c) => c.ok) ? 'met' : 'NOT met'}; zero client-visible failures ${clientFailures === 0 ? 'met' : 'NOT met'}; one busy wallet ≥ 800 calls/s on PostgreSQL ${busy.get('postgres grouped')!.pairsPerS >= 800 ? 'met' : 'NOT met'} (grouped pairs/s).`,

@@ -15,6 +15,7 @@ import * as leases from './0013_leases.ts';
 import * as csvLinks from './0014_csv_links.ts';
 import * as promo from './0015_promo.ts';
 import * as admin from './0016_admin.ts';
+import * as healthRuns from './0018_health_runs.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0014_csv_links': csvLinks,
   '0015_promo': promo,
   '0016_admin': admin,
+  '0018_health_runs': healthRuns,
 };

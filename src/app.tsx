@@ -1,4 +1,4 @@
-// createApp(ctx): security headers and static files for every answer, then three sub-apps, each with
+// createApp(ctx): the pages' security headers (nosniff alone on /v1) and static files, then three sub-apps, each with
 // its own middleware: /v1 (src/api/app.ts), /webhooks (src/webhooks/app.ts) and the pages (src/pages/app.tsx).
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -18,23 +18,29 @@ export function createApp(ctx: AppContext) {
 
   // First, so it sees every answer, the refusals of the middleware below included.
   app.use('*', countRequests(ctx.metrics));
-  app.use(
-    '*',
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        formAction: ["'self'", 'https://checkout.stripe.com'],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-      strictTransportSecurity: config.publicUrl.startsWith('https://') ? 'max-age=15552000; includeSubDomains' : false,
-    }),
-  );
+  // The pages' headers (CSP, frame and referrer rules, HSTS) are for browsers rendering pages: /v1
+  // answers JSON to programs, so it skips them and carries only nosniff, which keeps a browser from
+  // reading a completion's text as HTML; every metered call used to build them (architecture.md,
+  // Where a metered call's time goes).
+  const pageHeaders = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      formAction: ["'self'", 'https://checkout.stripe.com'],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+      objectSrc: ["'none'"],
+    },
+    strictTransportSecurity: config.publicUrl.startsWith('https://') ? 'max-age=15552000; includeSubDomains' : false,
+  });
+  app.use('*', async (c, next) => {
+    if (!isApiPath(c.req.path)) return pageHeaders(c, next);
+    await next();
+    c.res.headers.set('x-content-type-options', 'nosniff');
+  });
   app.use('/static/*', serveStatic({ root: './' }));
   // A missing file is not a page: no session is read for it.
   app.all('/static/*', (c) => c.notFound());
@@ -67,6 +73,11 @@ export function createApp(ctx: AppContext) {
   });
 
   return app;
+}
+
+/** /v1 and everything under it: the API's, answered by its sub-app (src/api/app.ts). */
+function isApiPath(path: string): boolean {
+  return path.startsWith('/v1/') || path === '/v1';
 }
 
 /** METRICS_LISTEN's server: GET /metrics (with METRICS_TOKEN when it is set) and nothing else. */

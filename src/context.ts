@@ -64,7 +64,7 @@ export function createContext(config: Config, options: ContextOptions): AppConte
     hasher: options.hasher ?? createHasher(),
     gateway: createGateway(config, { db, clock, log, lease, events: metrics.gateway }),
     lease,
-    billing: billingDeps(config, db, clock, log, metrics.creditsGranted),
+    billing: billingDeps(config, db, clock, log),
     metrics,
     metricsGauges: databaseGauges(metrics.registry, db, clock, jobs),
   };

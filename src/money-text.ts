@@ -8,14 +8,14 @@ export function groupedCountText(count: number | bigint): string {
   return count.toLocaleString('en-US');
 }
 
-/** Credits exact to the millicredit, 3 decimals, no grouping: 12000 → "12.000", -3720 → "-3.720" (CSV, headers, CLI, messages). */
+/** Credits exact to the millicredit, 3 decimals, no grouping: 12000 → "12.000", -3720 → "-3.720" (CSV, headers, CLI). */
 export function creditsExactText(amountMc: number): string {
   const sign = amountMc < 0 ? '-' : '';
   const abs = Math.abs(amountMc);
   return `${sign}${Math.floor(abs / 1000)}.${String(abs % 1000).padStart(3, '0')}`;
 }
 
-/** Credits exact to the millicredit, 3 decimals, grouped by thousands: -1234567 → "-1,234.567" (tables). */
+/** Credits exact to the millicredit, 3 decimals, grouped by thousands: -1234567 → "-1,234.567" (tables, and the amounts an error message states). */
 export function creditsExactGroupedText(amountMc: number): string {
   const [whole, fraction] = creditsExactText(amountMc).split('.');
   const negative = whole!.startsWith('-');

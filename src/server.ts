@@ -12,12 +12,13 @@ import { checkUpstreamModels, describeUpstreamModelCheck } from './gateway/upstr
 import { httpServerOptions } from './web/server-options.ts';
 import { expireHolds } from './ledger/holds.ts';
 import { startMailWorker } from './mail/worker.ts';
-import { reconcileRecent } from './billing/reconcile.ts';
+import { reconcileRecent, type ReconcileResult } from './billing/reconcile.ts';
 import { startRechargeWorker } from './billing/auto-recharge.ts';
 import { JOB_NAMES, startSingletonJob } from './jobs/singleton.ts';
 import { expirePromoGrants } from './ledger/promo-grants.ts';
 import { startProcessLease } from './jobs/process-lease.ts';
 import { processHolder } from './jobs/holder.ts';
+import { roundRecorder, WORKER_NAMES } from './jobs/worker-runs.ts';
 
 /** Calls in flight get this long to finish on SIGTERM before they are stopped and settled. */
 const DRAIN_GRACE_MS = 10_000;
@@ -68,24 +69,31 @@ const metricsServer = config.metricsListen
     })
   : null;
 
+// Every worker's round is recorded for the console's health page (src/jobs/worker-runs.ts).
+const recorded = <T,>(name: string, describe: (result: T) => string) => roundRecorder<T>(db, clock, name, holder, describe, log);
 // nodemailer is loaded only when there is mail to send (docs/architecture.md, Start-up and memory).
-const mailWorker = startMailWorker(db, clock, {
-  transport: config.smtpUrl ? (await import('nodemailer')).createTransport(config.smtpUrl) : null,
-  from: config.mailFrom,
-  log,
-});
+const mailWorker = startMailWorker(
+  db,
+  clock,
+  { transport: config.smtpUrl ? (await import('nodemailer')).createTransport(config.smtpUrl) : null, from: config.mailFrom, log },
+  undefined,
+  recorded(WORKER_NAMES.mail, (tried: number) => `${tried} mail(s) tried`),
+);
 
 // Once per interval across all processes (README, Running several processes; docs/architecture.md,
 // Workers): the sweeper, the last resort for a hold no lease gave back, and reconcile, for purchases a
 // missed webhook left uncredited (at start too; none with PAYMENTS=off), and promo expiry, on the
 // sweeper's interval (at start too: grants that ended while every process was down). Mail and
 // recharges are claimed row by row instead.
-const sweeper = startSingletonJob(db, clock, { name: JOB_NAMES.sweeper, holder, everyMs: config.sweepEverySeconds * 1000, log }, () => expireHolds(db, clock));
-const promoExpiry = startSingletonJob(db, clock, { name: JOB_NAMES.promoExpiry, holder, everyMs: config.sweepEverySeconds * 1000, atStart: true, log }, () => expirePromoGrants(db, clock));
+const sweeperRound = recorded(JOB_NAMES.sweeper, (expired: number) => `${expired} hold(s) expired`);
+const promoRound = recorded(JOB_NAMES.promoExpiry, (expiredMc: number) => `${expiredMc} mc of promo credits expired`);
+const reconcileRound = recorded(JOB_NAMES.reconcile, (result: ReconcileResult) => `${result.checked} looked up, ${result.fulfilled.length} credited, ${result.expired.length} expired`);
+const sweeper = startSingletonJob(db, clock, { name: JOB_NAMES.sweeper, holder, everyMs: config.sweepEverySeconds * 1000, log }, () => sweeperRound(() => expireHolds(db, clock)));
+const promoExpiry = startSingletonJob(db, clock, { name: JOB_NAMES.promoExpiry, holder, everyMs: config.sweepEverySeconds * 1000, atStart: true, log }, () => promoRound(() => expirePromoGrants(db, clock)));
 const reconciler = billing
-  ? startSingletonJob(db, clock, { name: JOB_NAMES.reconcile, holder, everyMs: config.reconcileEverySeconds * 1000, atStart: true, log }, () => reconcileRecent(billing))
+  ? startSingletonJob(db, clock, { name: JOB_NAMES.reconcile, holder, everyMs: config.reconcileEverySeconds * 1000, atStart: true, log }, () => reconcileRound(() => reconcileRecent(billing)))
   : null;
-const recharger = billing ? startRechargeWorker(billing) : null;
+const recharger = billing ? startRechargeWorker(billing, undefined, recorded(WORKER_NAMES.recharge, (outcomes: unknown[]) => `${outcomes.length} recharge(s) attempted`)) : null;
 
 let stopping = false;
 async function stop(signal: string) {

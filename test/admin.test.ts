@@ -4,10 +4,18 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { audit } from '../src/audit.ts';
+import { runCli } from '../src/cli/run.ts';
+import { roundRecorder, WORKER_NAMES } from '../src/jobs/worker-runs.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { createPurchase } from '../src/billing/purchases.ts';
-import { makeUser } from './helpers/db.ts';
+import { makeUser, rateOf } from './helpers/db.ts';
+import { loadConfig } from '../src/config.ts';
+import { billingDeps } from '../src/billing/deps.ts';
+import { applyRefundIn } from '../src/billing/clawback.ts';
+import { fulfilCheckoutSession } from '../src/billing/fulfil.ts';
+import { writeTransaction } from '../src/db/transaction.ts';
+import { placeHold, settleHold } from '../src/ledger/holds.ts';
 import { testApp, type Answer, type Browser, type TestApp } from './helpers/app.ts';
 import { signedIn } from './helpers/signed-in.ts';
 
@@ -29,6 +37,8 @@ admin.after.each(async ({ t }) => {
   await t.close();
 });
 
+const STARTER = { id: 'starter', name: 'Starter', price_cents: 1_000, currency: 'usd', credits_mc: 10_000_000 };
+const utc = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 const balanceMc = async (t: TestApp, userId: number) => (await t.db.selectFrom('wallets').select('balance_mc').where('user_id', '=', userId).executeTakeFirstOrThrow()).balance_mc;
 const actionRows = (page: Answer) => [...page.doc.querySelectorAll('#admin-actions tbody tr')].map((row) => [...row.querySelectorAll('td')].slice(2).map((cell) => cell.textContent?.trim()));
 
@@ -40,6 +50,9 @@ function everyRoute(userId: number, keyId: number): { method: 'GET' | 'POST'; pa
     { method: 'GET', path: '/admin/users' },
     { method: 'GET', path: '/admin/users?search=a&sort=balance' },
     { method: 'GET', path: `/admin/users/${userId}` },
+    { method: 'GET', path: `/admin/users/${userId}/usage?model=gpt-4o` },
+    { method: 'GET', path: `/admin/users/${userId}/ledger?type=grant` },
+    { method: 'GET', path: `/admin/users/${userId}/purchases` },
     { method: 'GET', path: '/admin/no-such-page' },
     { method: 'POST', path: `/admin/users/${userId}/grant`, form },
     { method: 'POST', path: `/admin/users/${userId}/adjust`, form },
@@ -56,7 +69,7 @@ function everyRoute(userId: number, keyId: number): { method: 'GET' | 'POST'; pa
     { method: 'GET', path: '/admin/purchases' },
     { method: 'GET', path: '/admin/purchases?status=pending' },
     { method: 'POST', path: '/admin/purchases/reconcile', form: { reason: 'probe' } },
-    { method: 'GET', path: '/admin/health?audit=now' },
+    { method: 'POST', path: '/admin/health/audit', form: {} },
     { method: 'POST', path: '/admin/packages/add', form: { id: 'probe', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
     { method: 'POST', path: '/admin/packages/change', form: { id: 'starter', name: 'Probe', price: '1.00', credits: '1', sort_order: '9', active: '1', reason: 'probe' } },
   ];
@@ -77,6 +90,7 @@ admin('every /admin URL is a 404 page signed out and for a normal user, and chan
   }
   assert.is(await balanceMc(t, normal.user.id), 0, 'nothing was granted');
   assert.is((await t.db.selectFrom('admin_actions').select('id').execute()).length, 0, 'no action was recorded');
+  assert.is((await t.db.selectFrom('audit_runs').select('id').execute()).length, 0, 'no audit was run');
   assert.is((await t.db.selectFrom('rates').select('id').where('model', 'in', ['probe-model', 'gpt-4o']).execute()).length, 1, 'the rate card is unchanged');
   assert.is((await t.db.selectFrom('rates').select('id').where('retired_at_ms', 'is not', null).execute()).length, 0);
   assert.equal(await t.db.selectFrom('packages').select(['id', 'name']).where('id', 'in', ['probe', 'starter']).execute(), [{ id: 'starter', name: 'Starter' }], 'the packages are unchanged');
@@ -118,7 +132,7 @@ admin('grant: exact millicredits in the ledger, the row on the user page with wh
   const page = await boss.get(answer.headers.get('location')!);
   assert.is(page.doc.querySelector('.notice')?.textContent, 'Credits granted.');
   assert.is(page.doc.querySelector('.wallet-balance')?.getAttribute('data-mc'), '25125');
-  assert.is(page.doc.querySelector('#admin-ledger tbody tr td[data-mc]')?.getAttribute('data-mc'), '25125');
+  assert.is(page.doc.querySelector('#ledger tbody tr td[data-mc]')?.getAttribute('data-mc'), '25125');
   const [row] = [...page.doc.querySelectorAll('#admin-actions tbody tr')];
   assert.is(row?.querySelector('td[data-label="Admin"]')?.textContent, 'boss@example.com');
   assert.equal(actionRows(page), [['grant', `user ${user.id}`, `+25.125 credits (ledger entry ${entries[0]!.id}; balance after 25.125)`, 'Welcome credits']]);
@@ -379,12 +393,140 @@ admin('health: pending holds and the oldest, mail failures, database size; the a
   assert.not.match(page.text, /secret body/, 'no mail body on the page');
   assert.match(page.doc.querySelector('.database-size')?.textContent ?? '', /^\d+\.\d MB$/);
   assert.not.ok(page.doc.querySelector('.audit-result'), 'the audit runs only when asked');
-  const clean = await boss.get('/admin/health?audit=now');
+  assert.is((await boss.get('/admin/health?audit=now')).doc.querySelector('.audit-result'), null, 'a GET (a link, an image elsewhere) runs no audit');
+  const clean = await boss.post('/admin/health/audit', {});
+  assert.is(clean.status, 200);
   assert.is(clean.doc.querySelector('.audit-result')?.getAttribute('data-violations'), '0');
   await t.db.updateTable('wallets').set({ balance_mc: 10_001 }).where('user_id', '=', user.id).execute();
-  const broken = await boss.get('/admin/health?audit=now');
+  t.clock.advance(1_000);
+  const broken = await boss.post('/admin/health/audit', {});
   assert.ok(Number(broken.doc.querySelector('.audit-result')?.getAttribute('data-violations')) > 0, 'a broken balance is reported');
   await t.db.updateTable('wallets').set({ balance_mc: 10_000 }).where('user_id', '=', user.id).execute();
+  const runs = [...broken.doc.querySelectorAll('.audit-runs tbody tr')].map((row) => [...row.querySelectorAll('td')].slice(1, 3).map((cell) => cell.textContent?.trim()));
+  assert.equal(runs, [
+    ['console (boss@example.com)', '1 violation (invariant 1: 1)'],
+    ['console (boss@example.com)', 'ok'],
+  ], 'each run kept, newest first, with who ran it and the violations by invariant');
+});
+
+admin('health: the audit history in keyset pages, runs from the CLI among them; a tampered page link is a 400', async ({ t, admin: boss }) => {
+  for (let i = 0; i < 22; i++) {
+    await boss.post('/admin/health/audit', {});
+    t.clock.advance(1_000);
+  }
+  assert.is(await runCli(['audit'], { env: { DATABASE_URL: t.databaseUrl }, clock: t.clock, out: () => {}, err: () => {} }), 0);
+  const first = await boss.get('/admin/health');
+  const rows = [...first.doc.querySelectorAll('.audit-runs tbody tr')];
+  assert.is(rows.length, 20, 'a page of 20');
+  assert.is(rows[0]!.querySelector('td[data-label="From"]')?.textContent, 'CLI', 'the CLI run is the newest');
+  const older = first.doc.querySelector('.audit-runs ~ nav a[rel="next"], nav[aria-label="Audit history pages"] a[rel="next"]')!.getAttribute('href')!;
+  const second = await boss.get(older);
+  const secondRows = [...second.doc.querySelectorAll('.audit-runs tbody tr')];
+  assert.is(secondRows.length, 3);
+  const ids = [...rows, ...secondRows].map((r) => r.getAttribute('data-audit-run'));
+  assert.is(new Set(ids).size, 23, 'every run once');
+  const back = await boss.get(second.doc.querySelector('nav[aria-label="Audit history pages"] a[rel="prev"]')!.getAttribute('href')!);
+  assert.equal([...back.doc.querySelectorAll('.audit-runs tbody tr')].map((r) => r.getAttribute('data-audit-run')), ids.slice(0, 20), 'Newer leads back to the first page');
+  const tampered = await boss.get(`/admin/health?cursor=${older.split('cursor=')[1]!.replace(/^./, 'x')}`);
+  assert.is(tampered.status, 400);
+  assert.match(tampered.doc.querySelector('#health-audit .form-error')?.textContent ?? '', /not valid/);
+});
+
+admin('health: every worker with its last round, its result and lag, from worker_runs and the due rows', async ({ t, admin: boss }) => {
+  const logged: string[] = [];
+  const mailRound = roundRecorder(t.db, t.clock, WORKER_NAMES.mail, 'host:1:ab', (tried: number) => `${tried} mail(s) tried`, (line) => logged.push(line));
+  assert.is(await mailRound(async () => 3), 3);
+  const okAtMs = t.clock.now();
+  t.clock.advance(5_000);
+  await mailRound(async () => {
+    throw new Error('SMTP down\nstack');
+  }).then(
+    () => assert.unreachable('the error of the round is thrown on'),
+    (error: Error) => assert.is(error.message, 'SMTP down\nstack'),
+  );
+  await t.db.insertInto('mail_outbox').values({ to_address: 'x@example.com', subject: 'Receipt', body_text: 'b', status: 'pending', attempts: 0, next_attempt_at_ms: t.clock.now() - 42_000, claimed_until_ms: null, last_error: null, created_at_ms: t.clock.now() - 42_000, sent_at_ms: null }).execute();
+  const sweep = roundRecorder(t.db, t.clock, 'hold-sweeper', 'host:1:ab', (n: number) => `${n} hold(s) expired`, (line) => logged.push(line));
+  await sweep(async () => 0);
+  t.clock.advance(100_000);
+  const page = await boss.get('/admin/health');
+  const row = (name: string) => page.doc.querySelector(`.worker-runs tr[data-worker="${name}"]`)!;
+  assert.is(row('mail-sender').getAttribute('data-outcome'), 'failed');
+  assert.is(row('mail-sender').querySelector('.worker-result')?.textContent, 'failed: SMTP down', 'the first line of the error');
+  assert.match(row('mail-sender').textContent ?? '', new RegExp(utc(okAtMs)), 'when it last worked');
+  assert.is(row('mail-sender').getAttribute('data-lag-seconds'), '142', 'the due mail has waited 142 s');
+  assert.is(row('hold-sweeper').querySelector('.worker-result')?.textContent, 'ok: 0 hold(s) expired');
+  assert.is(row('hold-sweeper').getAttribute('data-lag-seconds'), String(100 - 30), 'a round every 30 s, last one 100 s ago: 70 s behind');
+  assert.is(row('promo-expiry').getAttribute('data-outcome'), 'never');
+  assert.equal(logged, []);
+});
+
+admin("a user's page: purchases with refunds, clawback and shortfall, status only (the owner's Resume and Cancel are not there); usage and ledger with the user's filters and keyset pages", async ({ t, admin: boss }) => {
+  const buyer = await signedIn(t, 'dee@example.com');
+  const userId = buyer.user.id;
+  // A paid purchase, its credits mostly spent, then 60 % refunded: 6,000 credits to take back, 1,000 there.
+  const paid = await createPurchase(t.db, t.clock, { userId, pkg: STARTER, saveCard: false, mode: 'demo' });
+  await t.db.updateTable('purchases').set({ checkout_session_id: 'cs_admin_paid' }).where('id', '=', paid.id).execute();
+  const demo = billingDeps(loadConfig({ PAYMENTS: 'demo' }), t.db, t.clock, () => {})!;
+  await t.db.insertInto('demo_checkout_sessions').values({ id: 'cs_admin_paid', purchase_public_id: paid.public_id, amount_subtotal_cents: 1_000, currency: 'usd', status: 'complete', payment_status: 'paid', created_at_ms: t.clock.now(), paid_at_ms: t.clock.now() }).execute();
+  assert.is((await fulfilCheckoutSession(demo, 'cs_admin_paid')).kind, 'credited');
+  const rate = await rateOf(t.db, 'gpt-4o');
+  const mini = await rateOf(t.db, 'gpt-4o-mini');
+  // 30 calls: one on gpt-4o of 112,500 output tokens (9,000 credits) and 29 of one output token on
+  // gpt-4o-mini (9.6 mc, charged 10 mc each): 999,710 mc left.
+  for (let i = 0; i < 30; i++) {
+    const big = i === 0;
+    const hold = await placeHold(t.db, t.clock, { userId, apiKeyId: null, requestId: `req_admin_${i}`, rate: big ? rate : mini, roundingMode: 'exact', amountMc: big ? 9_000_000 : 10_000, ttlMs: 600_000 });
+    await settleHold(t.db, t.clock, hold.id, { tokens: { inputTokens: 0, cachedInputTokens: 0, outputTokens: big ? 112_500 : 1 }, status: 'ok', estimated: false, latencyMs: 1 });
+    t.clock.advance(1_000);
+  }
+  const refunded = await t.db.selectFrom('purchases').selectAll().where('id', '=', paid.id).executeTakeFirstOrThrow();
+  await writeTransaction(t.db, (trx) => applyRefundIn(trx, t.clock.now(), refunded, { chargeId: 'ch_admin', amountRefundedCents: 600 }));
+  // And one left at checkout, whose Checkout page is still open: its owner may resume or cancel it.
+  const pending = await createPurchase(t.db, t.clock, { userId, pkg: STARTER, saveCard: false, mode: 'demo' });
+  await t.db.updateTable('purchases').set({ checkout_session_id: 'cs_admin_open', checkout_url: 'https://checkout.example/cs_admin_open' }).where('id', '=', pending.id).execute();
+  const owner = await buyer.browser.get('/credits');
+  assert.ok(owner.doc.querySelector(`#purchases tr[data-purchase="${pending.public_id}"] form[action$="/cancel"]`), 'the owner sees Cancel');
+
+  const page = await boss.get(`/admin/users/${userId}`);
+  assert.is(page.status, 200);
+  const row = (id: string) => page.doc.querySelector(`#purchases tr[data-purchase="${id}"]`)!;
+  assert.is(row(paid.public_id).querySelector('.purchase-refunded')?.textContent, '$6.00');
+  assert.is(row(paid.public_id).querySelector('.purchase-clawed-back')?.getAttribute('data-mc'), '999710', 'what the balance still had');
+  assert.is(row(paid.public_id).querySelector('.purchase-shortfall')?.getAttribute('data-mc'), '5000290', 'the rest of the 6,000 credits was already spent');
+  assert.is(row(paid.public_id).querySelector('.purchase-status')?.textContent, 'partially refunded');
+  assert.is(row(pending.public_id).querySelector('.purchase-status')?.textContent, 'pending');
+  assert.not.ok(page.doc.querySelector('#purchases a[data-resume], #purchases form[action*="/credits/"], a[href^="https://checkout.example"]'), 'no Resume, no Cancel: the owner\'s, not the admin\'s');
+  assert.not.match(page.doc.querySelector('#purchases')?.textContent ?? '', /Resume|Cancel/);
+
+  // Usage: 25 a page, Older leads to the console's own URL, the rest there; nothing twice.
+  const usageRows = (answer: Answer) => [...answer.doc.querySelectorAll('#usage-results tbody tr')].map((r) => r.getAttribute('data-request-id'));
+  assert.is(usageRows(page).length, 25);
+  const older = page.doc.querySelector('#usage-results a[rel="next"]')!.getAttribute('href')!;
+  assert.match(older, new RegExp(`^/admin/users/${userId}/usage\\?cursor=[^&#]+#usage$`));
+  const second = await boss.get(older);
+  assert.is(second.status, 200);
+  assert.is(new Set([...usageRows(page), ...usageRows(second)]).size, 30, 'every call once');
+  assert.not.ok(page.doc.querySelector('#usage-results a[href^="/credits/"]'), 'no link into the signed-in admin\'s own Credits tab');
+  // The user's filters: one model, as a full page and as htmx's swap of the results with the URL pushed.
+  const filtered = await boss.get(`/admin/users/${userId}/usage?model=gpt-4o`);
+  assert.equal(usageRows(filtered), ['req_admin_0']);
+  assert.is(filtered.doc.querySelector('#usage-filters')?.getAttribute('action'), `/admin/users/${userId}/usage#usage`);
+  assert.is((filtered.doc.querySelector('#usage-model option[selected]') as HTMLOptionElement | null)?.value, 'gpt-4o');
+  const swapped = await boss.get(`/admin/users/${userId}/usage?model=gpt-4o&key=`, { htmx: true });
+  assert.is(swapped.headers.get('hx-push-url'), `/admin/users/${userId}/usage?model=gpt-4o#usage`);
+  assert.ok(swapped.text.startsWith('<div id="usage-results"'), 'the results alone');
+  assert.equal(usageRows(swapped), ['req_admin_0']);
+  const bad = await boss.get(`/admin/users/${userId}/usage?from=yesterday`);
+  assert.is(bad.status, 400);
+  assert.match(bad.doc.querySelector('#usage-results .form-error')?.textContent ?? '', /date/i);
+  // The ledger: the purchase, 30 usage entries and the refund; filtered by type and paged the same way.
+  const ledgerRows = (answer: Answer) => [...answer.doc.querySelectorAll('#ledger-results tbody tr')].map((r) => r.getAttribute('data-entry-id'));
+  const refunds = await boss.get(`/admin/users/${userId}/ledger?type=refund`);
+  assert.equal([...refunds.doc.querySelectorAll('#ledger-results tbody td[data-label="Amount"]')].map((c) => c.getAttribute('data-mc')), ['-999710']);
+  const ledgerFirst = await boss.get(`/admin/users/${userId}/ledger`);
+  const ledgerNext = await boss.get(ledgerFirst.doc.querySelector('#ledger-results a[rel="next"]')!.getAttribute('href')!);
+  assert.is(new Set([...ledgerRows(ledgerFirst), ...ledgerRows(ledgerNext)]).size, 32);
+  assert.is((await boss.get(`/admin/users/${userId}/purchases?cursor=forged`)).status, 400);
 });
 
 admin('purchases: every user\'s, newest first, filtered by status, in keyset pages; reconcile now is recorded', async ({ t, admin: boss }) => {

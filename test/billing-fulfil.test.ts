@@ -79,7 +79,7 @@ fulfil('success return before the webhook: a pending card that polls, then credi
   assert.is(back.status, 200);
   const card = back.doc.querySelector('#purchase-status')!;
   assert.is(card.getAttribute('data-state'), 'pending');
-  assert.match(card.querySelector('h2')?.textContent ?? '', /Purchase pending/);
+  assert.match(card.querySelector('h1')?.textContent ?? '', /Purchase pending/);
   assert.is(card.getAttribute('hx-get'), `/credits/checkout/status/${purchase.public_id}`);
   assert.is(card.getAttribute('hx-trigger'), 'every 2s');
   assert.is(card.getAttribute('hx-swap'), 'outerHTML');

@@ -48,9 +48,19 @@ caps('20 simultaneous calls against a monthly cap that covers 7 holds: exactly 7
   const holdMc = holdAmountMc(await rateOf(h.db, 'gpt-4o-mini'), 'exact', HOLD_INPUT, 1_000);
   const capMc = 7 * holdMc + Math.floor(holdMc / 2);
   await setMonthlyCap(h, account.userId, capMc);
-  // Slow answers keep every hold in place while the others ask: caps count what is held, not only what is settled.
-  h.fake.setBehaviour({ kind: 'slow-stream', chunks: 4, chunkDelayMs: 150 });
-  const results = await Promise.allSettled(Array.from({ length: 20 }, () => call(account, 'gpt-4o-mini', 1_000)));
+  // The upstream keeps every admitted call open until all 20 are admitted or refused: caps count what is
+  // held, not only what is settled (a timed slow answer let early calls settle first on a loaded machine).
+  h.fake.setBehaviour({ kind: 'held', usage: { prompt_tokens: 20, completion_tokens: 30 } });
+  let refusedSoFar = 0;
+  const calls = Array.from({ length: 20 }, () => call(account, 'gpt-4o-mini', 1_000).catch((error: unknown) => {
+    refusedSoFar++;
+    throw error;
+  }));
+  const settled = Promise.allSettled(calls);
+  while (h.fake.held + refusedSoFar < 20) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.is(h.fake.held, 7);
+  h.fake.release();
+  const results = await settled;
   const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as ApiError);
   assert.is(results.length - refused.length, 7);
   for (const error of refused) {
@@ -153,6 +163,37 @@ caps('notices at 80% and at 100% of a cap: once each per month, with an email an
   assert.match(raised[1]!.message, /reached your monthly cap/);
   const mails = await h.db.selectFrom('mail_outbox').select('subject').execute();
   assert.equal(mails.map((m) => m.subject), ['You have used 80% of your monthly cap on tokentab', 'You have reached your monthly cap on tokentab']);
+});
+
+caps('at 99% of a cap with calls refused the notice says the cap is reached (not 80%), names a model cap by its label, and the 80% banner goes', async ({ h }) => {
+  const account = await h.account(1_000_000_000);
+  const rate = await rateOf(h.db, 'gpt-4o-mini');
+  const perCallMc = Math.ceil((100 * rate.input_mc_per_1k + 100 * rate.output_mc_per_1k) / 1000); // 1,200 mc
+  // 10 calls spend 12,000 of 12,100 mc (99.2%): the next call's hold does not fit in the 100 mc left.
+  await setMonthlyCap(h, account.userId, perCallMc * 10 + 100);
+  await h.db.insertInto('model_caps').values({ user_id: account.userId, model: 'gpt-4o-mini', cap_mc: perCallMc * 10 + 100 }).execute();
+  h.fake.setBehaviour({ kind: 'ok', text: 'x', usage: { prompt_tokens: 100, completion_tokens: 100 } });
+  for (let i = 0; i < 10; i++) await call(account, 'gpt-4o-mini', 50, false);
+  const refused = (await call(account, 'gpt-4o-mini', 50, false).catch((error: unknown) => error)) as ApiError;
+  assert.is(refused.code, 'budget_exceeded');
+  const notices = await h.db.selectFrom('notices').select(['dedupe_key', 'message', 'dismissed_at_ms']).orderBy('id').execute();
+  const active = notices.filter((n) => n.dismissed_at_ms === null);
+  const month = new Date(h.clock.now()).toISOString().slice(0, 7);
+  assert.equal(
+    active.map((n) => n.message),
+    [
+      `You have reached your monthly cap (12.00 of 12.100 credits in ${month}). Calls that would pass it are refused until next month or until you raise it in your billing settings.`,
+      `You have reached your monthly cap for Eco (gpt-4o-mini) (12.00 of 12.100 credits in ${month}). Calls that would pass it are refused until next month or until you raise it in your billing settings.`,
+    ],
+  );
+  assert.equal(notices.filter((n) => n.dismissed_at_ms !== null).map((n) => n.dedupe_key.split(':').at(-1)), ['80', '80'], 'the 80% banners are gone once the cap is reached');
+  const mails = await h.db.selectFrom('mail_outbox').select('subject').orderBy('id').execute();
+  assert.equal(mails.map((m) => m.subject), [
+    'You have used 80% of your monthly cap on tokentab',
+    'You have used 80% of your monthly cap for Eco (gpt-4o-mini) on tokentab',
+    'You have reached your monthly cap on tokentab',
+    'You have reached your monthly cap for Eco (gpt-4o-mini) on tokentab',
+  ]);
 });
 
 caps('too many calls in flight on one key: 429 with Retry-After', async ({ h }) => {

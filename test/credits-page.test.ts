@@ -4,6 +4,8 @@ import * as assert from 'uvu/assert';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { placeHold, voidHold } from '../src/ledger/holds.ts';
 import { setRate } from '../src/pricing/rates.ts';
+import { decideOutputLimit } from '../src/pricing/output-limit.ts';
+import { holdInputTokens } from '../src/gateway/tokens.ts';
 import { createApiKey } from '../src/keys/keys.ts';
 import { testApp } from './helpers/app.ts';
 import { signedIn, signedInSuite } from './helpers/signed-in.ts';
@@ -32,7 +34,7 @@ page('balance card: 2 decimals rounded down, USD rounded down, available and hel
 page('low-balance banner under the user\'s threshold, with a link to buy; none at or above it or when off', async ({ t, browser, userId }) => {
   await grantCredits(t.db, t.clock, { userId, amountMc: 499_999, reason: 'r' });
   const low = await browser.get('/credits');
-  assert.match(text(low.doc.querySelector('#low-balance-banner')), /below 500\.00 credits/);
+  assert.is(text(low.doc.querySelector('#low-balance-banner')), 'Your balance is below 500 credits. Buy credits to keep your calls running.', 'the threshold in whole credits, as in the mail');
   assert.is(low.doc.querySelector('#low-balance-banner a')?.getAttribute('href'), '/credits#packages');
   await grantCredits(t.db, t.clock, { userId, amountMc: 1, reason: 'r' });
   assert.not.ok((await browser.get('/credits')).doc.querySelector('#low-balance-banner'), 'at the threshold: no banner');
@@ -70,12 +72,17 @@ page('packages grid: prices, credits, bonus, $ per 1k, savings vs Starter, Best 
   assert.match(text(card('basic').querySelector('.package-bonus')), /\+400 bonus \(2%\)/);
   assert.ok(card('basic').querySelector('.savings'));
   assert.equal(cards.filter((c) => c.querySelector('.badge')).map((c) => c.getAttribute('data-package')), ['enterprise']);
-  const form = card('basic').querySelector('form')!;
+  // One form for the cards: "Save the card" asked once, the button pressed naming its package.
+  const form = doc.querySelector('#packages form')!;
+  assert.is(doc.querySelectorAll('#packages form').length, 1);
   assert.is(form.getAttribute('action'), '/credits/checkout');
   assert.is(form.getAttribute('method'), 'post');
-  assert.is(form.getAttribute('hx-disabled-elt'), 'find button', 'the button is disabled while it submits');
-  assert.is((form.querySelector('input[name="package"]') as HTMLInputElement).value, 'basic');
-  assert.ok(form.querySelector('input[name="save_card"][type="checkbox"]'));
+  assert.is(form.querySelectorAll('input[name="save_card"][type="checkbox"]').length, 1, 'Save the card once, not on each card');
+  assert.match(text(form.querySelector('label.save-card')), /^Save the card for auto-recharge/);
+  const buy = card('basic').querySelector('button[type="submit"]')!;
+  assert.equal([buy.getAttribute('name'), buy.getAttribute('value'), text(buy)], ['package', 'basic', 'Buy Basic']);
+  assert.is(buy.getAttribute('hx-disabled-elt'), '#buy-form button', 'every Buy button is disabled while one submits');
+  assert.is(form.querySelectorAll('button[name="package"]').length, cards.length);
 });
 
 page('PAYMENTS=off: no buy buttons, a note that the operator grants credits', async () => {
@@ -127,6 +134,22 @@ page('estimator: tokenizer count at the live rate, USD, how many requests the ba
   assert.is(full.status, 422);
   assert.is(full.doc.querySelector('#estimate-output')?.getAttribute('aria-invalid'), 'true');
   assert.is((full.doc.querySelector('#estimate-text') as HTMLTextAreaElement).value, 'Hello world', 'the plain form keeps what was typed');
+});
+
+page('estimator: never promises a request the gateway would refuse (the last one needs its hold, not its cost)', async ({ t, browser, userId }) => {
+  const form = { text: 'Hello world', model: 'gpt-4o-mini', output_tokens: '1000' };
+  const first = await browser.post('/credits/estimate', form, { htmx: true });
+  const costMc = Number(first.doc.querySelector('#estimate-result [data-mc]')!.getAttribute('data-mc'));
+  const inputTokens = Number(/for ([\d,]+) input/.exec(text(first.doc.querySelector('#estimate-result')))![1]!.replace(/,/g, ''));
+  // Exactly ten costs: dividing would say 10, but after nine the balance left is one cost, short of the tenth's hold.
+  await grantCredits(t.db, t.clock, { userId, amountMc: 10 * costMc, reason: 'r' });
+  const estimate = await browser.post('/credits/estimate', form, { htmx: true });
+  assert.match(text(estimate.doc.querySelector('#estimate-result')), /covers about 9 such requests/);
+  const rate = await rateOf(t.db, 'gpt-4o-mini');
+  const tenth = decideOutputLimit({ rates: rate, mode: 'exact', holdInputTokens: holdInputTokens(inputTokens), requestedOutputTokens: 1_000, modelMaxOutputTokens: rate.max_output_tokens, choices: 1, budgets: [{ remainingMc: costMc, cap: null }] });
+  assert.is(tenth.ok, false, 'the gateway refuses the tenth');
+  const ninth = decideOutputLimit({ rates: rate, mode: 'exact', holdInputTokens: holdInputTokens(inputTokens), requestedOutputTokens: 1_000, modelMaxOutputTokens: rate.max_output_tokens, choices: 1, budgets: [{ remainingMc: 2 * costMc, cap: null }] });
+  assert.is(ninth.ok, true, 'and runs the ninth');
 });
 
 page('spend this month: total, by model and by key; last month is not counted', async ({ t, browser, userId }) => {
@@ -236,7 +259,7 @@ page('the partial-or-full rule: htmx gets a partial, a history restore and a pla
   }
   const active = await t.db.selectFrom('packages').select('id').where('active', '=', 1).execute();
   const grid = (await browser.get('/credits/packages', { htmx: true })).doc;
-  assert.is(grid.querySelectorAll('#packages form[action="/credits/checkout"]').length, active.length, 'each package with its Buy form');
+  assert.is(grid.querySelectorAll('#packages form[action="/credits/checkout"] button[name="package"]').length, active.length, 'each package with its Buy button');
 });
 
 page('a bad filter: 400 with the field marked; htmx gets the message and the marked form out of band', async ({ browser }) => {

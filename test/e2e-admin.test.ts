@@ -1,7 +1,8 @@
 // The operator console in a real headless Chromium against the real server (one browser session):
 // an admin finds a user, grants and adjusts, adds a model with its rates; the user then calls that
 // model through the official openai SDK (tokentab → the fake upstream) and is charged the new rates
-// exactly; the admin sees the call on the user's page. Pages fit a 390 px phone without sideways scroll.
+// exactly; the admin sees the call on the user's page and filters the user's usage there. Pages fit a
+// 390 px phone without sideways scroll. A signed-in user who is not an admin gets 404 on every /admin URL.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -131,13 +132,65 @@ e2e('an admin grants, adjusts and adds a model; the user calls it through the SD
 
   await page.goto(`${server.url}/admin/users/${annId}`);
   assert.is(await page.getAttribute('.wallet-balance', 'data-mc'), String(45_000 - chargedMc));
-  assert.is(await page.getAttribute(`#admin-usage tr[data-request-id="${requestId}"] td[data-label="Charged credits"]`, 'data-mc'), String(chargedMc), 'the call on the user page, at the new rates');
-  assert.match((await page.textContent(`#admin-usage tr[data-request-id="${requestId}"] td[data-label="Model"]`)) ?? '', /Acme/);
+  assert.is(await page.getAttribute(`#usage tr[data-request-id="${requestId}"] td[data-label="Charged credits"]`, 'data-mc'), String(chargedMc), 'the call on the user page, at the new rates');
+  assert.match((await page.textContent(`#usage tr[data-request-id="${requestId}"] td[data-label="Model"]`)) ?? '', /Acme/);
   const actions = await page.$$eval('#admin-actions tbody tr', (rows) => rows.map((row) => [row.getAttribute('data-action'), row.querySelector('td[data-label="Reason"]')?.textContent]));
   assert.equal(actions, [['adjust', 'Double grant'], ['grant', 'Launch promotion']]);
+  // The user's filters on the admin page: choosing the model swaps the results (htmx) and pushes the console's own URL.
+  await page.selectOption('#usage-model', 'acme-chat-1');
+  await page.waitForURL(`**/admin/users/${annId}/usage?model=acme-chat-1#usage`);
+  assert.equal(await page.$$eval('#usage-results tbody tr', (rows) => rows.map((row) => row.getAttribute('data-request-id'))), [requestId]);
   await noSidewaysScroll('user page');
   await page.screenshot({ path: `${ARTIFACTS}/admin-user-phone.png`, fullPage: true });
+
+  // Health: the real server's workers recorded their rounds; the audit run from the page is kept in its history.
+  await page.goto(`${server.url}/admin/health`);
+  await page.waitForSelector('.worker-runs tr[data-worker="mail-sender"][data-outcome="ok"]', { timeout: 10_000 });
+  assert.is(await page.getAttribute('.worker-runs tr[data-worker="promo-expiry"]', 'data-outcome'), 'ok', 'run at start');
+  await page.click('#health-audit button[type="submit"]');
+  await page.waitForSelector('.audit-result[data-violations="0"]');
+  assert.equal(await page.$$eval('.audit-runs tbody tr', (rows) => rows.map((row) => row.querySelector('td[data-label="From"]')?.textContent)), ['console (ops@example.com)']);
+  await noSidewaysScroll('health');
   assert.equal(errors, [], 'no script or CSP errors');
+  await context.close();
+  assert.equal(await auditUrl(url), []);
+});
+
+e2e('a signed-in user who is not an admin gets the plain 404 on every /admin URL, GET or a form POST, and nothing changes', async ({ server, browser, annId, url }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${server.url}/login`);
+  await page.fill('input[name="email"]', 'ann@example.com');
+  await page.fill('input[name="password"]', 'ann password');
+  await page.click('#login-form button[type="submit"]');
+  await page.waitForURL('**/credits');
+  assert.not.ok(await page.$('nav a[href="/admin"]'), 'no Admin link');
+  const paths = ['/admin', '/admin/users', `/admin/users/${annId}`, `/admin/users/${annId}/usage`, `/admin/users/${annId}/ledger?type=grant`, `/admin/users/${annId}/purchases`, '/admin/rates', '/admin/packages', '/admin/purchases', '/admin/health', '/admin/no-such-page'];
+  for (const path of paths) {
+    const response = await page.goto(`${server.url}${path}`);
+    assert.is(response?.status(), 404, `GET ${path}`);
+    assert.not.match((await page.textContent('main')) ?? '', /admin/i, `${path}: nothing tells the console exists`);
+  }
+  // Forms as the browser posts them (same origin, the session's cookie).
+  const forms: [string, Record<string, string>][] = [
+    [`/admin/users/${annId}/grant`, { amount: '1000', reason: 'self-service' }],
+    [`/admin/users/${annId}/adjust`, { amount: '1000', reason: 'self-service' }],
+    ['/admin/health/audit', {}],
+    ['/admin/rates/add', { model: 'free-model', input: '0', output: '0', reason: 'x' }],
+    ['/admin/purchases/reconcile', { reason: 'x' }],
+  ];
+  for (const [path, form] of forms) {
+    const response = await context.request.post(`${server.url}${path}`, { form, headers: { origin: server.url } });
+    assert.is(response.status(), 404, `POST ${path}`);
+  }
+  const db = openTestDatabase(url);
+  try {
+    assert.is((await db.selectFrom('admin_actions').select('id').where('target_user_id', '=', annId).where('reason', '=', 'self-service').execute()).length, 0, 'nothing recorded');
+    assert.is((await db.selectFrom('rates').select('id').where('model', '=', 'free-model').execute()).length, 0, 'no model added');
+    assert.is((await db.selectFrom('audit_runs').select('id').where('admin_user_id', '=', annId).execute()).length, 0, 'no audit run');
+  } finally {
+    await db.destroy();
+  }
   await context.close();
   assert.equal(await auditUrl(url), []);
 });

@@ -170,14 +170,19 @@ e2e('spend over time fits a phone and a desktop, under the CSP, its bars equal t
     await page.click('#login-form button[type="submit"]');
     await page.waitForURL('**/credits');
     await page.goto(`${server.url}/credits/chart?range=custom&from=2026-10-01&to=2026-10-30&group=model#spend-chart`);
-    assert.ok(await page.isVisible('svg.spend-chart'), `${viewport.name}: the chart is drawn`);
-    const box = (await page.locator('svg.spend-chart').boundingBox())!;
-    assert.ok(box.width <= viewport.width && box.height > 80, `${viewport.name}: the chart fits (${box.width}×${box.height})`);
-    const sums = await page.evaluate(() => ({
-      bars: [...document.querySelectorAll('svg.spend-chart rect.bar')].reduce((sum, bar) => sum + Number(bar.getAttribute('data-mc')), 0),
+    // One drawing a shape of screen: the phone's is nearly square, so its bars are read at their size.
+    const [drawing, other] = viewport.name === 'phone' ? ['svg.spend-chart-phone', 'svg.spend-chart'] : ['svg.spend-chart', 'svg.spend-chart-phone'];
+    assert.ok(await page.isVisible(drawing), `${viewport.name}: the chart is drawn`);
+    assert.not.ok(await page.isVisible(other), `${viewport.name}: the other shape is not shown`);
+    const box = (await page.locator(drawing).boundingBox())!;
+    assert.ok(box.width <= viewport.width, `${viewport.name}: the chart fits (${box.width}×${box.height})`);
+    if (viewport.name === 'phone') assert.ok(box.height >= box.width * 0.8 && box.height >= 280, `phone: the chart is tall enough to read (${box.width}×${box.height})`);
+    else assert.ok(box.height > 200, `desktop: the chart is drawn at its size (${box.width}×${box.height})`);
+    const sums = await page.evaluate((drawn) => ({
+      bars: [...document.querySelectorAll(`${drawn} rect.bar`)].reduce((sum, bar) => sum + Number(bar.getAttribute('data-mc')), 0),
       table: Number(document.querySelector('.range-total td[data-label="Total credits"]')!.getAttribute('data-mc')),
       days: document.querySelectorAll('.spend-chart-table tbody tr').length,
-    }));
+    }), drawing);
     assert.is(sums.bars, sums.table, 'the bars add up to the table');
     assert.is(sums.days, 30);
     const overflow = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));

@@ -180,6 +180,19 @@ e2e('every page fits 390, 360 and 1280 px wide, signed out, empty and busy, with
   await page.waitForURL(/\/credits\/checkout\/success/);
   const successPath = new URL(page.url()).pathname + new URL(page.url()).search;
   const receipt = await page.getAttribute('#purchase-status a:has-text("receipt")', 'href');
+  // A checkout cancelled on the demo page: the cancel return, one layout with the success return.
+  await page.goto(`${url}/credits`);
+  await page.click('li[data-package="professional"] button[type="submit"]');
+  await page.waitForURL(/\/credits\/demo-checkout\/cs_demo_/);
+  await page.click('button.secondary[formaction$="/cancel"]');
+  await page.waitForURL(/\/credits\/checkout\/cancel\?purchase=/);
+  const cancelPath = new URL(page.url()).pathname + new URL(page.url()).search;
+  const returnLayout = async (path: string) => {
+    await page.goto(`${url}${path}`);
+    return page.evaluate(`[...document.querySelectorAll('main > *')].map((el) => el.id || el.tagName.toLowerCase()).join(' ') + ' / h1 in the card: ' + !!document.querySelector('#purchase-status > h1')`);
+  };
+  assert.is(await returnLayout(cancelPath), await returnLayout(successPath), 'the success and the cancel return look alike');
+  assert.is(await returnLayout(cancelPath), 'purchase-status balance-card / h1 in the card: true');
   const newest = seeded.requestIds.at(-1)!;
   await sweep(
     busy,
@@ -190,9 +203,11 @@ e2e('every page fits 390, 360 and 1280 px wide, signed out, empty and busy, with
       '/credits/usage?model=gpt-4o',
       `/credits/usage/${newest}`,
       '/credits/ledger?type=usage',
+      '/credits/chart?range=custom&from=2026-10-01&to=2026-10-31&group=model',
       `/credits/checkout/success?session_id=${pendingSession}`,
       checkoutPath,
       successPath,
+      cancelPath,
       receipt!,
       `/keys/${seeded.keyId}/revoke`,
     ],

@@ -7,6 +7,8 @@ import { testApp, type TestApp } from './helpers/app.ts';
 import { assertAuditClean, signedInBuyer, startPurchase } from './helpers/billing.ts';
 import { adjustCredits, grantCredits } from '../src/ledger/credits.ts';
 import { billingSettings } from '../src/settings/billing-settings.ts';
+import { outOfCreditsMessage } from '../src/errors/descriptions.ts';
+import { makeCall } from './helpers/usage.ts';
 
 const words = suite<{ t: TestApp }>('first words');
 words.before.each(async (context) => {
@@ -71,6 +73,35 @@ words('amounts typed grouped as the app writes them ("1,000", "2,500.5") are acc
   assert.is(bad.status, 422);
   assert.is(bad.doc.querySelector('input[name=low_balance_threshold]')?.getAttribute('aria-invalid'), 'true');
   assert.is((await billingSettings(t.db, buyer.user.id)).lowBalanceThresholdMc, 1_000_000);
+});
+
+words('a model is named by its label wherever it appears, its id on one line: the usage table, the rate card, the balance card\'s caps, the settings form', async ({ t }) => {
+  const buyer = await signedInBuyer(t);
+  await grantCredits(t.db, t.clock, { userId: buyer.user.id, amountMc: 100_000_000, reason: 'welcome' });
+  await makeCall(t.db, t.clock, buyer.user.id, { model: 'gpt-4o', inputTokens: 1_000, outputTokens: 500 });
+  await t.db.insertInto('model_caps').values({ user_id: buyer.user.id, model: 'gpt-4o', cap_mc: 50_000_000 }).execute();
+  const { doc } = await buyer.browser.get('/credits');
+  const labelled = (selector: string) => {
+    const element = doc.querySelector(selector)!;
+    assert.ok(element, selector);
+    return [element.textContent!.replace(/\s+/g, ' ').trim(), element.querySelector('.nobreak')?.textContent];
+  };
+  assert.equal(labelled('#usage-results tbody td[data-label="Model"]'), ['Advanced (gpt-4o)', '(gpt-4o)']);
+  assert.equal(labelled('#rate-card tr[data-model="gpt-4o"] th'), ['Advanced (gpt-4o)', '(gpt-4o)']);
+  const cap = labelled('#balance-card .cap-uses li');
+  assert.match(cap[0]!, /^Cap for Advanced \(gpt-4o\): [\d,.]+ of 50,000\.000 credits this month$/);
+  assert.is(cap[1], '(gpt-4o)');
+  const settings = (await buyer.browser.get('/settings/billing')).doc.querySelector('label[for="field-model_cap-gpt-4o-"]')!;
+  assert.is(settings.textContent!.replace(/\s+/g, ' ').trim(), 'Cap for Advanced (gpt-4o) (credits)');
+  assert.is(settings.querySelector('.nobreak')?.textContent, '(gpt-4o)');
+});
+
+words('an error message states credits grouped to 3 decimals, as the tables do (not "24720.566")', () => {
+  const details = { requiredMc: 1_310_720_000, availableMc: 24_720_566, heldMc: 1_500_000, maxAffordableOutputTokens: 308, requestedOutputTokens: 16_384, choices: 1, holdInputTokens: 12, limitField: 'max_tokens' };
+  assert.is(
+    outOfCreditsMessage({ ...details, promptNotCovered: false }),
+    'Not enough credits: requested up to 16,384 output tokens; the available balance covers 308. This call needs 1,310,720.000 credits, 24,720.566 are available; 1,500.000 credits are held by calls in flight. Lower max_tokens or top up.',
+  );
 });
 
 words.run();

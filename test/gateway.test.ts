@@ -329,6 +329,24 @@ gateway('a missing or wrong key is 401 before anything else', async ({ h }) => {
   assert.is(h.fake.requests.length, 0);
 });
 
+gateway('/v1 answers carry nosniff and none of the pages’ headers (CSP, frame rules); a page keeps them', async ({ h }) => {
+  const account = await h.account(HUNDRED_CREDITS_MC);
+  const answered = await h.post('/v1/chat/completions', account.key, { model: 'gpt-4o-mini', messages });
+  const refused = await h.post('/v1/chat/completions', 'tt_not_a_key', { model: 'gpt-4o-mini', messages });
+  const unknown = await fetch(`${h.url}/v1/nothing-here`);
+  for (const [what, response] of [['200', answered], ['401', refused], ['404', unknown]] as const) {
+    assert.is(response.headers.get('x-content-type-options'), 'nosniff', what);
+    assert.is(response.headers.get('content-security-policy'), null, what);
+    assert.is(response.headers.get('x-frame-options'), null, what);
+  }
+  assert.is(answered.status, 200);
+  const page = await fetch(`${h.url}/login`);
+  assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  assert.is(page.headers.get('x-frame-options'), 'SAMEORIGIN');
+  assert.is(page.headers.get('x-content-type-options'), 'nosniff');
+  await assertBooksClean(h);
+});
+
 async function assertVoided(h: GatewayHarness, requestId: string, userId: number) {
   const row = await usageRow(h, requestId);
   assert.is(row.status, 'upstream_error');

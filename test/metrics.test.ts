@@ -14,7 +14,16 @@ import { join } from 'node:path';
 import { closedPortUrl, startFakeOpenAIUpstream } from './fakes/openai-upstream.ts';
 import { suite } from 'uvu';
 import { testApp, type TestApp } from './helpers/app.ts';
-import { assertAuditClean, balanceMc, signedInBuyer, STARTER_MC } from './helpers/billing.ts';
+import { assertAuditClean, balanceMc, deliver, signedInBuyer, stripeWorld, withSavedCard, STARTER_MC, type StripeWorld } from './helpers/billing.ts';
+import { signedIn } from './helpers/signed-in.ts';
+import { rateOf } from './helpers/db.ts';
+import { runCli } from '../src/cli/run.ts';
+import { billingDeps } from '../src/billing/deps.ts';
+import { processDueRecharges } from '../src/billing/auto-recharge.ts';
+import { placeHold, settleHold } from '../src/ledger/holds.ts';
+
+/** Basic, the package withSavedCard's auto-recharge buys. */
+const BASIC_MC = 20_400_000;
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const metrics = gatewaySuite('metrics', { env: { METRICS_TOKEN: TOKEN } });
@@ -171,6 +180,66 @@ credits('a purchase counts its credits once, after they commit: Pay twice and th
 });
 
 credits.run();
+
+/** The credits counters, as a scrape of the in-process app shows them. */
+async function creditCounters(t: TestApp) {
+  const response = await t.app.request('/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.is(response.status, 200);
+  const text = await response.text();
+  const kinds = ['purchase', 'auto_recharge', 'grant', 'adjustment', 'promo', 'refund', 'expiry'];
+  const read = (name: string) => Object.fromEntries(kinds.flatMap((kind) => (sample(text, name, { kind }) === undefined ? [] : [[kind, sample(text, name, { kind })]])));
+  return { granted: read('tokentab_credits_granted_mc_total'), taken: read('tokentab_credits_taken_mc_total') };
+}
+
+const operator = suite<{ t: TestApp }>('metrics: credits from the console and the CLI');
+operator.before.each(async (context) => {
+  context.t = await testApp({ METRICS_TOKEN: TOKEN, ADMIN_EMAILS: 'boss@example.com' });
+});
+operator.after.each(async ({ t }) => t.close());
+
+operator('console grants and adjustments (through the admin routes) and a CLI grant (another process\'s work) are counted, exactly', async ({ t }) => {
+  const boss = await signedIn(t, 'boss@example.com');
+  const user = await signedIn(t, 'ann@example.com');
+  assert.equal(await creditCounters(t), { granted: {}, taken: {} }, 'nothing yet');
+  assert.is((await boss.browser.post(`/admin/users/${user.user.id}/grant`, { amount: '25.125', reason: 'welcome' })).status, 303);
+  assert.is((await boss.browser.post(`/admin/users/${user.user.id}/adjust`, { amount: '5', reason: 'goodwill' })).status, 303);
+  assert.is((await boss.browser.post(`/admin/users/${user.user.id}/adjust`, { amount: '-2.5', reason: 'correction' })).status, 303);
+  assert.is((await boss.browser.post(`/admin/users/${user.user.id}/grant`, { amount: '0', reason: 'refused' })).status, 422, 'a refused grant adds nothing');
+  const out: string[] = [];
+  const code = await runCli(['credits:grant', '--email', 'ann@example.com', '--credits', '7', '--reason', 'cli'], { env: { DATABASE_URL: t.databaseUrl }, clock: t.clock, out: (line) => out.push(line), err: (line) => out.push(line) });
+  assert.is(code, 0, out.join('\n'));
+  assert.equal(await creditCounters(t), { granted: { grant: 32_125, adjustment: 5_000 }, taken: { adjustment: 2_500 } });
+  assert.is(await balanceMc(t, user.user.id), 32_125 + 5_000 - 2_500);
+  await assertAuditClean(t);
+});
+
+operator.run();
+
+const paid = suite<{ t: StripeWorld }>('metrics: credits from Stripe');
+paid.before.each(async (context) => {
+  context.t = await stripeWorld({ METRICS_TOKEN: TOKEN });
+});
+paid.after.each(async ({ t }) => t.stop());
+
+paid('a webhook-fulfilled purchase, then an auto-recharge: each counted once at its amount; a repeated webhook adds nothing', async ({ t }) => {
+  const buyer = await signedInBuyer(t);
+  // Starter bought through Checkout and credited by checkout.session.completed (withSavedCard delivers it).
+  await withSavedCard(t, buyer);
+  assert.equal(await creditCounters(t), { granted: { purchase: STARTER_MC }, taken: {} });
+  const [purchase] = await t.db.selectFrom('purchases').selectAll().where('user_id', '=', buyer.user.id).execute();
+  assert.is((await deliver(t, t.fake.event('checkout.session.completed', t.fake.session(purchase!.checkout_session_id!)))).status, 200);
+  assert.equal(await creditCounters(t), { granted: { purchase: STARTER_MC }, taken: {} }, 'the same payment again: nothing more');
+  // 6,000 credits spent leaves 4,000, below the 5,000 threshold: the settle starts a Basic recharge.
+  const hold = await placeHold(t.db, t.clock, { userId: buyer.user.id, apiKeyId: null, requestId: 'req_metrics_recharge', rate: await rateOf(t.db, 'gpt-4o'), roundingMode: 'exact', amountMc: 6_000_000, ttlMs: 600_000 });
+  await settleHold(t.db, t.clock, hold.id, { tokens: { inputTokens: 0, cachedInputTokens: 0, outputTokens: 75_000 }, status: 'ok', estimated: false, latencyMs: 1 });
+  const deps = billingDeps(t.config, t.db, t.clock, () => {})!;
+  assert.equal(await processDueRecharges(deps), ['credited']);
+  assert.equal(await creditCounters(t), { granted: { purchase: STARTER_MC, auto_recharge: BASIC_MC }, taken: {} });
+  assert.is(await balanceMc(t, buyer.user.id), STARTER_MC - 6_000_000 + BASIC_MC);
+  await assertAuditClean(t);
+});
+
+paid.run();
 
 const failovers = suite('metrics: failover');
 

@@ -6,13 +6,14 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Migrator } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { migrations } from '../migrations/index.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { seedDefaults } from '../src/seed.ts';
 import { currentRates } from '../src/pricing/rates.ts';
 import { ManualClock } from '../src/clock.ts';
 import { emptyDatabaseUrl, openTestDatabase, TEST_BACKEND } from './helpers/backend.ts';
+import { killAll, startWorker } from './helpers/processes.ts';
 
 const test = suite('migrations');
 type DB = Parameters<typeof currentRates>[0];
@@ -87,6 +88,78 @@ if (TEST_BACKEND === 'postgres') test('several processes starting at once on an 
       assert.is((await db.selectFrom('packages').select('id').execute()).length, 4);
     });
   }
+});
+
+/** The migrations kysely has recorded as applied, by name. */
+async function applied(db: DB): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
+  return rows.map((row) => row.name);
+}
+
+// On PostgreSQL a start migrates under an advisory lock that its migration transaction takes first
+// and that ends with it (src/db/migrate.ts), so starts behind a transaction-mode pooler are kept apart too.
+if (TEST_BACKEND === 'postgres') test('three processes migrating an empty database at once end with one schema, each migration applied once', async () => {
+  try {
+    for (let round = 0; round < 3; round++) {
+      await withDatabase(async (db, url) => {
+        const workers = [0, 1, 2].map(() => startWorker('test/workers/migrate-worker.ts', [url]));
+        await Promise.all(workers.map((worker) => worker.waitFor('ready')));
+        for (const worker of workers) worker.child.stdin!.write('go\n');
+        const outcomes = await Promise.all(workers.map((worker) => worker.waitFor('migrated').then(() => 'migrated', () => worker.lines.join(' '))));
+        assert.equal(outcomes, ['migrated', 'migrated', 'migrated'], `round ${round}`);
+        assert.equal(await applied(db), Object.keys(migrations).sort());
+        // The last migration's work is there: the schema is whole.
+        await seedDefaults(db, new ManualClock(1));
+        assert.is((await kinds(db)).length, 4);
+      });
+    }
+  } finally {
+    killAll();
+  }
+});
+
+if (TEST_BACKEND === 'postgres') test('the migration lock is taken inside the migration transaction and ends with it: no session-level lock', async () => {
+  await withDatabase(async (db, url) => {
+    // This test's own transaction holds the key: the migration must wait for it inside its transaction.
+    const holder = openTestDatabase(url, 1);
+    const other = openTestDatabase(url, 1);
+    try {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => (holding = resolve));
+      const holderDone = holder.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(3853314791062309107)`.execute(trx);
+        holding();
+        await released;
+      });
+      await held;
+      const migrating = migrateToLatest(other);
+      // Wait until the migration waits on the lock; see how it asks for it.
+      let waiting: { query: string; in_transaction: boolean } | undefined;
+      for (let i = 0; i < 100 && !waiting; i++) {
+        const { rows } = await sql<{ query: string; in_transaction: boolean }>`
+          select query, xact_start is not null as in_transaction from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`.execute(db);
+        waiting = rows[0];
+        if (!waiting) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(waiting, 'the migration waits on the advisory lock');
+      assert.match(waiting!.query, /pg_advisory_xact_lock/);
+      assert.ok(waiting!.in_transaction);
+      // Nothing was applied while the lock was held elsewhere (the tables kysely keeps may exist).
+      assert.equal(await applied(db), []);
+      release();
+      await holderDone;
+      await migrating;
+      assert.equal(await applied(db), Object.keys(migrations).sort());
+      const { rows } = await sql<{ n: number }>`select count(*) as n from pg_locks where locktype = 'advisory'`.execute(db);
+      assert.is(Number(rows[0]!.n), 0, 'no advisory lock left once the migration committed');
+    } finally {
+      await holder.destroy();
+      await other.destroy();
+    }
+  });
 });
 
 test.run();

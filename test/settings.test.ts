@@ -78,7 +78,7 @@ settings('with a saved card: the package must be larger than the threshold; then
   assert.match(page.doc.querySelector('.saved-card')?.textContent ?? '', /visa.*4242/);
   const credits = await browser.get('/credits');
   assert.match(credits.doc.querySelector('.auto-recharge-state')?.textContent ?? '', /on: buys Basic when less than 2,500\.500 credits/);
-  assert.equal([...credits.doc.querySelectorAll('.cap-uses li')].map((li) => li.getAttribute('data-cap')), ['Monthly cap', 'Cap for gpt-4o']);
+  assert.equal([...credits.doc.querySelectorAll('.cap-uses li')].map((li) => li.getAttribute('data-cap')), ['Monthly cap', 'Cap for Advanced (gpt-4o)']);
   const cleared = await browser.post('/settings/billing', form({ monthly_cap: '', 'model_cap[gpt-4o]': '' }));
   assert.is(cleared.status, 303, 'a plain form that saved goes on by redirect: a refresh posts nothing again');
   assert.is(cleared.headers.get('location'), '/settings/billing?saved=1');

@@ -6,7 +6,6 @@ import { sql } from 'kysely';
 import { audit } from '../src/audit.ts';
 import { grantCredits, recordCreditIn } from '../src/ledger/credits.ts';
 import { createGroupCommit } from '../src/ledger/group-commit.ts';
-import { lockWallets } from '../src/db/locks.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError } from '../src/ledger/errors.ts';
 import { placeHold, settleHold, type CallOutcome } from '../src/ledger/holds.ts';
 import { createHoldBatcher } from '../src/ledger/hold-batch.ts';
@@ -15,6 +14,9 @@ import { costMc } from '../src/pricing/cost.ts';
 import { rejects } from './helpers/assert.ts';
 import { freshDb, makeUser, rateOf } from './helpers/db.ts';
 import { openTestDatabase } from './helpers/backend.ts';
+import { createApiKey } from '../src/keys/keys.ts';
+import { asCallLimits } from '../src/spending-policy/call-limits.ts';
+import { assertKeyHasRoom } from '../src/caps/in-flight.ts';
 
 const outcome = (inputTokens: number, outputTokens: number): CallOutcome => ({
   tokens: { inputTokens, cachedInputTokens: 0, outputTokens },
@@ -130,11 +132,53 @@ test('15 holds asked for at once on a wallet that covers 10: each decided on the
   }
 });
 
+test('a group of holds reads a wallet once per scope: each hold still decided on the state the ones before it left (held, calls in flight), the key\'s limit of 4 exact', async () => {
+  const t = await freshDb('full');
+  try {
+    const rate = await rateOf(t.db, 'gpt-4o-mini');
+    const user = await makeUser(t.db, t.clock);
+    await grantCredits(t.db, t.clock, { userId: user.id, amountMc: 100_000, reason: 'test' });
+    const { apiKey } = await createApiKey(t.db, t.clock, user.id, 'limited');
+    await t.db.updateTable('api_keys').set({ max_in_flight: 4 }).where('id', '=', apiKey.id).execute();
+    const batcher = createHoldBatcher(t.db, t.clock);
+    const seen: [number, number, number][] = [];
+    const place = (index: number, apiKeyId: number | null) =>
+      batcher.place({
+        userId: user.id,
+        apiKeyId,
+        requestId: `req_scoped_${index}`,
+        rate,
+        roundingMode: 'exact',
+        ttlMs: 600_000,
+        amountFor: (state) => {
+          const limits = asCallLimits(state);
+          seen.push([limits.heldMc, limits.userInFlight, limits.keyInFlight?.current ?? -1]);
+          if (apiKeyId !== null) assertKeyHasRoom(limits.keyInFlight);
+          return 1_000;
+        },
+      });
+    // Six through the key, then two without one (another scope of the same wallet), then two through the key again.
+    const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map((i) => place(i, apiKey.id)).concat([6, 7].map((i) => place(i, null)), [8, 9].map((i) => place(i, apiKey.id))));
+    assert.equal(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled', 'rejected', 'rejected']);
+    assert.equal(batcher.stats, { commits: 1, writes: 10, largestGroup: 10 });
+    assert.equal(seen, [
+      [0, 0, 0], [1_000, 1, 1], [2_000, 2, 2], [3_000, 3, 3], [4_000, 4, 4], [4_000, 4, 4],
+      [4_000, 4, -1], [5_000, 5, -1],
+      [6_000, 6, 4], [6_000, 6, 4],
+    ]);
+    const wallet = await t.db.selectFrom('wallets').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    assert.is(wallet.held_mc, 6_000);
+    assert.equal(await audit(t.db), []);
+  } finally {
+    await t.close();
+  }
+});
+
 test('a group rolled back by a deadlock (40P01) or a serialization failure (40001) runs again whole: no write refused, each committed once', async () => {
   const t = await freshDb('full');
   try {
     const users = await Promise.all([makeUser(t.db, t.clock), makeUser(t.db, t.clock), makeUser(t.db, t.clock)]);
-    const group = createGroupCommit(t.db, t.clock, { alone: () => false, lockWallets });
+    const group = createGroupCommit(t.db, t.clock, { alone: () => false, lockWallets: (users) => ({ users }) });
     // The database's own errors, as pg reports them: the second write meets a deadlock on its first
     // run and a serialization failure on its second.
     const conflicts = [Object.assign(new Error('deadlock detected'), { code: '40P01' }), Object.assign(new Error('could not serialize access'), { code: '40001' })];

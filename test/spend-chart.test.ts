@@ -67,11 +67,17 @@ const inRange = (rows: Row[], from: string, to: string) => rows.filter((r) => r.
 /** What the chart shows: per day and series label, from the bars, and from the table's cells. */
 function chartNumbers(doc: Document) {
   const labels = [...doc.querySelectorAll('#spend-chart-results .chart-legend li')].map((li) => text(li).replace(/: [\d,.]+$/, ''));
-  const bars = new Map<string, number>();
-  for (const bar of doc.querySelectorAll('#spend-chart-results svg rect.bar')) {
-    const id = `${bar.getAttribute('data-day')}|${labels[Number(bar.getAttribute('data-series'))]}`;
-    bars.set(id, (bars.get(id) ?? 0) + mcOf(bar));
-  }
+  // Two drawings of the same numbers, the wide one and the phone's (the stylesheet shows one): each read alone.
+  const barsOf = (drawing: string) => {
+    const bars = new Map<string, number>();
+    for (const bar of doc.querySelectorAll(`#spend-chart-results ${drawing} rect.bar`)) {
+      const id = `${bar.getAttribute('data-day')}|${labels[Number(bar.getAttribute('data-series'))]}`;
+      bars.set(id, (bars.get(id) ?? 0) + mcOf(bar));
+    }
+    return bars;
+  };
+  const bars = barsOf('svg.spend-chart');
+  const phoneBars = barsOf('svg.spend-chart-phone');
   const cells = new Map<string, number>();
   for (const row of doc.querySelectorAll('#spend-chart-results tbody tr')) {
     for (const cell of row.querySelectorAll('td[data-series]')) {
@@ -81,7 +87,7 @@ function chartNumbers(doc: Document) {
   const dayTotals = Object.fromEntries([...doc.querySelectorAll('#spend-chart-results tbody tr')].map((row) => [row.getAttribute('data-day'), mcOf(row.querySelector('.day-total')!)]));
   const seriesTotals = Object.fromEntries([...doc.querySelectorAll('#spend-chart-results tfoot td[data-series]')].map((cell) => [labels[Number(cell.getAttribute('data-series'))], mcOf(cell)]));
   const total = mcOf(doc.querySelector('#spend-chart-results tfoot .range-total td[data-label="Total credits"]')!);
-  return { labels, bars, cells, dayTotals, seriesTotals, total, headline: mcOf(doc.querySelector('#spend-chart-results .range-total-credits')!) };
+  return { labels, bars, phoneBars, cells, dayTotals, seriesTotals, total, headline: mcOf(doc.querySelector('#spend-chart-results .range-total-credits')!) };
 }
 
 /** The sums the chart must show, from the rows, keyed as chartNumbers keys them. */
@@ -110,12 +116,18 @@ tests('the default chart (last 30 days by model) equals the usage rows of those 
   const labels = modelLabels(await currentRates(t.db));
   const want = expected(rows, (r) => labels.get(r.model)!);
   assert.equal(sorted(shown.bars), sorted(want.cells), 'the bars');
+  assert.equal(sorted(shown.phoneBars), sorted(want.cells), "the phone's bars, the same numbers");
   assert.equal(sorted(shown.cells), sorted(want.cells), 'the table');
   assert.equal(shown.seriesTotals, want.seriesTotals);
   assert.equal(shown.dayTotals, want.dayTotals, 'only days with calls are rows');
   assert.is(shown.total, want.total);
   assert.is(shown.headline, want.total);
-  assert.is(doc.querySelectorAll('#spend-chart-results svg rect.bar').length, want.cells.size, 'one bar segment per day and model with spend');
+  assert.is(doc.querySelectorAll('#spend-chart-results svg.spend-chart rect.bar').length, want.cells.size, 'one bar segment per day and model with spend');
+  assert.is(doc.querySelectorAll('#spend-chart-results svg.spend-chart-phone rect.bar').length, want.cells.size, 'and in the phone drawing');
+  // The phone's drawing is nearly square (the wide one is about 3:1), so bars are read at their size on a narrow screen.
+  const [, , phoneWidth, phoneHeight] = doc.querySelector('svg.spend-chart-phone')!.getAttribute('viewBox')!.split(' ').map(Number);
+  assert.ok(phoneHeight! >= phoneWidth! * 0.8, `phone viewBox ${phoneWidth}×${phoneHeight}`);
+  assert.is(doc.querySelector('svg.spend-chart-phone')!.getAttribute('role'), 'img');
   // The SVG carries no inline style (CSP) and says what it is.
   assert.not.ok(doc.querySelector('#spend-chart [style]'));
   assert.is(doc.querySelector('svg.spend-chart')!.getAttribute('role'), 'img');

@@ -2,7 +2,7 @@
 import type { Child } from 'hono/jsx';
 
 export interface FieldProps {
-  label: string;
+  label: Child;
   name: string;
   type?: string;
   value?: string;

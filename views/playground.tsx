@@ -1,8 +1,9 @@
 // The playground: a form to send one prompt, and the reply with what it cost (or the out-of-credits call to action).
 import type { Rate } from '../src/db/schema.ts';
-import { groupedCountText, creditsExactText } from '../src/money-text.ts';
+import { groupedCountText, creditsExactGroupedText } from '../src/money-text.ts';
 import { modelLabel } from '../src/pricing/rates.ts';
 import { Field } from './form.tsx';
+import { LabelText } from './label-text.tsx';
 
 export interface PlaygroundValues {
   model: string;
@@ -14,6 +15,8 @@ export type PlaygroundResult =
   | {
       kind: 'reply';
       model: string;
+      /** "Advanced (gpt-4o)": the model as the rate card names it. */
+      modelLabel: string;
       text: string;
       requestId: string;
       chargedMc: number;
@@ -40,14 +43,16 @@ function Reply(props: { result: Extract<PlaygroundResult, { kind: 'reply' }> }) 
   const paragraphs = result.text.split(/\n+/).filter((line) => line.trim() !== '');
   return (
     <section id="playground-result" class="card playground-result" aria-labelledby="playground-result-title" aria-live="polite">
-      <h2 id="playground-result-title">Reply from {result.model}</h2>
+      <h2 id="playground-result-title">
+        Reply from <LabelText text={result.modelLabel} />
+      </h2>
       <div class="reply">
         {paragraphs.length === 0 ? <p class="muted">(The model returned no text.)</p> : paragraphs.map((line) => <p>{line}</p>)}
       </div>
       <p class="call-cost">
         This call cost{' '}
         <strong class="cost" data-mc={result.chargedMc}>
-          {creditsExactText(result.chargedMc)} credits
+          {creditsExactGroupedText(result.chargedMc)} credits
         </strong>{' '}
         <span class="muted">
           ({groupedCountText(result.inputTokens)} input tokens{result.cachedInputTokens > 0 ? `, ${groupedCountText(result.cachedInputTokens)} of them cached` : ''},{' '}
@@ -121,7 +126,7 @@ export function PlaygroundPanel(props: PlaygroundPanelProps) {
           </select>
           <p class="hint muted" id="field-model-rates">
             Credits per 1k tokens, input / output:{' '}
-            {props.rates.map((rate, index) => `${index > 0 ? ' · ' : ''}${rate.model} ${creditsExactText(rate.input_mc_per_1k)} / ${creditsExactText(rate.output_mc_per_1k)}`).join('')}
+            {props.rates.map((rate, index) => `${index > 0 ? ' · ' : ''}${rate.model} ${creditsExactGroupedText(rate.input_mc_per_1k)} / ${creditsExactGroupedText(rate.output_mc_per_1k)}`).join('')}
           </p>
           {errors.model ? (
             <p class="field-error" id="field-model-error">

@@ -1,4 +1,4 @@
-// The console's purchases: every user's, newest first, in keyset pages, optionally of one status;
+// The console's purchases: every user's or one user's, newest first, in keyset pages, optionally of one status;
 // and "reconcile now" (the server's reconcile job, run at once) with its admin_actions row.
 import type { Clock } from '../clock.ts';
 import type { BillingDeps } from '../billing/deps.ts';
@@ -19,15 +19,17 @@ export interface AdminPurchaseRow extends Purchase {
   shown_status: PurchaseDisplayStatus;
 }
 
-export async function allPurchasesPage(db: DB, status: PurchaseStatus | null, cursor: Cursor | null): Promise<Page<AdminPurchaseRow>> {
+/** `userId`: one user's only (their page in the console); null: every user's. */
+export async function allPurchasesPage(db: DB, status: PurchaseStatus | null, cursor: Cursor | null, userId: number | null = null, pageSize = PURCHASES_PAGE_SIZE): Promise<Page<AdminPurchaseRow>> {
   let base = db.selectFrom('purchases as p').innerJoin('users as u', 'u.id', 'p.user_id').selectAll('p').select('u.email');
   if (status) base = base.where('p.status', '=', status);
+  if (userId !== null) base = base.where('p.user_id', '=', userId);
   const query = db.selectFrom(base.as('t')).selectAll();
-  const rows = (await keysetQuery(query, cursor, PURCHASES_PAGE_SIZE).execute()) as (Purchase & { email: string })[];
+  const rows = (await keysetQuery(query, cursor, pageSize).execute()) as (Purchase & { email: string })[];
   return toPage(
     rows.map((row) => ({ ...row, shown_status: displayStatus(row) })),
     cursor,
-    PURCHASES_PAGE_SIZE,
+    pageSize,
   );
 }
 

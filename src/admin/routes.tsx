@@ -3,8 +3,7 @@
 // existence is not told. Forms are the pages' own: CSRF-checked by Origin (src/pages/app.tsx), no scripts.
 import { Hono, type Context } from 'hono';
 import type { AppContext } from '../context.ts';
-import { cursorSecret, decodeCursor, encodeCursor } from '../db/cursor.ts';
-import { purchasesPage } from '../billing/purchases.ts';
+import { cursorSecret, decodeCursor, encodeCursor, type Cursor } from '../db/cursor.ts';
 import { loadLedgerPart, loadUsagePart } from '../credits/page-data.ts';
 import { queryString } from '../filters.ts';
 import { listApiKeys } from '../keys/keys.ts';
@@ -13,7 +12,9 @@ import { creditsExactText, parseCreditsToMc } from '../money-text.ts';
 import { isAdmin } from '../users/admin-access.ts';
 import type { AppEnv } from '../web/env.ts';
 import { formFields } from '../web/form-data.ts';
-import { redirectTo, render } from '../web/render.tsx';
+import { redirectTo, render, wantsPartial } from '../web/render.tsx';
+import { UsageFilters, UsageResults } from '../../views/credits/usage-table.tsx';
+import { LedgerFilters, LedgerResults } from '../../views/credits/ledger-table.tsx';
 import { AdminNav } from '../../views/admin/admin-nav.tsx';
 import { AdminUserPage, type FormProblem } from '../../views/admin/user-page.tsx';
 import { UsersList } from '../../views/admin/users-list.tsx';
@@ -21,8 +22,10 @@ import { adminActionsOn, reasonProblem } from './actions.ts';
 import { rateCardRoutes } from './rate-routes.tsx';
 import { packageRoutes } from './package-routes.tsx';
 import { purchaseRoutes } from './purchase-routes.tsx';
-import { readHealth } from './health.ts';
-import { audit } from '../audit.ts';
+import { allPurchasesPage } from './purchases.ts';
+import { readHealth, workerStatuses } from './health.ts';
+import { runAudit, auditRunsPage } from '../audit-runs.ts';
+import type { Violation } from '../audit.ts';
 import { HealthPage } from '../../views/admin/health.tsx';
 import { MAX_EMAIL_SEARCH_CHARS, USER_SORTS, usersPage, type UserSort } from './user-list.ts';
 import { AdjustBeyondAvailableError, AdminTargetNotFoundError, adjustByAdmin, disableByAdmin, enableByAdmin, endSessionsByAdmin, grantByAdmin, revokeKeyByAdmin, type ByAdmin } from './user-actions.ts';
@@ -41,6 +44,15 @@ const NOTICES: Record<string, string> = {
   disable: 'The user is disabled: sign-in and API calls are refused.',
   enable: 'The user is enabled again.',
 };
+
+type Query = Record<string, string | undefined>;
+
+/** The table queries a user's page was asked with (each table's own URL). */
+interface UserTables {
+  usage?: Query;
+  ledger?: Query;
+  purchases?: Query;
+}
 
 /** A whole id as URLs carry it, or null. */
 function idParam(text: string | undefined): number | null {
@@ -86,24 +98,35 @@ export function adminRoutes(ctx: AppContext) {
     });
   });
 
-  async function userPage(c: Context<AppEnv>, userId: number, problem: FormProblem | null = null, status: 200 | 404 | 422 = 200) {
+  /**
+   * A user's page. `tables`: the query of the usage, ledger or purchases table when the page is that
+   * table's own URL (/admin/users/7/usage?model=…): its filters and keyset page; the others show their first page.
+   */
+  async function userPage(c: Context<AppEnv>, userId: number, problem: FormProblem | null = null, status: 200 | 400 | 404 | 422 = 200, tables: UserTables = {}) {
     const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
     if (!user) return c.notFound();
     const creditsCtx = { config, db, clock };
+    const secret = await cursorSecret(db);
+    const purchasesCursorText = tables.purchases?.cursor;
+    const purchasesCursor = purchasesCursorText ? decodeCursor(secret, purchasesCursorText) : null;
+    const purchasesError = purchasesCursorText && !purchasesCursor ? 'That page link is not valid any more; start again from the first page.' : null;
     const [wallet, keys, sessions, purchases, usage, ledger, actions] = await Promise.all([
       walletSummary(db, userId),
       listApiKeys(db, userId),
       db.selectFrom('sessions').select(['created_at_ms', 'expires_at_ms']).where('user_id', '=', userId).orderBy('created_at_ms', 'desc').limit(SESSIONS_SHOWN).execute(),
-      purchasesPage(db, userId, null, clock.now(), PURCHASES_SHOWN).then((page) => page.rows),
-      loadUsagePart(creditsCtx, userId, {}),
-      loadLedgerPart(creditsCtx, userId, {}),
+      purchasesError ? { rows: [], newer: null, older: null } : allPurchasesPage(db, null, purchasesCursor, userId, PURCHASES_SHOWN),
+      loadUsagePart(creditsCtx, userId, tables.usage ?? {}),
+      loadLedgerPart(creditsCtx, userId, tables.ledger ?? {}),
       adminActionsOn(db, userId, ACTIONS_SHOWN),
     ]);
     const notice = NOTICES[c.req.query('done') ?? ''] ?? null;
+    const base = `/admin/users/${userId}`;
+    const purchasesQuery = (position: Cursor | null) => (position ? queryString({ cursor: encodeCursor(secret, position) }) : null);
+    const refused = purchasesError !== null || usage.errors !== null || ledger.errors !== null;
     return render(c, config, {
       title: `Admin · ${user.email}`,
       current: '/admin',
-      status,
+      status: status === 200 && refused ? 400 : status,
       page: () => (
         <>
           <AdminNav current="/admin/users" />
@@ -112,9 +135,12 @@ export function adminRoutes(ctx: AppContext) {
             wallet={wallet}
             keys={keys}
             sessions={sessions}
-            purchases={purchases}
-            usage={{ ...usage.results, noUsageYet: false, embedded: true }}
-            ledger={{ ...ledger.results, embedded: true }}
+            purchases={{ rows: purchases.rows, newerQuery: purchasesQuery(purchases.newer), olderQuery: purchasesQuery(purchases.older), error: purchasesError }}
+            usage={{
+              filters: { raw: usage.raw, rates: usage.rates, keys: usage.keys, errors: usage.errors ?? undefined, path: `${base}/usage` },
+              results: { ...usage.results, noUsageYet: false, embedded: { basePath: `${base}/usage` } },
+            }}
+            ledger={{ raw: ledger.raw, filterErrors: ledger.errors ?? undefined, path: `${base}/ledger`, results: { ...ledger.results, embedded: { basePath: `${base}/ledger` } } }}
             actions={actions}
             problem={problem}
             notice={notice}
@@ -124,6 +150,48 @@ export function adminRoutes(ctx: AppContext) {
       ),
     });
   }
+
+  /**
+   * The usage and ledger tables at their own URLs, as on the Credits tab: the full page, or for htmx
+   * the results alone (the filter form too, out of band, when a filter is refused), pushing the canonical URL.
+   */
+  for (const table of ['usage', 'ledger'] as const) {
+    app.get(`/admin/users/:id/${table}`, async (c) => {
+      const userId = idParam(c.req.param('id'));
+      if (userId === null) return c.notFound();
+      const query = c.req.query();
+      if (!wantsPartial(c)) return userPage(c, userId, null, 200, { [table]: query });
+      if (!(await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst())) return c.notFound();
+      const path = `/admin/users/${userId}/${table}`;
+      const creditsCtx = { config, db, clock };
+      c.header('Vary', 'HX-Request');
+      if (table === 'usage') {
+        const usage = await loadUsagePart(creditsCtx, userId, query);
+        c.header('HX-Push-Url', `${path}${queryString(usage.raw)}#usage`);
+        return c.html(
+          <>
+            <UsageResults {...usage.results} noUsageYet={false} embedded={{ basePath: path }} />
+            {usage.errors ? <UsageFilters raw={usage.raw} rates={usage.rates} keys={usage.keys} errors={usage.errors} path={path} oob /> : null}
+          </>,
+          usage.errors ? 400 : 200,
+        );
+      }
+      const ledger = await loadLedgerPart(creditsCtx, userId, query);
+      c.header('HX-Push-Url', `${path}${queryString(ledger.raw)}#ledger`);
+      return c.html(
+        <>
+          <LedgerResults {...ledger.results} embedded={{ basePath: path }} />
+          {ledger.errors ? <LedgerFilters raw={ledger.raw} errors={ledger.errors} path={path} oob /> : null}
+        </>,
+        ledger.errors ? 400 : 200,
+      );
+    });
+  }
+
+  app.get('/admin/users/:id/purchases', async (c) => {
+    const userId = idParam(c.req.param('id'));
+    return userId === null ? c.notFound() : userPage(c, userId, null, 200, { purchases: c.req.query() });
+  });
 
   app.get('/admin/users/:id', async (c) => {
     const userId = idParam(c.req.param('id'));
@@ -210,21 +278,32 @@ export function adminRoutes(ctx: AppContext) {
     return null;
   });
 
-  app.get('/admin/health', async (c) => {
+  /** The health page; `violations` are the audit's just run (POST), null otherwise. */
+  async function healthPage(c: Context<AppEnv>, violations: Violation[] | null) {
     const nowMs = clock.now();
-    const [health, violations] = await Promise.all([readHealth(db, nowMs), c.req.query('audit') === 'now' ? audit(db) : Promise.resolve(null)]);
+    const secret = await cursorSecret(db);
+    const cursorText = c.req.query('cursor');
+    const cursor = cursorText ? decodeCursor(secret, cursorText) : null;
+    const cursorError = cursorText && !cursor ? 'That page link is not valid any more; start again from the first page.' : null;
+    const [health, runs] = await Promise.all([readHealth(db, nowMs), cursorError ? { rows: [], newer: null, older: null } : auditRunsPage(db, cursor)]);
+    const withCursor = (position: Cursor | null) => (position ? queryString({ cursor: encodeCursor(secret, position) }) : null);
     return render(c, config, {
       title: 'Admin · Health',
       current: '/admin',
+      status: cursorError ? 400 : 200,
       page: () => (
         <>
           <h1>Health</h1>
           <AdminNav current="/admin/health" />
-          <HealthPage health={health} violations={violations} nowMs={nowMs} />
+          <HealthPage health={health} violations={violations} nowMs={nowMs} auditRuns={runs.rows} newerQuery={withCursor(runs.newer)} olderQuery={withCursor(runs.older)} cursorError={cursorError} workers={workerStatuses(health, config, nowMs)} />
         </>
       ),
     });
-  });
+  }
+
+  app.get('/admin/health', (c) => healthPage(c, null));
+  // A POST, not a link: each run is kept in the history, and a page elsewhere must not start one.
+  app.post('/admin/health/audit', async (c) => healthPage(c, await runAudit(db, clock, 'console', c.get('user')!.id)));
 
   app.route('/', rateCardRoutes(ctx));
   app.route('/', packageRoutes(ctx));

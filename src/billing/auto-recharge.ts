@@ -113,10 +113,8 @@ async function customerIdOf(deps: BillingDeps, userId: number): Promise<string |
 
 /** Applies what the provider says of a recharge's PaymentIntent, in one transaction. */
 export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: number, intent: PaymentIntentView): Promise<RechargeOutcome> {
-  let creditsMc = 0;
-  const outcome = await writeTransaction(deps.db, async (trx) => {
+  return writeTransaction(deps.db, async (trx) => {
     const recharge = await rechargeIn(trx, rechargeId);
-    creditsMc = recharge.credits_mc;
     if (intent.status === 'succeeded') return creditRechargeIn(trx, deps, rechargeId, intent);
     if (recharge.status !== 'pending') return 'not_pending';
     if (intent.status === 'processing') {
@@ -130,8 +128,6 @@ export async function applyIntentToRecharge(deps: BillingDeps, rechargeId: numbe
     await failRechargeIn(trx, deps, rechargeId, intent.failureCode ?? 'card_declined', intent.id);
     return 'failed';
   });
-  if (outcome === 'credited') deps.credited?.('auto_recharge', creditsMc);
-  return outcome;
 }
 
 /**
@@ -236,12 +232,15 @@ export function processDueRecharges(deps: BillingDeps): Promise<RechargeOutcome[
   return attemptClaimedRecharges(deps, 'due');
 }
 
-/** Wakes when a hold or settle starts a recharge, and sweeps for retries every `everyMs`. */
-export function startRechargeWorker(deps: BillingDeps, everyMs = 5_000): { stop(): Promise<void> } {
+/**
+ * Wakes when a hold or settle starts a recharge, and sweeps for retries every `everyMs`. `around`
+ * wraps each round (the server records it for the health page: src/jobs/worker-runs.ts).
+ */
+export function startRechargeWorker(deps: BillingDeps, everyMs = 5_000, around: (round: () => Promise<RechargeOutcome[]>) => Promise<unknown> = (round) => round()): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const round = () => {
-    if (!stopped) running = running.then(() => processDueRecharges(deps)).catch((error) => deps.log(`auto-recharge: ${errorText(error)}`));
+    if (!stopped) running = running.then(() => around(() => processDueRecharges(deps))).catch((error) => deps.log(`auto-recharge: ${errorText(error)}`));
   };
   const unsubscribe = onRechargeStarted(round);
   const timer = setInterval(round, everyMs);

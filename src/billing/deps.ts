@@ -14,11 +14,7 @@ export interface BillingDeps {
   /** For return URLs and the links in mail. */
   publicUrl: string;
   log: (line: string) => void;
-  /** Told once a purchase's or a recharge's credits have committed (the app's metrics); called after the commit, never for a repeat. */
-  credited?: (kind: CreditKind, amountMc: number) => void;
 }
-
-export type CreditKind = 'purchase' | 'auto_recharge';
 
 /** null when PAYMENTS=off: nothing can be bought. */
 export function paymentProvider(config: Config, db: DB, clock: Clock): PaymentProvider | null {
@@ -27,7 +23,7 @@ export function paymentProvider(config: Config, db: DB, clock: Clock): PaymentPr
   return null;
 }
 
-export function billingDeps(config: Config, db: DB, clock: Clock, log: (line: string) => void, credited?: BillingDeps['credited']): BillingDeps | null {
+export function billingDeps(config: Config, db: DB, clock: Clock, log: (line: string) => void): BillingDeps | null {
   const provider = paymentProvider(config, db, clock);
-  return provider ? { db, clock, provider, publicUrl: config.publicUrl, log, credited } : null;
+  return provider ? { db, clock, provider, publicUrl: config.publicUrl, log } : null;
 }

@@ -29,9 +29,7 @@ export type FulfilOutcome =
  */
 export async function fulfilCheckoutSession(deps: BillingDeps, sessionId: string): Promise<FulfilOutcome> {
   const session = await deps.provider.retrieveSession(sessionId);
-  const outcome = await writeTransaction(deps.db, (trx) => fulfilSessionIn(trx, deps, session));
-  if (outcome.kind === 'credited') deps.credited?.('purchase', outcome.purchase.credits_mc);
-  return outcome;
+  return writeTransaction(deps.db, (trx) => fulfilSessionIn(trx, deps, session));
 }
 
 /**

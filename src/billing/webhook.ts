@@ -6,7 +6,7 @@ import type { Purchase } from '../db/schema.ts';
 import { lockingRead } from '../db/locks.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { applyDisputeIn, applyRefundIn } from './clawback.ts';
-import type { BillingDeps, CreditKind } from './deps.ts';
+import type { BillingDeps } from './deps.ts';
 import { WebhookSignatureError } from './errors.ts';
 import { fulfilSessionIn, markUnpaidIn } from './fulfil.ts';
 import { creditRechargeIn, failRechargeIn, rechargeForIntent } from './auto-recharge.ts';
@@ -39,8 +39,8 @@ export function verifyStripeEvent(rawBody: string, signatureHeader: string | und
   }
 }
 
-/** Applies an event in its transaction; returns the credits it added, told to deps.credited once committed. */
-type Apply = (trx: Trx, nowMs: number) => Promise<{ kind: CreditKind; amountMc: number } | void>;
+/** Applies an event in its transaction. */
+type Apply = (trx: Trx, nowMs: number) => Promise<void>;
 
 /**
  * Applies one verified event. Whatever needs the network happens first; then one transaction records
@@ -53,10 +53,7 @@ export async function handleStripeEvent(deps: BillingDeps, event: Stripe.Event):
   if (!handled.has(event.type)) return 'ignored';
   if (await deps.db.selectFrom('stripe_events').select('id').where('id', '=', event.id).executeTakeFirst()) return 'duplicate';
   const apply = await prepare(deps, event);
-  // Set by the run of the transaction that commits (a run rolled back and retried sets it anew).
-  const applied: { credit: { kind: CreditKind; amountMc: number } | null } = { credit: null };
-  const outcome = await writeTransaction(deps.db, async (trx): Promise<WebhookOutcome> => {
-    applied.credit = null;
+  return writeTransaction(deps.db, async (trx): Promise<WebhookOutcome> => {
     const nowMs = deps.clock.now();
     const recorded = await trx
       .insertInto('stripe_events')
@@ -64,11 +61,9 @@ export async function handleStripeEvent(deps: BillingDeps, event: Stripe.Event):
       .onConflict((oc) => oc.column('id').doNothing())
       .executeTakeFirst();
     if (Number(recorded.numInsertedOrUpdatedRows ?? 0) === 0) return 'duplicate';
-    applied.credit = (await apply(trx, nowMs)) ?? null;
+    await apply(trx, nowMs);
     return 'applied';
   });
-  if (applied.credit) deps.credited?.(applied.credit.kind, applied.credit.amountMc);
-  return outcome;
 }
 
 function idOf(value: string | { id: string } | null | undefined): string | null {
@@ -86,7 +81,6 @@ async function prepare(deps: BillingDeps, event: Stripe.Event): Promise<Apply> {
       return async (trx) => {
         const outcome = await fulfilSessionIn(trx, deps, session);
         if (outcome.kind === 'unknown') deps.log(`billing: ${event.type} ${event.id}: ${session.id} is not a tokentab purchase; ignored`);
-        if (outcome.kind === 'credited') return { kind: 'purchase', amountMc: outcome.purchase.credits_mc };
       };
     }
     case 'checkout.session.async_payment_failed':
@@ -127,9 +121,7 @@ async function prepare(deps: BillingDeps, event: Stripe.Event): Promise<Apply> {
       const view = await deps.provider.retrievePaymentIntent(intent.id);
       return async (trx) => {
         if (view.status === 'succeeded') {
-          if ((await creditRechargeIn(trx, deps, rechargeId, view)) !== 'credited') return;
-          const recharge = await trx.selectFrom('auto_recharges').select('credits_mc').where('id', '=', rechargeId).executeTakeFirstOrThrow();
-          return { kind: 'auto_recharge', amountMc: recharge.credits_mc };
+          await creditRechargeIn(trx, deps, rechargeId, view);
         } else if (view.status === 'failed') await failRechargeIn(trx, deps, rechargeId, view.failureCode ?? 'card_declined', view.id);
       };
     }

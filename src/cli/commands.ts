@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts';
 import { rawSqlite, type DB } from '../db/connect.ts';
 import { hashPassword } from '../auth/password.ts';
 import { passwordProblem } from '../auth/hasher.ts';
-import { audit } from '../audit.ts';
+import { runAudit } from '../audit-runs.ts';
 import { adjustCredits, grantCredits } from '../ledger/credits.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { createApiKey, keyNameProblem } from '../keys/keys.ts';
@@ -210,8 +210,8 @@ const auditCommand: Command = {
   options: {},
   positionals: 0,
   async prepare() {
-    return async ({ db, io }) => {
-      const violations = await audit(db);
+    return async ({ db, clock, io }) => {
+      const violations = await runAudit(db, clock, 'cli');
       for (const v of violations) io.out(`invariant ${v.invariant}: ${v.detail}`);
       io.out(violations.length === 0 ? 'ok' : String(violations.length));
       return violations.length === 0 ? 0 : 1;

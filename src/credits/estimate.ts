@@ -1,15 +1,16 @@
 // The cost estimator: a pasted prompt counted with the real tokenizer, priced at the live rate.
 import type { RoundingMode } from '../config.ts';
 import type { Rate } from '../db/schema.ts';
-import { countChatInputTokens } from '../gateway/tokens.ts';
+import { countChatInputTokens, holdInputTokens } from '../gateway/tokens.ts';
 import { costMc } from '../pricing/cost.ts';
+import { holdAmountMc, MIN_AFFORDABLE_OUTPUT_TOKENS } from '../pricing/output-limit.ts';
 import { groupedCountText } from '../money-text.ts';
 
 export interface Estimate {
   inputTokens: number;
   outputTokens: number;
   costMc: number;
-  /** How many such requests the available balance covers; null when the estimate is free. */
+  /** How many such requests the gateway would run one after another on the available balance; null when the estimate is free. */
   affordableRequests: number | null;
 }
 
@@ -41,6 +42,26 @@ export async function estimateRequest(text: string, outputTokens: number, rate: 
     inputTokens,
     outputTokens,
     costMc: cost,
-    affordableRequests: cost === 0 ? null : Math.floor(Math.max(0, availableMc) / cost),
+    affordableRequests: cost === 0 ? null : affordableRequests(availableMc, cost, requestHoldMc(rate, mode, inputTokens, outputTokens)),
   };
+}
+
+/**
+ * What the gateway holds before such a request runs: its input with the hold's margin, and its
+ * output limit — the expected output sent as max_tokens, or, with none expected, the 256 tokens the
+ * smallest chat call must afford (an embedding writes none).
+ */
+function requestHoldMc(rate: Rate, mode: RoundingMode, inputTokens: number, outputTokens: number): number {
+  const heldOutputTokens = rate.kind === 'embeddings' ? 0 : outputTokens > 0 ? outputTokens : MIN_AFFORDABLE_OUTPUT_TOKENS;
+  return holdAmountMc(rate, mode, holdInputTokens(inputTokens), heldOutputTokens);
+}
+
+/**
+ * Requests run one after another: each is admitted while the balance still covers its hold, then
+ * charged its cost. So the last one needs its whole hold, not its cost: dividing the balance by the
+ * cost would promise a call the gateway refuses.
+ */
+function affordableRequests(availableMc: number, costMc: number, holdMc: number): number {
+  if (availableMc < holdMc) return 0;
+  return Math.floor((availableMc - holdMc) / costMc) + 1;
 }

@@ -4,6 +4,14 @@
 export const TABLE_ANCHORS = { '/credits/usage': '#usage', '/credits/ledger': '#ledger', '/credits/purchases': '#purchases' } as const;
 export type TablePath = keyof typeof TABLE_ANCHORS;
 
+/**
+ * The anchor of a table at `path`: the Credits tab's own, or, for the same tables on the admin
+ * console's page of a user (/admin/users/7/usage), the section named by the path's last part.
+ */
+export function tableAnchor(path: string): string {
+  return (TABLE_ANCHORS as Record<string, string>)[path] ?? `#${path.split('/').at(-1)}`;
+}
+
 /** A table's canonical URL: its path, its query (`queryString` of the filters) and its section's anchor. */
 export function tableUrl(path: TablePath, query: string): string {
   return `${path}${query}${TABLE_ANCHORS[path]}`;

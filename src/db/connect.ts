@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
 import { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { DatabaseConfig, SqliteSynchronous } from '../config.ts';
@@ -20,7 +21,11 @@ type DbInfo =
       /** The prepared statements kysely runs, by SQL text (see withStatementCache). */
       statements: StatementCache;
     }
-  | { backend: 'postgres' };
+  | {
+      backend: 'postgres';
+      /** The pool behind it: the migrations run on it through a dialect of their own (src/db/migrate.ts). */
+      pool: pg.Pool;
+    };
 
 export interface StatementCache {
   prepare(text: string): BetterSqlite3.Statement;
@@ -30,8 +35,8 @@ const infoByDb = new WeakMap<DB, DbInfo>();
 
 export function openDatabase(config: DatabaseConfig): DB {
   if (config.backend === 'sqlite') return openSqlite(config.path, config.synchronous);
-  const { db } = openPostgres(config);
-  infoByDb.set(db, { backend: 'postgres' });
+  const { db, pool } = openPostgres(config);
+  infoByDb.set(db, { backend: 'postgres', pool });
   return db;
 }
 

@@ -6,22 +6,38 @@ import type { SelectQueryBuilder } from 'kysely';
 import { onPostgres, rawRun } from './raw.ts';
 import type { Trx } from './transaction.ts';
 
+/** The wallets a write transaction locks first: by their users, or by the users of these holds (a settle may know only its hold's id). */
+export type WalletLock = { users: readonly number[] } | { holds: readonly number[] };
+
+/**
+ * The statement that locks `lock`'s wallets in user order, with its ids written into the text as
+ * integer literals (each checked a safe integer, so nothing else can enter it): a statement without
+ * parameters can share one round trip with the transaction's BEGIN (src/db/transaction.ts). Null when
+ * there is nothing to lock.
+ */
+export function walletLockText(lock: WalletLock): string | null {
+  const ids = 'users' in lock ? lock.users : lock.holds;
+  if (ids.length === 0) return null;
+  for (const id of ids) if (!Number.isSafeInteger(id)) throw new RangeError(`a wallet lock takes whole ids, got ${id}`);
+  const list = `'{${[...new Set(ids)].join(',')}}'::bigint[]`;
+  return 'users' in lock
+    ? `select user_id from wallets where user_id = any(${list}) order by user_id for update`
+    : `select user_id from wallets where user_id in (select user_id from holds where id = any(${list})) order by user_id for update`;
+}
+
 /**
  * Locks the wallets of `userIds` in one statement, in user order, before anything of them is read:
  * two transactions locking overlapping sets take them in the same order, so they queue instead of
  * deadlocking, and what either reads afterwards (the wallet, the pending holds counted beside it) is
  * what the other committed. Locking the wallet in the statement that reads it would not do: under
  * READ COMMITTED that statement's other parts (counts of pending holds) keep its starting snapshot.
+ * A transaction that knows its wallets when it starts passes them to writeTransaction instead
+ * (its lockFirst), which saves this round trip.
  */
 export async function lockWallets(trx: Trx, userIds: readonly number[]): Promise<void> {
-  if (userIds.length === 0 || !onPostgres(trx)) return;
-  await rawRun(trx, 'select user_id from wallets where user_id = any(?) order by user_id for update', [userIds]);
-}
-
-/** lockWallets for the users of these holds (a settle may know only its hold's id). */
-export async function lockWalletsOfHolds(trx: Trx, holdIds: readonly number[]): Promise<void> {
-  if (holdIds.length === 0 || !onPostgres(trx)) return;
-  await rawRun(trx, 'select user_id from wallets where user_id in (select user_id from holds where id = any(?)) order by user_id for update', [holdIds]);
+  if (!onPostgres(trx)) return;
+  const text = walletLockText({ users: userIds });
+  if (text !== null) await rawRun(trx, text, []);
 }
 
 /** lockWallets for one user. */

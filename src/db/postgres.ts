@@ -30,6 +30,28 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
+let roundTrips = 0;
+
+/**
+ * Statements this process has sent to PostgreSQL, over every pool: each is one round trip, whatever
+ * it holds (a BEGIN sent with the wallet lock is one). The metered path's figure (docs/architecture.md,
+ * Round trips) is read from it: /metrics, bench:multi.
+ */
+export function postgresRoundTrips(): number {
+  return roundTrips;
+}
+
+/** Counts each query a client of `pool` sends (kysely's and ours alike go through client.query). */
+function countRoundTrips(pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      roundTrips++;
+      return query(...args);
+    };
+  });
+}
+
 export function openPostgres(config: PostgresConfig): { db: Kysely<Database>; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString: config.url,
@@ -41,5 +63,6 @@ export function openPostgres(config: PostgresConfig): { db: Kysely<Database>; po
   // An idle connection the server dropped (a restart, an admin's terminate) is an error on the pool,
   // not on any query: without a listener it would end the process.
   pool.on('error', (error) => console.error(`postgres pool: ${error.message}`));
+  countRoundTrips(pool);
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }

@@ -452,6 +452,8 @@ export interface Database {
   process_leases: ProcessLeasesTable;
   csv_links: CsvLinksTable;
   admin_actions: AdminActionsTable;
+  audit_runs: AuditRunsTable;
+  worker_runs: WorkerRunsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -468,6 +470,34 @@ export type ApiKey = Selectable<ApiKeysTable>;
 export type Mail = Selectable<MailOutboxTable>;
 export type Purchase = Selectable<PurchasesTable>;
 export type AdminAction = Selectable<AdminActionsTable>;
+
+export type AuditRunSource = 'console' | 'cli';
+
+/** One audit run (migration 0018): the health page lists them, newest first. */
+export interface AuditRunsTable {
+  id: Generated<number>;
+  source: AuditRunSource;
+  /** Who pressed "Run the audit now"; null for the CLI. */
+  admin_user_id: number | null;
+  violations: number;
+  /** Violations by invariant, as words; empty when clean. */
+  summary: string;
+  duration_ms: number;
+  created_at_ms: number;
+}
+export type AuditRun = Selectable<AuditRunsTable>;
+
+/** A background worker's last round (migration 0018), overwritten by each. */
+export interface WorkerRunsTable {
+  name: string;
+  holder: string;
+  started_at_ms: number;
+  finished_at_ms: number;
+  outcome: 'ok' | 'failed';
+  detail: string;
+  last_ok_at_ms: number | null;
+}
+export type WorkerRun = Selectable<WorkerRunsTable>;
 export type Notice = Selectable<NoticesTable>;
 export type AutoRecharge = Selectable<AutoRechargesTable>;
 export type BillingSettings = Selectable<BillingSettingsTable>;

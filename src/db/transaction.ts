@@ -9,6 +9,7 @@
 import type { Transaction } from 'kysely';
 import { rawRun, withDirectStatements } from './raw.ts';
 import { dbInfo, type DB } from './connect.ts';
+import { walletLockText, type WalletLock } from './locks.ts';
 import type { Database } from './schema.ts';
 
 export type Trx = Transaction<Database>;
@@ -19,17 +20,16 @@ export interface WriteOptions {
    * FULL; PostgreSQL: synchronous_commit off for this transaction). Default true.
    */
   durable?: boolean;
+  /**
+   * The wallets to lock before `work` runs (src/db/locks.ts): on PostgreSQL locked in the round trip
+   * that begins the transaction; nothing on SQLite, whose BEGIN IMMEDIATE already serialises writers.
+   */
+  lockFirst?: WalletLock;
 }
 
 export async function writeTransaction<T>(db: DB, work: (trx: Trx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
   const info = dbInfo(db);
-  if (info.backend === 'postgres') {
-    if (options.durable !== false) return db.transaction().execute(work);
-    return db.transaction().execute(async (trx) => {
-      await rawRun(trx, 'set local synchronous_commit = off', []);
-      return work(trx);
-    });
-  }
+  if (info.backend === 'postgres') return postgresTransaction(db, work, options);
   const run = (trx: Trx) => withDirectStatements(trx, info.statements, () => work(trx));
   const relaxed = options.durable === false && info.synchronous === 'full';
   if (!relaxed) return db.transaction().execute(run);
@@ -45,4 +45,31 @@ export async function writeTransaction<T>(db: DB, work: (trx: Trx) => Promise<T>
       }
     }),
   );
+}
+
+/**
+ * A PostgreSQL transaction (READ COMMITTED) whose first round trip carries BEGIN, the relaxed commit
+ * when asked for and the wallet lock together: statements without parameters, sent as one simple
+ * query. kysely's own transaction would send each on its own, and a metered call's hold and settle
+ * each pay that (docs/architecture.md, Round trips).
+ */
+function postgresTransaction<T>(db: DB, work: (trx: Trx) => Promise<T>, options: WriteOptions): Promise<T> {
+  const opening = ['begin'];
+  if (options.durable === false) opening.push('set local synchronous_commit = off');
+  const lock = options.lockFirst ? walletLockText(options.lockFirst) : null;
+  if (lock !== null) opening.push(lock);
+  return db.connection().execute(async (connection) => {
+    let result: T;
+    try {
+      // Inside the try: should the lock fail, the transaction BEGIN opened is rolled back.
+      await rawRun(connection, opening.join('; '), []);
+      // The connection is this transaction's alone until it ends, as kysely's Transaction is.
+      result = await work(connection as Trx);
+    } catch (error) {
+      await rawRun(connection, 'rollback', []).catch(() => undefined);
+      throw error;
+    }
+    await rawRun(connection, 'commit', []);
+    return result;
+  });
 }

@@ -4,7 +4,7 @@
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Config } from '../config.ts';
-import { creditsExactText, creditsJsonNumber, groupedCountText } from '../money-text.ts';
+import { creditsExactGroupedText, creditsJsonNumber, groupedCountText } from '../money-text.ts';
 import { CardNotRemovedError, PackageNotFoundError, PaymentProviderError, PaymentsOffError, PurchaseNotFoundError, WebhookSignatureError } from '../billing/errors.ts';
 import { BudgetExceededError } from '../caps/caps.ts';
 import { TooManyInFlightError } from '../caps/in-flight.ts';
@@ -39,16 +39,16 @@ function described(status: ContentfulStatusCode, type: string, code: string | nu
 
 /** "requested up to 1,000 output tokens; the available balance covers 312", and what to do about it. */
 export function outOfCreditsMessage(details: OutOfCreditsDetails): string {
-  const held = details.heldMc > 0 ? `; ${creditsExactText(details.heldMc)} credits are held by calls in flight` : '';
+  const held = details.heldMc > 0 ? `; ${creditsExactGroupedText(details.heldMc)} credits are held by calls in flight` : '';
   if (details.requestedOutputTokens === 0) {
     // A call that writes no output (embeddings): only its input is held.
-    return `Not enough credits: the input (${groupedCountText(details.holdInputTokens)} tokens with the hold's margin) needs ${creditsExactText(details.requiredMc)} credits, and ${creditsExactText(details.availableMc)} are available${held}. Send less input or top up.`;
+    return `Not enough credits: the input (${groupedCountText(details.holdInputTokens)} tokens with the hold's margin) needs ${creditsExactGroupedText(details.requiredMc)} credits, and ${creditsExactGroupedText(details.availableMc)} are available${held}. Send less input or top up.`;
   }
   const each = details.choices > 1 ? ` for each of ${details.choices} choices` : '';
   const covers = details.promptNotCovered
-    ? `the available balance (${creditsExactText(details.availableMc)} credits) does not cover even the prompt (${groupedCountText(details.holdInputTokens)} input tokens with the hold's margin)`
+    ? `the available balance (${creditsExactGroupedText(details.availableMc)} credits) does not cover even the prompt (${groupedCountText(details.holdInputTokens)} input tokens with the hold's margin)`
     : `the available balance covers ${groupedCountText(details.maxAffordableOutputTokens)}${details.choices > 1 ? ' each' : ''}`;
-  return `Not enough credits: requested up to ${groupedCountText(details.requestedOutputTokens)} output tokens${each}; ${covers}. This call needs ${creditsExactText(details.requiredMc)} credits, ${creditsExactText(details.availableMc)} are available${held}. Lower ${details.limitField ?? 'the output limit'} or top up.`;
+  return `Not enough credits: requested up to ${groupedCountText(details.requestedOutputTokens)} output tokens${each}; ${covers}. This call needs ${creditsExactGroupedText(details.requiredMc)} credits, ${creditsExactGroupedText(details.availableMc)} are available${held}. Lower ${details.limitField ?? 'the output limit'} or top up.`;
 }
 
 function outOfCredits(details: OutOfCreditsDetails, publicUrl: string): ErrorDescription {
@@ -80,7 +80,7 @@ function budgetExceeded(error: BudgetExceededError, publicUrl: string): ErrorDes
     402,
     'insufficient_credits',
     'budget_exceeded',
-    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactText(cap.spentMc)} of ${creditsExactText(cap.capMc)} credits are spent or held this month, ${creditsExactText(leftMc)} are left and the call needs ${creditsExactText(requiredMc)}. ${lower}, or ${raiseWhere(cap.scope, publicUrl)}.`,
+    `This call would pass ${CAP_WORDS[cap.scope]}: ${creditsExactGroupedText(cap.spentMc)} of ${creditsExactGroupedText(cap.capMc)} credits are spent or held this month, ${creditsExactGroupedText(leftMc)} are left and the call needs ${creditsExactGroupedText(requiredMc)}. ${lower}, or ${raiseWhere(cap.scope, publicUrl)}.`,
     null,
     {
       scope: cap.scope,

@@ -29,7 +29,8 @@ export interface NewEntry {
   state?: WalletState;
 }
 
-const ENTRY_COLUMNS = 'user_id, type, amount_mc, balance_after_mc, shortfall_mc, reference, idempotency_key, created_at_ms';
+/** The columns an entry is inserted with, in the order of entryValues. */
+export const ENTRY_COLUMNS = 'user_id, type, amount_mc, balance_after_mc, shortfall_mc, reference, idempotency_key, created_at_ms';
 const INSERT_ENTRY = `insert into ledger_entries (${ENTRY_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?)`;
 const INSERT_ENTRY_UNLESS_KEY_TAKEN = `${INSERT_ENTRY} on conflict (idempotency_key) do nothing`;
 
@@ -66,7 +67,7 @@ async function append(trx: Trx, entry: NewEntry, unlessKeyTaken: boolean): Promi
     idempotency_key: entry.idempotencyKey,
     created_at_ms: entry.nowMs,
   };
-  const values = [row.user_id, row.type, row.amount_mc, row.balance_after_mc, row.shortfall_mc, row.reference, row.idempotency_key, row.created_at_ms];
+  const values = entryValues(row);
   const id = unlessKeyTaken ? await rawInsertOrNothing(trx, INSERT_ENTRY_UNLESS_KEY_TAKEN, values) : await rawInsert(trx, INSERT_ENTRY, values);
   if (id === null) return null;
   const changed = await rawRun(
@@ -84,6 +85,11 @@ async function append(trx: Trx, entry: NewEntry, unlessKeyTaken: boolean): Promi
     cause: entry.cause ?? 'ledger',
   }, state);
   return { id, ...row };
+}
+
+/** An entry's values in ENTRY_COLUMNS' order. */
+export function entryValues(row: Omit<LedgerEntry, 'id'>): unknown[] {
+  return [row.user_id, row.type, row.amount_mc, row.balance_after_mc, row.shortfall_mc, row.reference, row.idempotency_key, row.created_at_ms];
 }
 
 export async function findEntryByKey(trx: Trx, idempotencyKey: string): Promise<LedgerEntry | undefined> {

@@ -5,6 +5,7 @@
 import type { Clock } from '../clock.ts';
 import { conflictRetryDelayMs, CONFLICT_RETRIES, isRetryableConflict } from '../db/conflicts.ts';
 import type { DB } from '../db/connect.ts';
+import type { WalletLock } from '../db/locks.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 
 /**
@@ -36,11 +37,12 @@ export interface GroupCommitOptions {
    */
   alone?: () => boolean;
   /**
-   * Locks the wallets the group's writes will change, named by their keys (users, or holds), in one
-   * statement and in user order, before any write reads one: src/db/locks.ts's lockWallets or
-   * lockWalletsOfHolds, each nothing on SQLite (BEGIN IMMEDIATE already serialises the group).
+   * The wallets the group's writes will change, named by their keys (users, or holds): locked in one
+   * statement and in user order, in the round trip that begins the group's transaction, before any
+   * write reads one (writeTransaction's lockFirst; nothing on SQLite, where BEGIN IMMEDIATE already
+   * serialises the group).
    */
-  lockWallets: (trx: Trx, walletKeys: number[]) => Promise<void>;
+  lockWallets: (walletKeys: number[]) => WalletLock;
   /**
    * Runs in the group's transaction after its writes, with their results in order: work done once per
    * group rather than once per write (the settles' daily rollup). Runs again with the group.
@@ -116,8 +118,6 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
         await writeTransaction(
           db,
           async (trx) => {
-            // Every wallet of the group, locked in one statement before any work reads one.
-            await options.lockWallets(trx, remaining.map((item) => item.walletKey));
             const nowMs = clock.now();
             for (const item of remaining) {
               try {
@@ -128,7 +128,8 @@ export function createGroupCommit(db: DB, clock: Clock, options: GroupCommitOpti
             }
             await options.afterWrites?.(trx, results);
           },
-          { durable },
+          // Every wallet of the group, locked in one statement before any work reads one.
+          { durable, lockFirst: options.lockWallets(remaining.map((item) => item.walletKey)) },
         );
       } catch (error) {
         const cause = error instanceof WorkFailed ? error.error : error;

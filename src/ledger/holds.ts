@@ -3,17 +3,17 @@
 import type { RoundingMode } from '../config.ts';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
-import type { Hold, Rate, Usage, UsageEndpoint, UsageStatus } from '../db/schema.ts';
+import type { Hold, LedgerEntry, Rate, Usage, UsageEndpoint, UsageStatus } from '../db/schema.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
 import { costMc, type TokenCounts } from '../pricing/cost.ts';
-import { appendEntry } from './entries.ts';
+import { appendEntry, ENTRY_COLUMNS, entryValues } from './entries.ts';
 import { usageEntryKey } from './idempotency-keys.ts';
-import { rawFirst, rawInsert, rawRows, rawRun } from '../db/raw.ts';
+import { onPostgres, rawFirst, rawInsert, rawRows, rawRun } from '../db/raw.ts';
 import { endLapsedLease } from '../db/leases.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from '../month.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
-import { lockWallet, lockWallets } from '../db/locks.ts';
+import { lockWallets } from '../db/locks.ts';
 import { addToDailyUsage } from './daily-usage.ts';
 import { spendPromoIn } from './promo-grants.ts';
 
@@ -40,11 +40,8 @@ export interface PlaceHoldInput {
 export function placeHold(db: DB, clock: Clock, input: PlaceHoldInput): Promise<Hold> {
   return writeTransaction(
     db,
-    async (trx) => {
-      await lockWallet(trx, input.userId);
-      return placeHoldIn(trx, clock.now(), input, await ledgerPolicy().readState(trx, { userId: input.userId, apiKeyId: input.apiKeyId, model: input.rate.model }));
-    },
-    { durable: false },
+    async (trx) => placeHoldIn(trx, clock.now(), input, await ledgerPolicy().readState(trx, { userId: input.userId, apiKeyId: input.apiKeyId, model: input.rate.model })),
+    { durable: false, lockFirst: { users: [input.userId] } },
   );
 }
 
@@ -58,23 +55,6 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
   if (!Number.isSafeInteger(input.amountMc) || input.amountMc < 0) {
     throw new RangeError(`a hold must be a whole number of millicredits ≥ 0, got ${input.amountMc}`);
   }
-  // One conditional update: it reserves only if balance − held covers the amount.
-  const reserved = await rawRun(
-    trx,
-    'update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ?',
-    [input.amountMc, nowMs, input.userId, input.amountMc],
-  );
-  // Refused: the wallet is still as `state` read it (nothing wrote to it since), so no read back.
-  if (reserved === 0) throw new InsufficientCreditsError(input.amountMc, state.availableMc, state.heldMc);
-  // Less is available now: the policy may react (an auto-recharge, in this same transaction).
-  await ledgerPolicy().afterBalanceChange(trx, {
-    userId: input.userId,
-    nowMs,
-    balanceBeforeMc: state.balanceMc,
-    balanceAfterMc: state.balanceMc,
-    availableAfterMc: state.availableMc - input.amountMc,
-    cause: 'hold',
-  }, state);
   const hold: Omit<Hold, 'id'> = {
     user_id: input.userId,
     api_key_id: input.apiKeyId,
@@ -92,7 +72,33 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
     ended_at_ms: null,
     lease_id: input.leaseId ?? null,
   };
-  const id = await rawInsert(trx, INSERT_HOLD, HOLD_COLUMNS.map((column) => hold[column]));
+  const holdValues = HOLD_COLUMNS.map((column) => hold[column]);
+  let id: number | null;
+  if (onPostgres(trx)) {
+    // The reservation and the hold in one statement (one round trip): the hold is inserted only if the
+    // conditional update reserved.
+    const row = await rawFirst<{ id: number }>(trx, PLACE_HOLD_POSTGRES, [input.amountMc, nowMs, input.userId, input.amountMc, ...holdValues]);
+    id = row === undefined ? null : Number(row.id);
+  } else {
+    // One conditional update: it reserves only if balance − held covers the amount.
+    const reserved = await rawRun(
+      trx,
+      'update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ?',
+      [input.amountMc, nowMs, input.userId, input.amountMc],
+    );
+    id = reserved === 0 ? null : await rawInsert(trx, INSERT_HOLD, holdValues);
+  }
+  // Refused: the wallet is still as `state` read it (nothing wrote to it since), so no read back.
+  if (id === null) throw new InsufficientCreditsError(input.amountMc, state.availableMc, state.heldMc);
+  // Less is available now: the policy may react (an auto-recharge, in this same transaction).
+  await ledgerPolicy().afterBalanceChange(trx, {
+    userId: input.userId,
+    nowMs,
+    balanceBeforeMc: state.balanceMc,
+    balanceAfterMc: state.balanceMc,
+    availableAfterMc: state.availableMc - input.amountMc,
+    cause: 'hold',
+  }, state);
   return { id, ...hold };
 }
 
@@ -101,6 +107,10 @@ const HOLD_COLUMNS = [
   'rounding_mode', 'status', 'created_at_ms', 'expires_at_ms', 'ended_at_ms', 'lease_id',
 ] as const;
 const INSERT_HOLD = `insert into holds (${HOLD_COLUMNS.join(', ')}) values (${HOLD_COLUMNS.map(() => '?').join(', ')})`;
+/** PostgreSQL: the conditional update and the hold's insert as one statement (a data-modifying CTE, which SQLite lacks). */
+const PLACE_HOLD_POSTGRES = `with reserved as (
+  update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ? returning user_id)
+insert into holds (${HOLD_COLUMNS.join(', ')}) select ${HOLD_COLUMNS.map(() => '?').join(', ')} from reserved returning id`;
 
 export interface CallOutcome {
   tokens: TokenCounts;
@@ -222,14 +232,16 @@ async function addToMonthlySpend(trx: Trx, hold: Hold, chargedMc: number): Promi
  * row, its ledger entry (written even for 0) and the rollups share one timestamp and one durable commit.
  */
 export function settleHold(db: DB, clock: Clock, holdId: number, outcome: CallOutcome): Promise<SettleResult> {
-  return writeTransaction(db, async (trx) => {
-    // Read first for its user (which never changes), then its wallet locked before anything is decided.
-    const hold = await findHold(trx, holdId);
-    await lockWallet(trx, hold.user_id);
-    const result = await settleHoldIn(trx, clock.now(), holdId, outcome, hold);
-    await addToDailyUsage(trx, [result.usage]);
-    return result;
-  });
+  // The hold's wallet locked before anything is decided (found through the hold: its user never changes).
+  return writeTransaction(
+    db,
+    async (trx) => {
+      const result = await settleHoldIn(trx, clock.now(), holdId, outcome, await findHold(trx, holdId));
+      await addToDailyUsage(trx, [result.usage]);
+      return result;
+    },
+    { lockFirst: { holds: [holdId] } },
+  );
 }
 
 /**
@@ -239,6 +251,10 @@ export function settleHold(db: DB, clock: Clock, holdId: number, outcome: CallOu
  * read in this transaction), if the caller has it.
  */
 export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outcome: CallOutcome, placed?: Hold): Promise<SettleResult> {
+  if (placed?.id === holdId && placed.status === 'pending' && onPostgres(trx)) {
+    const settled = await settlePendingInOneStatement(trx, nowMs, placed, outcome);
+    if (settled !== null) return settled;
+  }
   const { before: hold, settled } = await markSettled(trx, holdId, nowMs, placed);
   const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
   // An expired hold was already given back by the sweeper; a pending one is given back now.
@@ -270,6 +286,73 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
 }
 
 /**
+ * PostgreSQL's settle of a hold this process placed, in two round trips: the policy's read, then one
+ * statement (data-modifying CTEs) that marks the hold settled, guarded on `pending`, and only if it did
+ * writes the entry, the wallet, the usage row and the monthly rollup; the same rows settleHoldIn's
+ * general path writes one statement each. Null, having written nothing, when the hold had ended
+ * meanwhile (the sweeper, a lapsed lease) or the charge would spend promo credit: the general path
+ * then does it.
+ */
+async function settlePendingInOneStatement(trx: Trx, nowMs: number, hold: Hold, outcome: CallOutcome): Promise<SettleResult | null> {
+  const policy = ledgerPolicy();
+  const state = await policy.readState(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
+  const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
+  const heldAfterMc = state.heldMc - hold.amount_mc;
+  const chargedMc = Math.min(costOfCallMc, Math.max(0, state.balanceMc - heldAfterMc));
+  if (chargedMc > 0 && state.promoMc > 0) return null;
+  const shortfallMc = costOfCallMc - chargedMc;
+  const entry: Omit<LedgerEntry, 'id'> = {
+    user_id: hold.user_id,
+    type: 'usage',
+    amount_mc: -chargedMc,
+    balance_after_mc: state.balanceMc - chargedMc,
+    shortfall_mc: shortfallMc,
+    reference: hold.request_id,
+    idempotency_key: usageEntryKey(hold.request_id),
+    created_at_ms: nowMs,
+  };
+  const row = usageRow(hold, outcome, chargedMc, shortfallMc, nowMs);
+  const ids = await rawFirst<{ entry_id: number | null; usage_id: number | null }>(trx, SETTLE_PENDING_POSTGRES, [
+    nowMs, hold.id,
+    ...entryValues(entry),
+    -chargedMc, hold.amount_mc, nowMs, hold.user_id,
+    ...USAGE_COLUMNS.map((column) => row[column]),
+    hold.user_id, utcMonth(hold.created_at_ms), hold.model, hold.api_key_id ?? 0, chargedMc,
+  ]);
+  if (ids?.entry_id == null || ids.usage_id == null) return null;
+  await policy.afterBalanceChange(trx, {
+    userId: hold.user_id,
+    nowMs,
+    balanceBeforeMc: state.balanceMc,
+    balanceAfterMc: entry.balance_after_mc,
+    availableAfterMc: entry.balance_after_mc - heldAfterMc,
+    cause: 'settle',
+  }, state);
+  await policy.afterSettle(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model, holdPlacedAtMs: hold.created_at_ms, nowMs }, state);
+  return {
+    usage: { id: Number(ids.usage_id), ...row },
+    hold: { ...hold, status: 'settled', ended_at_ms: nowMs },
+    chargedMc,
+    shortfallMc,
+    balanceMc: entry.balance_after_mc,
+  };
+}
+
+/**
+ * Every write of a settle of a pending hold, each after the hold's guarded update and only if it
+ * changed the hold (`from settled`, `exists`): the statements are those of markSettled, appendEntry,
+ * insertUsage and addToMonthlySpend, in one round trip.
+ */
+const SETTLE_PENDING_POSTGRES = `with settled as (
+  update holds set status = 'settled', ended_at_ms = ? where id = ? and status = 'pending' returning id),
+entry as (insert into ledger_entries (${ENTRY_COLUMNS}) select ?, ?, ?, ?, ?, ?, ?, ? from settled returning id),
+wallet as (update wallets set balance_mc = balance_mc + ?, held_mc = held_mc - ?, updated_at_ms = ? where user_id = ? and exists (select 1 from settled)),
+used as (insert into usage (${USAGE_COLUMNS.join(', ')}) select ${USAGE_COLUMNS.map(() => '?').join(', ')} from settled returning id),
+spent as (insert into monthly_spend (user_id, month, model, api_key_id, charged_mc, calls) select ?, ?, ?, ?, ?, 1 from settled
+  on conflict (user_id, month, model, api_key_id) do update set charged_mc = monthly_spend.charged_mc + excluded.charged_mc, calls = monthly_spend.calls + 1)
+select (select id from entry) as entry_id, (select id from used) as usage_id`;
+
+/**
  * Ends a hold with no charge. With `outcome` (an upstream error before any output) the call is
  * still recorded as a usage row of 0 with no ledger entry. Returns false if the hold had ended.
  */
@@ -277,7 +360,6 @@ export function voidHold(db: DB, clock: Clock, holdId: number, outcome?: CallOut
   return writeTransaction(db, async (trx) => {
     const nowMs = clock.now();
     let hold = await findHold(trx, holdId);
-    await lockWallet(trx, hold.user_id);
     // Guarded by the status it saw, as in markSettled: a hold ends once, whoever races to end it.
     for (;;) {
       if (hold.status === 'settled' || hold.status === 'voided') return false;
@@ -288,7 +370,7 @@ export function voidHold(db: DB, clock: Clock, holdId: number, outcome?: CallOut
     await release(trx, hold, nowMs);
     if (outcome) await addToDailyUsage(trx, [await insertUsage(trx, usageRow(hold, outcome, 0, 0, nowMs))]);
     return true;
-  });
+  }, { lockFirst: { holds: [holdId] } });
 }
 
 /**

@@ -58,6 +58,13 @@ export interface LedgerPolicy<State extends WalletState = WalletState> {
   afterBalanceChange(trx: Trx, change: BalanceChange, state: State): Promise<void>;
   /** After a settle's usage row and rollup are written, in the same transaction. */
   afterSettle(trx: Trx, call: SettledCall, state: State): Promise<void>;
+  /**
+   * The state readState would now return for the same scope, after a hold of `amountMc` was placed on
+   * `state` (and its hooks ran) in the same transaction; null when the policy cannot tell without
+   * reading (a hook wrote something the state holds). Lets a group of holds on one wallet read it
+   * once (src/ledger/hold-batch.ts). Optional: without it every hold reads.
+   */
+  stateAfterHold?(state: State, amountMc: number): State | null;
 }
 
 let installed: LedgerPolicy | null = null;

@@ -2,7 +2,6 @@
 // (docs/architecture.md, Holds: no call is answered before its charge is durable).
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
-import { lockWalletsOfHolds } from '../db/locks.ts';
 import { createGroupCommit, type BatcherOptions, type GroupCommit } from './group-commit.ts';
 import type { Hold } from '../db/schema.ts';
 import { settleHoldIn, type CallOutcome, type SettleResult } from './holds.ts';
@@ -21,7 +20,7 @@ export function createSettleBatcher(db: DB, clock: Clock, options: BatcherOption
   const group = createGroupCommit(db, clock, {
     ...options,
     durable: true,
-    lockWallets: lockWalletsOfHolds,
+    lockWallets: (holds) => ({ holds }),
     afterWrites: (trx, results) => addToDailyUsage(trx, (results as SettleResult[]).map((result) => result.usage)),
   });
   return {

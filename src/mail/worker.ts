@@ -95,12 +95,15 @@ export async function deliverDueMail(db: DB, clock: Clock, delivery: MailDeliver
   }
 }
 
-/** Runs deliverDueMail every `everyMs`; stop() waits for the current round. */
-export function startMailWorker(db: DB, clock: Clock, delivery: MailDelivery, everyMs = 2_000) {
+/**
+ * Runs deliverDueMail every `everyMs`; stop() waits for the current round. `around` wraps each round
+ * (the server records it for the health page: src/jobs/worker-runs.ts).
+ */
+export function startMailWorker(db: DB, clock: Clock, delivery: MailDelivery, everyMs = 2_000, around: (round: () => Promise<number>) => Promise<unknown> = (round) => round()) {
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const round = () => {
-    if (!stopped) running = running.then(() => deliverDueMail(db, clock, delivery)).catch((error: Error) => delivery.log(`mail worker: ${error.message}`));
+    if (!stopped) running = running.then(() => around(() => deliverDueMail(db, clock, delivery))).catch((error: Error) => delivery.log(`mail worker: ${error.message}`));
   };
   const timer = setInterval(round, everyMs);
   timer.unref();

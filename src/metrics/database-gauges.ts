@@ -1,10 +1,15 @@
 // Gauges read from the database when /metrics is scraped, so every process shows the same numbers:
 // pending holds and the oldest's age, mail due and the oldest due mail's age, the oldest due recharge,
-// and how long ago each singleton job last ran. Each is one aggregate over an index (pending holds,
-// mail_outbox_due) or a table of a few rows (job_leases, pending recharges: one a user at most).
-import { Gauge, type Registry } from 'prom-client';
+// and how long ago each singleton job last ran; and the credits counters, summed from the ledger's
+// entries that are not calls (migration 0018's partial index), so credits a purchase, a recharge, the
+// console, the CLI or a promo code added in any process are counted, each once. Each is one aggregate over an index (pending holds,
+// mail_outbox_due) or a table of a few rows (job_leases, pending recharges: one a user at most); the
+// workers' backlog is src/jobs/worker-runs.ts's, which the console's health page shows too.
+import { sql } from 'kysely';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { DB } from '../db/connect.ts';
+import { workerBacklog } from '../jobs/worker-runs.ts';
 
 /** A singleton job and its interval: its lease is taken for one interval at the start of each run (src/jobs/singleton.ts). */
 export interface JobInterval {
@@ -35,30 +40,43 @@ export function databaseGauges(registry: Registry, db: DB, clock: Clock, jobs: r
     registers,
   });
 
+  const credited = new Counter({
+    name: 'tokentab_credits_granted_mc_total',
+    help: 'Millicredits added to balances other than by calls, by ledger entry type (purchase, auto_recharge, grant from the console or the CLI, adjustment, promo); all processes, since the database began',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+  const taken = new Counter({
+    name: 'tokentab_credits_taken_mc_total',
+    help: 'Millicredits taken from balances other than by calls, by ledger entry type (adjustment, refund, expiry); all processes, since the database began',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+
   return {
     async refresh() {
       const nowMs = clock.now();
-      const [holds, mail, recharge, leases] = await Promise.all([
+      const [holds, backlog, leases, credits] = await Promise.all([
         db.selectFrom('holds').select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('created_at_ms').as('oldest')]).where('status', '=', 'pending').executeTakeFirstOrThrow(),
-        db
-          .selectFrom('mail_outbox')
-          .select((eb) => [eb.fn.countAll().as('count'), eb.fn.min('next_attempt_at_ms').as('oldest')])
-          .where('status', '=', 'pending')
-          .where('next_attempt_at_ms', '<=', nowMs)
-          .executeTakeFirstOrThrow(),
-        db
-          .selectFrom('auto_recharges')
-          .select((eb) => eb.fn.min('next_attempt_at_ms').as('oldest'))
-          .where('status', '=', 'pending')
-          .where('next_attempt_at_ms', '<=', nowMs)
-          .executeTakeFirstOrThrow(),
+        workerBacklog(db, nowMs),
         db.selectFrom('job_leases').select(['name', 'expires_at_ms']).execute(),
+        // The predicate is the partial index's own, word for word, so both backends read only that index.
+        sql<{ type: string; added_mc: unknown; taken_mc: unknown }>`
+          select type, sum(case when amount_mc > 0 then amount_mc else 0 end) as added_mc, sum(case when amount_mc < 0 then -amount_mc else 0 end) as taken_mc
+          from ledger_entries where type <> 'usage' group by type`.execute(db),
       ]);
+      credited.reset();
+      taken.reset();
+      for (const row of credits.rows) {
+        // Summed from the ledger, so a counter never goes down: entries are never changed or removed.
+        if (Number(row.added_mc) > 0) credited.inc({ kind: row.type }, Number(row.added_mc));
+        if (Number(row.taken_mc) > 0) taken.inc({ kind: row.type }, Number(row.taken_mc));
+      }
       holdsPending.set(Number(holds.count));
       oldestHold.set(ageSeconds(nowMs, holds.oldest));
-      mailDue.set(Number(mail.count));
-      oldestMail.set(ageSeconds(nowMs, mail.oldest));
-      oldestRecharge.set(ageSeconds(nowMs, recharge.oldest));
+      mailDue.set(backlog.mailDue);
+      oldestMail.set(ageSeconds(nowMs, backlog.mailOldestDueAtMs));
+      oldestRecharge.set(ageSeconds(nowMs, backlog.rechargeOldestDueAtMs));
       jobAge.reset();
       for (const job of jobs) {
         const lease = leases.find((row) => row.name === job.name);

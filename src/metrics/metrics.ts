@@ -1,9 +1,11 @@
 // The process's Prometheus metrics (prom-client, one registry per app context): what the HTTP layer
 // records (requests by route pattern, refusals by reason), what the gateway tells (charges, latency,
 // upstream failures, group commits: src/gateway/events.ts), and what is read from the database at
-// scrape time (database-gauges.ts). Counters count this process's work since it started.
+// scrape time (database-gauges.ts: the gauges, and the credits counters, which count every process's
+// credits from the ledger). The other counters count this process's work since it started.
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { GatewayEvents } from '../gateway/events.ts';
+import { postgresRoundTrips } from '../db/postgres.ts';
 
 /** Seconds: a call's whole length, from a refused hold's milliseconds to a long stream's minutes. */
 const LATENCY_BUCKETS_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -20,8 +22,6 @@ export interface Metrics {
   requestServed(method: string, route: string, status: number): void;
   /** A 402 or 429 answer, by the error code that says why (insufficient_credits, too_many_calls_in_flight…). */
   refused(status: number, reason: string): void;
-  /** A purchase's or an auto-recharge's credits, committed (src/billing/deps.ts's `credited`). */
-  creditsGranted(kind: string, amountMc: number): void;
 }
 
 export interface MetricsOptions {
@@ -66,12 +66,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['endpoint'] as const,
     registers,
   });
-  const granted = new Counter({
-    name: 'tokentab_credits_granted_mc_total',
-    help: 'Millicredits credited for purchases and auto-recharges, by kind',
-    labelNames: ['kind'] as const,
-    registers,
-  });
   const upstreamFailures = new Counter({
     name: 'tokentab_upstream_failures_total',
     help: 'Failed upstream attempts, by kind (server, timeout, unreachable, rate_limited, rejected, auth, broken, failed)',
@@ -89,6 +83,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['batch'] as const,
     buckets: GROUP_BUCKETS,
     registers,
+  });
+  new Counter({
+    name: 'tokentab_postgres_round_trips_total',
+    help: 'Statements sent to PostgreSQL by this process, each one round trip (0 on SQLite)',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(postgresRoundTrips());
+    },
   });
 
   return {
@@ -112,9 +115,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     refused(status, reason) {
       refusals.inc({ status: String(status), reason });
-    },
-    creditsGranted(kind, amountMc) {
-      granted.inc({ kind }, amountMc);
     },
   };
 }

@@ -10,6 +10,7 @@ import { BudgetExceededError } from '../caps/caps.ts';
 import { describeError, type ErrorDescription } from '../errors/descriptions.ts';
 import { loadOverview } from '../credits/page-data.ts';
 import type { Rate } from '../db/schema.ts';
+import { currentRate, modelLabel } from '../pricing/rates.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
 import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
@@ -44,7 +45,7 @@ function failedResult(error: unknown, described: ErrorDescription): { result: Pl
 }
 
 export function playgroundRoutes(ctx: AppContext) {
-  const { config, gateway } = ctx;
+  const { config, gateway, db } = ctx;
   const app = new Hono<AppEnv>();
   app.use('/playground', requireUser);
 
@@ -131,9 +132,11 @@ export function playgroundRoutes(ctx: AppContext) {
         result.start({ chunk: () => {}, end: () => {} });
         throw new Error('the playground asked for a completion, not a stream');
       }
+      const rate = await currentRate(db, values.model);
       const reply: PlaygroundResult = {
         kind: 'reply',
         model: values.model,
+        modelLabel: rate ? modelLabel(rate) : values.model,
         text: result.completion.choices[0]?.message.content ?? '',
         requestId: result.requestId,
         chargedMc: result.chargedMc,

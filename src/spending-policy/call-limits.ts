@@ -98,6 +98,21 @@ class ReadCallLimits implements CallLimits {
   }
 }
 
+/**
+ * The limits as readCallLimits would read them for the same scope after a hold of `amountMc` was placed
+ * on them: more held, one more call in flight for the user and its key. What hooks may change besides
+ * (a recharge started) is the policy's to know (spending-policy/policy.ts).
+ */
+export function callLimitsAfterHold(limits: CallLimits, amountMc: number): CallLimits {
+  const after: CallLimits = Object.create(ReadCallLimits.prototype);
+  return Object.assign(after, limits, {
+    heldMc: limits.heldMc + amountMc,
+    availableMc: limits.availableMc - amountMc,
+    keyInFlight: limits.keyInFlight === null ? null : { ...limits.keyInFlight, current: limits.keyInFlight.current + 1 },
+    userInFlight: limits.userInFlight + 1,
+  });
+}
+
 export async function readCallLimits(trx: Trx, scope: WriteScope): Promise<CallLimits> {
   const row = await rawFirst<Row>(trx, READ_LIMITS, [scope.model ?? '', scope.apiKeyId ?? -1, scope.userId]);
   if (!row) throw new Error(`user ${scope.userId} has no wallet`);

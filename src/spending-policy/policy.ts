@@ -6,7 +6,10 @@ import type { LedgerPolicy } from '../ledger/policy.ts';
 import { lowBalanceAlert } from '../alerts/low-balance.ts';
 import { startRechargeIfDue } from '../auto-recharge/trigger.ts';
 import { noticeCapsReached } from '../caps/cap-notices.ts';
-import { readCallLimits, type CallLimits } from './call-limits.ts';
+import { callLimitsAfterHold, readCallLimits, type CallLimits } from './call-limits.ts';
+
+/** Limits whose hold started a recharge: rechargePending is stale in them, so the next hold reads again. */
+const startedRecharge = new WeakSet<CallLimits>();
 
 export const spendingPolicy: LedgerPolicy<CallLimits> = {
   readState: readCallLimits,
@@ -14,11 +17,17 @@ export const spendingPolicy: LedgerPolicy<CallLimits> = {
   async afterBalanceChange(trx, change, limits) {
     // Holds and settles may start a recharge; credits and debits from outside a call may not.
     const started = change.cause === 'ledger' ? null : await startRechargeIfDue(trx, change.userId, change.availableAfterMc, change.nowMs, limits);
+    if (started !== null) startedRecharge.add(limits);
     // limits.rechargePending was read before this change: a recharge it started is pending too.
     await lowBalanceAlert(trx, change, limits.lowBalance, limits.rechargePending || started !== null);
   },
 
   afterSettle(trx, call, limits) {
     return noticeCapsReached(trx, call.nowMs, call, call.holdPlacedAtMs, limits.caps);
+  },
+
+  // A hold changes no balance, so the low-balance alert wrote nothing; a recharge it started would be.
+  stateAfterHold(limits, amountMc) {
+    return startedRecharge.has(limits) ? null : callLimitsAfterHold(limits, amountMc);
   },
 };

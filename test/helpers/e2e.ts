@@ -47,7 +47,7 @@ export async function signUp(page: Page, url: string, email: string): Promise<vo
 
 /** On /credits: Buy Starter (with the card saved if asked), pay $10.00 on the demo checkout, land on the success return. */
 export async function buyStarter(page: Page, options: { saveCard?: boolean } = {}): Promise<void> {
-  if (options.saveCard) await page.check('li[data-package="starter"] input[name="save_card"]');
+  if (options.saveCard) await page.check('#packages input[name="save_card"]');
   await page.click('li[data-package="starter"] button[type="submit"]');
   await page.waitForURL(/\/credits\/demo-checkout\//);
   await page.click('button:has-text("Pay $10.00")');

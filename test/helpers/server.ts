@@ -45,9 +45,10 @@ async function startServerOnce(env: Record<string, string>, port: number, nodeAr
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  // Up to 30 s: several servers starting at once on a busy 2-core machine each compile the app first.
+  // Up to 90 s: several servers starting at once on a busy 2-core machine each compile the app first
+  // (three took 37–65 s at a load average of 30).
   // Only after this child says it listens: before that, /healthz on its port may be another pass's server.
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 900; i++) {
     try {
       if (output.includes(`listening on http://127.0.0.1:${port} `) && (await fetch(`${url}/healthz`)).ok) {
         return {

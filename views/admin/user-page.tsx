@@ -1,13 +1,15 @@
-// /admin/users/:id: one user as the operator sees them — wallet, keys, sessions, purchases, usage and
-// ledger (the user's own tables, embedded), the actions (each asks for a reason) and their log.
+// /admin/users/:id: one user as the operator sees them — wallet, keys, sessions, purchases (refunds,
+// clawback and shortfall; status only, no owner's Resume or Cancel), usage and ledger (the user's own
+// tables with their filters and keyset pages, at this page's own URLs), the actions (each asks for a
+// reason) and their log.
 import type { AdminActionRow } from '../../src/admin/actions.ts';
-import type { PurchaseRow } from '../../src/billing/purchases.ts';
+import type { AdminPurchaseRow } from '../../src/admin/purchases.ts';
 import type { ApiKey, Session, User } from '../../src/db/schema.ts';
 import type { WalletSummary } from '../../src/ledger/wallet.ts';
 import { creditsExactGroupedText, groupedCountText } from '../../src/money-text.ts';
-import { PurchasesList } from '../billing/purchases-list.tsx';
-import { LedgerResults, type LedgerResultsProps } from '../credits/ledger-table.tsx';
-import { UsageResults, type UsageResultsProps } from '../credits/usage-table.tsx';
+import { LedgerSection, type LedgerResultsProps } from '../credits/ledger-table.tsx';
+import { UsageSection, type UsageFiltersProps, type UsageResultsProps } from '../credits/usage-table.tsx';
+import { AdminPurchasesTable } from './purchases.tsx';
 import { utcDateTime } from '../time.ts';
 import { ActionsLog } from './actions-log.tsx';
 
@@ -23,9 +25,10 @@ export interface AdminUserProps {
   wallet: WalletSummary;
   keys: ApiKey[];
   sessions: Pick<Session, 'created_at_ms' | 'expires_at_ms'>[];
-  purchases: PurchaseRow[];
-  usage: UsageResultsProps;
-  ledger: LedgerResultsProps;
+  /** A keyset page of the user's purchases; the queries lead to /admin/users/:id/purchases. */
+  purchases: { rows: AdminPurchaseRow[]; newerQuery: string | null; olderQuery: string | null; error: string | null };
+  usage: { filters: UsageFiltersProps; results: UsageResultsProps };
+  ledger: { raw: Record<string, string>; filterErrors?: Record<string, string>; path: string; results: LedgerResultsProps };
   actions: AdminActionRow[];
   problem: FormProblem | null;
   notice: string | null;
@@ -175,15 +178,22 @@ export function AdminUserPage(props: AdminUserProps) {
         )}
       </section>
 
-      <PurchasesList purchases={props.purchases} newerQuery={null} olderQuery={null} error={null} />
-      <section id="admin-usage" aria-labelledby="admin-usage-title">
-        <h2 id="admin-usage-title">Usage (latest calls)</h2>
-        <UsageResults {...props.usage} />
+      <section id="purchases" aria-labelledby="admin-purchases-title">
+        <h2 id="admin-purchases-title">Purchases</h2>
+        {props.purchases.error ? (
+          <p class="form-error" role="alert">
+            {props.purchases.error} <a href={`${base}/purchases#purchases`}>First page</a>
+          </p>
+        ) : (
+          <AdminPurchasesTable rows={props.purchases.rows} />
+        )}
+        <nav class="pager" aria-label="Purchase pages">
+          {props.purchases.newerQuery ? <a href={`${base}/purchases${props.purchases.newerQuery}#purchases`} rel="prev">Newer</a> : null}
+          {props.purchases.olderQuery ? <a href={`${base}/purchases${props.purchases.olderQuery}#purchases`} rel="next">Older</a> : null}
+        </nav>
       </section>
-      <section id="admin-ledger" aria-labelledby="admin-ledger-title">
-        <h2 id="admin-ledger-title">Ledger (latest entries)</h2>
-        <LedgerResults {...props.ledger} />
-      </section>
+      <UsageSection filters={props.usage.filters} results={props.usage.results} />
+      <LedgerSection raw={props.ledger.raw} filterErrors={props.ledger.filterErrors} path={props.ledger.path} results={props.ledger.results} />
       <ActionsLog rows={props.actions} />
     </>
   );

@@ -89,7 +89,7 @@ const VIEWS: Record<PurchaseStatusView, ViewParts> = {
     body: (_, what) => (
       <p>The payment for {what} did not go through, so no credits were added and nothing was charged. You can try again with another payment method.</p>
     ),
-    links: () => [{ href: '/credits#packages', text: 'Buy credits' }],
+    links: () => [{ href: '/credits#packages', text: 'Buy credits', button: true }],
   },
   review: {
     title: () => 'Payment under review',
@@ -111,7 +111,7 @@ const VIEWS: Record<PurchaseStatusView, ViewParts> = {
         Nothing was charged and no credits were added.
       </p>
     ),
-    links: () => [{ href: '/credits#packages', text: 'Buy credits' }],
+    links: () => [{ href: '/credits#packages', text: 'Buy credits', button: true }],
   },
 };
 
@@ -120,7 +120,7 @@ export function purchaseStatusTitle(purchase: Purchase, view: PurchaseStatusView
   return afterCancel && view === 'complete' ? 'This purchase was already paid' : VIEWS[view].title(purchase);
 }
 
-/** On the cancel return the card's heading is the page's own (h1): it says what came of the cancel. */
+/** The card's heading is the page's own (h1) on the success and the cancel return alike: it says what came of the purchase. */
 export function PurchaseStatusCard(props: { purchase: Purchase; view: PurchaseStatusView; afterCancel?: boolean }) {
   const { purchase, view } = props;
   const parts = VIEWS[view];
@@ -131,7 +131,7 @@ export function PurchaseStatusCard(props: { purchase: Purchase; view: PurchaseSt
   const poll = view === 'pending' ? { 'aria-live': 'polite', 'hx-get': statusUrl(purchase), 'hx-trigger': 'every 2s', 'hx-swap': 'outerHTML' } : {};
   return (
     <section id="purchase-status" class="card purchase-status" data-state={view} role={parts.role} {...poll}>
-      {props.afterCancel ? <h1>{title}</h1> : <h2>{title}</h2>}
+      <h1>{title}</h1>
       {parts.body(purchase, what)}
       {links.length > 0 ? (
         <p>
@@ -149,11 +149,10 @@ export function PurchaseStatusCard(props: { purchase: Purchase; view: PurchaseSt
   );
 }
 
-/** The success (or cancel) return page: the status card with the balance card beside it (the poll swaps both). */
+/** The success and the cancel return, one layout: the status card, the balance card under it (the poll swaps both). */
 export function CheckoutReturnPage(props: { purchase: Purchase; view: PurchaseStatusView; card: BalanceCardProps | null; afterCancel?: boolean }) {
   return (
     <>
-      {props.afterCancel ? null : <h1>Buying credits</h1>}
       <PurchaseStatusCard purchase={props.purchase} view={props.view} afterCancel={props.afterCancel} />
       {props.card ? <BalanceCard {...props.card} /> : null}
     </>

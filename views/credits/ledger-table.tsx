@@ -3,6 +3,7 @@ import type { LedgerEntry, LedgerEntryType } from '../../src/db/schema.ts';
 import { LEDGER_TYPES } from '../../src/filters.ts';
 import { creditsExactGroupedText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
+import { Pager } from './pager.tsx';
 import { DateFilters, detailHref, FilterErrorList, FilterForm, filtersData, invalid, TableFooter } from './table-parts.tsx';
 
 export const LEDGER_TYPE_TEXT: Record<LedgerEntryType, string> = {
@@ -33,8 +34,8 @@ export interface LedgerResultsProps {
   olderQuery: string | null;
   csvHref: string;
   errors?: Record<string, string>;
-  /** Shown on another user's behalf (the admin console): no pager, CSV or links to the signed-in user's own pages. */
-  embedded?: boolean;
+  /** Shown on another user's behalf at `basePath` (the admin console): the pager leads there; no CSV or links to the signed-in user's own pages. */
+  embedded?: { basePath: string };
 }
 
 export function LedgerResults(props: LedgerResultsProps) {
@@ -77,7 +78,7 @@ export function LedgerResults(props: LedgerResultsProps) {
                     {creditsExactGroupedText(entry.balance_after_mc)}
                   </td>
                   <td data-label="Reference">
-                    <Reference entry={entry} listQuery={props.listQuery} embedded={props.embedded} />
+                    <Reference entry={entry} listQuery={props.listQuery} embedded={props.embedded !== undefined} />
                   </td>
                 </tr>
               ))}
@@ -85,15 +86,20 @@ export function LedgerResults(props: LedgerResultsProps) {
           </table>
         </div>
       )}
-      {props.embedded ? null : <TableFooter label="Ledger pages" basePath="/credits/ledger" target="#ledger-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} csvHref={props.csvHref} />}
+      {props.embedded ? (
+        <Pager label="Ledger pages" basePath={props.embedded.basePath} target="#ledger-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} />
+      ) : (
+        <TableFooter label="Ledger pages" basePath="/credits/ledger" target="#ledger-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} csvHref={props.csvHref} />
+      )}
     </div>
   );
 }
 
-export function LedgerFilters(props: { raw: Record<string, string>; errors?: Record<string, string>; oob?: boolean }) {
+/** `path`: where the form leads, the Credits tab's table or the admin console's copy of it. */
+export function LedgerFilters(props: { raw: Record<string, string>; errors?: Record<string, string>; oob?: boolean; path?: string }) {
   const errors = props.errors ?? {};
   return (
-    <FilterForm id="ledger-filters" path="/credits/ledger" target="#ledger-results" oob={props.oob}>
+    <FilterForm id="ledger-filters" path={props.path ?? '/credits/ledger'} target="#ledger-results" oob={props.oob}>
       <div>
         <label for="ledger-type">Type</label>
         <select id="ledger-type" name="type" aria-invalid={invalid(errors, 'type')}>
@@ -110,11 +116,11 @@ export function LedgerFilters(props: { raw: Record<string, string>; errors?: Rec
   );
 }
 
-export function LedgerSection(props: { raw: Record<string, string>; filterErrors?: Record<string, string>; results: LedgerResultsProps }) {
+export function LedgerSection(props: { raw: Record<string, string>; filterErrors?: Record<string, string>; results: LedgerResultsProps; path?: string }) {
   return (
     <section id="ledger" aria-labelledby="ledger-title">
       <h2 id="ledger-title">Ledger</h2>
-      <LedgerFilters raw={props.raw} errors={props.filterErrors} />
+      <LedgerFilters raw={props.raw} errors={props.filterErrors} path={props.path} />
       <LedgerResults {...props.results} />
     </section>
   );

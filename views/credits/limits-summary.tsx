@@ -1,6 +1,7 @@
 // Inside the balance card: auto-recharge's state and each cap's use this month, with a link to change them.
 import type { LimitsSummary } from '../../src/settings/summary.ts';
 import { creditsExactGroupedText } from '../../src/money-text.ts';
+import { LabelText } from '../label-text.tsx';
 
 export function LimitsSummaryView(props: { limits: LimitsSummary }) {
   const { autoRecharge, caps } = props.limits;
@@ -16,7 +17,7 @@ export function LimitsSummaryView(props: { limits: LimitsSummary }) {
         <ul class="cap-uses">
           {caps.map((cap) => (
             <li data-cap={cap.label}>
-              {cap.label}: <span data-mc={cap.spentMc}>{creditsExactGroupedText(cap.spentMc)}</span> of <span data-mc={cap.capMc}>{creditsExactGroupedText(cap.capMc)}</span> credits this month
+              <LabelText text={cap.label} />: <span data-mc={cap.spentMc}>{creditsExactGroupedText(cap.spentMc)}</span> of <span data-mc={cap.capMc}>{creditsExactGroupedText(cap.capMc)}</span> credits this month
               <meter min={0} max={cap.capMc} value={Math.min(cap.spentMc, cap.capMc)} low={cap.capMc * 0.8} high={cap.capMc * 0.99} optimum={0} />
             </li>
           ))}

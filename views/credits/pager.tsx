@@ -1,9 +1,9 @@
 // Newer / Older links for a keyset page: plain links that htmx turns into a table swap with a pushed URL.
-import { TABLE_ANCHORS, type TablePath } from '../../src/credits/table-links.ts';
+import { tableAnchor } from '../../src/credits/table-links.ts';
 
 /** The links carry the table's anchor: without JavaScript the next page opens at the table, and htmx scrolls back to its top. */
 /** Nothing at all when the rows fit one page: two dead links would only suggest there is more. */
-export function Pager(props: { label: string; basePath: TablePath; target: string; newerQuery: string | null; olderQuery: string | null }) {
+export function Pager(props: { label: string; basePath: string; target: string; newerQuery: string | null; olderQuery: string | null }) {
   if (props.newerQuery === null && props.olderQuery === null) return null;
   const link = (query: string | null, text: string, rel: string) =>
     query === null ? (
@@ -11,7 +11,7 @@ export function Pager(props: { label: string; basePath: TablePath; target: strin
         {text}
       </span>
     ) : (
-      <a href={`${props.basePath}${query}${TABLE_ANCHORS[props.basePath]}`} hx-get={`${props.basePath}${query}${TABLE_ANCHORS[props.basePath]}`} hx-target={props.target} hx-swap="outerHTML" hx-push-url="true" rel={rel}>
+      <a href={`${props.basePath}${query}${tableAnchor(props.basePath)}`} hx-get={`${props.basePath}${query}${tableAnchor(props.basePath)}`} hx-target={props.target} hx-swap="outerHTML" hx-push-url="true" rel={rel}>
         {text}
       </a>
     );

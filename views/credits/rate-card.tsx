@@ -3,6 +3,7 @@ import type { Rate } from '../../src/db/schema.ts';
 import { modelLabel } from '../../src/pricing/rates.ts';
 import { creditsExactGroupedText, usdPer1MTokensText } from '../../src/money-text.ts';
 import { utcDateTime } from '../time.ts';
+import { LabelText } from '../label-text.tsx';
 
 function RateCell(props: { mcPer1k: number }) {
   return (
@@ -32,7 +33,9 @@ export function RateCard(props: { rates: Rate[] }) {
           <tbody>
             {props.rates.map((r) => (
               <tr data-model={r.model}>
-                <th scope="row">{modelLabel(r)}</th>
+                <th scope="row">
+                  <LabelText text={modelLabel(r)} />
+                </th>
                 <td class="num" data-label="Input" data-mc={r.input_mc_per_1k}><RateCell mcPer1k={r.input_mc_per_1k} /></td>
                 <td class="num" data-label="Cached input" data-mc={r.cached_input_mc_per_1k}><RateCell mcPer1k={r.cached_input_mc_per_1k} /></td>
                 {r.kind === 'embeddings' ? (

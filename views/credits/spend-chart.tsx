@@ -6,6 +6,7 @@ import type { ChartGroup, SeriesId, SpendChart } from '../../src/credits/spend-c
 import { creditsExactGroupedText, creditsProseText, groupedCountText, usdRoundedUpText } from '../../src/money-text.ts';
 import { keyLabel } from '../labels.ts';
 import { filtersData, FilterErrorList, invalid } from './table-parts.tsx';
+import { LabelText } from '../label-text.tsx';
 
 export interface SpendChartSectionProps {
   raw: Record<string, string>;
@@ -46,15 +47,27 @@ function seriesLabel(series: SeriesId, props: Pick<SpendChartSectionProps, 'mode
   }
 }
 
-// The drawing's own units; the SVG scales to its box's width (static/style.css).
-const WIDTH = 640;
-const HEIGHT = 220;
-const PLOT = { left: 64, right: 8, top: 10, bottom: 26 };
+/**
+ * The drawing's own units. The SVG scales to its box's width (static/style.css), so one drawing is made
+ * for each shape of screen and the stylesheet shows one: the wide one on a desktop, and on a phone
+ * one about as many units wide as the screen has pixels and nearly square, so its bars and labels
+ * are read at their size instead of a desktop drawing squashed to a strip 110 px high.
+ */
+interface Geometry {
+  className: 'spend-chart' | 'spend-chart-phone';
+  width: number;
+  height: number;
+  plot: { left: number; right: number; top: number; bottom: number };
+  /** The ticks on the amount axis, at most. */
+  steps: number;
+}
+const WIDE: Geometry = { className: 'spend-chart', width: 640, height: 220, plot: { left: 64, right: 8, top: 10, bottom: 26 }, steps: 4 };
+const PHONE: Geometry = { className: 'spend-chart-phone', width: 360, height: 300, plot: { left: 52, right: 6, top: 10, bottom: 24 }, steps: 5 };
 
-/** A round axis top and step for the tallest day: 1, 2 or 5 times a power of ten, four steps at most. */
-function axis(maxMc: number): { stepMc: number; topMc: number } {
+/** A round axis top and step for the tallest day: 1, 2 or 5 times a power of ten, `steps` steps at most. */
+function axis(maxMc: number, steps: number): { stepMc: number; topMc: number } {
   if (maxMc <= 0) return { stepMc: 1_000, topMc: 4_000 };
-  const rough = maxMc / 4;
+  const rough = maxMc / steps;
   const power = 10 ** Math.floor(Math.log10(rough));
   const stepMc = [1, 2, 5, 10].map((m) => m * power).find((step) => step >= rough)!;
   return { stepMc: Math.max(1, Math.round(stepMc)), topMc: Math.max(1, Math.round(stepMc)) * Math.ceil(maxMc / stepMc) };
@@ -62,28 +75,29 @@ function axis(maxMc: number): { stepMc: number; topMc: number } {
 
 const at = (n: number) => String(Math.round(n * 100) / 100);
 
-function ChartSvg(props: { chart: SpendChart; labels: string[] }) {
-  const { chart } = props;
+function ChartSvg(props: { chart: SpendChart; labels: string[]; geometry: Geometry }) {
+  const { chart, geometry: g } = props;
   const dayTotals = chart.amountsMc.map((row) => row.reduce((a, b) => a + b, 0));
-  const { stepMc, topMc } = axis(Math.max(...dayTotals));
-  const plotWidth = WIDTH - PLOT.left - PLOT.right;
-  const plotHeight = HEIGHT - PLOT.top - PLOT.bottom;
+  const { stepMc, topMc } = axis(Math.max(...dayTotals), g.steps);
+  const plotWidth = g.width - g.plot.left - g.plot.right;
+  const plotHeight = g.height - g.plot.top - g.plot.bottom;
   const slot = plotWidth / chart.days.length;
   const barWidth = Math.max(1, slot * 0.72);
-  const y = (mc: number) => PLOT.top + plotHeight - (mc / topMc) * plotHeight;
+  const y = (mc: number) => g.plot.top + plotHeight - (mc / topMc) * plotHeight;
   const ticks: number[] = [];
   for (let mc = 0; mc <= topMc; mc += stepMc) ticks.push(mc);
   // First, middle and last day under the axis: enough to read the range at a phone's width.
   const dayLabels = [...new Set([0, Math.floor((chart.days.length - 1) / 2), chart.days.length - 1])];
+  const titleId = `${g.className}-svg-title`;
   return (
-    <svg class="spend-chart" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="spend-chart-svg-title">
-      <title id="spend-chart-svg-title">
+    <svg class={g.className} viewBox={`0 0 ${g.width} ${g.height}`} role="img" aria-labelledby={titleId}>
+      <title id={titleId}>
         Daily spend from {chart.selection.fromDay} to {chart.selection.toDay}: {creditsProseText(chart.totalMc)} credits in all. The table below has every number.
       </title>
       {ticks.map((mc) => (
         <g class="tick">
-          <line x1={at(PLOT.left)} x2={at(WIDTH - PLOT.right)} y1={at(y(mc))} y2={at(y(mc))} />
-          <text x={at(PLOT.left - 6)} y={at(y(mc) + 4)} text-anchor="end">
+          <line x1={at(g.plot.left)} x2={at(g.width - g.plot.right)} y1={at(y(mc))} y2={at(y(mc))} />
+          <text x={at(g.plot.left - 6)} y={at(y(mc) + 4)} text-anchor="end">
             {creditsProseText(mc)}
           </text>
         </g>
@@ -97,7 +111,7 @@ function ChartSvg(props: { chart: SpendChart; labels: string[] }) {
           const height = y(base) - top;
           base += mc;
           return (
-            <rect class={`bar series-${s}`} x={at(PLOT.left + d * slot + (slot - barWidth) / 2)} y={at(top)} width={at(barWidth)} height={at(Math.max(height, 0.5))} data-day={day} data-series={s} data-mc={mc}>
+            <rect class={`bar series-${s}`} x={at(g.plot.left + d * slot + (slot - barWidth) / 2)} y={at(top)} width={at(barWidth)} height={at(Math.max(height, 0.5))} data-day={day} data-series={s} data-mc={mc}>
               <title>
                 {day} · {props.labels[s]}: {creditsExactGroupedText(mc)} credits
               </title>
@@ -106,7 +120,7 @@ function ChartSvg(props: { chart: SpendChart; labels: string[] }) {
         });
       })}
       {dayLabels.map((d) => (
-        <text class="day-label" x={at(PLOT.left + d * slot + slot / 2)} y={at(HEIGHT - 8)} text-anchor={d === 0 && chart.days.length > 1 ? 'start' : d === chart.days.length - 1 && chart.days.length > 1 ? 'end' : 'middle'}>
+        <text class="day-label" x={at(g.plot.left + d * slot + slot / 2)} y={at(g.height - 8)} text-anchor={d === 0 && chart.days.length > 1 ? 'start' : d === chart.days.length - 1 && chart.days.length > 1 ? 'end' : 'middle'}>
           {chart.days[d]!.slice(5)}
         </text>
       ))}
@@ -185,14 +199,15 @@ export function SpendChartResults(props: SpendChartSectionProps) {
         <p class="muted">No calls in this range.</p>
       ) : (
         <>
-          <ChartSvg chart={chart} labels={labels} />
+          <ChartSvg chart={chart} labels={labels} geometry={WIDE} />
+          <ChartSvg chart={chart} labels={labels} geometry={PHONE} />
           <ul class="chart-legend">
             {labels.map((label, s) => (
               <li data-series={s}>
                 <svg class="swatch" viewBox="0 0 10 10" aria-hidden="true">
                   <rect class={`series-${s}`} width="10" height="10" />
                 </svg>
-                {label}: <span data-mc={chart.seriesTotalsMc[s]}>{creditsExactGroupedText(chart.seriesTotalsMc[s]!)}</span>
+                <LabelText text={label} />: <span data-mc={chart.seriesTotalsMc[s]}>{creditsExactGroupedText(chart.seriesTotalsMc[s]!)}</span>
               </li>
             ))}
           </ul>

@@ -2,6 +2,7 @@
 import type { KeySpendLine, MonthSpend, SpendLine } from '../../src/usage/usage-queries.ts';
 import { groupedCountText, creditsExactGroupedText, usdRoundedUpText } from '../../src/money-text.ts';
 import { keyLabel } from '../labels.ts';
+import { LabelText } from '../label-text.tsx';
 
 type LabelledLine = SpendLine & { label: string };
 
@@ -21,7 +22,9 @@ function Lines(props: { title: string; lines: LabelledLine[] }) {
           <tbody>
             {props.lines.map((line) => (
               <tr>
-                <th scope="row">{line.label}</th>
+                <th scope="row">
+                  <LabelText text={line.label} />
+                </th>
                 <td class="num" data-mc={line.chargedMc}>{creditsExactGroupedText(line.chargedMc)}</td>
                 <td class="num muted">{groupedCountText(line.calls)} calls</td>
               </tr>

@@ -1,7 +1,7 @@
 // What the usage and ledger tables share: the filter form's frame and date fields, the error block,
 // and the footer with Newer/Older the CSV download and its "Copy link".
 import type { Child } from 'hono/jsx';
-import { TABLE_ANCHORS, type TablePath } from '../../src/credits/table-links.ts';
+import { tableAnchor, type TablePath } from '../../src/credits/table-links.ts';
 import { Pager } from './pager.tsx';
 import { CopyCsvLinkForm } from '../csv-links.tsx';
 
@@ -15,13 +15,13 @@ export const invalid = (errors: Record<string, string>, name: string) => (errors
  * reports as an error). The browser is told not to refill it from memory: static/app.js keeps its
  * controls equal to the filters of the rows shown (`data-filters` on the results).
  */
-export function FilterForm(props: { id: string; path: TablePath; target: string; oob?: boolean; children?: Child }) {
+export function FilterForm(props: { id: string; path: string; target: string; oob?: boolean; children?: Child }) {
   return (
     <form
       id={props.id}
       class="filters"
       method="get"
-      action={`${props.path}${TABLE_ANCHORS[props.path]}`}
+      action={`${props.path}${tableAnchor(props.path)}`}
       autocomplete="off"
       data-results={props.target}
       hx-get={props.path}
@@ -37,7 +37,7 @@ export function FilterForm(props: { id: string; path: TablePath; target: string;
         <button type="submit" class="secondary">
           Apply
         </button>
-        <a href={`${props.path}${TABLE_ANCHORS[props.path]}`} class="reset-link">
+        <a href={`${props.path}${tableAnchor(props.path)}`} class="reset-link">
           Clear
         </a>
       </div>

@@ -7,6 +7,7 @@ import { chargeBasis, wasVoided } from '../../src/usage/charge-basis.ts';
 import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
 import { ENDPOINT_LABELS, keyLabel } from '../labels.ts';
 import { utcDateTime } from '../time.ts';
+import { LabelText } from '../label-text.tsx';
 
 const STATUS_TEXT = { ok: 'Completed', aborted: 'Aborted', upstream_error: 'Upstream error' } as const;
 
@@ -34,7 +35,9 @@ export function UsageDetailView(props: { detail: UsageDetail; modelLabel: string
         <dt>Endpoint</dt>
         <dd class="endpoint">{ENDPOINT_LABELS[u.endpoint]}</dd>
         <dt>Model</dt>
-        <dd>{props.modelLabel}</dd>
+        <dd>
+          <LabelText text={props.modelLabel} />
+        </dd>
         <dt>Status</dt>
         <dd>
           {STATUS_TEXT[u.status]}

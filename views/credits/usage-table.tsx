@@ -4,9 +4,11 @@ import type { ApiKey, Rate, Usage } from '../../src/db/schema.ts';
 import { groupedCountText, creditsExactGroupedText } from '../../src/money-text.ts';
 import { utcDateTimeSeconds } from '../time.ts';
 import { FirstCall } from './first-call.tsx';
+import { Pager } from './pager.tsx';
 import { DateFilters, detailHref, FilterErrorList, FilterForm, filtersData, invalid, TableFooter } from './table-parts.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
 import { keyLabel } from '../labels.ts';
+import { LabelText } from '../label-text.tsx';
 
 export interface UsageResultsProps {
   rows: Usage[];
@@ -23,10 +25,10 @@ export interface UsageResultsProps {
   keyLabels: Map<number, string>;
   errors?: Record<string, string>;
   /**
-   * Shown on another user's behalf (the admin console's page of a user): no pager, CSV or detail
-   * links, which lead to the signed-in user's own pages.
+   * Shown on another user's behalf at `basePath` (the admin console's page of a user): the pager
+   * leads there; no CSV or detail links, which lead to the signed-in user's own pages.
    */
-  embedded?: boolean;
+  embedded?: { basePath: string };
 }
 
 const STATUS_TEXT: Record<Usage['status'], string> = { ok: 'OK', aborted: 'Aborted', upstream_error: 'Upstream error' };
@@ -76,7 +78,9 @@ export function UsageResults(props: UsageResultsProps) {
                   <td data-label="Date (UTC)">
                     <WhenText ms={row.created_at_ms} />
                   </td>
-                  <td data-label="Model">{props.modelLabels.get(row.model) ?? row.model}</td>
+                  <td data-label="Model">
+                    <LabelText text={props.modelLabels.get(row.model) ?? row.model} />
+                  </td>
                   <td data-label="API key" class="key-name">{row.api_key_id === null ? 'Playground' : (props.keyLabels.get(row.api_key_id) ?? `key ${row.api_key_id}`)}</td>
                   <td data-label="Input" class="num">{groupedCountText(row.input_tokens)}</td>
                   <td data-label="Output" class="num">{groupedCountText(row.output_tokens)}</td>
@@ -104,7 +108,11 @@ export function UsageResults(props: UsageResultsProps) {
           </table>
         </div>
       )}
-      {props.embedded ? null : <TableFooter label="Usage pages" basePath="/credits/usage" target="#usage-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} csvHref={props.csvHref} />}
+      {props.embedded ? (
+        <Pager label="Usage pages" basePath={props.embedded.basePath} target="#usage-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} />
+      ) : (
+        <TableFooter label="Usage pages" basePath="/credits/usage" target="#usage-results" newerQuery={props.newerQuery} olderQuery={props.olderQuery} csvHref={props.csvHref} />
+      )}
     </div>
   );
 }
@@ -115,12 +123,14 @@ export interface UsageFiltersProps {
   keys: Pick<ApiKey, 'id' | 'name' | 'prefix'>[];
   errors?: Record<string, string>;
   oob?: boolean;
+  /** Where the form leads: the Credits tab's table, or the admin console's copy of it. */
+  path?: string;
 }
 
 export function UsageFilters(props: UsageFiltersProps) {
   const errors = props.errors ?? {};
   return (
-    <FilterForm id="usage-filters" path="/credits/usage" target="#usage-results" oob={props.oob}>
+    <FilterForm id="usage-filters" path={props.path ?? '/credits/usage'} target="#usage-results" oob={props.oob}>
       <div>
         <label for="usage-model">Model</label>
         <select id="usage-model" name="model" aria-invalid={invalid(errors, 'model')}>

@@ -5,6 +5,7 @@ import type { BillingSettings, SettingsForm } from '../../src/settings/billing-s
 import { Field, FormError } from '../form.tsx';
 import { modelLabel } from '../../src/pricing/rates.ts';
 import { creditsProseText, creditsFieldText } from '../../src/money-text.ts';
+import { LabelText } from '../label-text.tsx';
 
 /** The form's values are exactly what the settings parser reads. */
 export type BillingFormValues = SettingsForm;
@@ -112,11 +113,21 @@ export function BillingForm(props: BillingFormProps) {
         </div>
         <Field label="At most this many recharges a month" name="auto_recharge_monthly_limit" value={v.auto_recharge_monthly_limit} inputmode="numeric" error={errors.auto_recharge_monthly_limit} />
       </fieldset>
-      <fieldset>
+      <fieldset class="caps">
         <legend>Spending caps (this UTC month, settled and held)</legend>
         <Field label="Monthly cap (credits)" name="monthly_cap" value={v.monthly_cap} inputmode="decimal" error={errors.monthly_cap} hint="Empty for no cap. Calls that would pass it are refused (402)." />
         {props.rates.map((r) => (
-          <Field label={`Cap for ${modelLabel(r)} (credits)`} name={`model_cap[${r.model}]`} value={v.model_caps[r.model] ?? ''} inputmode="decimal" error={errors[`model_cap[${r.model}]`]} />
+          <Field
+            label={
+              <>
+                Cap for <LabelText text={modelLabel(r)} /> (credits)
+              </>
+            }
+            name={`model_cap[${r.model}]`}
+            value={v.model_caps[r.model] ?? ''}
+            inputmode="decimal"
+            error={errors[`model_cap[${r.model}]`]}
+          />
         ))}
         <p class="muted">Per-key monthly limits and calls in flight are set on the <a href="/keys">API keys</a> page.</p>
       </fieldset>
