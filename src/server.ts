@@ -19,7 +19,6 @@ import { expirePromoGrants } from './ledger/promo-grants.ts';
 import { startProcessLease } from './jobs/process-lease.ts';
 import { processHolder } from './jobs/holder.ts';
 import { roundRecorder, WORKER_NAMES } from './jobs/worker-runs.ts';
-import { createTransport } from 'nodemailer';
 
 /** Calls in flight get this long to finish on SIGTERM before they are stopped and settled. */
 const DRAIN_GRACE_MS = 10_000;
@@ -72,10 +71,11 @@ const metricsServer = config.metricsListen
 
 // Every worker's round is recorded for the console's health page (src/jobs/worker-runs.ts).
 const recorded = <T,>(name: string, describe: (result: T) => string) => roundRecorder<T>(db, clock, name, holder, describe, log);
+// nodemailer is loaded only when there is mail to send (docs/architecture.md, Start-up and memory).
 const mailWorker = startMailWorker(
   db,
   clock,
-  { transport: config.smtpUrl ? createTransport(config.smtpUrl) : null, from: config.mailFrom, log },
+  { transport: config.smtpUrl ? (await import('nodemailer')).createTransport(config.smtpUrl) : null, from: config.mailFrom, log },
   undefined,
   recorded(WORKER_NAMES.mail, (tried: number) => `${tried} mail(s) tried`),
 );

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Window } from 'happy-dom';
@@ -24,8 +24,8 @@ server.after.each(async ({ dir, running }) => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(databaseUrl: string, running: RunningServer[]): Promise<RunningServer> {
-  const started = await startServer({ DATABASE_URL: databaseUrl });
+async function start(databaseUrl: string, running: RunningServer[], nodeArgs?: string[]): Promise<RunningServer> {
+  const started = await startServer({ DATABASE_URL: databaseUrl }, nodeArgs);
   running.push(started);
   return started;
 }
@@ -59,6 +59,22 @@ server('creates the database with WAL, serves /healthz and the front page; a res
   assert.is(await count('rates'), 4, 'rates seeded once: two chat and two embedding models');
   assert.is(await count('packages'), 4);
   await db.destroy();
+});
+
+server('npm start runs the JavaScript built into dist/: it serves /healthz and a page, and stops cleanly', async ({ databaseUrl, running }) => {
+  const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts as Record<string, string>;
+  // Node with V8's memory flags (docs/architecture.md, Start-up and memory), no TypeScript loader at run time.
+  assert.match(scripts.start!, /^node (--[a-z-]+(=\d+)? )*dist\/server\.js$/);
+  assert.is(scripts.prepare, 'node scripts/build.mjs', 'npm install builds it');
+  // What npm runs before start: the build, only when a source is newer than dist/ (or dist/ is missing).
+  const prestart = spawnSync('sh', ['-c', scripts.prestart!], { encoding: 'utf8' });
+  assert.is(prestart.status, 0, prestart.stderr);
+  const built = await start(databaseUrl, running, scripts.start!.split(' ').slice(1));
+  assert.is(await (await fetch(`${built.url}/healthz`)).text(), 'ok');
+  const page = await fetch(`${built.url}/`);
+  assert.is(page.status, 200);
+  assert.match(await page.text(), /class="brand"/);
+  assert.is(await built.stop(), 0, 'SIGTERM stops cleanly');
 });
 
 server('a bad setting stops the start with one line naming the variable', () => {

@@ -1,6 +1,7 @@
 // The Stripe side of buying credits, through the official SDK: the client factory (honouring
 // STRIPE_API_BASE) and the PaymentProvider that creates, reads, expires and lists Checkout Sessions.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+import { stripeSdk } from './stripe-sdk.ts';
 import type { Config } from '../config.ts';
 import { PaymentNetworkError, type CardView, type CheckoutSessionView, type NewCheckoutSession, type NewCustomer, type PaymentProvider, type PaymentIntentView } from './payment-provider.ts';
 
@@ -20,7 +21,8 @@ export function createStripeClient(config: Config): Stripe {
     stripeConfig.port = base.port || (protocol === 'http' ? 80 : 443);
     stripeConfig.protocol = protocol;
   }
-  return new Stripe(config.stripeSecretKey, stripeConfig);
+  const StripeClient = stripeSdk();
+  return new StripeClient(config.stripeSecretKey, stripeConfig);
 }
 
 /** Fulfilment reads the charge (for its receipt) and the card along with the session: one call, before any transaction. */
@@ -52,8 +54,8 @@ export function intentView(intent: Stripe.PaymentIntent): PaymentIntentView {
  * a server error (5xx) is worth retrying later with the same key; any other refusal is kept as is.
  */
 function classified(error: unknown): unknown {
-  if (error instanceof Stripe.errors.StripeConnectionError) return new PaymentNetworkError(error.message);
-  if (error instanceof Stripe.errors.StripeError) {
+  if (error instanceof stripeSdk().errors.StripeConnectionError) return new PaymentNetworkError(error.message);
+  if (error instanceof stripeSdk().errors.StripeError) {
     const status = error.statusCode ?? 0;
     if (status === 409 || status === 429 || status >= 500) return new PaymentNetworkError(`${status} ${error.type}: ${error.message}`);
   }
@@ -154,7 +156,7 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
         );
         return intentView(intent);
       } catch (error) {
-        if (error instanceof Stripe.errors.StripeCardError) {
+        if (error instanceof stripeSdk().errors.StripeCardError) {
           const intent = (error as Stripe.errors.StripeCardError & { payment_intent?: Stripe.PaymentIntent }).payment_intent;
           return { id: intent?.id ?? null, status: 'failed', amountCents: input.amountCents, currency: input.currency, chargeId: null, receiptUrl: null, failureCode: error.code ?? 'card_declined', metadata: input.metadata };
         }
@@ -175,7 +177,7 @@ export function stripeProvider(stripe: Stripe): PaymentProvider {
         await stripe.paymentMethods.detach(paymentMethodId);
       } catch (error) {
         // Detached already (at the Dashboard, or by an earlier try whose answer was lost): the goal is met.
-        if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_method_unexpected_state') return;
+        if (error instanceof stripeSdk().errors.StripeInvalidRequestError && error.code === 'payment_method_unexpected_state') return;
         throw classified(error);
       }
     },

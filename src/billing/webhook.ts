@@ -1,6 +1,7 @@
 // Stripe's events: the signature checked on the raw body, what each handled type needs fetched
 // before the transaction, and the one transaction that records the event processed and applies it.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+import { stripeSdk } from './stripe-sdk.ts';
 import type { Purchase } from '../db/schema.ts';
 import { lockingRead } from '../db/locks.ts';
 import { writeTransaction, type Trx } from '../db/transaction.ts';
@@ -32,7 +33,7 @@ export function verifyStripeEvent(rawBody: string, signatureHeader: string | und
   if (!secret) throw new WebhookSignatureError('STRIPE_WEBHOOK_SECRET is not set, so no event can be trusted');
   if (!signatureHeader) throw new WebhookSignatureError('the Stripe-Signature header is missing');
   try {
-    return Stripe.webhooks.constructEvent(rawBody, signatureHeader, secret);
+    return stripeSdk().webhooks.constructEvent(rawBody, signatureHeader, secret);
   } catch (error) {
     throw new WebhookSignatureError((error as Error).message);
   }

@@ -5,6 +5,7 @@
 // The hot writes avoid RETURNING: in SQLite it more than doubles a small insert's or update's cost
 // (≈ 12 vs 5 µs measured here), and the row written is known anyway.
 import { CompiledQuery, PostgresAdapter, type Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { StatementCache } from './connect.ts';
 
 /**
@@ -25,9 +26,13 @@ export async function withDirectStatements<T>(trx: Kysely<any>, statements: Stat
   }
 }
 
-const TEXTS_KEPT = 1000;
-const postgresTexts = new Map<string, string>();
-const postgresInserts = new Map<string, string>();
+/**
+ * The numbered texts, by the text as written: fixed texts of the code, so a few dozen in practice;
+ * bounded anyway at 1,000 and 1 MiB each (strings counted at 2 bytes a character; docs/architecture.md, Caches).
+ */
+const numberedTexts = () => new LRUCache<string, string>({ max: 1_000, maxSize: 1024 * 1024, sizeCalculation: (numbered, text) => 2 * (text.length + numbered.length) + 64 });
+const postgresTexts = numberedTexts();
+const postgresInserts = numberedTexts();
 
 /** `text` with its ? placeholders numbered $1, $2… (none inside quotes), as PostgreSQL wants them. */
 export function numberPlaceholders(text: string): string {
@@ -59,7 +64,6 @@ function textFor(executor: Kysely<any>, text: string, insert: boolean): string {
   if (numbered === undefined) {
     // An insert's new id comes back with the row on PostgreSQL, whose driver reports no insert id.
     numbered = numberPlaceholders(insert ? `${text} returning id` : text);
-    if (kept.size >= TEXTS_KEPT) kept.delete(kept.keys().next().value!);
     kept.set(text, numbered);
   }
   return numbered;

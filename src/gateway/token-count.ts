@@ -14,6 +14,8 @@ const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
  * from the front; that large, each eviction walks the holes earlier deletions left, and text of
  * ever-new pieces (random base64) counts at ≈ 7 µs a character instead of ≈ 1. A thousand recent
  * pieces keep most of what ordinary text reuses. The setting is the tokenizer module's, process-wide.
+ * A piece it keeps is at most LONG_PIECE_CHARS long (longer ones never reach the tokenizer, below), so
+ * the cache holds at most ≈ 1,000 × (512 bytes of text + 256 tokens × 8 bytes) ≈ 2.6 MB (docs/architecture.md, Caches).
  */
 setMergeCacheSize(1_000);
 

@@ -51,12 +51,13 @@ export interface ChatInputToolCall {
 
 /**
  * Calls resend the same long texts over and over (a system prompt, the conversation so far), and
- * counting costs about 0.7 µs a token, so the counts of long message texts are kept: at most
- * 8 million characters of text (≈ 16 MB), least recently used dropped first. Short texts are
- * counted each time; they are cheap and would only churn the cache.
+ * counting costs about 0.7 µs a token, so the counts of long message texts are kept: at most 16 MiB,
+ * a text counted at 2 bytes a character (V8 keeps Latin-1 text in one) and 64 for its entry, least
+ * recently used dropped first (docs/architecture.md, Caches). Short texts are counted each time; they
+ * are cheap and would only churn the cache.
  */
 const CACHED_TEXT_MIN_CHARS = 256;
-const messageTextCounts = new LRUCache<string, number>({ maxSize: 8_000_000, sizeCalculation: (_count, text) => text.length });
+const messageTextCounts = new LRUCache<string, number>({ maxSize: 16 * 1024 * 1024, sizeCalculation: (_count, text) => 2 * text.length + 64 });
 
 function* messageTextSteps(text: string): CountSteps {
   if (text.length < CACHED_TEXT_MIN_CHARS) return yield* textTokenSteps(text);
@@ -68,7 +69,7 @@ function* messageTextSteps(text: string): CountSteps {
   return tokens;
 }
 
-// Roles come from a handful of names; their counts are kept (a few, in case of odd ones).
+// Roles come from a handful of names; their counts are kept (a few, in case of odd ones): 16 of at most 32 characters, about 2 KB.
 const roleCounts = new Map<string, number>();
 
 function* roleSteps(role: string): CountSteps {

@@ -2,6 +2,7 @@
 // expires and how many requests it may make a minute; how they are stored (JSON lists of strings in
 // text columns, null for "no restriction") and how a key's use is checked against them.
 import { BlockList, isIP } from 'node:net';
+import { LRUCache } from 'lru-cache';
 
 export const MAX_ALLOWED_MODELS = 50;
 export const MAX_ALLOWED_CIDRS = 50;
@@ -98,9 +99,12 @@ export function canonicalCidr(text: string): string | null {
   return `${address}/${Number(prefixText)}`;
 }
 
-/** Built once per distinct list: a key's allowlist is checked on every one of its requests. */
-const blockLists = new Map<string, BlockList>();
-const MAX_CACHED_BLOCK_LISTS = 1_000;
+/**
+ * Built once per distinct list: a key's allowlist is checked on every one of its requests. At most
+ * 1,000 lists and 4 MiB, least recently used dropped first, a list counted as its text (2 bytes a
+ * character) and 256 bytes a range (docs/architecture.md, Caches).
+ */
+const blockLists = new LRUCache<string, BlockList>({ max: 1_000, maxSize: 4 * 1024 * 1024, sizeCalculation: (_list, key) => 2 * key.length + 256 * (key.split(',').length + 1) });
 
 function blockListOf(cidrs: readonly string[]): BlockList {
   const cacheKey = cidrs.join(',');
@@ -111,7 +115,6 @@ function blockListOf(cidrs: readonly string[]): BlockList {
     const [address, prefix] = cidr.split('/') as [string, string];
     list.addSubnet(address, Number(prefix), isIP(address) === 4 ? 'ipv4' : 'ipv6');
   }
-  if (blockLists.size >= MAX_CACHED_BLOCK_LISTS) blockLists.clear();
   blockLists.set(cacheKey, list);
   return list;
 }

@@ -120,6 +120,11 @@ export class FakeOpenAIUpstream {
     return fake;
   }
 
+  /** How long an idle keep-alive connection stays open (Node's default is 5 s): for a benchmark on a busy machine. */
+  keepIdleConnectionsFor(ms: number): void {
+    this.server.keepAliveTimeout = ms;
+  }
+
   /** The behaviour of every request that finds the queue empty. */
   setBehaviour(behaviour: UpstreamBehaviour): void {
     this.defaultBehaviour = behaviour;

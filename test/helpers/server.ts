@@ -20,10 +20,13 @@ function guessPort(): number {
   return 20_000 + Math.floor(Math.random() * 12_000);
 }
 
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+/** The server as TypeScript through tsx, as the tests run it; `npm start` runs the built `dist/server.js` instead. */
+export const TYPESCRIPT_ENTRY = ['--import', 'tsx', 'src/server.ts'];
+
+export async function startServer(env: Record<string, string>, nodeArgs: string[] = TYPESCRIPT_ENTRY): Promise<RunningServer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startServerOnce(env, guessPort());
+      return await startServerOnce(env, guessPort(), nodeArgs);
     } catch (error) {
       if (!(error instanceof PortTaken) || attempt === 5) throw error;
     }
@@ -32,8 +35,8 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
 
 class PortTaken extends Error {}
 
-async function startServerOnce(env: Record<string, string>, port: number): Promise<RunningServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+async function startServerOnce(env: Record<string, string>, port: number, nodeArgs: string[]): Promise<RunningServer> {
+  const child = spawn(process.execPath, nodeArgs, {
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
