@@ -10,6 +10,8 @@ import { listApiKeys } from '../keys/keys.ts';
 import { walletSummary } from '../ledger/wallet.ts';
 import { creditsExactText, parseCreditsToMc } from '../money-text.ts';
 import { isAdmin } from '../users/admin-access.ts';
+import { findUserById } from '../users/users.ts';
+import { recentSessionsOf } from '../auth/sessions.ts';
 import type { AppEnv } from '../web/env.ts';
 import { formFields } from '../web/form-data.ts';
 import { redirectTo, render, wantsPartial } from '../web/render.tsx';
@@ -103,7 +105,7 @@ export function adminRoutes(ctx: AppContext) {
    * table's own URL (/admin/users/7/usage?model=…): its filters and keyset page; the others show their first page.
    */
   async function userPage(c: Context<AppEnv>, userId: number, problem: FormProblem | null = null, status: 200 | 400 | 404 | 422 = 200, tables: UserTables = {}) {
-    const user = await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+    const user = await findUserById(db, userId);
     if (!user) return c.notFound();
     const creditsCtx = { config, db, clock };
     const secret = await cursorSecret(db);
@@ -113,7 +115,7 @@ export function adminRoutes(ctx: AppContext) {
     const [wallet, keys, sessions, purchases, usage, ledger, actions] = await Promise.all([
       walletSummary(db, userId),
       listApiKeys(db, userId),
-      db.selectFrom('sessions').select(['created_at_ms', 'expires_at_ms']).where('user_id', '=', userId).orderBy('created_at_ms', 'desc').limit(SESSIONS_SHOWN).execute(),
+      recentSessionsOf(db, userId, SESSIONS_SHOWN),
       purchasesError ? { rows: [], newer: null, older: null } : allPurchasesPage(db, null, purchasesCursor, userId, PURCHASES_SHOWN),
       loadUsagePart(creditsCtx, userId, tables.usage ?? {}),
       loadLedgerPart(creditsCtx, userId, tables.ledger ?? {}),
@@ -161,7 +163,7 @@ export function adminRoutes(ctx: AppContext) {
       if (userId === null) return c.notFound();
       const query = c.req.query();
       if (!wantsPartial(c)) return userPage(c, userId, null, 200, { [table]: query });
-      if (!(await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst())) return c.notFound();
+      if (!(await findUserById(db, userId))) return c.notFound();
       const path = `/admin/users/${userId}/${table}`;
       const creditsCtx = { config, db, clock };
       c.header('Vary', 'HX-Request');
@@ -207,8 +209,7 @@ export function adminRoutes(ctx: AppContext) {
     app.post(`/admin/users/:id/${path}`, async (c) => {
       const userId = idParam(c.req.param('id'));
       if (userId === null) return c.notFound();
-      const exists = await db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
-      if (!exists) return c.notFound();
+      if (!(await findUserById(db, userId))) return c.notFound();
       const field = await formFields(c);
       const reason = field('reason').trim();
       const values = { amount: field('amount'), reason: field('reason') };

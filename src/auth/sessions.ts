@@ -63,3 +63,8 @@ export async function invalidateSession(db: DB, sessionId: string): Promise<void
 export async function invalidateUserSessions(db: DB, userId: number): Promise<void> {
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
 }
+
+/** A user's newest sessions (when each began and ends), at most `limit`: for the operator console. */
+export function recentSessionsOf(db: DB, userId: number, limit: number): Promise<Pick<Session, 'created_at_ms' | 'expires_at_ms'>[]> {
+  return db.selectFrom('sessions').select(['created_at_ms', 'expires_at_ms']).where('user_id', '=', userId).orderBy('created_at_ms', 'desc').limit(limit).execute();
+}

@@ -48,6 +48,10 @@ export function createUser(db: DB, clock: Clock, input: NewUser): Promise<User> 
   });
 }
 
+export async function findUserById(db: DB, userId: number): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+}
+
 export async function findUserByEmail(db: DB, email: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst();
 }
