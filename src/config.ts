@@ -26,6 +26,11 @@ export interface PostgresConfig {
   readonly statementTimeoutMs: number;
   /** How long to wait for a connection (a new one, or a free one from a full pool). */
   readonly connectTimeoutMs: number;
+  /**
+   * The hot path's fixed statements run as named prepared statements, planned once per connection
+   * (src/db/postgres.ts); off for a pooler that cannot keep them (PgBouncer before 1.21).
+   */
+  readonly preparedStatements: boolean;
 }
 
 export interface Config {
@@ -130,6 +135,7 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
       poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
       statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
       connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 10_000, 1, 600_000),
+      preparedStatements: oneOf(env, 'DATABASE_PREPARED_STATEMENTS', ['on', 'off'], 'on') === 'on',
     });
   }
   const match = /^sqlite:(.+)$/.exec(value);

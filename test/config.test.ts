@@ -111,19 +111,22 @@ test('DATABASE_URL: postgres:// and postgresql:// with the pool settings, never 
     poolSize: 10,
     statementTimeoutMs: 30_000,
     connectTimeoutMs: 10_000,
+    preparedStatements: true,
   });
   const tuned = loadConfig({
     DATABASE_URL: 'postgresql://localhost/tokentab',
     DATABASE_POOL_SIZE: '40',
     DATABASE_STATEMENT_TIMEOUT_MS: '0',
     DATABASE_CONNECT_TIMEOUT_MS: '2500',
+    DATABASE_PREPARED_STATEMENTS: 'off',
     SQLITE_SYNCHRONOUS: 'normal',
   }).database;
-  assert.equal(tuned, { backend: 'postgres', url: 'postgresql://localhost/tokentab', poolSize: 40, statementTimeoutMs: 0, connectTimeoutMs: 2500 });
+  assert.equal(tuned, { backend: 'postgres', url: 'postgresql://localhost/tokentab', poolSize: 40, statementTimeoutMs: 0, connectTimeoutMs: 2500, preparedStatements: false });
   assert.equal(loadConfig({ DATABASE_URL: 'sqlite:x.db', SQLITE_SYNCHRONOUS: 'normal' }).database, { backend: 'sqlite', path: 'x.db', synchronous: 'normal' });
   fails({ DATABASE_URL: 'postgres://localhost/t', DATABASE_POOL_SIZE: '0' }, /^DATABASE_POOL_SIZE must be a whole number from 1 to 1000, got "0"$/);
   fails({ DATABASE_URL: 'postgres://localhost/t', DATABASE_STATEMENT_TIMEOUT_MS: '-5' }, /^DATABASE_STATEMENT_TIMEOUT_MS must be a whole number/);
   fails({ DATABASE_URL: 'postgres://localhost/t', DATABASE_CONNECT_TIMEOUT_MS: 'soon' }, /^DATABASE_CONNECT_TIMEOUT_MS must be a whole number/);
+  fails({ DATABASE_URL: 'postgres://localhost/t', DATABASE_PREPARED_STATEMENTS: 'yes' }, /^DATABASE_PREPARED_STATEMENTS must be "on" or "off", got "yes"$/);
   fails({ DATABASE_URL: 'postgres://user:s3cret@[bad/t' }, /^DATABASE_URL is not a valid postgres:\/\/ URL$/);
   try {
     loadConfig({ DATABASE_URL: 'postgres://user:s3cret@[bad/t' });

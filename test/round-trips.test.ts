@@ -5,11 +5,14 @@
 // charge is still exact and audit clean. On SQLite there are none to count: registered on PostgreSQL only.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { sql } from 'kysely';
 import { audit } from '../src/audit.ts';
+import { loadDatabaseConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/connect.ts';
 import { postgresRoundTrips } from '../src/db/postgres.ts';
 import { grantCredits } from '../src/ledger/credits.ts';
 import { createHoldBatcher } from '../src/ledger/hold-batch.ts';
-import { placeHold, type CallOutcome } from '../src/ledger/holds.ts';
+import { placeHold, settleHold, type CallOutcome } from '../src/ledger/holds.ts';
 import { createSettleBatcher } from '../src/ledger/settle-batch.ts';
 import { costMc } from '../src/pricing/cost.ts';
 import { TEST_BACKEND } from './helpers/backend.ts';
@@ -77,6 +80,40 @@ if (TEST_BACKEND === 'postgres') {
       await t.close();
     }
   });
+
+  // Planning a statement cost more than running it (src/db/postgres.ts): the hot path's fixed texts
+  // are named, so each connection plans them once; DATABASE_PREPARED_STATEMENTS=off (PgBouncer before
+  // 1.21) names none, and the same charges come out.
+  for (const setting of ['on', 'off'] as const) {
+    test(`DATABASE_PREPARED_STATEMENTS=${setting}: the hot path's statements ${setting === 'on' ? 'are named, planned once per connection' : 'are left unnamed'}; charges exact`, async () => {
+      const t = await freshDb('full');
+      // One connection, so the session whose prepared statements are listed is the one that ran them.
+      const db = openDatabase(loadDatabaseConfig({ DATABASE_URL: t.databaseUrl, DATABASE_POOL_SIZE: '1', DATABASE_PREPARED_STATEMENTS: setting }));
+      try {
+        const rate = await rateOf(db, 'gpt-4o-mini');
+        const user = await makeUser(db, t.clock);
+        await grantCredits(db, t.clock, { userId: user.id, amountMc: 1_000_000, reason: 'test' });
+        let chargedMc = 0;
+        for (let i = 0; i < 3; i++) {
+          const hold = await placeHold(db, t.clock, { userId: user.id, apiKeyId: null, requestId: `req_named_${i}`, rate, roundingMode: 'exact', ttlMs: 600_000, amountMc: 200_000 });
+          chargedMc += (await settleHold(db, t.clock, hold.id, outcome)).chargedMc;
+        }
+        const prepared = await sql<{ name: string; calls: number }>`select name, generic_plans + custom_plans as calls from pg_prepared_statements where name like 'tokentab_%'`.execute(db);
+        if (setting === 'on') {
+          assert.ok(prepared.rows.length >= 3, `named statements: ${prepared.rows.length}`);
+          // Three holds and settles: the limits read, among others, ran on one prepared statement each time.
+          assert.ok(prepared.rows.some((row) => Number(row.calls) >= 3), JSON.stringify(prepared.rows));
+        } else assert.equal(prepared.rows, []);
+        assert.is(chargedMc, 3 * costMc(outcome.tokens, rate, 'exact'));
+        const wallet = await db.selectFrom('wallets').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+        assert.equal([wallet.balance_mc, wallet.held_mc], [1_000_000 - chargedMc, 0]);
+        assert.equal(await audit(db), []);
+      } finally {
+        await db.destroy();
+        await t.close();
+      }
+    });
+  }
 }
 
 test.run();

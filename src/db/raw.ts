@@ -7,6 +7,7 @@
 import { CompiledQuery, PostgresAdapter, type Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { StatementCache } from './connect.ts';
+import { prepareOnPostgres } from './postgres.ts';
 
 /**
  * Transactions opened by writeTransaction, with the statements of their connection. Inside its own
@@ -65,6 +66,8 @@ function textFor(executor: Kysely<any>, text: string, insert: boolean): string {
     // An insert's new id comes back with the row on PostgreSQL, whose driver reports no insert id.
     numbered = numberPlaceholders(insert ? `${text} returning id` : text);
     kept.set(text, numbered);
+    // Fixed texts of the code, run again and again: planned once per connection.
+    prepareOnPostgres(numbered);
   }
   return numbered;
 }
