@@ -40,9 +40,14 @@ const result = await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // Every package stays in node_modules and is imported at run time as under tsx: native ones
-  // (better-sqlite3) cannot be bundled, and the others keep their own lazy loading.
-  packages: 'external',
+  // The packages are bundled too: loading them as hundreds of separate modules (kysely alone is
+  // over 400 files) was a third of the start's CPU (bench/RESULTS.md, start). Left in node_modules:
+  // the native one (better-sqlite3, and pg's optional pg-native), and those loaded at their first
+  // use, which bundling would load at start (stripe, nodemailer, the tokenizer: src/billing/stripe-sdk.ts,
+  // src/server.ts, src/gateway/token-count.ts).
+  external: ['better-sqlite3', 'pg-native', 'stripe', 'nodemailer', 'gpt-tokenizer'],
+  // Bundled CommonJS packages (pg, better-sqlite3's loader) call require(); an ES module has none.
+  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   // Errors are logged by class name; bundling may rename a class whose name two modules share.
   keepNames: true,
   sourcemap: 'linked',

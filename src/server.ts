@@ -10,6 +10,7 @@ import { createApp, metricsApp } from './app.tsx';
 import { createContext } from './context.ts';
 import { checkUpstreamModels, describeUpstreamModelCheck } from './gateway/upstream-check.ts';
 import { httpServerOptions } from './web/server-options.ts';
+import { loadTokenizer } from './gateway/token-count.ts';
 import { expireHolds } from './ledger/holds.ts';
 import { startMailWorker } from './mail/worker.ts';
 import { reconcileRecent, type ReconcileResult } from './billing/reconcile.ts';
@@ -60,6 +61,8 @@ const processLease = await startProcessLease(db, clock, ctx.lease, { holder, ter
 // Idle keep-alive connections outlive a proxy's own (src/web/server-options.ts).
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: httpServerOptions(config) }, (info) => {
   console.log(`tokentab listening on http://${info.address}:${info.port} (public URL ${config.publicUrl})`);
+  // Loaded now rather than before listening (a start ≤ 1 s) or at the first call (which would wait for it).
+  setImmediate(loadTokenizer);
 });
 
 // METRICS_LISTEN: /metrics alone on an address of its own (a private interface), with METRICS_TOKEN if set.

@@ -1,8 +1,30 @@
 // Token counts of text in linear time: exact for ordinary text, an upper bound where the tokenizer
 // would take quadratic time, counted a span at a time so a long text can share the event loop.
-import { countTokens, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { afterPollingIO } from '../event-loop.ts';
+
+type Tokenizer = typeof import('gpt-tokenizer/encoding/o200k_base');
+const requireHere = createRequire(import.meta.url);
+let tokenizer: Tokenizer | null = null;
+
+/**
+ * The o200k tokenizer, loaded at its first use (its package's CommonJS build, so the first count
+ * can load it at once): its ranks cost about 200–340 ms of CPU and 35 MB, which the server pays
+ * just after it starts listening (src/server.ts calls this), not before (docs/architecture.md,
+ * Start-up and memory).
+ */
+export function loadTokenizer(): Tokenizer {
+  if (tokenizer === null) {
+    tokenizer = requireHere('gpt-tokenizer/encoding/o200k_base') as Tokenizer;
+    tokenizer.setMergeCacheSize(MERGES_KEPT);
+  }
+  return tokenizer;
+}
+
+function countTokens(text: string, options: typeof AS_PLAIN_TEXT): number {
+  return (tokenizer ?? loadTokenizer()).countTokens(text, options);
+}
 
 // gpt-tokenizer throws on text that spells a special token such as "<|endoftext|>" unless told
 // otherwise. A user's text is only ever text, so special tokens are counted as the plain
@@ -17,7 +39,7 @@ const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
  * A piece it keeps is at most LONG_PIECE_CHARS long (longer ones never reach the tokenizer, below), so
  * the cache holds at most ≈ 1,000 × (512 bytes of text + 256 tokens × 8 bytes) ≈ 2.6 MB (docs/architecture.md, Caches).
  */
-setMergeCacheSize(1_000);
+const MERGES_KEPT = 1_000;
 
 /**
  * The tokenizer first cuts text into pieces with o200k's regex (a word with its leading space, up
