@@ -191,6 +191,16 @@ failover('a reset connection, a whole answer cut mid-body, and a stream reset af
   assert.equal([primary.requestCount, secondary.requestCount], [3, 3]);
 });
 
+failover('an upstream that redirects is not followed (the key and the prompt stay where the operator sent them) → the next upstream', async ({ h, primary, secondary }) => {
+  const account = await h.account(HUNDRED_CREDITS_MC);
+  primary.setBehaviour({ kind: 'redirect' });
+  secondary.setBehaviour({ kind: 'ok', usage: { prompt_tokens: 750, completion_tokens: 200 } });
+  const plain = await account.client.chat.completions.create({ model: 'gpt-4o-mini', messages, max_tokens: 300 }).withResponse();
+  await assertCharged(h, plain.response.headers.get('x-request-id')!, 3_720, 'secondary', 'primary: unreachable; secondary: ok');
+  // Followed, the redirect would have been a second request to the primary, answered 'ok' there.
+  assert.equal([primary.requestCount, secondary.requestCount], [1, 1]);
+});
+
 failover('an upstream slower than its headers_timeout_seconds → the next upstream, within the call’s deadline', async ({ h, primary, secondary }) => {
   const account = await h.account(HUNDRED_CREDITS_MC);
   primary.setBehaviour({ kind: 'hang' });

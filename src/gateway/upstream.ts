@@ -29,6 +29,11 @@ export function createUpstreamClient(options: UpstreamOptions): OpenAI {
     timeout: options.timeoutMs,
     // A keyless upstream gets no Authorization header at all (null removes the SDK's own).
     defaultHeaders: { ...(options.headers ?? {}), ...(options.apiKey === null && !demo ? { Authorization: null } : {}) },
+    // A redirect is not followed: the operator's key and the user's prompt go to the base URL the
+    // operator set and nowhere else, and a 3xx fails the attempt like an unreachable upstream (the
+    // next one is tried: failover.ts). It also spares fetch a copy of each request's body, which
+    // following redirects needs (undici clones the request unless redirects are errors).
+    fetchOptions: { redirect: 'error' },
     ...(demo ? { fetch: createDemoFetch(options.images ? { images: options.images } : {}) } : {}),
   });
 }

@@ -49,6 +49,8 @@ export type UpstreamBehaviour =
   | { kind: 'hang' }
   /** Reads the request and resets the connection without a byte of answer: a connection error before the headers. */
   | { kind: 'reset' }
+  /** Answers 307 to the same path on this fake, which would answer 'ok' were the redirect followed. */
+  | { kind: 'redirect' }
   /** Sends a stream's 200 and SSE headers, then resets the connection before any event. */
   | { kind: 'headers-then-reset' }
   /** Sends the role chunk and `chunks` content chunks, then destroys the socket. */
@@ -271,6 +273,10 @@ export class FakeOpenAIUpstream {
           const headers: Record<string, string> = retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
           return sendJson(response, behaviour.status, errorBody(behaviour.message ?? known.message, known.type, known.code), recorded, headers);
         }
+        case 'redirect':
+          response.writeHead(307, { location: `${this.url}${request.url}`, 'content-length': '0' });
+          response.end();
+          return;
         case 'hang':
           return; // close() ends the connection
         case 'reset':
