@@ -1,11 +1,10 @@
 // The /v1 sub-app: the JSON API's body limit, its routes (each checks the Bearer key), and every
 // error in OpenAI's JSON shape. No cookies, sessions, CSRF or form limits: those are the pages'.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { AppContext } from '../context.ts';
 import { describeError, INTERNAL_ERROR, requestTooLarge, unknownRoute } from '../errors/descriptions.ts';
-import { API_BODY_LIMIT_BYTES, bytesText, closeAfterTooLarge } from '../web/body-limits.ts';
+import { API_BODY_LIMIT_BYTES, bytesText, closeAfterTooLarge, limitBody } from '../web/body-limits.ts';
 import type { AppEnv } from '../web/env.ts';
 import { chatCompletionsRoutes } from './chat-completions.ts';
 import { apiCreditsRoutes } from './credits.ts';
@@ -22,7 +21,7 @@ export function apiApp(ctx: AppContext) {
   const tooLarge = requestTooLarge(bytesText(API_BODY_LIMIT_BYTES));
   app.use(
     '*',
-    bodyLimit({
+    limitBody({
       maxSize: API_BODY_LIMIT_BYTES,
       onError: (c) => {
         closeAfterTooLarge(c);

@@ -1,7 +1,6 @@
 // /credits: the Credits tab and each of its parts at its own URL (a partial for htmx, the full page
 // otherwise), the usage detail, the estimator, and the CSV exports (session, Bearer key or CSV link).
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Child } from 'hono/jsx';
 import type { Clock } from '../clock.ts';
 import type { AppContext } from '../context.ts';
@@ -11,7 +10,7 @@ import { requireUserOrApiKey } from '../api/key-auth.ts';
 import { csvLinkAuth } from './csv-link-auth.ts';
 import { csvLinkRoutes } from './csv-link-routes.tsx';
 import { CSV_LINK_PARAM } from '../exports/csv-links.ts';
-import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
+import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES, limitBody } from '../web/body-limits.ts';
 import { formFields } from '../web/form-data.ts';
 import { redirectTo, render, wantsPartial } from '../web/render.tsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -206,7 +205,7 @@ export function creditsRoutes(ctx: AppContext) {
 
   // A prompt as large as the API takes; past it, the estimate's place says so (the form, and the
   // text typed in it, stay as they are under htmx).
-  const promptLimit = bodyLimit({
+  const promptLimit = limitBody({
     maxSize: PROMPT_FORM_BODY_LIMIT_BYTES,
     onError: (c) => {
       closeAfterTooLarge(c);

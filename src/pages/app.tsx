@@ -1,7 +1,6 @@
 // The pages sub-app: form body limits, the CSRF check, the session, and every page's routes (each
 // feature's routes.tsx). The JSON API and the webhooks are their own sub-apps (src/api/, src/webhooks/).
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { csrf } from 'hono/csrf';
 import type { Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
@@ -13,7 +12,7 @@ import { settingsRoutes } from '../settings/routes.tsx';
 import { playgroundRoutes } from '../playground/routes.tsx';
 import { adminRoutes } from '../admin/routes.tsx';
 import { currentRates } from '../pricing/rates.ts';
-import { FORM_BODY_LIMIT_BYTES, PROMPT_FORM_PATHS, tooLargeText } from '../web/body-limits.ts';
+import { FORM_BODY_LIMIT_BYTES, PROMPT_FORM_PATHS, tooLargeText, limitBody } from '../web/body-limits.ts';
 import type { AppEnv } from '../web/env.ts';
 import { render } from '../web/render.tsx';
 import { Home } from '../../views/home.tsx';
@@ -30,7 +29,7 @@ export function pagesApp(ctx: AppContext) {
   const { config } = ctx;
   const app = new Hono<AppEnv>();
 
-  const formLimit = bodyLimit({ maxSize: FORM_BODY_LIMIT_BYTES, onError: tooLargeText(FORM_BODY_LIMIT_BYTES) });
+  const formLimit = limitBody({ maxSize: FORM_BODY_LIMIT_BYTES, onError: tooLargeText(FORM_BODY_LIMIT_BYTES) });
   // The prompt forms apply the API's limit themselves, and answer it on their page.
   app.use('*', (c, next) => (PROMPT_FORM_PATHS.has(c.req.path) ? next() : formLimit(c, next)));
   // Forms are checked by Origin (or Sec-Fetch-Site).

@@ -1,7 +1,6 @@
 // /playground: one prompt through the same metering path as the API (no key), the reply with its cost, the balance card updated.
 // A plain form whose call ran answers 303 to the page showing its answer (kept-outcomes.ts), so a refresh never sends it again.
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppContext } from '../context.ts';
 import { newRequestId } from '../gateway/request-id.ts';
@@ -13,7 +12,7 @@ import type { Rate } from '../db/schema.ts';
 import { currentRate, modelLabel } from '../pricing/rates.ts';
 import type { AppEnv } from '../web/env.ts';
 import { requireUser } from '../web/auth-middleware.ts';
-import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES } from '../web/body-limits.ts';
+import { bytesText, closeAfterTooLarge, PROMPT_FORM_BODY_LIMIT_BYTES, limitBody } from '../web/body-limits.ts';
 import { clientGoneSignal } from '../web/client-gone.ts';
 import { formFields } from '../web/form-data.ts';
 import { render, wantsPartial } from '../web/render.tsx';
@@ -103,7 +102,7 @@ export function playgroundRoutes(ctx: AppContext) {
 
   // A prompt as large as the API takes. Past it, htmx shows the words in place of the result and
   // leaves the form (and the prompt typed in it) alone; a plain post gets the page with them.
-  const promptLimit = bodyLimit({
+  const promptLimit = limitBody({
     maxSize: PROMPT_FORM_BODY_LIMIT_BYTES,
     onError: (c) => {
       closeAfterTooLarge(c);

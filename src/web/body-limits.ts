@@ -1,5 +1,7 @@
-// How large a request body may be, by route: the limits, their words, and the forms that take prompts.
-import type { Context } from 'hono';
+// How large a request body may be, by route: the limits, their words, the forms that take prompts,
+// and the middleware that applies them.
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 
 /** Sign-in, settings and every other form: small fields only. */
 export const FORM_BODY_LIMIT_BYTES = 64 * 1024;
@@ -39,3 +41,24 @@ export const tooLargeText = (limitBytes: number) => (c: Context) => {
   if (c.req.header('HX-Request')) c.header('HX-Reswap', 'none');
   return c.text(`The request body is too large (at most ${bytesText(limitBytes)}).`, 413);
 };
+
+/**
+ * hono's bodyLimit, deciding by the Content-Length header when there is one (Node's parser reads no
+ * more than it says) without touching the request's body stream; a body without one (chunked) is
+ * read through hono's, which counts the bytes as they come. hono's own looks at `c.req.raw.body`
+ * first, which makes @hono/node-server build a whole web Request and stream for every request, and
+ * its `json()` and `text()` then read through them instead of from Node's request directly (about
+ * 0.05–0.1 ms of a metered call: docs/architecture.md, Where a metered call's time goes).
+ */
+export function limitBody(options: { maxSize: number; onError: (c: Context) => Response | Promise<Response> }): MiddlewareHandler {
+  const counted = bodyLimit(options);
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return next();
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined && /^\d{1,15}$/.test(length)) {
+      return Number(length) > options.maxSize ? options.onError(c) : next();
+    }
+    return counted(c, next);
+  };
+}
