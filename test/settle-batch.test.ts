@@ -174,6 +174,38 @@ test('a group of holds reads a wallet once per scope: each hold still decided on
   }
 });
 
+test('a group of settles reads a wallet once: each charged on the wallet as the ones before it left it (a shortfall mid-group exact), the low-balance alert sent once', async () => {
+  const t = await freshDb('full');
+  try {
+    const rate = await rateOf(t.db, 'gpt-4o');
+    const user = await makeUser(t.db, t.clock);
+    const callCost = costMc({ inputTokens: 10_000, cachedInputTokens: 0, outputTokens: 1_000 }, rate, 'exact');
+    // Enough for two and a half calls; the alert at 2 calls' worth, crossed by the first settle.
+    await grantCredits(t.db, t.clock, { userId: user.id, amountMc: (5 * callCost) / 2, reason: 'test' });
+    await t.db.updateTable('users').set({ low_balance_threshold_mc: 2 * callCost }).where('id', '=', user.id).execute();
+    const holds = [];
+    for (let index = 0; index < 4; index++) {
+      holds.push(await placeHold(t.db, t.clock, { userId: user.id, apiKeyId: null, requestId: `req_short_${index}`, rate, roundingMode: 'exact', amountMc: 1_000, ttlMs: 600_000 }));
+    }
+    const settler = createSettleBatcher(t.db, t.clock);
+    const results = await Promise.all(holds.map((hold) => settler.settle(hold.id, outcome(10_000, 1_000), hold)));
+    assert.equal(settler.stats, { commits: 1, writes: 4, largestGroup: 4 });
+    // Each settle gives its own hold back, then takes what is available beside the holds still pending.
+    assert.equal(
+      results.map((result) => [result.chargedMc, result.shortfallMc]),
+      [[callCost, 0], [callCost, 0], [callCost / 2 - 1_000, callCost / 2 + 1_000], [1_000, callCost - 1_000]],
+    );
+    assert.equal(results.map((result) => result.balanceMc), [(3 * callCost) / 2, callCost / 2, 1_000, 0]);
+    const wallet = await t.db.selectFrom('wallets').selectAll().where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    assert.equal([wallet.balance_mc, wallet.held_mc], [0, 0]);
+    const mails = await t.db.selectFrom('mail_outbox').select('subject').where('to_address', '=', (await t.db.selectFrom('users').select('email').where('id', '=', user.id).executeTakeFirstOrThrow()).email).execute();
+    assert.equal(mails.map((mail) => mail.subject), ['Your tokentab balance is running low']);
+    assert.equal(await audit(t.db), []);
+  } finally {
+    await t.close();
+  }
+});
+
 test('a group rolled back by a deadlock (40P01) or a serialization failure (40001) runs again whole: no write refused, each committed once', async () => {
   const t = await freshDb('full');
   try {

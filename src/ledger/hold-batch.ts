@@ -10,6 +10,7 @@ import type { Trx } from '../db/transaction.ts';
 import { InsufficientCreditsError } from './errors.ts';
 import { createGroupCommit, type BatcherOptions, type GroupCommit } from './group-commit.ts';
 import { placeHoldIn, type PlaceHoldInput } from './holds.ts';
+import { groupStateFor } from './group-state.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
 
 export interface HoldRequest extends Omit<PlaceHoldInput, 'amountMc'> {
@@ -31,33 +32,6 @@ export interface HoldBatcher {
 
 type Placed = { hold: Hold } | { refused: unknown };
 
-/**
- * The state of each wallet a group's transaction has read, by user, with the scope it was read for:
- * a hold of the same scope after it takes the policy's stateAfterHold instead of reading again. One
- * entry per user, so a write for another scope of the wallet replaces it. Kept per transaction (a
- * group run again after a conflict gets a new one, and reads again).
- */
-const readInGroup = new WeakMap<Trx, Map<number, { scope: string; state: WalletState }>>();
-
-/** The state for `request`, and `after`: tells what became of the hold (its amount, or null: refused by the update). */
-async function stateFor(trx: Trx, request: HoldRequest): Promise<{ state: WalletState; after: (amountMc: number | null) => void }> {
-  const policy = ledgerPolicy();
-  let states = readInGroup.get(trx);
-  if (!states) readInGroup.set(trx, (states = new Map()));
-  const scope = `${request.apiKeyId ?? ''}\u0000${request.rate.model}`;
-  const cached = states.get(request.userId);
-  const state = cached?.scope === scope ? cached.state : await policy.readState(trx, { userId: request.userId, apiKeyId: request.apiKeyId, model: request.rate.model });
-  states.set(request.userId, { scope, state });
-  return {
-    state,
-    after(amountMc) {
-      const next = amountMc === null ? null : (policy.stateAfterHold?.(state, amountMc) ?? null);
-      if (next === null) states.delete(request.userId);
-      else states.set(request.userId, { scope, state: next });
-    },
-  };
-}
-
 export function createHoldBatcher(db: DB, clock: Clock, options: BatcherOptions = {}): HoldBatcher {
   const group = createGroupCommit(db, clock, { ...options, durable: false, lockWallets: (users) => ({ users }) });
   return {
@@ -66,7 +40,7 @@ export function createHoldBatcher(db: DB, clock: Clock, options: BatcherOptions 
     async place(request) {
       const placed = await group.run<Placed>(request.userId, async (trx, nowMs) => {
         // Read once per wallet and scope in a group; refusals below write nothing, so the state stays.
-        const { state, after } = await stateFor(trx, request);
+        const { state, after } = await groupStateFor(trx, { userId: request.userId, apiKeyId: request.apiKeyId, model: request.rate.model });
         let amountMc: number;
         try {
           amountMc = await request.amountFor(state, trx);
@@ -76,7 +50,7 @@ export function createHoldBatcher(db: DB, clock: Clock, options: BatcherOptions 
         }
         try {
           const hold = await placeHoldIn(trx, nowMs, { ...request, amountMc }, state);
-          after(amountMc);
+          after(ledgerPolicy().stateAfterHold?.(state, amountMc) ?? null);
           return { hold };
         } catch (error) {
           // The conditional update changed nothing, so this refusal wrote nothing either; the state

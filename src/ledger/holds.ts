@@ -13,6 +13,7 @@ import { endLapsedLease } from '../db/leases.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from '../month.ts';
 import { ledgerPolicy, type WalletState } from './policy.ts';
+import { readStateAlone, type StateReader } from './group-state.ts';
 import { lockWallets } from '../db/locks.ts';
 import { addToDailyUsage } from './daily-usage.ts';
 import { spendPromoIn } from './promo-grants.ts';
@@ -250,9 +251,9 @@ export function settleHold(db: DB, clock: Clock, holdId: number, outcome: CallOu
  * (addToDailyUsage) in the same transaction, once for all its settles. `placed`: the hold as returned when it was placed (or as
  * read in this transaction), if the caller has it.
  */
-export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outcome: CallOutcome, placed?: Hold): Promise<SettleResult> {
+export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outcome: CallOutcome, placed?: Hold, reader: StateReader = readStateAlone): Promise<SettleResult> {
   if (placed?.id === holdId && placed.status === 'pending' && onPostgres(trx)) {
-    const settled = await settlePendingInOneStatement(trx, nowMs, placed, outcome);
+    const settled = await settlePendingInOneStatement(trx, nowMs, placed, outcome, reader);
     if (settled !== null) return settled;
   }
   const { before: hold, settled } = await markSettled(trx, holdId, nowMs, placed);
@@ -260,7 +261,7 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
   // An expired hold was already given back by the sweeper; a pending one is given back now.
   const releaseHeldMc = hold.status === 'pending' ? hold.amount_mc : 0;
   const policy = ledgerPolicy();
-  const state = await policy.readState(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
+  const { state, after } = await reader(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
   const availableAfterReleaseMc = state.balanceMc - (state.heldMc - releaseHeldMc);
   const chargedMc = Math.min(costOfCallMc, Math.max(0, availableAfterReleaseMc));
   const shortfallMc = costOfCallMc - chargedMc;
@@ -282,6 +283,7 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
   const usage = await insertUsage(trx, usageRow(hold, outcome, chargedMc, shortfallMc, nowMs));
   await addToMonthlySpend(trx, hold, chargedMc);
   await policy.afterSettle(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model, holdPlacedAtMs: hold.created_at_ms, nowMs }, state);
+  after(policy.stateAfterSettle?.(state, { balanceAfterMc: entry.balance_after_mc, heldAfterMc: state.heldMc - releaseHeldMc, promoAfterMc: state.promoMc - promoSpentMc, endedPending: hold.status === 'pending' }) ?? null);
   return { usage, hold: settled, chargedMc, shortfallMc, balanceMc: entry.balance_after_mc };
 }
 
@@ -293,9 +295,10 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
  * meanwhile (the sweeper, a lapsed lease) or the charge would spend promo credit: the general path
  * then does it.
  */
-async function settlePendingInOneStatement(trx: Trx, nowMs: number, hold: Hold, outcome: CallOutcome): Promise<SettleResult | null> {
+async function settlePendingInOneStatement(trx: Trx, nowMs: number, hold: Hold, outcome: CallOutcome, reader: StateReader): Promise<SettleResult | null> {
   const policy = ledgerPolicy();
-  const state = await policy.readState(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
+  // Nothing is written when this returns null, so the state stays as read for the general path.
+  const { state, after } = await reader(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
   const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
   const heldAfterMc = state.heldMc - hold.amount_mc;
   const chargedMc = Math.min(costOfCallMc, Math.max(0, state.balanceMc - heldAfterMc));
@@ -329,6 +332,7 @@ async function settlePendingInOneStatement(trx: Trx, nowMs: number, hold: Hold, 
     cause: 'settle',
   }, state);
   await policy.afterSettle(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model, holdPlacedAtMs: hold.created_at_ms, nowMs }, state);
+  after(policy.stateAfterSettle?.(state, { balanceAfterMc: entry.balance_after_mc, heldAfterMc, promoAfterMc: state.promoMc, endedPending: true }) ?? null);
   return {
     usage: { id: Number(ids.usage_id), ...row },
     hold: { ...hold, status: 'settled', ended_at_ms: nowMs },

@@ -65,6 +65,20 @@ export interface LedgerPolicy<State extends WalletState = WalletState> {
    * once (src/ledger/hold-batch.ts). Optional: without it every hold reads.
    */
   stateAfterHold?(state: State, amountMc: number): State | null;
+  /**
+   * The same after a settle on `state` (its hooks having run): lets a group of settles on one wallet
+   * read it once (src/ledger/settle-batch.ts). Optional: without it every settle reads.
+   */
+  stateAfterSettle?(state: State, change: SettleChange): State | null;
+}
+
+/** What a settle changed in the wallet it was read from. */
+export interface SettleChange {
+  balanceAfterMc: number;
+  heldAfterMc: number;
+  promoAfterMc: number;
+  /** The hold was pending (not expired by the sweeper): one call fewer in flight. */
+  endedPending: boolean;
 }
 
 let installed: LedgerPolicy | null = null;

@@ -6,6 +6,7 @@ import { createGroupCommit, type BatcherOptions, type GroupCommit } from './grou
 import type { Hold } from '../db/schema.ts';
 import { settleHoldIn, type CallOutcome, type SettleResult } from './holds.ts';
 import { addToDailyUsage } from './daily-usage.ts';
+import { groupStateFor } from './group-state.ts';
 
 export interface SettleBatcher {
   /** Settles like settleHold; resolves only once the commit holding this charge is durable. `placed`: see settleHoldIn. */
@@ -25,7 +26,8 @@ export function createSettleBatcher(db: DB, clock: Clock, options: BatcherOption
   });
   return {
     stats: group.stats,
-    settle: (holdId, outcome, placed) => group.run(holdId, (trx, nowMs) => settleHoldIn(trx, nowMs, holdId, outcome, placed)),
+    // The policy's read taken once per wallet and scope in a group, then carried (group-state.ts).
+    settle: (holdId, outcome, placed) => group.run(holdId, (trx, nowMs) => settleHoldIn(trx, nowMs, holdId, outcome, placed, groupStateFor)),
     idle: () => group.idle(),
   };
 }

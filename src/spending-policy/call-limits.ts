@@ -8,7 +8,7 @@ import type { CapLimits } from '../caps/caps.ts';
 import type { KeyInFlight } from '../caps/in-flight.ts';
 import { rawFirst } from '../db/raw.ts';
 import type { Trx } from '../db/transaction.ts';
-import type { WalletState, WriteScope } from '../ledger/policy.ts';
+import type { SettleChange, WalletState, WriteScope } from '../ledger/policy.ts';
 
 export interface CallLimits extends WalletState, RechargeState {
   lowBalance: LowBalanceState;
@@ -110,6 +110,24 @@ export function callLimitsAfterHold(limits: CallLimits, amountMc: number): CallL
     availableMc: limits.availableMc - amountMc,
     keyInFlight: limits.keyInFlight === null ? null : { ...limits.keyInFlight, current: limits.keyInFlight.current + 1 },
     userInFlight: limits.userInFlight + 1,
+  });
+}
+
+/**
+ * The limits as readCallLimits would read them for the same scope after a settle on them: the wallet
+ * as the settle left it, and one call fewer in flight when its hold was pending (a hold the sweeper
+ * expired was no longer counted).
+ */
+export function callLimitsAfterSettle(limits: CallLimits, change: SettleChange): CallLimits {
+  const after: CallLimits = Object.create(ReadCallLimits.prototype);
+  const ended = change.endedPending ? 1 : 0;
+  return Object.assign(after, limits, {
+    balanceMc: change.balanceAfterMc,
+    heldMc: change.heldAfterMc,
+    availableMc: change.balanceAfterMc - change.heldAfterMc,
+    promoMc: change.promoAfterMc,
+    keyInFlight: limits.keyInFlight === null ? null : { ...limits.keyInFlight, current: limits.keyInFlight.current - ended },
+    userInFlight: limits.userInFlight - ended,
   });
 }
 

@@ -6,10 +6,13 @@ import type { LedgerPolicy } from '../ledger/policy.ts';
 import { lowBalanceAlert } from '../alerts/low-balance.ts';
 import { startRechargeIfDue } from '../auto-recharge/trigger.ts';
 import { noticeCapsReached } from '../caps/cap-notices.ts';
-import { callLimitsAfterHold, readCallLimits, type CallLimits } from './call-limits.ts';
+import { callLimitsAfterHold, callLimitsAfterSettle, readCallLimits, type CallLimits } from './call-limits.ts';
 
-/** Limits whose hold started a recharge: rechargePending is stale in them, so the next hold reads again. */
-const startedRecharge = new WeakSet<CallLimits>();
+/**
+ * Limits whose write's hooks changed what they hold (a recharge started: rechargePending; the alert's
+ * flag set or cleared: lowBalance.alerted), so the group's next write of the wallet reads again.
+ */
+const changedByHooks = new WeakSet<CallLimits>();
 
 export const spendingPolicy: LedgerPolicy<CallLimits> = {
   readState: readCallLimits,
@@ -17,9 +20,9 @@ export const spendingPolicy: LedgerPolicy<CallLimits> = {
   async afterBalanceChange(trx, change, limits) {
     // Holds and settles may start a recharge; credits and debits from outside a call may not.
     const started = change.cause === 'ledger' ? null : await startRechargeIfDue(trx, change.userId, change.availableAfterMc, change.nowMs, limits);
-    if (started !== null) startedRecharge.add(limits);
     // limits.rechargePending was read before this change: a recharge it started is pending too.
-    await lowBalanceAlert(trx, change, limits.lowBalance, limits.rechargePending || started !== null);
+    const alertChanged = await lowBalanceAlert(trx, change, limits.lowBalance, limits.rechargePending || started !== null);
+    if (started !== null || alertChanged) changedByHooks.add(limits);
   },
 
   afterSettle(trx, call, limits) {
@@ -28,6 +31,11 @@ export const spendingPolicy: LedgerPolicy<CallLimits> = {
 
   // A hold changes no balance, so the low-balance alert wrote nothing; a recharge it started would be.
   stateAfterHold(limits, amountMc) {
-    return startedRecharge.has(limits) ? null : callLimitsAfterHold(limits, amountMc);
+    return changedByHooks.has(limits) ? null : callLimitsAfterHold(limits, amountMc);
+  },
+
+  // The cap notices write notices and mail only, nothing the limits hold.
+  stateAfterSettle(limits, change) {
+    return changedByHooks.has(limits) ? null : callLimitsAfterSettle(limits, change);
   },
 };
