@@ -77,8 +77,11 @@ concurrency('two processes × 500 grant + hold + settle cycles: the balance is e
 
 concurrency('a process killed with SIGKILL mid-run: audit clean after restart, its holds voided once expired', async ({ t }) => {
   const user = await makeUser(t.db, t.clock);
-  const worker = startWorker(WORKER, ['cycles', t.databaseUrl, String(user.id), '1000000', '8']);
+  // Besides the cycles, one call whose upstream never answers: whenever the kill lands, at least its
+  // hold is pending (the cycles' own holds are pending for about a millisecond each).
+  const worker = startWorker(WORKER, ['cycles', t.databaseUrl, String(user.id), '1000000', '8', 'slow-call']);
   await startTogether([worker]);
+  await worker.waitFor('slow call held', 120_000);
   await worker.waitFor('progress 300', 120_000);
   worker.child.kill('SIGKILL');
   await worker.exited;

@@ -1,7 +1,9 @@
 // A separate OS process that writes to the same database as the test: it says "ready", waits for
 // "go" on stdin so both racers start together, runs one scenario and prints its result as JSON.
 //   race-holds DATABASE_URL USER_ID ATTEMPTS AMOUNT_MC [unsafe]   place ATTEMPTS holds at once
-//   cycles DATABASE_URL USER_ID CYCLES LOOPS                   grant + hold + (pause) + settle, LOOPS at a time
+//   cycles DATABASE_URL USER_ID CYCLES LOOPS [slow-call]       grant + hold + (pause) + settle, LOOPS at a time;
+//                                                              slow-call: one more call whose upstream never answers
+//                                                              (its hold placed, then "slow call held" printed)
 import { createInterface } from 'node:readline';
 import { systemClock } from '../../src/clock.ts';
 import type { DB } from '../../src/db/connect.ts';
@@ -65,6 +67,14 @@ async function cycles(total: number, loops: number) {
       if (done % 50 === 0) console.log(`progress ${done}`);
     }
   }
+  // A call whose upstream never answers: its hold stays pending for as long as the process lives.
+  async function slowCall() {
+    await grantCredits(db, systemClock, { userId, amountMc: 1_000, reason: `slow call ${tag}` });
+    await placeHold(db, systemClock, { userId, apiKeyId: null, requestId: `slow_${tag}`, rate, roundingMode: 'exact', amountMc: 500, ttlMs: 60_000 });
+    console.log('slow call held');
+    await new Promise(() => {});
+  }
+  if (fifth === 'slow-call') void slowCall();
   await Promise.all(Array.from({ length: loops }, loop));
   return { done };
 }
