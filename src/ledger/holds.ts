@@ -12,8 +12,8 @@ import { onPostgres, rawFirst, rawInsert, rawRows, rawRun } from '../db/raw.ts';
 import { endLapsedLease } from '../db/leases.ts';
 import { HoldAlreadyEndedError, HoldNotFoundError, InsufficientCreditsError } from './errors.ts';
 import { utcMonth } from '../month.ts';
-import { ledgerPolicy, type WalletState } from './policy.ts';
-import { readStateAlone, type StateReader } from './group-state.ts';
+import { ledgerPolicy, type SettleChange, type WalletState } from './policy.ts';
+import { readStateAlone, type GroupRead, type StateReader } from './group-state.ts';
 import { lockWallets } from '../db/locks.ts';
 import { addToDailyUsage } from './daily-usage.ts';
 import { spendPromoIn } from './promo-grants.ts';
@@ -81,12 +81,7 @@ export async function placeHoldIn(trx: Trx, nowMs: number, input: PlaceHoldInput
     const row = await rawFirst<{ id: number }>(trx, PLACE_HOLD_POSTGRES, [input.amountMc, nowMs, input.userId, input.amountMc, ...holdValues]);
     id = row === undefined ? null : Number(row.id);
   } else {
-    // One conditional update: it reserves only if balance − held covers the amount.
-    const reserved = await rawRun(
-      trx,
-      'update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ?',
-      [input.amountMc, nowMs, input.userId, input.amountMc],
-    );
+    const reserved = await rawRun(trx, RESERVE, [input.amountMc, nowMs, input.userId, input.amountMc]);
     id = reserved === 0 ? null : await rawInsert(trx, INSERT_HOLD, holdValues);
   }
   // Refused: the wallet is still as `state` read it (nothing wrote to it since), so no read back.
@@ -108,9 +103,10 @@ const HOLD_COLUMNS = [
   'rounding_mode', 'status', 'created_at_ms', 'expires_at_ms', 'ended_at_ms', 'lease_id',
 ] as const;
 const INSERT_HOLD = `insert into holds (${HOLD_COLUMNS.join(', ')}) values (${HOLD_COLUMNS.map(() => '?').join(', ')})`;
+/** One conditional update: it reserves only if balance − held covers the amount. */
+const RESERVE = 'update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ?';
 /** PostgreSQL: the conditional update and the hold's insert as one statement (a data-modifying CTE, which SQLite lacks). */
-const PLACE_HOLD_POSTGRES = `with reserved as (
-  update wallets set held_mc = held_mc + ?, updated_at_ms = ? where user_id = ? and balance_mc - held_mc >= ? returning user_id)
+const PLACE_HOLD_POSTGRES = `with reserved as (${RESERVE} returning user_id)
 insert into holds (${HOLD_COLUMNS.join(', ')}) select ${HOLD_COLUMNS.map(() => '?').join(', ')} from reserved returning id`;
 
 export interface CallOutcome {
@@ -218,12 +214,31 @@ async function insertUsage(trx: Trx, row: ReturnType<typeof usageRow>): Promise<
 
 /** Keeps the monthly rollup in step with usage, in the same transaction: counted in the month the hold was placed. */
 async function addToMonthlySpend(trx: Trx, hold: Hold, chargedMc: number): Promise<void> {
-  await rawRun(
-    trx,
-    `insert into monthly_spend (user_id, month, model, api_key_id, charged_mc, calls) values (?, ?, ?, ?, ?, 1)
-     on conflict (user_id, month, model, api_key_id) do update set charged_mc = monthly_spend.charged_mc + excluded.charged_mc, calls = monthly_spend.calls + 1`,
-    [hold.user_id, utcMonth(hold.created_at_ms), hold.model, hold.api_key_id ?? 0, chargedMc],
-  );
+  await rawRun(trx, `${INSERT_MONTHLY_SPEND} values (?, ?, ?, ?, ?, 1) ${ADD_TO_MONTHLY_SPEND}`, monthlySpendValues(hold, chargedMc));
+}
+
+const INSERT_MONTHLY_SPEND = 'insert into monthly_spend (user_id, month, model, api_key_id, charged_mc, calls)';
+const ADD_TO_MONTHLY_SPEND = 'on conflict (user_id, month, model, api_key_id) do update set charged_mc = monthly_spend.charged_mc + excluded.charged_mc, calls = monthly_spend.calls + 1';
+const monthlySpendValues = (hold: Hold, chargedMc: number) => [hold.user_id, utcMonth(hold.created_at_ms), hold.model, hold.api_key_id ?? 0, chargedMc];
+
+/** Whose write a settle of `hold` is: the policy's scope, and the call its hooks are told of. */
+const scopeOf = (hold: Hold) => ({ userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
+
+/**
+ * What a settle charges: the call's cost at the hold's rates, taken from what is available once
+ * `releaseHeldMc` is given back, never below zero; the rest is shortfall.
+ */
+function chargeOf(hold: Hold, outcome: CallOutcome, state: WalletState, releaseHeldMc: number): { chargedMc: number; shortfallMc: number } {
+  const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
+  const chargedMc = Math.min(costOfCallMc, Math.max(0, state.balanceMc - (state.heldMc - releaseHeldMc)));
+  return { chargedMc, shortfallMc: costOfCallMc - chargedMc };
+}
+
+/** A settle's last step, on either path: the policy's hook, then the state handed on to the group's next write. */
+async function afterSettled(trx: Trx, nowMs: number, hold: Hold, read: GroupRead, change: SettleChange): Promise<void> {
+  const policy = ledgerPolicy();
+  await policy.afterSettle(trx, { ...scopeOf(hold), holdPlacedAtMs: hold.created_at_ms, nowMs }, read.state);
+  read.after(policy.stateAfterSettle?.(read.state, change) ?? null);
 }
 
 /**
@@ -257,14 +272,11 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
     if (settled !== null) return settled;
   }
   const { before: hold, settled } = await markSettled(trx, holdId, nowMs, placed);
-  const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
   // An expired hold was already given back by the sweeper; a pending one is given back now.
   const releaseHeldMc = hold.status === 'pending' ? hold.amount_mc : 0;
-  const policy = ledgerPolicy();
-  const { state, after } = await reader(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
-  const availableAfterReleaseMc = state.balanceMc - (state.heldMc - releaseHeldMc);
-  const chargedMc = Math.min(costOfCallMc, Math.max(0, availableAfterReleaseMc));
-  const shortfallMc = costOfCallMc - chargedMc;
+  const read = await reader(trx, scopeOf(hold));
+  const { state } = read;
+  const { chargedMc, shortfallMc } = chargeOf(hold, outcome, state, releaseHeldMc);
   // Promo credit is spent first; a user with none (promo_mc 0, read with the wallet) costs no statement here.
   const promoSpentMc = chargedMc > 0 && state.promoMc > 0 ? await spendPromoIn(trx, hold.user_id, chargedMc, state.promoMc) : 0;
   const entry = await appendEntry(trx, {
@@ -282,8 +294,7 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
   });
   const usage = await insertUsage(trx, usageRow(hold, outcome, chargedMc, shortfallMc, nowMs));
   await addToMonthlySpend(trx, hold, chargedMc);
-  await policy.afterSettle(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model, holdPlacedAtMs: hold.created_at_ms, nowMs }, state);
-  after(policy.stateAfterSettle?.(state, { balanceAfterMc: entry.balance_after_mc, heldAfterMc: state.heldMc - releaseHeldMc, promoAfterMc: state.promoMc - promoSpentMc, endedPending: hold.status === 'pending' }) ?? null);
+  await afterSettled(trx, nowMs, hold, read, { balanceAfterMc: entry.balance_after_mc, heldAfterMc: state.heldMc - releaseHeldMc, promoAfterMc: state.promoMc - promoSpentMc, endedPending: hold.status === 'pending' });
   return { usage, hold: settled, chargedMc, shortfallMc, balanceMc: entry.balance_after_mc };
 }
 
@@ -296,14 +307,12 @@ export async function settleHoldIn(trx: Trx, nowMs: number, holdId: number, outc
  * then does it.
  */
 async function settlePendingInOneStatement(trx: Trx, nowMs: number, hold: Hold, outcome: CallOutcome, reader: StateReader): Promise<SettleResult | null> {
-  const policy = ledgerPolicy();
   // Nothing is written when this returns null, so the state stays as read for the general path.
-  const { state, after } = await reader(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model });
-  const costOfCallMc = costMc(outcome.tokens, hold, hold.rounding_mode);
+  const read = await reader(trx, scopeOf(hold));
+  const { state } = read;
   const heldAfterMc = state.heldMc - hold.amount_mc;
-  const chargedMc = Math.min(costOfCallMc, Math.max(0, state.balanceMc - heldAfterMc));
+  const { chargedMc, shortfallMc } = chargeOf(hold, outcome, state, hold.amount_mc);
   if (chargedMc > 0 && state.promoMc > 0) return null;
-  const shortfallMc = costOfCallMc - chargedMc;
   const entry: Omit<LedgerEntry, 'id'> = {
     user_id: hold.user_id,
     type: 'usage',
@@ -320,10 +329,10 @@ async function settlePendingInOneStatement(trx: Trx, nowMs: number, hold: Hold, 
     ...entryValues(entry),
     -chargedMc, hold.amount_mc, nowMs, hold.user_id,
     ...USAGE_COLUMNS.map((column) => row[column]),
-    hold.user_id, utcMonth(hold.created_at_ms), hold.model, hold.api_key_id ?? 0, chargedMc,
+    ...monthlySpendValues(hold, chargedMc),
   ]);
   if (ids?.entry_id == null || ids.usage_id == null) return null;
-  await policy.afterBalanceChange(trx, {
+  await ledgerPolicy().afterBalanceChange(trx, {
     userId: hold.user_id,
     nowMs,
     balanceBeforeMc: state.balanceMc,
@@ -331,8 +340,7 @@ async function settlePendingInOneStatement(trx: Trx, nowMs: number, hold: Hold, 
     availableAfterMc: entry.balance_after_mc - heldAfterMc,
     cause: 'settle',
   }, state);
-  await policy.afterSettle(trx, { userId: hold.user_id, apiKeyId: hold.api_key_id, model: hold.model, holdPlacedAtMs: hold.created_at_ms, nowMs }, state);
-  after(policy.stateAfterSettle?.(state, { balanceAfterMc: entry.balance_after_mc, heldAfterMc, promoAfterMc: state.promoMc, endedPending: true }) ?? null);
+  await afterSettled(trx, nowMs, hold, read, { balanceAfterMc: entry.balance_after_mc, heldAfterMc, promoAfterMc: state.promoMc, endedPending: true });
   return {
     usage: { id: Number(ids.usage_id), ...row },
     hold: { ...hold, status: 'settled', ended_at_ms: nowMs },
@@ -352,8 +360,7 @@ const SETTLE_PENDING_POSTGRES = `with settled as (
 entry as (insert into ledger_entries (${ENTRY_COLUMNS}) select ?, ?, ?, ?, ?, ?, ?, ? from settled returning id),
 wallet as (update wallets set balance_mc = balance_mc + ?, held_mc = held_mc - ?, updated_at_ms = ? where user_id = ? and exists (select 1 from settled)),
 used as (insert into usage (${USAGE_COLUMNS.join(', ')}) select ${USAGE_COLUMNS.map(() => '?').join(', ')} from settled returning id),
-spent as (insert into monthly_spend (user_id, month, model, api_key_id, charged_mc, calls) select ?, ?, ?, ?, ?, 1 from settled
-  on conflict (user_id, month, model, api_key_id) do update set charged_mc = monthly_spend.charged_mc + excluded.charged_mc, calls = monthly_spend.calls + 1)
+spent as (${INSERT_MONTHLY_SPEND} select ?, ?, ?, ?, ?, 1 from settled ${ADD_TO_MONTHLY_SPEND})
 select (select id from entry) as entry_id, (select id from used) as usage_id`;
 
 /**
