@@ -246,4 +246,31 @@ wire('a body over 4 MB is an OpenAI-shaped 413 that the official SDK raises as a
   assert.ok(data.choices[0]?.message.content);
 });
 
+/** A body sent in chunks with no Content-Length (Transfer-Encoding: chunked), as a streaming client sends it. */
+function chunkedBody(text: string): RequestInit {
+  const bytes = new TextEncoder().encode(text);
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let at = 0; at < bytes.length; at += 64 * 1024) controller.enqueue(bytes.subarray(at, at + 64 * 1024));
+      controller.close();
+    },
+  });
+  return { body, duplex: 'half' } as RequestInit;
+}
+
+wire('a body with no Content-Length (chunked) is counted as it comes: over 4 MB a 413, under it metered like any call', async ({ h }) => {
+  const account = await h.account(HUNDRED_CREDITS_MC);
+  const over = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x'.repeat(4 * 1024 * 1024) }] });
+  const refused = await h.post('/v1/chat/completions', account.key, null, chunkedBody(over));
+  assert.is(refused.status, 413);
+  assert.is((await errorOf(refused)).error.code, 'request_too_large');
+  await assertUntouched(h, account, HUNDRED_CREDITS_MC);
+
+  const under = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], max_tokens: 20 });
+  const answered = await h.post('/v1/chat/completions', account.key, null, chunkedBody(under));
+  assert.is(answered.status, 200);
+  assert.ok(((await answered.json()) as { choices: unknown[] }).choices.length > 0);
+  assert.ok((await balanceOf(h, account.userId)).balance_mc < HUNDRED_CREDITS_MC, 'the chunked call was charged');
+});
+
 wire.run();
